@@ -11,5 +11,6 @@ import (
 	_ "gonum.org/v1/plot/plotter"
 	_ "gonum.org/v1/plot/vg/vgimg"
 	_ "gonum.org/v1/plot/vg/vgsvg"
+	_ "golang.org/x/sys/cpu"
 )
 
