@@ -43,7 +43,10 @@ func TestStoreReadFile(t *testing.T) {
 		{"data_a/x.npy", nil, nil},
 		{"code/a.py", nil, nil},
 		{"data_a/gone", []string{"data_a/gone", BlobSHA1Bytes(files["data_a/gone"]), "missing from " + dir, "profile full", "data fetch -profile full", "raw.githubusercontent.com/cowleygroup/V4_compact_models/" + Commit + "/data_a/gone"},
-			func(err error) bool { var me *MissingError; return errors.As(err, &me) && errors.Is(err, fs.ErrNotExist) }},
+			func(err error) bool {
+				var me *MissingError
+				return errors.As(err, &me) && errors.Is(err, fs.ErrNotExist)
+			}},
 		{"data_b/bad.txt", []string{"corrupt", BlobSHA1Bytes([]byte("evil content")), BlobSHA1Bytes(files["data_b/bad.txt"]), "To re-fetch it, run", "data fetch"},
 			func(err error) bool { var ce *CorruptError; return errors.As(err, &ce) }},
 		{"data_b/extra", []string{"not a file of the pinned manifest"}, func(err error) bool { return errors.Is(err, ErrNotInManifest) }},

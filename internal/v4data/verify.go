@@ -185,7 +185,7 @@ type Report struct {
 	Profile string
 	// Files holds one result per file of the profile.
 	Files []FileResult
-	// Extra lists the slash-separated paths of regular files below the manifest's data folders
+	// Extra lists the slash-separated paths of regular files below the top-level data_* folders
 	// that the manifest does not list (for example leftovers of an interrupted copy), sorted.
 	Extra []string
 }
@@ -279,17 +279,19 @@ func verifyFile(dir string, e Entry) FileResult {
 	return r
 }
 
-// extraFiles walks the top-level data folders that the manifest lists (data_*) and returns the
-// regular files it does not list.
+// extraFiles walks the top-level data folders (data_*) of dir and returns the regular files that
+// the manifest does not list.
 func extraFiles(dir string, m *Manifest) ([]string, error) {
-	tops := map[string]bool{}
-	for _, e := range m.entries {
-		if top, _, ok := strings.Cut(e.Path, "/"); ok && e.IsData() {
-			tops[top] = true
-		}
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list extra files: %w", err)
 	}
 	var extra []string
-	for top := range tops {
+	for _, de := range des {
+		top := de.Name()
+		if !strings.HasPrefix(top, "data_") {
+			continue
+		}
 		root := filepath.Join(dir, top)
 		// Follow a symlinked data folder (a common way to share one copy between checkouts).
 		if r, err := filepath.EvalSymlinks(root); err == nil {

@@ -239,8 +239,9 @@ func TestVerifySynthetic(t *testing.T) {
 	writeFile(t, dir, "data_a/x.npy", files["data_a/x.npy"])
 	writeFile(t, dir, "data_a/sub/y.bin", []byte("Y")) // corrupt
 	writeFile(t, dir, "data_a/sub/.y.bin.fetch-1.tmp", []byte("leftover"))
-	writeFile(t, dir, "data_c/unknown-folder-is-not-walked", nil)
-	writeFile(t, dir, "classes/other.py", nil) // not a data folder
+	writeFile(t, dir, "data_c/unknown-folder", nil)
+	writeFile(t, dir, "data_top_level_file", nil)
+	writeFile(t, dir, "classes/other.py", nil)                                        // not a data folder
 	if err := os.MkdirAll(filepath.Join(dir, "data_b", "z.txt"), 0o755); err != nil { // a folder in place of a file
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestVerifySynthetic(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("parallel %d: %v, want %v", par, got, want)
 		}
-		if !slices.Equal(rep.Extra, []string{"data_a/sub/.y.bin.fetch-1.tmp"}) {
+		if !slices.Equal(rep.Extra, []string{"data_a/sub/.y.bin.fetch-1.tmp", "data_c/unknown-folder", "data_top_level_file"}) {
 			t.Errorf("extra %v", rep.Extra)
 		}
 		if p := rep.Files[3].Problem(); !strings.Contains(p, "unreadable") {
