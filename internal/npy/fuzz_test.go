@@ -1,0 +1,121 @@
+package npy
+
+import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"compactv4/internal/datadir"
+)
+
+// optionalDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
+// skipping when there is none, so that fuzz targets can add real seeds when they exist.
+func optionalDataDir() string {
+	if d := os.Getenv(datadir.EnvVar); d != "" {
+		return d
+	}
+	root, err := datadir.ProjectRoot()
+	if err != nil {
+		return ""
+	}
+	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return ""
+}
+
+// realSeeds returns the named files of the data directory that exist.
+func realSeeds(tb testing.TB, rel ...string) [][]byte {
+	dir := optionalDataDir()
+	if dir == "" {
+		return nil
+	}
+	var s [][]byte
+	for _, r := range rel {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r)))
+		if err != nil {
+			tb.Logf("seed %s: %v", r, err)
+			continue
+		}
+		s = append(s, b)
+	}
+	return s
+}
+
+func FuzzRead(f *testing.F) {
+	for _, c := range writeCases {
+		f.Add(c.write(f))
+	}
+	f.Add(npyFile(2, dict(">i2", true, "(2, 3)"), make([]byte, 12)))
+	f.Add(npyFile(3, dict("|b1", false, "(3,)"), []byte{0, 1, 2}))
+	f.Add(npyFile(1, dict("<u8", false, "(1,)"), make([]byte, 8)))
+	f.Add(npyFile(1, dict("<f4", true, "(2, 2, 2)"), make([]byte, 32)))
+	for _, s := range realSeeds(f,
+		"data_compact_models/nums_filters/compact_model_190923_neuron0.npy",
+		"data_V4_responses/responses_repeat_averaged/responses_210305.npy") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := Read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		n := 1
+		for _, d := range a.Shape {
+			n *= d
+		}
+		if a.Size() != n || (a.Float64 == nil) == (a.Int64 == nil) {
+			t.Fatalf("shape %v but %d values (float %v, int %v)", a.Shape, a.Size(), a.Float64 != nil, a.Int64 != nil)
+		}
+		if a.Float64 == nil {
+			return
+		}
+		// A float array written back and read again keeps every bit.
+		var buf bytes.Buffer
+		if err := WriteFloat64(&buf, a.Shape, a.Float64); err != nil {
+			t.Fatal(err)
+		}
+		b, err := Read(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range a.Float64 {
+			if math.Float64bits(a.Float64[k]) != math.Float64bits(b.Float64[k]) {
+				t.Fatalf("value %d: %v became %v", k, a.Float64[k], b.Float64[k])
+			}
+		}
+	})
+}
+
+func FuzzReadObjectArray(f *testing.F) {
+	f.Add(objectFile(2, objectPickle([]elem{f4elem([]int{2}, 1, 2), f4elem([]int{1}, 3)}, nil)))
+	f.Add(objectFile(3, objectPickle([]elem{
+		{"f8", ">", []int{2}, false, make([]byte, 16)},
+		{"i8", "<", []int{1, 2}, true, make([]byte, 16)},
+		{"u1", "|", nil, false, []byte{9}},
+	}, nil)))
+	for _, s := range realSeeds(f,
+		"data_compact_models/model_weights_npy/compact_model_211022_neuron27.npy",
+		"data_compact_models/model_weights_npy/compact_model_211022_neuron17.npy") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		arrs, err := ReadObjectArray(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		for i, a := range arrs {
+			n := 1
+			for _, d := range a.Shape {
+				n *= d
+			}
+			if a.Size() != n {
+				t.Fatalf("element %d: shape %v but %d values", i, a.Shape, a.Size())
+			}
+		}
+	})
+}
