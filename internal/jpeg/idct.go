@@ -115,6 +115,16 @@ func idctSIMD(b *block, qt *[blockSize]int16, dst []uint8, stride int) {
 			dq[i] = b[i] * qt[i] // vpmullw keeps the low 16 bits
 		}
 		for col := 0; col < 8; col++ {
+			if dq[8+col] == 0 && dq[16+col] == 0 && dq[24+col] == 0 && dq[32+col] == 0 &&
+				dq[40+col] == 0 && dq[48+col] == 0 && dq[56+col] == 0 {
+				// What simd1D computes when only in0 is nonzero: the
+				// 32-bit value in0<<13 descaled by 11 bits, saturated.
+				v := sat16(int32(dq[col]) << pass1Bits)
+				for row := 0; row < 8; row++ {
+					ws[row*8+col] = v
+				}
+				continue
+			}
 			o := simd1D(dq[col], dq[8+col], dq[16+col], dq[24+col], dq[32+col], dq[40+col], dq[48+col], dq[56+col],
 				constBits-pass1Bits)
 			for row := 0; row < 8; row++ {
@@ -132,6 +142,16 @@ func idctSIMD(b *block, qt *[blockSize]int16, dst []uint8, stride int) {
 			continue
 		}
 		w := ws[row*8 : row*8+8]
+		if w[1] == 0 && w[2] == 0 && w[3] == 0 && w[4] == 0 && w[5] == 0 && w[6] == 0 && w[7] == 0 {
+			// What simd1D computes when only in0 is nonzero: no 32-bit
+			// overflow is possible, so it is DESCALE(in0, 5) throughout.
+			v := (int32(w[0]) + 16) >> 5
+			v = min(max(v, -128), 127)
+			for i := range out {
+				out[i] = uint8(v + 128)
+			}
+			continue
+		}
 		o := simd1D(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], constBits+pass1Bits+3)
 		for i, v := range o {
 			if v > 127 {

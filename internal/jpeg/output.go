@@ -163,6 +163,21 @@ func clamp255(v int32) uint8 {
 	return uint8(v)
 }
 
+// clampTab[v+clampOff] = clamp255(v) for every v that Y plus a chroma term
+// can reach (|term| <= 227), like jdmaster.c's sample_range_limit; the
+// power-of-two size lets the index be masked instead of bounds-checked.
+const (
+	clampOff  = 384
+	clampMask = 1023
+)
+
+var clampTab = func() (t [clampMask + 1]uint8) {
+	for i := range t {
+		t[i] = clamp255(int32(i - clampOff))
+	}
+	return t
+}()
+
 // output upsamples and colour-converts the decoded planes into an Image.
 func (d *decoder) output() *Image {
 	w, h := d.width, d.height
@@ -190,10 +205,11 @@ func (d *decoder) output() *Image {
 		}
 		// ycc_rgb_convert.
 		for x := 0; x < w; x++ {
-			yy, cb, cr := int32(c0[x]), c1[x], c2[x]
-			out[3*x] = clamp255(yy + crR[cr])
-			out[3*x+1] = clamp255(yy + (cbG[cb]+crG[cr])>>scaleBits)
-			out[3*x+2] = clamp255(yy + cbB[cb])
+			yy, cb, cr := int32(c0[x])+clampOff, c1[x], c2[x]
+			o := out[3*x : 3*x+3 : 3*x+3]
+			o[0] = clampTab[uint32(yy+crR[cr])&clampMask]
+			o[1] = clampTab[uint32(yy+(cbG[cb]+crG[cr])>>scaleBits)&clampMask]
+			o[2] = clampTab[uint32(yy+cbB[cb])&clampMask]
 		}
 	}
 	return m
