@@ -61,8 +61,9 @@ type scanner struct {
 	persistent bool
 }
 
-// opNames names the opcodes this package accepts (protocols 2-4, binary forms only).
-var opNames = map[byte]string{
+// opNames names the opcodes this package accepts (protocols 2-4, binary forms only); an empty
+// name marks every other opcode.
+var opNames = [256]string{
 	'(': "MARK", '.': "STOP", '0': "POP", '1': "POP_MARK", '2': "DUP", 'J': "BININT", 'K': "BININT1",
 	'M': "BININT2", 'N': "NONE", 'Q': "BINPERSID", 'R': "REDUCE", 'X': "BINUNICODE", 'a': "APPEND",
 	'b': "BUILD", 'c': "GLOBAL", 'd': "DICT", '}': "EMPTY_DICT", 'e': "APPENDS", 'h': "BINGET",
@@ -96,8 +97,8 @@ func (s *scanner) scan() (int, error) {
 		start := s.pos
 		op := s.data[s.pos]
 		s.pos++
-		name, ok := opNames[op]
-		if !ok {
+		name := opNames[op]
+		if name == "" {
 			if n, refused := refusedNames[op]; refused {
 				return 0, fmt.Errorf("pickle opcode %s (0x%02x) at byte %d is not supported", n, op, start)
 			}
@@ -293,14 +294,24 @@ func (s *scanner) step(op byte) (bool, error) {
 	case 0x88, 0x89:
 		s.push(kBool)
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
-		size := map[byte]int{'X': 4, 0x8c: 1, 0x8d: 8}[op]
+		size := 4
+		if op == 0x8c {
+			size = 1
+		} else if op == 0x8d {
+			size = 8
+		}
 		b, err := s.counted(size)
 		if err != nil {
 			return false, err
 		}
 		s.stack = append(s.stack, item{kind: kStr, str: string(b)})
 	case 'C', 'B', 0x8e: // SHORT_BINBYTES, BINBYTES, BINBYTES8
-		size := map[byte]int{'C': 1, 'B': 4, 0x8e: 8}[op]
+		size := 4
+		if op == 'C' {
+			size = 1
+		} else if op == 0x8e {
+			size = 8
+		}
 		if _, err := s.counted(size); err != nil {
 			return false, err
 		}
