@@ -24,8 +24,46 @@ type Net struct {
 	workers  int
 	recentre [3][256]float32
 
-	bufs    sync.Pool // *[][]float32: one image's activation buffers
-	scratch sync.Pool // *scratch
+	bufs    freeList[*[][]float32] // one image's activation buffers
+	scratch freeList[*scratch]
+}
+
+// freeList keeps the workspaces of a Net for reuse. Unlike a sync.Pool it never drops them (a
+// pool empties at every garbage collection and misses across Ps, and a miss here costs
+// megabytes), so a steady stream of calls allocates none; it holds as many as were ever in use
+// at once.
+type freeList[T any] struct {
+	mu      sync.Mutex
+	items   []T
+	created int
+	New     func() T
+}
+
+// reserve makes sure that n items exist, so that n goroutines never allocate.
+func (f *freeList[T]) reserve(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ; f.created < n; f.created++ {
+		f.items = append(f.items, f.New())
+	}
+}
+
+func (f *freeList[T]) Get() T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if n := len(f.items); n > 0 {
+		it := f.items[n-1]
+		f.items = f.items[:n-1]
+		return it
+	}
+	f.created++
+	return f.New()
+}
+
+func (f *freeList[T]) Put(it T) {
+	f.mu.Lock()
+	f.items = append(f.items, it)
+	f.mu.Unlock()
 }
 
 // Stage describes the output of one compiled stage (one fused group of Keras layers, e.g.
@@ -86,14 +124,27 @@ func Compile(n *model.Network) (*Net, error) {
 			net.recentre[c][p] = float32(float64(p) - model.MeanPixel[c])
 		}
 	}
-	net.bufs.New = func() any {
+	net.bufs.New = func() *[][]float32 {
 		b := make([][]float32, len(net.vals))
 		for i, v := range net.vals {
 			b[i] = make([]float32, v.size())
 		}
 		return &b
 	}
-	net.scratch.New = func() any { return new(scratch) }
+	// Scratch sized for every stage up front, so that its first use allocates nothing.
+	var dwrow, gather int
+	for _, o := range net.ops {
+		switch o := o.(type) {
+		case *convOp:
+			gather = max(gather, mr*o.g.k())
+		case *sepOp:
+			dwrow = max(dwrow, o.out.w*o.in.pitch)
+			gather = max(gather, mr*o.pw.k())
+		}
+	}
+	net.scratch.New = func() *scratch {
+		return &scratch{dwrow: make([]float32, dwrow), gather: make([]float32, gather)}
+	}
 	return net, nil
 }
 
@@ -424,109 +475,151 @@ func (net *Net) load(buf []float32, src source, i int) error {
 	return nil
 }
 
+// job is the state of one call of run, pooled so that a steady stream of calls allocates
+// nothing but the goroutine launches.
+type job struct {
+	net    *Net
+	src    source
+	batch  int
+	upto   int
+	out    []float32
+	stages []int
+	dst    [][]float32
+
+	mu     sync.Mutex
+	next   int
+	errIdx int
+	err    error
+	wg     sync.WaitGroup
+	scs    []*scratch
+}
+
+var jobPool = sync.Pool{New: func() any { return new(job) }}
+
 // run evaluates ops[:upto] on every image of the batch, writing the final output to out (when
 // non-nil) and the outputs of the listed stages to dst.
 func (net *Net) run(src source, batch, upto int, out []float32, stages []int, dst [][]float32) error {
 	if batch == 0 {
 		return nil
 	}
+	j := jobPool.Get().(*job)
+	*j = job{net: net, src: src, batch: batch, upto: upto, out: out, stages: stages, dst: dst, errIdx: batch, scs: j.scs[:0]}
+	defer func() {
+		clear(j.scs)
+		*j = job{scs: j.scs[:0]}
+		jobPool.Put(j)
+	}()
 	nw := net.workerCount()
-	finish := func(bufs [][]float32, i int) {
-		for k, s := range stages {
-			size := net.stages[s].Size()
-			net.vals[s+1].gather(bufs[s+1], dst[k][i*size:(i+1)*size])
-		}
-		if out != nil {
-			net.vals[len(net.ops)].gather(bufs[len(net.ops)], out[i*net.nout:(i+1)*net.nout])
-		}
-	}
 	if batch < nw {
-		// Few images: split the rows of every layer over the workers.
-		bp := net.bufs.Get().(*[][]float32)
-		defer net.bufs.Put(bp)
-		scs := make([]*scratch, nw)
-		for w := range scs {
-			scs[w] = net.scratch.Get().(*scratch)
-			defer net.scratch.Put(scs[w])
-		}
-		for i := 0; i < batch; i++ {
-			if err := net.load((*bp)[0], src, i); err != nil {
-				return fmt.Errorf("forward %s: %w", net.name, err)
-			}
-			for k := 0; k < upto; k++ {
-				parallelRows(net.ops[k], (*bp)[k], (*bp)[k+1], scs)
-			}
-			finish(*bp, i)
-		}
-		return nil
+		net.bufs.reserve(1)
+		net.scratch.reserve(nw)
+		return j.byRows(nw)
 	}
+	net.bufs.reserve(nw)
+	net.scratch.reserve(nw)
 	// Many images: each worker takes whole images.
-	var (
-		mu      sync.Mutex
-		next    int
-		errIdx  = batch
-		errFrst error
-		wg      sync.WaitGroup
-	)
-	work := func() {
-		bp := net.bufs.Get().(*[][]float32)
-		sc := net.scratch.Get().(*scratch)
-		defer net.bufs.Put(bp)
-		defer net.scratch.Put(sc)
-		for {
-			mu.Lock()
-			i := next
-			next++
-			mu.Unlock()
-			if i >= batch {
-				return
-			}
-			if err := net.load((*bp)[0], src, i); err != nil {
-				mu.Lock()
-				if i < errIdx {
-					errIdx, errFrst = i, err
-				}
-				mu.Unlock()
-				continue
-			}
-			for k := 0; k < upto; k++ {
-				o := net.ops[k]
-				o.run((*bp)[k], (*bp)[k+1], sc, 0, o.rows())
-			}
-			finish(*bp, i)
-		}
-	}
 	for w := 1; w < nw; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
+		j.wg.Add(1)
+		go j.work(true)
 	}
-	work()
-	wg.Wait()
-	if errFrst != nil {
-		return fmt.Errorf("forward %s: %w", net.name, errFrst)
+	j.work(false)
+	j.wg.Wait()
+	if j.err != nil {
+		return fmt.Errorf("forward %s: %w", net.name, j.err)
+	}
+	return nil
+}
+
+// finish copies image i's requested outputs out of its buffers.
+func (j *job) finish(bufs [][]float32, i int) {
+	net := j.net
+	for k, s := range j.stages {
+		size := net.stages[s].Size()
+		net.vals[s+1].gather(bufs[s+1], j.dst[k][i*size:(i+1)*size])
+	}
+	if j.out != nil {
+		net.vals[len(net.ops)].gather(bufs[len(net.ops)], j.out[i*net.nout:(i+1)*net.nout])
+	}
+}
+
+// work evaluates whole images until none is left.
+func (j *job) work(spawned bool) {
+	if spawned {
+		defer j.wg.Done()
+	}
+	net := j.net
+	bp := net.bufs.Get()
+	sc := net.scratch.Get()
+	defer net.bufs.Put(bp)
+	defer net.scratch.Put(sc)
+	for {
+		j.mu.Lock()
+		i := j.next
+		j.next++
+		j.mu.Unlock()
+		if i >= j.batch {
+			return
+		}
+		if err := net.load((*bp)[0], j.src, i); err != nil {
+			j.mu.Lock()
+			if i < j.errIdx {
+				j.errIdx, j.err = i, err
+			}
+			j.mu.Unlock()
+			continue
+		}
+		for k := 0; k < j.upto; k++ {
+			o := net.ops[k]
+			o.run((*bp)[k], (*bp)[k+1], sc, 0, o.rows())
+		}
+		j.finish(*bp, i)
+	}
+}
+
+// byRows evaluates the images one after another, splitting the rows of every stage over nw
+// goroutines (for batches smaller than the number of workers).
+func (j *job) byRows(nw int) error {
+	net := j.net
+	bp := net.bufs.Get()
+	defer net.bufs.Put(bp)
+	for range nw {
+		j.scs = append(j.scs, net.scratch.Get())
+	}
+	defer func() {
+		for _, s := range j.scs {
+			net.scratch.Put(s)
+		}
+	}()
+	for i := 0; i < j.batch; i++ {
+		if err := net.load((*bp)[0], j.src, i); err != nil {
+			return fmt.Errorf("forward %s: %w", net.name, err)
+		}
+		for k := 0; k < j.upto; k++ {
+			j.parallelRows(net.ops[k], (*bp)[k], (*bp)[k+1])
+		}
+		j.finish(*bp, i)
 	}
 	return nil
 }
 
 // parallelRows runs op o over its rows, split into contiguous bands, one per scratch.
-func parallelRows(o op, in, out []float32, scs []*scratch) {
+func (j *job) parallelRows(o op, in, out []float32) {
 	r := o.rows()
-	w := min(len(scs), r)
+	w := min(len(j.scs), r)
 	if w <= 1 {
-		o.run(in, out, scs[0], 0, r)
+		o.run(in, out, j.scs[0], 0, r)
 		return
 	}
-	var wg sync.WaitGroup
 	for t := 1; t < w; t++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.run(in, out, scs[t], r*t/w, r*(t+1)/w)
-		}()
+		j.wg.Add(1)
+		go j.band(o, in, out, t, w)
 	}
-	o.run(in, out, scs[0], 0, r/w)
-	wg.Wait()
+	o.run(in, out, j.scs[0], 0, r/w)
+	j.wg.Wait()
+}
+
+func (j *job) band(o op, in, out []float32, t, w int) {
+	defer j.wg.Done()
+	r := o.rows()
+	o.run(in, out, j.scs[t], r*t/w, r*(t+1)/w)
 }
