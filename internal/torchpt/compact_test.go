@@ -1,6 +1,7 @@
 package torchpt
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -195,5 +196,27 @@ func TestCompactErrors(t *testing.T) {
 				t.Errorf("error %v does not wrap ErrFormat", err)
 			}
 		})
+	}
+}
+
+// TestCompactThroughCheckpoint converts a hand-built checkpoint end to end: zip, pickle, views,
+// Compact (the fuzz target FuzzStateDictPickle starts from this file).
+func TestCompactThroughCheckpoint(t *testing.T) {
+	data := storageZip(t, compactPickle([5]int{1, 1, 1, 1, 1}))
+	sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := Compact(sd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := net.Params().Total; got != model.CompactParams([5]int{1, 1, 1, 1, 1}) {
+		t.Errorf("%d params", got)
+	}
+	// Beta.weight (1,784) views storage 6 contiguously: value q is 1 + q/1024.
+	beta := net.Layer("Beta").Weights[0]
+	if beta.Data[783] != float32(1+783.0/1024) {
+		t.Errorf("Beta kernel[783] = %v", beta.Data[783])
 	}
 }

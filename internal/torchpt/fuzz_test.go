@@ -3,6 +3,7 @@ package torchpt
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -63,6 +64,78 @@ func FuzzReadStateDict(f *testing.F) {
 		}
 		Compact(sd) // must not panic
 	})
+}
+
+// storageZip wraps a fuzzed data.pkl into a checkpoint whose storages are those of synthetic, so
+// that mutations reach persistent_load and _rebuild_tensor_v2 instead of failing the zip's CRCs.
+func storageZip(tb testing.TB, pkl []byte) []byte {
+	big := make([]float64, 784)
+	for k := range big {
+		big[k] = 1 + float64(k)/1024
+	}
+	return ptZip(tb, "m/data.pkl", "m/data/0", "m/data/1", "m/data/2", "m/data/3", "m/data/4", "m/data/5", "m/data/6")(
+		pkl, f64bytes(binary.LittleEndian, 1, 2, 3, 4, 5, 6), f64bytes(binary.LittleEndian, 10, 11, 12, 13, 14),
+		f32bytes(1.5, -0.25), i64bytes(7), nil, f64bytes(binary.LittleEndian, 8, 9), f64bytes(binary.LittleEndian, big...))
+}
+
+func FuzzStateDictPickle(f *testing.F) {
+	f.Add(stateDictPickle([]tensorSpec{
+		{name: "w", class: "DoubleStorage", key: "0", numel: 6, size: []int{2, 3}, stride: []int{1, 2}},
+		{name: "t", class: "DoubleStorage", key: "1", numel: 5, offset: 2, size: []int{3}, stride: []int{1}},
+		{name: "f", class: "FloatStorage", key: "2", numel: 2, size: []int{2}, stride: []int{1}},
+		{name: "n", class: "LongStorage", key: "3", numel: 1, size: []int{}, stride: []int{}},
+		{name: "r", class: "DoubleStorage", key: "5", numel: 2, size: []int{1, 2}, stride: []int{0, 1}},
+	}))
+	f.Add(compactPickle([5]int{1, 1, 1, 1, 1}))
+	f.Fuzz(func(t *testing.T, pkl []byte) {
+		data := storageZip(t, pkl)
+		sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			return
+		}
+		for _, k := range sd.Keys {
+			tt := sd.Tensors[k]
+			n := 1
+			for _, d := range tt.Shape {
+				n *= d
+			}
+			if len(tt.Float)+len(tt.Int) != n {
+				t.Fatalf("%s: shape %v with %d values", k, tt.Shape, len(tt.Float)+len(tt.Int))
+			}
+		}
+		Compact(sd)
+	})
+}
+
+// compactPickle is the pickle of a compact model's state dict with filters f (784·F4 <= 784)
+// whose tensors all view the start of storage 6 of storageZip, so that Compact can be fuzzed
+// through a checkpoint.
+func compactPickle(f [5]int) []byte {
+	var specs []tensorSpec
+	zero := func(name string, shape ...int) {
+		stride := make([]int, len(shape))
+		s := 1
+		for k := len(shape) - 1; k >= 0; k-- {
+			stride[k] = s
+			s *= shape[k]
+		}
+		specs = append(specs, tensorSpec{name: name, class: "DoubleStorage", key: "6", numel: 784, size: shape, stride: stride})
+	}
+	zero("layers.layer0_conv.weight", f[0], 3, 5, 5)
+	zero("layers.layer0_conv.bias", f[0])
+	for l := 0; l < 5; l++ {
+		if l > 0 {
+			zero(fmt.Sprintf("layers.layer%d_conv_depth.weight", l), f[l-1], 1, 5, 5)
+			zero(fmt.Sprintf("layers.layer%d_conv_point.weight", l), f[l], f[l-1], 1, 1)
+			zero(fmt.Sprintf("layers.layer%d_conv_point.bias", l), f[l])
+		}
+		for _, p := range []string{"weight", "bias", "running_mean", "running_var"} {
+			zero(fmt.Sprintf("layers.layer%d_bn.%s", l, p), f[l])
+		}
+	}
+	zero("layers.Beta.weight", 1, 784*f[4])
+	zero("layers.Beta.bias", 1)
+	return stateDictPickle(specs)
 }
 
 // BenchmarkReadStateDict reads and converts one compact model's checkpoint (a median-sized file)
