@@ -83,6 +83,7 @@ type CorruptDownloadError struct {
 	WantSize  int64  // the manifest's size, or UnknownSize
 }
 
+// Error says which file, from where, and the expected and received hashes.
 func (e *CorruptDownloadError) Error() string {
 	if e.Got == "" {
 		return fmt.Sprintf("corrupt download of %s from %s: body longer than the manifest's %d bytes (git blob SHA-1 %s); discarded", e.Path, e.URL, e.WantSize, e.Want)
@@ -97,6 +98,7 @@ type HTTPStatusError struct {
 	Code   int
 }
 
+// Error gives the URL and the status line.
 func (e *HTTPStatusError) Error() string { return fmt.Sprintf("GET %s: %s", e.URL, e.Status) }
 
 // transient marks a failure worth retrying.

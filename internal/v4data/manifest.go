@@ -99,6 +99,7 @@ type ParseError struct {
 	Err  error
 }
 
+// Error gives the line and the problem.
 func (e *ParseError) Error() string { return fmt.Sprintf("manifest line %d: %v", e.Line, e.Err) }
 
 // Unwrap returns the underlying error.

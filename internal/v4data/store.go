@@ -14,8 +14,9 @@ import (
 
 // Store reads the files of one data directory (the upstream repository's layout), verifying
 // each against the manifest before returning it. Successful verifications are remembered by
-// path, size and modification time, so a file read twice is hashed once. A Store is safe for
-// concurrent use.
+// path, size and modification time, so a file read twice is hashed once (a change to a file that
+// keeps both its size and its modification time is therefore not noticed by the same Store; a new
+// Store, or Verify, hashes again). A Store is safe for concurrent use.
 type Store struct {
 	dir string
 	m   *Manifest
@@ -86,6 +87,7 @@ type MissingError struct {
 	Profiles []string
 }
 
+// Error names the file, its SHA-1 and size, the profiles that need it, and how to get it.
 func (e *MissingError) Error() string {
 	size := "size unknown"
 	if e.SizeKnown() {
@@ -112,6 +114,7 @@ type CorruptError struct {
 	Profiles []string
 }
 
+// Error names the file, the expected and actual SHA-1, and how to re-fetch it.
 func (e *CorruptError) Error() string {
 	detail := fmt.Sprintf("git blob SHA-1 is %s, the manifest expects %s", e.GotSHA1, e.SHA1)
 	if e.SizeKnown() && e.GotSize != e.Size {

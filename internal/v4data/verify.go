@@ -132,6 +132,7 @@ const (
 	Corrupt
 )
 
+// String returns "missing", "valid" or "corrupt".
 func (s Status) String() string {
 	switch s {
 	case Missing:
