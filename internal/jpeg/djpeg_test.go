@@ -1,0 +1,173 @@
+package jpeg
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
+)
+
+// readPNM parses the binary PGM (P5) or PPM (P6) that djpeg writes.
+func readPNM(b []byte) (w, h, c int, pix []byte, err error) {
+	r := bufio.NewReader(bytes.NewReader(b))
+	var magic string
+	var maxval int
+	if _, err = fmt.Fscan(r, &magic, &w, &h, &maxval); err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("PNM header: %w", err)
+	}
+	switch magic {
+	case "P5":
+		c = 1
+	case "P6":
+		c = 3
+	default:
+		return 0, 0, 0, nil, fmt.Errorf("PNM magic %q", magic)
+	}
+	if maxval != 255 {
+		return 0, 0, 0, nil, fmt.Errorf("PNM maxval %d", maxval)
+	}
+	if _, err = r.ReadByte(); err != nil { // the single whitespace after maxval
+		return 0, 0, 0, nil, err
+	}
+	pix = make([]byte, w*h*c)
+	if _, err = io.ReadFull(r, pix); err != nil {
+		return 0, 0, 0, nil, fmt.Errorf("PNM data: %w", err)
+	}
+	return w, h, c, pix, nil
+}
+
+// djpeg decodes data with libjpeg-turbo's djpeg (accurate integer IDCT,
+// default fancy upsampling); nosimd sets JSIMD_FORCENONE=1.
+func djpeg(t *testing.T, data []byte, nosimd bool) *Image {
+	t.Helper()
+	cmd := exec.Command("djpeg", "-dct", "int", "-pnm")
+	cmd.Env = append(os.Environ(), "JSIMD_FORCENONE=0")
+	if nosimd {
+		cmd.Env = append(os.Environ(), "JSIMD_FORCENONE=1")
+	}
+	cmd.Stdin = bytes.NewReader(data)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("djpeg: %v: %s", err, stderr.String())
+	}
+	w, h, c, pix, err := readPNM(out)
+	if err != nil {
+		t.Fatalf("djpeg output: %v", err)
+	}
+	return &Image{W: w, H: h, C: c, Pix: pix}
+}
+
+// dataDir finds the data directory as datadirtest.Dir does, but returns ""
+// instead of skipping: a fuzz target cannot skip only its real seeds.
+func dataDir() string {
+	if dir, err := datadir.Resolve(""); err == nil {
+		return dir
+	}
+	if root, err := datadir.ProjectRoot(); err == nil {
+		d := filepath.Join(root, "..", "shared", "v4data")
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return ""
+}
+
+// realSample returns up to perZip entries of every image zip of the data
+// directory dir, spread over the archive, keyed "zip/entry".
+func realSample(t testing.TB, dir string, perZip int) map[string][]byte {
+	t.Helper()
+	zips, _ := filepath.Glob(filepath.Join(dir, "data_V4_responses", "images", "images_*.zip"))
+	out := map[string][]byte{}
+	for _, z := range zips {
+		zr, err := zip.OpenReader(z)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var jpgs []*zip.File
+		for _, f := range zr.File {
+			if strings.HasSuffix(f.Name, ".jpg") {
+				jpgs = append(jpgs, f)
+			}
+		}
+		for i := 0; i < perZip && len(jpgs) > 0; i++ {
+			f := jpgs[i*len(jpgs)/perZip]
+			rc, err := f.Open()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out[filepath.Base(z)+"/"+f.Name] = b
+		}
+		zr.Close()
+	}
+	return out
+}
+
+// TestAgainstDjpeg compares both IDCT variants with libjpeg-turbo's djpeg,
+// with and without its SIMD code, on the synthetic files and on a sample
+// of the real images.
+func TestAgainstDjpeg(t *testing.T) {
+	if _, err := exec.LookPath("djpeg"); err != nil {
+		t.Skip("djpeg (libjpeg-turbo-progs) not installed")
+	}
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	files := map[string][]byte{}
+	names, _ := filepath.Glob(filepath.Join("testdata", "*.jpg"))
+	for _, n := range names {
+		if _, bad := unsupported[filepath.Base(n)]; bad {
+			continue
+		}
+		b, err := os.ReadFile(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[filepath.Base(n)] = b
+	}
+	synthetic := len(files)
+	t.Run("real", func(t *testing.T) {
+		for k, v := range realSample(t, datadirtest.Dir(t), 5) {
+			files[k] = v
+		}
+	})
+	keys := make([]string, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, nosimd := range []bool{false, true} {
+		identical := 0
+		for _, k := range keys {
+			want := djpeg(t, files[k], nosimd)
+			got, err := DecodeOptions(bytes.NewReader(files[k]), Options{PortableIDCT: nosimd})
+			if err != nil {
+				t.Errorf("%s: %v", k, err)
+				continue
+			}
+			if got.W != want.W || got.H != want.H || got.C != want.C || !bytes.Equal(got.Pix, want.Pix) {
+				t.Errorf("%s (JSIMD_FORCENONE=%v): differs from djpeg", k, nosimd)
+				continue
+			}
+			identical++
+		}
+		t.Logf("JSIMD_FORCENONE=%v: %d of %d files (%d synthetic, %d real) identical to djpeg -dct int",
+			nosimd, identical, len(keys), synthetic, len(keys)-synthetic)
+	}
+}
