@@ -2,6 +2,7 @@ package hdf5
 
 import (
 	"encoding/binary"
+	"fmt"
 )
 
 // chunkLoc locates one stored chunk.
@@ -167,9 +168,25 @@ func (d *Dataset) readChunked() ([]byte, error) {
 	if l.addr == undefAddr {
 		return out, nil // no chunk written yet
 	}
+	// Tree indexes could list a chunk twice in a corrupt file; the budget bounds the decoding
+	// work of one read (chunks can be larger than the part of them inside the dataset).
+	listed := map[uint64]bool{}
+	order := identity(len(g.dims))
+	budget := uint64(4 * d.f.maxBytes)
+	var decoded uint64
 	visit := func(c chunkLoc) error {
 		if !g.inExtent(c.scaled) {
 			return nil
+		}
+		if l.Index == IndexBTree1 || l.Index == IndexBTree2 {
+			k := linear(c.scaled, g.nchunks, order)
+			if listed[k] {
+				return formatErr("chunk index", -1, "dataset %s: chunk %v listed twice", d.path, c.scaled)
+			}
+			listed[k] = true
+		}
+		if decoded += g.chunkBytes; decoded > budget {
+			return fmt.Errorf("hdf5: decoding the chunks of %s needs more than %d bytes (4 x Options.MaxDataBytes)", d.path, budget)
 		}
 		data, err := d.readChunk(g, c)
 		if err != nil {

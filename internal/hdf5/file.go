@@ -16,9 +16,9 @@ const DefaultMaxDataBytes = 1 << 30
 // Options tunes OpenOptions. The zero value selects the defaults.
 type Options struct {
 	// MaxDataBytes bounds the in-memory size in bytes of any one dataset or attribute value and
-	// of any one decompressed chunk; reads that would need more fail with an error instead of
-	// allocating. Zero or negative means DefaultMaxDataBytes. Data stored contiguously is in any
-	// case limited by the file size.
+	// of any one decompressed chunk, and (times four) the total of the chunks decoded by one read;
+	// reads that would need more fail with an error instead of allocating. Zero or negative means
+	// DefaultMaxDataBytes. Data stored contiguously is in any case limited by the file size.
 	MaxDataBytes int64
 }
 
@@ -115,6 +115,9 @@ func (f *File) readSuperblock(loc int64) (uint64, error) {
 	case 0, 1:
 		// sig, version, free-space version, root symbol table entry version, reserved,
 		// shared header version, size of offsets, size of lengths, reserved.
+		if len(buf) < 16 {
+			return 0, formatErr(what, loc, "truncated: %d bytes", len(buf))
+		}
 		f.offSize, f.lenSize = int(buf[13]), int(buf[14])
 		if err := f.checkSizes(loc); err != nil {
 			return 0, err

@@ -447,9 +447,10 @@ func (g *Group) lookup(p string, hops int) (Object, error) {
 			if hops >= maxSoftLinks {
 				return nil, fmt.Errorf("hdf5: %s: more than %d soft links", full, maxSoftLinks)
 			}
-			if obj, err = cur.lookup(l.Target, hops+1); err == nil {
-				obj, err = g.f.object(obj.headerAddr(), full)
+			if obj, err = cur.lookup(l.Target, hops+1); err != nil {
+				return nil, fmt.Errorf("hdf5: %s: soft link to %s: %w", full, l.Target, err)
 			}
+			obj, err = g.f.object(obj.headerAddr(), full)
 		case ExternalLink:
 			return nil, unsupported("%s is an external link to %s:%s, which is not followed", full, l.File, l.Target)
 		default:

@@ -174,6 +174,12 @@ def write_unsupported(grp):
     grp.create_dataset("bool_enum", data=np.array([True, False, True]))
     grp.create_dataset("opaque", data=np.void(b"\x01\x02\x03"))
     grp.create_dataset("refs", data=[grp.file["/"].ref, grp.ref], dtype=h5py.ref_dtype)
+    # Filters this package does not implement: reading must fail with an error naming them.
+    fname = os.path.basename(grp.file.filename)
+    grp.create_dataset("lzf", data=np.arange(20, dtype="<f4"), chunks=(5,), compression="lzf")
+    note(fname, grp.name + "/lzf", layout="chunked", error="lzf")
+    grp.create_dataset("scaleoffset", data=np.arange(20, dtype="<i4"), chunks=(5,), scaleoffset=0)
+    note(fname, grp.name + "/scaleoffset", layout="chunked", error="scaleoffset")
 
 
 def write_links(f):

@@ -1,0 +1,109 @@
+package hdf5
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"compactv4/internal/datadir"
+)
+
+// fuzzLimit bounds the data one fuzz input may make the reader decode.
+const fuzzLimit = 1 << 20
+
+// exercise opens data and reads everything it can reach: every object, attribute, link target and
+// dataset, in every conversion. Errors are expected for corrupt input; panics are not.
+func exercise(data []byte) {
+	f, err := OpenOptions(bytes.NewReader(data), int64(len(data)), &Options{MaxDataBytes: fuzzLimit})
+	if err != nil {
+		return
+	}
+	objects := 0
+	read := func(v interface {
+		ReadFloat64() ([]float64, error)
+		ReadFloat32() ([]float32, error)
+		ReadInt64() ([]int64, error)
+		ReadStrings() ([]string, error)
+	}) {
+		v.ReadFloat64()
+		v.ReadFloat32()
+		v.ReadInt64()
+		v.ReadStrings()
+	}
+	visit := func(obj Object) {
+		if attrs, err := obj.Attrs(); err == nil {
+			for _, a := range attrs {
+				_ = a.Type().String()
+				a.Shape()
+				read(a)
+			}
+		}
+		switch o := obj.(type) {
+		case *Dataset:
+			o.Layout()
+			_ = o.Type().String()
+			o.ReadRaw()
+			read(o)
+		case *Group:
+			for _, l := range o.Links() {
+				if l.Type != HardLink {
+					o.Object(l.Name) // soft and external links
+				}
+			}
+		}
+	}
+	visit(f.Root())
+	f.Walk(func(_ string, obj Object) error {
+		objects++
+		if objects > 10000 {
+			return errStop
+		}
+		visit(obj)
+		return nil
+	})
+}
+
+var errStop = os.ErrDeadlineExceeded // any sentinel: ends a walk early
+
+// fuzzSeeds returns the synthetic files and, when the data directory is present, three real
+// weight files (read from it, never copied into testdata).
+func fuzzSeeds(tb testing.TB) [][]byte {
+	var seeds [][]byte
+	for _, pattern := range []string{"*.h5", "*.nc"} {
+		m, _ := filepath.Glob(filepath.Join("testdata", pattern))
+		for _, p := range m {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			seeds = append(seeds, b)
+		}
+	}
+	if dir, err := datadir.Resolve(""); err == nil || os.Getenv(datadir.EnvVar) == "" {
+		if err != nil {
+			if root, rerr := datadir.ProjectRoot(); rerr == nil {
+				dir = filepath.Join(root, "..", "shared", "v4data")
+			}
+		}
+		for _, rel := range []string{benchWeights,
+			"data_compact_models/model_weights_h5/compact_model_201025_neuron5.weights.h5",
+			"data_compact_models/model_weights_h5/compact_model_210225_neuron3.weights.h5"} {
+			if b, err := os.ReadFile(filepath.Join(dir, rel)); err == nil {
+				seeds = append(seeds, b)
+			}
+		}
+	}
+	return seeds
+}
+
+func FuzzOpen(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Add([]byte(signature))
+	f.Add([]byte("not an HDF5 file at all"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		exercise(data)
+	})
+}
