@@ -18,21 +18,25 @@ const EnvVar = "V4DATA"
 // Default is the data directory relative to the project root, filled by `make data`.
 const Default = "data/V4_compact_models"
 
-// Resolve returns the data directory: flag if non-empty, else $V4DATA, else Default below the
-// project root (the nearest parent of the working directory holding go.mod), else Default
-// relative to the working directory. It checks that the directory exists.
+// Locate returns the data directory without checking that it exists: flag if non-empty, else
+// $V4DATA, else Default below the project root (the nearest parent of the working directory
+// holding go.mod), else Default relative to the working directory. source says which rule chose it.
+func Locate(flag string) (dir, source string) {
+	if flag != "" {
+		return flag, "-data"
+	}
+	if env := os.Getenv(EnvVar); env != "" {
+		return env, "$" + EnvVar
+	}
+	if root, err := ProjectRoot(); err == nil {
+		return filepath.Join(root, Default), "the default"
+	}
+	return Default, "the default"
+}
+
+// Resolve returns the data directory chosen by Locate and checks that it exists.
 func Resolve(flag string) (string, error) {
-	dir, source := flag, "-data"
-	if dir == "" {
-		dir, source = os.Getenv(EnvVar), "$"+EnvVar
-	}
-	if dir == "" {
-		source = "the default"
-		dir = Default
-		if root, err := ProjectRoot(); err == nil {
-			dir = filepath.Join(root, Default)
-		}
-	}
+	dir, source := Locate(flag)
 	st, err := os.Stat(dir)
 	if err != nil {
 		return "", fmt.Errorf("data directory %s (from %s): %w; run `make data` to download the public data, or set -data or $%s", dir, source, err, EnvVar)

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -165,6 +166,21 @@ func (s *Store) isVerified(rel string, st stamp) bool {
 	defer s.mu.Unlock()
 	v, ok := s.verified[rel]
 	return ok && v.size == st.size && v.mtime.Equal(st.mtime)
+}
+
+// Verified returns the manifest entries of every file this store has verified so far, sorted by
+// path: the inputs of whatever read through it.
+func (s *Store) Verified() []Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Entry, 0, len(s.verified))
+	for rel := range s.verified {
+		if e, ok := s.m.Lookup(rel); ok {
+			out = append(out, e)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
 }
 
 func (s *Store) remember(rel string, st stamp) {

@@ -232,3 +232,38 @@ func BenchmarkStoreReadFile(b *testing.B) {
 		}
 	})
 }
+
+func TestStoreVerifiedLists(t *testing.T) {
+	dir := t.TempDir()
+	content := []byte("hello\n")
+	m, err := NewManifest([]Entry{
+		{Path: "data_x/a.txt", SHA1: BlobSHA1Bytes(content), Size: int64(len(content))},
+		{Path: "data_x/b.txt", SHA1: BlobSHA1Bytes([]byte("other")), Size: 5},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data_x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data_x", "a.txt"), content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenManifest(dir, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Verified(); len(got) != 0 {
+		t.Fatalf("fresh store lists %v", got)
+	}
+	if _, err := s.ReadFile("data_x/a.txt"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ReadFile("data_x/b.txt"); err == nil {
+		t.Fatal("missing file read")
+	}
+	got := s.Verified()
+	if len(got) != 1 || got[0].Path != "data_x/a.txt" || got[0].SHA1 != BlobSHA1Bytes(content) {
+		t.Errorf("Verified() = %v", got)
+	}
+}

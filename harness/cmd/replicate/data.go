@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path"
-	"path/filepath"
 	"strings"
 
 	"compactv4/internal/datadir"
@@ -56,18 +54,10 @@ func profileFlag(p string) error {
 	return usagef("unknown profile %q (want %s)", p, strings.Join(v4data.Profiles(), " or "))
 }
 
-// fetchDir is the data directory for fetch: like datadir.Resolve, but it need not exist yet.
+// fetchDir is the data directory for fetch, which need not exist yet.
 func fetchDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv(datadir.EnvVar); env != "" {
-		return env
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		return filepath.Join(root, datadir.Default)
-	}
-	return datadir.Default
+	dir, _ := datadir.Locate(flag)
+	return dir
 }
 
 func runDataFetch(ctx context.Context, args []string) error {
