@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"compactv4/internal/datadir"
@@ -106,6 +107,9 @@ func FuzzReadObjectArray(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		arrs, err := ReadObjectArray(bytes.NewReader(data))
 		if err != nil {
+			if strings.Contains(err.Error(), "unpickler failed") {
+				t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
+			}
 			return
 		}
 		for i, a := range arrs {

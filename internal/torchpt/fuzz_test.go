@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"compactv4/internal/datadir"
@@ -50,6 +51,9 @@ func FuzzReadStateDict(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			if strings.Contains(err.Error(), "unpickler failed") {
+				t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
+			}
 			return
 		}
 		for _, k := range sd.Keys {
@@ -91,6 +95,9 @@ func FuzzStateDictPickle(f *testing.F) {
 		data := storageZip(t, pkl)
 		sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
+			if strings.Contains(err.Error(), "unpickler failed") {
+				t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
+			}
 			return
 		}
 		for _, k := range sd.Keys {

@@ -24,6 +24,7 @@ const (
 	Int64                    // torch.LongStorage
 )
 
+// String returns the dtype's name: "float64", "float32" or "int64".
 func (d Dtype) String() string {
 	switch d {
 	case Float64:
@@ -191,7 +192,7 @@ func readEntry(f *zip.File, max int64) ([]byte, error) {
 	if f.Method == zip.Store && f.CompressedSize64 != size {
 		return nil, formatErr("stored zip entry %s: compressed size %d != size %d", f.Name, f.CompressedSize64, size)
 	}
-	if size > maxDeflateRatio*(f.CompressedSize64+1) {
+	if size/maxDeflateRatio > f.CompressedSize64 {
 		return nil, formatErr("zip entry %s claims %d bytes from %d compressed", f.Name, size, f.CompressedSize64)
 	}
 	rc, err := f.Open()

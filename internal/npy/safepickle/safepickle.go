@@ -35,6 +35,7 @@ type Global struct {
 	Module, Name string
 }
 
+// String returns the dotted name, e.g. "collections.OrderedDict".
 func (g Global) String() string { return g.Module + "." + g.Name }
 
 // OrderedDict is collections.OrderedDict. gopickle resolves it itself, to *types.OrderedDict, so
