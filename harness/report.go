@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"compactv4/reference"
 )
 
 // Claim is one row of reference/claims.json.
@@ -15,6 +17,31 @@ type Claim struct {
 	PaperStatus string `json:"paper_status"`
 	Experiment  string `json:"experiment"`
 	Figure      string `json:"figure"`
+	// Numbers are the published or derived values the claim can be checked against, by name.
+	Numbers map[string]float64 `json:"numbers,omitempty"`
+}
+
+// Number returns a published number of the claim, or an error naming what is missing, so that an
+// experiment never compares against a value the reference does not hold.
+func (c *Claim) Number(name string) (float64, error) {
+	v, ok := c.Numbers[name]
+	if !ok {
+		return 0, fmt.Errorf("claim %s has no published number %q in reference/claims.json", c.ID, name)
+	}
+	return v, nil
+}
+
+// PaperClaims returns the claims embedded from reference/claims.json.
+func PaperClaims() (*Claims, error) { return ParseClaims(reference.Claims) }
+
+// Lookup returns the claim with the given id.
+func (c *Claims) Lookup(id string) (*Claim, error) {
+	for i := range c.Claims {
+		if c.Claims[i].ID == id {
+			return &c.Claims[i], nil
+		}
+	}
+	return nil, fmt.Errorf("no claim %q in reference/claims.json", id)
 }
 
 // Claims is the content of reference/claims.json.

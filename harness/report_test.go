@@ -1,0 +1,58 @@
+package harness
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+func TestPaperClaims(t *testing.T) {
+	cs, err := PaperClaims()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs.Claims) != 9 {
+		t.Errorf("%d claims, want C1-C9", len(cs.Claims))
+	}
+	c2, err := cs.Lookup("C2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c2.Number("median_params"); err != nil || v != 12469 {
+		t.Errorf("C2 median_params = %v, %v", v, err)
+	}
+	if _, err := c2.Number("nope"); err == nil {
+		t.Error("unknown number accepted")
+	}
+}
+
+func TestReport(t *testing.T) {
+	claims := &Claims{Paper: "P", Claims: []Claim{
+		{ID: "C1", Claim: "a", PaperValue: "1", Experiment: "exp"},
+		{ID: "C2", Claim: "b", PaperValue: "2", Experiment: "exp"},
+		{ID: "C3", Claim: "c", PaperValue: "3", Experiment: "other"},
+		{ID: "C4", Claim: "d", PaperValue: "4", Experiment: "unbuilt"},
+	}}
+	run := func(context.Context, *Env) (*Result, error) { return nil, nil }
+	reg := []*Experiment{{Name: "exp", Title: "E", Run: run}, {Name: "other", Title: "O", Run: run}}
+	recs := map[string]*Record{"exp": {
+		Experiment: "exp", Profile: Quick,
+		Claims:      []ClaimResult{{ID: "C1", Value: "v1", Status: Reproduced, Figures: []string{"fig"}}},
+		NotRunnable: []Missing{{Path: "data_x/y.zip", SHA1: "abc", Reason: "images of session y"}},
+	}}
+	md := Report(claims, reg, recs)
+	for _, want := range []string{
+		"| C1: a | 1", "| v1 | reproduced [quick] | [fig](figures/exp/fig.png) |",
+		"| C2: b | 2", "not yet implemented in experiment exp",
+		"| C3: c | 3", "not run (`replicate run other`)",
+		"| C4: d | 4", "| — | not yet implemented | — |",
+		"`data_x/y.zip` (git blob abc): images of session y",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report lacks %q:\n%s", want, md)
+		}
+	}
+	if md != Report(claims, reg, recs) {
+		t.Error("report not deterministic")
+	}
+}
