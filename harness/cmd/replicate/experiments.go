@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	_ "compactv4/experiments" // registers every experiment
+	"compactv4/harness"
+	"compactv4/internal/datadir"
+	"compactv4/internal/v4data"
+)
+
+func init() {
+	register(verb{name: "list", summary: "list the experiments and the claims they check", run: runList})
+	register(verb{name: "run", summary: "run experiments, write their tables and figures, check goldens and write REPRODUCE.md", run: runRun})
+	register(verb{name: "check", summary: "compare the results under -out with the goldens (or rewrite them with -update)", run: runCheck})
+	register(verb{name: "report", summary: "write REPRODUCE.md from the results under -out", run: runReport})
+}
+
+func runList(ctx context.Context, args []string) error {
+	fs := newFlags("replicate list", "", "List the registered experiments: name, paper figures, claims, title.")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "experiment\tpaper\tclaims\ttitle")
+	for _, e := range harness.Experiments() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Name, e.Paper, strings.Join(e.Claims, ","), e.Title)
+	}
+	return tw.Flush()
+}
+
+// projectRoot is where golden/, figures/ and REPRODUCE.md live.
+func projectRoot() (string, error) {
+	root, err := datadir.ProjectRoot()
+	if err != nil {
+		return "", fmt.Errorf("find the project root (run replicate inside the project): %w", err)
+	}
+	return root, nil
+}
+
+// selectExperiments returns the named experiments, or all of them.
+func selectExperiments(names []string) ([]*harness.Experiment, error) {
+	if len(names) == 0 {
+		return harness.Experiments(), nil
+	}
+	var es []*harness.Experiment
+	for _, n := range names {
+		e, err := harness.Lookup(n)
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// autoProfile is full when every file of the full profile is present in dir, else quick.
+func autoProfile(dir string) (harness.Profile, error) {
+	files, err := v4data.ProfileFiles(v4data.ProfileFull)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range files {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(e.Path))); err != nil {
+			return harness.Quick, nil
+		}
+	}
+	return harness.Full, nil
+}
+
+func runRun(ctx context.Context, args []string) error {
+	fs := newFlags("replicate run", "[-profile auto|quick|full] [-data DIR] [-out DIR] [flags] [EXPERIMENT...]", `
+Run the named experiments (default: all) on a profile, writing each one's tables, figures and
+result.json below -out/<experiment>, copying its figures to figures/<experiment>/, checking its
+numbers against golden/<experiment>/<profile>.json and writing REPRODUCE.md.
+
+The quick profile uses a fixed subset of the data that every checkout has (and the local copy);
+full uses everything public. auto (the default) picks full when every file of the full profile
+is present, else quick. Files a profile needs but the data directory lacks are reported as not
+runnable, by name, never silently skipped.
+
+Expensive steps are cached under -cache, keyed by their inputs, parameters and the code version;
+the log says why each step ran or was reused. Exit status 1 when an experiment fails or a golden
+check finds differences.`)
+	profile := fs.String("profile", "auto", "auto, quick or full")
+	dir := fs.String("data", "", "data directory (default $V4DATA, else data/V4_compact_models)")
+	out := fs.String("out", "out", "output directory")
+	figures := fs.String("figures", "", "where to copy figures (default <project>/figures; \"-\" to skip)")
+	cacheDir := fs.String("cache", "", "cache directory (default <project>/.cache/replicate)")
+	noCache := fs.Bool("no-cache", false, "recompute every step")
+	noCheck := fs.Bool("no-check", false, "do not compare with the goldens")
+	noReport := fs.Bool("no-report", false, "do not write REPRODUCE.md")
+	quiet := fs.Bool("q", false, "no progress on stderr")
+	if err := parseFlags(fs, args, -1); err != nil {
+		return err
+	}
+	es, err := selectExperiments(fs.Args())
+	if err != nil {
+		return err
+	}
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	d, err := datadir.Resolve(*dir)
+	if err != nil {
+		return err
+	}
+	var p harness.Profile
+	if *profile == "auto" {
+		if p, err = autoProfile(d); err != nil {
+			return err
+		}
+	} else if p, err = harness.ParseProfile(*profile); err != nil {
+		return usagef("%v", err)
+	}
+	log := stderr
+	if *quiet {
+		log = io.Discard
+	}
+	var cache *harness.Cache
+	if !*noCache {
+		code, err := harness.CodeVersion()
+		if err != nil {
+			return err
+		}
+		cd := *cacheDir
+		if cd == "" {
+			cd = filepath.Join(root, ".cache", "replicate")
+		}
+		cache = harness.NewCache(cd, code, log)
+	}
+	figDir := *figures
+	switch figDir {
+	case "":
+		figDir = filepath.Join(root, "figures")
+	case "-":
+		figDir = ""
+	}
+	fmt.Fprintf(log, "replicate run: profile %s, data %s, output %s\n", p, d, *out)
+	var failed []string
+	for _, e := range es {
+		start := time.Now()
+		fmt.Fprintf(log, "== %s (%s profile)\n", e.Name, p)
+		rec, err := harness.RunExperiment(ctx, e, harness.RunOptions{
+			Profile: p, DataDir: d, Out: *out, FiguresDir: figDir, Cache: cache, Log: log,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			fmt.Fprintf(stderr, "replicate: %v\n", err)
+			failed = append(failed, e.Name+" (failed)")
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %d values, %d figures, %d tables in %s (%.1fs)\n", e.Name, len(rec.Values), len(rec.Figures), len(rec.Tables), filepath.Join(*out, e.Name), time.Since(start).Seconds())
+		for _, m := range rec.NotRunnable {
+			fmt.Fprintf(stdout, "  not runnable: %s (git blob %s): %s\n", m.Path, m.SHA1, m.Reason)
+		}
+		if !*noCheck {
+			if !checkOne(root, rec) {
+				failed = append(failed, e.Name+" (golden differs)")
+			}
+		}
+	}
+	if !*noReport {
+		if err := writeReproduce(root, *out); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%s", strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// checkOne compares a record with its golden and prints the outcome; it reports success.
+func checkOne(root string, rec *harness.Record) bool {
+	ms, err := harness.CheckGolden(root, rec)
+	if err != nil {
+		fmt.Fprintf(stdout, "  golden %s/%s: %v\n", rec.Experiment, rec.Profile, err)
+		return false
+	}
+	if len(ms) == 0 {
+		fmt.Fprintf(stdout, "  golden %s/%s: ok (%d values)\n", rec.Experiment, rec.Profile, len(rec.Values))
+		return true
+	}
+	fmt.Fprintf(stdout, "  golden %s/%s: %d differences\n", rec.Experiment, rec.Profile, len(ms))
+	for i, m := range ms {
+		if i == 20 {
+			fmt.Fprintf(stdout, "    ... and %d more\n", len(ms)-i)
+			break
+		}
+		fmt.Fprintf(stdout, "    %s\n", m)
+	}
+	return false
+}
+
+func runCheck(ctx context.Context, args []string) error {
+	fs := newFlags("replicate check", "[-out DIR] [-update] [EXPERIMENT...]", `
+Compare the results of the last run (-out/<experiment>/result.json) with
+golden/<experiment>/<profile>.json: every value within its tolerance, and the same input files.
+With -update, rewrite the goldens from the results instead (review the diff before committing).`)
+	out := fs.String("out", "out", "output directory of the run")
+	update := fs.Bool("update", false, "rewrite the goldens from the results")
+	note := fs.String("note", "", "with -update: a note stored in the golden (e.g. which data it was computed from)")
+	if err := parseFlags(fs, args, -1); err != nil {
+		return err
+	}
+	es, err := selectExperiments(fs.Args())
+	if err != nil {
+		return err
+	}
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	bad := 0
+	for _, e := range es {
+		rec, err := harness.ReadRecord(*out, e.Name)
+		if errors.Is(err, os.ErrNotExist) {
+			fmt.Fprintf(stdout, "%s: not run into %s (run `replicate run %s`)\n", e.Name, *out, e.Name)
+			bad++
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if *update {
+			path := harness.GoldenPath(root, e.Name, rec.Profile)
+			if err := harness.WriteGolden(path, harness.GoldenOf(rec, *note)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: wrote %s (%d values)\n", e.Name, path, len(rec.Values))
+			continue
+		}
+		if !checkOne(root, rec) {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return &statusError{code: 1}
+	}
+	return nil
+}
+
+func runReport(ctx context.Context, args []string) error {
+	fs := newFlags("replicate report", "[-out DIR]", `
+Write REPRODUCE.md in the project root: for every claim of reference/claims.json, the paper's
+value, this suite's value from the last run under -out, its status and its figure.`)
+	out := fs.String("out", "out", "output directory of the run")
+	if err := parseFlags(fs, args, 0); err != nil {
+		return err
+	}
+	root, err := projectRoot()
+	if err != nil {
+		return err
+	}
+	return writeReproduce(root, *out)
+}
+
+func writeReproduce(root, out string) error {
+	claims, err := harness.PaperClaims()
+	if err != nil {
+		return err
+	}
+	recs := map[string]*harness.Record{}
+	for _, e := range harness.Experiments() {
+		rec, err := harness.ReadRecord(out, e.Name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		recs[e.Name] = rec
+	}
+	path := filepath.Join(root, "REPRODUCE.md")
+	if err := harness.WriteFileAtomic(path, []byte(harness.Report(claims, harness.Experiments(), recs))); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s\n", path)
+	return nil
+}
