@@ -519,7 +519,7 @@ type extensibleArray struct {
 	dblkAddrs, sblkAddrs    []uint64
 	iblockSblks             int
 	filtered                bool
-	nelmts                  uint64
+	haveIndex               bool // the index block is allocated
 	dblockCache             map[uint64][]byte
 	sblockCache             map[uint64]*eaSuperBlock
 	pageNelmts, dblkPageLen uint64
@@ -665,14 +665,14 @@ func (d *Dataset) openExtensibleArray() (*extensibleArray, error) {
 	if id.err != nil {
 		return nil, id.err
 	}
-	ea.nelmts = 1 // marks an allocated index block
+	ea.haveIndex = true
 	return ea, nil
 }
 
 // element returns the raw element idx of the array, or nil when it is not stored.
 func (ea *extensibleArray) element(idx uint64) ([]byte, int64, error) {
-	if ea.nelmts == 0 {
-		return nil, 0, nil // no index block
+	if !ea.haveIndex {
+		return nil, 0, nil
 	}
 	es := uint64(ea.esize)
 	if idx < uint64(ea.idxElmts) {

@@ -10,6 +10,7 @@ const (
 	Null   SpaceKind = 2 // no elements at all (h5py.Empty)
 )
 
+// String returns "scalar", "simple" or "null".
 func (k SpaceKind) String() string {
 	switch k {
 	case Scalar:
@@ -85,7 +86,7 @@ func (f *File) parseDataspace(data []byte, off int64) (Dataspace, error) {
 			}
 			s.Dims[i] = int(v)
 			var ok bool
-			if s.n, ok = mulOK(s.n, v); !ok {
+			if s.n, ok = mulOK(s.n, v); !ok || s.n > 1<<62 {
 				d.fail("number of elements overflows")
 			}
 		}

@@ -26,6 +26,7 @@ const (
 var classNames = [...]string{"fixed-point", "floating-point", "time", "string", "bitfield", "opaque",
 	"compound", "reference", "enum", "variable-length", "array"}
 
+// String returns the class name used by the HDF5 documentation, e.g. "fixed-point".
 func (c Class) String() string {
 	if c >= 0 && int(c) < len(classNames) {
 		return classNames[c]

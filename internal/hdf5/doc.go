@@ -24,9 +24,10 @@
 // that says what was being read and at which file offset, never a panic, and no read allocates
 // more than the file could plausibly hold (see Options.MaxDataBytes).
 //
-// Member order: Group.Members lists links in the order h5py iterates them, i.e. by name (byte-wise)
-// unless the group tracks link creation order (h5py track_order=True), in which case by creation
-// order. Attributes are ordered the same way.
+// Order: Group.Members lists links in the order h5py iterates a group: by name (byte-wise), unless
+// the group tracks link creation order (h5py track_order=True, and every NetCDF-4 group), in which
+// case by creation order. Attributes are listed the same way. Walk visits by name at every level,
+// as h5py's visititems does.
 //
 // A File is safe for concurrent use by multiple goroutines.
 package hdf5

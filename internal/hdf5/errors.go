@@ -18,6 +18,7 @@ type FormatError struct {
 	Msg    string // what is wrong
 }
 
+// Error formats the error as "hdf5: what at offset N: msg".
 func (e *FormatError) Error() string {
 	if e.Offset < 0 {
 		return fmt.Sprintf("hdf5: %s: %s", e.What, e.Msg)

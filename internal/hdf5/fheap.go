@@ -224,6 +224,9 @@ func (h *fractalHeap) managed(off, n uint64, idOff int64) ([]byte, error) {
 				r++
 			}
 			col := (rel - h.rowStart[r]) / h.rowSize[r]
+			if col >= h.width {
+				return nil, formatErr(what, idOff, "offset %d outside indirect block at address %d", off, ibAddr)
+			}
 			e := ib.entries[uint64(r)*h.width+col]
 			childOff := ibOff + h.rowStart[r] + col*h.rowSize[r]
 			if e.addr == undefAddr {

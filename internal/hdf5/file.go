@@ -33,9 +33,11 @@ type File struct {
 	maxBytes int64
 	root     *Group
 
-	mu      sync.Mutex
-	headers map[uint64]*objectHeader
-	gheaps  map[uint64]*globalHeap
+	mu         sync.Mutex
+	headers    map[uint64]*objectHeader
+	gheaps     map[uint64]*globalHeap
+	linkTables map[uint64]*linkTable
+	cache      pageCache
 }
 
 // Open reads the superblock and the root group of the HDF5 file held by r, which has size bytes.
@@ -44,7 +46,7 @@ func Open(r io.ReaderAt, size int64) (*File, error) { return OpenOptions(r, size
 // OpenOptions is Open with options; opts may be nil.
 func OpenOptions(r io.ReaderAt, size int64, opts *Options) (*File, error) {
 	f := &File{r: r, size: size, maxBytes: DefaultMaxDataBytes,
-		headers: map[uint64]*objectHeader{}, gheaps: map[uint64]*globalHeap{}}
+		headers: map[uint64]*objectHeader{}, gheaps: map[uint64]*globalHeap{}, linkTables: map[uint64]*linkTable{}}
 	if opts != nil && opts.MaxDataBytes > 0 {
 		f.maxBytes = opts.MaxDataBytes
 	}
@@ -229,11 +231,7 @@ func (f *File) readAt(addr, n uint64, what string) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	buf := make([]byte, n)
-	m, err := f.r.ReadAt(buf, off)
-	if m < len(buf) {
-		if err == nil || errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
-		}
+	if err := f.readInto(buf, off); err != nil {
 		return nil, off, fmt.Errorf("hdf5: read %s at offset %d: %w", what, off, err)
 	}
 	return buf, off, nil

@@ -21,6 +21,7 @@ const (
 	ExternalLink LinkType = 64
 )
 
+// String returns "hard", "soft", "external" or "user-defined(N)".
 func (t LinkType) String() string {
 	switch t {
 	case HardLink:
@@ -45,7 +46,7 @@ type Link struct {
 	hasCrt bool
 }
 
-// maxSoftLinks bounds the soft links followed while resolving one path (as the HDF5 library).
+// maxSoftLinks bounds the soft links followed while resolving one path (H5L_NUM_LINKS).
 const maxSoftLinks = 16
 
 // Object is a group, dataset or committed datatype reached through a hard link.
@@ -122,32 +123,53 @@ func (f *File) object(addr uint64, p string) (Object, error) {
 func byName(a, b Link) int { return strings.Compare(a.Name, b.Name) }
 
 func (f *File) newGroup(oh *objectHeader, p string) (*Group, error) {
-	g := &Group{f: f, path: p, oh: oh}
+	f.mu.Lock()
+	t, ok := f.linkTables[oh.addr]
+	f.mu.Unlock()
+	if !ok {
+		var err error
+		if t, err = f.readLinkTable(oh); err != nil {
+			return nil, fmt.Errorf("hdf5: group %s: %w", p, err)
+		}
+		f.mu.Lock()
+		f.linkTables[oh.addr] = t
+		f.mu.Unlock()
+	}
+	return &Group{f: f, path: p, oh: oh, links: t.links, byCrt: t.byCrt, index: t.index}, nil
+}
+
+// linkTable is the parsed, ordered, read-only set of links of a group.
+type linkTable struct {
+	links []Link
+	byCrt bool
+	index map[string]int
+}
+
+func (f *File) readLinkTable(oh *objectHeader) (*linkTable, error) {
+	t := &linkTable{}
 	var err error
-	byCrt := false
 	if m := oh.first(msgSymbolTable); m != nil {
-		g.links, err = f.symbolTableLinks(m)
+		t.links, err = f.symbolTableLinks(m)
 	} else if m := oh.first(msgLinkInfo); m != nil {
-		g.links, byCrt, err = f.newStyleLinks(oh, m)
+		t.links, t.byCrt, err = f.newStyleLinks(oh, m)
 	} else {
-		g.links, err = f.compactLinks(oh)
+		t.links, err = f.compactLinks(oh)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("hdf5: group %s: %w", p, err)
+		return nil, err
 	}
-	slices.SortStableFunc(g.links, byName)
-	if byCrt {
-		slices.SortStableFunc(g.links, func(a, b Link) int { return cmp.Compare(a.crt, b.crt) })
+	slices.SortStableFunc(t.links, byName)
+	if t.byCrt {
+		slices.SortStableFunc(t.links, func(a, b Link) int { return cmp.Compare(a.crt, b.crt) })
 	}
-	g.byCrt = byCrt
-	g.index = make(map[string]int, len(g.links))
-	for i, l := range g.links {
-		if _, dup := g.index[l.Name]; dup {
-			return nil, formatErr("group", -1, "group %s has two links named %q", p, l.Name)
+	t.index = make(map[string]int, len(t.links))
+	for i, l := range t.links {
+		if _, dup := t.index[l.Name]; dup {
+			return nil, formatErr("group", -1, "two links named %q", l.Name)
 		}
-		g.index[l.Name] = i
+		t.index[l.Name] = i
 	}
-	return g, nil
+	return t, nil
 }
 
 // symbolTableLinks reads the links of an old-style group (v1 B-tree of symbol table nodes).
@@ -383,11 +405,14 @@ func (g *Group) Attr(name string) (*Attribute, error) { return findAttr(g.f, g.o
 
 // Object returns the object at path, absolute or relative to g. Soft links are followed;
 // external links are not (the error matches errors.ErrUnsupported).
-func (g *Group) Object(p string) (Object, error) { return g.lookup(p, 0) }
+func (g *Group) Object(p string) (Object, error) {
+	hops := 0
+	return g.lookup(p, &hops)
+}
 
 // Group returns the group at path, absolute or relative to g.
 func (g *Group) Group(p string) (*Group, error) {
-	obj, err := g.lookup(p, 0)
+	obj, err := g.Object(p)
 	if err != nil {
 		return nil, err
 	}
@@ -400,7 +425,7 @@ func (g *Group) Group(p string) (*Group, error) {
 
 // Dataset returns the dataset at path, absolute or relative to g.
 func (g *Group) Dataset(p string) (*Dataset, error) {
-	obj, err := g.lookup(p, 0)
+	obj, err := g.Object(p)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +443,8 @@ func joinPath(dir, name string) string {
 	return dir + "/" + name
 }
 
-func (g *Group) lookup(p string, hops int) (Object, error) {
+// lookup resolves p; hops counts the soft links followed by the whole resolution.
+func (g *Group) lookup(p string, hops *int) (Object, error) {
 	cur := g
 	if strings.HasPrefix(p, "/") {
 		cur = g.f.root
@@ -444,10 +470,11 @@ func (g *Group) lookup(p string, hops int) (Object, error) {
 		case HardLink:
 			obj, err = g.f.object(l.addr, full)
 		case SoftLink:
-			if hops >= maxSoftLinks {
+			if *hops >= maxSoftLinks {
 				return nil, fmt.Errorf("hdf5: %s: more than %d soft links", full, maxSoftLinks)
 			}
-			if obj, err = cur.lookup(l.Target, hops+1); err != nil {
+			*hops++
+			if obj, err = cur.lookup(l.Target, hops); err != nil {
 				return nil, fmt.Errorf("hdf5: %s: soft link to %s: %w", full, l.Target, err)
 			}
 			obj, err = g.f.object(obj.headerAddr(), full)

@@ -15,6 +15,7 @@ const (
 	Virtual    LayoutClass = 3
 )
 
+// String returns "compact", "contiguous", "chunked" or "virtual".
 func (c LayoutClass) String() string {
 	switch c {
 	case Compact:
@@ -34,16 +35,16 @@ type ChunkIndex int
 
 // Chunk index kinds (the numbering of the layout message, version 4).
 const (
-	IndexBTree1      ChunkIndex = 0 // version 1 B-tree (layout message versions 1 to 3)
-	IndexSingle      ChunkIndex = 1 // a single chunk
-	IndexImplicit    ChunkIndex = 2 // chunks at computed addresses, allocated early, unfiltered
-	IndexFixedArray  ChunkIndex = 3
-	IndexExtensible  ChunkIndex = 4 // extensible array (one unlimited dimension)
-	IndexBTree2      ChunkIndex = 5 // version 2 B-tree (several unlimited dimensions)
-	numChunkIndexes             = 6
-	layoutNoneChunks ChunkIndex = -1
+	IndexBTree1     ChunkIndex = 0 // version 1 B-tree (layout message versions 1 to 3)
+	IndexSingle     ChunkIndex = 1 // a single chunk
+	IndexImplicit   ChunkIndex = 2 // chunks at computed addresses, allocated early, unfiltered
+	IndexFixedArray ChunkIndex = 3
+	IndexExtensible ChunkIndex = 4  // extensible array (one unlimited dimension)
+	IndexBTree2     ChunkIndex = 5  // version 2 B-tree (several unlimited dimensions)
+	IndexNone       ChunkIndex = -1 // not a chunked dataset
 )
 
+// String returns the index name used in tests and messages, e.g. "fixed-array".
 func (c ChunkIndex) String() string {
 	switch c {
 	case IndexBTree1:
@@ -67,7 +68,7 @@ type Layout struct {
 	Class   LayoutClass
 	Version int        // version of the layout message
 	Chunk   []int      // chunk dimensions (chunked only)
-	Index   ChunkIndex // chunk index (chunked only; -1 otherwise)
+	Index   ChunkIndex // chunk index (IndexNone unless chunked)
 	Filters []Filter   // filter pipeline (chunked only)
 
 	compact      []byte
@@ -89,7 +90,7 @@ type Layout struct {
 // parseLayout decodes a data layout message body.
 func (f *File) parseLayout(data []byte, off int64) (*Layout, error) {
 	d := f.newDecoder(data, off, "data layout message")
-	l := &Layout{Index: layoutNoneChunks}
+	l := &Layout{Index: IndexNone}
 	l.Version = int(d.u8())
 	switch l.Version {
 	case 1, 2:
@@ -212,6 +213,13 @@ func (f *File) parseLayout(data []byte, off int64) (*Layout, error) {
 
 // setChunkDims stores chunk dimensions; the last encoded dimension is the element size.
 func (l *Layout) setChunkDims(d *decoder, dims []uint64) {
+	if d.err != nil {
+		return
+	}
+	if len(dims) < 2 {
+		d.fail("chunk dimensionality %d", len(dims))
+		return
+	}
 	l.Chunk = make([]int, len(dims)-1)
 	for i, v := range dims[:len(dims)-1] {
 		if v == 0 || v > 1<<32 {
