@@ -171,3 +171,26 @@ func TestAgainstDjpeg(t *testing.T) {
 			nosimd, identical, len(keys), synthetic, len(keys)-synthetic)
 	}
 }
+
+// TestVariantsAgreeOnRealImages checks that the SIMD and portable IDCTs give
+// the same pixels on real images (50 per archive).
+func TestVariantsAgreeOnRealImages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	sample := realSample(t, datadirtest.Dir(t), 50)
+	for name, data := range sample {
+		a, err := Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		b, err := DecodeOptions(bytes.NewReader(data), Options{PortableIDCT: true})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(a.Pix, b.Pix) {
+			t.Errorf("%s: the SIMD and portable IDCTs differ", name)
+		}
+	}
+	t.Logf("%d real images: SIMD and portable IDCT agree", len(sample))
+}

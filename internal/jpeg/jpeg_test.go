@@ -51,7 +51,8 @@ func sha(b []byte) string {
 
 // unsupported lists the synthetic files this decoder must reject, and why.
 var unsupported = map[string]string{
-	"cjpeg_arith.jpg": "arithmetic coding",
+	"cjpeg_arith.jpg":    "arithmetic coding",
+	"cut_prog_5of10.jpg": "block smoothing",
 }
 
 // TestSyntheticAgainstPIL decodes every synthetic file of testdata and

@@ -162,6 +162,11 @@ type decoder struct {
 	rgb        bool
 	nScans     int
 
+	// coefBits is libjpeg's coef_bits for zig-zag positions 0..9: the
+	// successive-approximation bit position Al of the last progressive
+	// scan that carried the coefficient, or -1 before any scan did.
+	coefBits [maxComponents][savedCoefs]int8
+
 	planes     [maxComponents][]uint8 // IDCT output, stride 8*comp.bw
 	progCoeffs [maxComponents][]block // Saved state between progressive-mode scans.
 	huff       [maxTc + 1][maxTh + 1]huffman
@@ -429,6 +434,9 @@ func (d *decoder) setup() {
 		c.wib = (c.dw + 7) / 8
 		c.hib = (c.dh + 7) / 8
 		d.planes[i] = make([]uint8, 64*c.bw*c.bh)
+		for k := range d.coefBits[i] {
+			d.coefBits[i][k] = -1
+		}
 	}
 	d.rgb = d.isRGB()
 }
@@ -663,6 +671,10 @@ func (d *decoder) decode(r io.Reader, configOnly bool) error {
 		return FormatError("missing SOS marker")
 	}
 	if d.progressive {
+		if d.wouldSmooth() {
+			return UnsupportedError("progressive image whose scans leave low-frequency coefficients unrefined " +
+				"(libjpeg would apply its block smoothing, which this decoder does not implement)")
+		}
 		d.reconstructProgressiveImage()
 	}
 	for i := 0; i < d.nComp; i++ {
@@ -675,6 +687,40 @@ func (d *decoder) decode(r io.Reader, configOnly bool) error {
 		}
 	}
 	return nil
+}
+
+// savedCoefs is libjpeg-turbo 2.1's SAVED_COEFS (jdcoefct.h): block
+// smoothing looks at zig-zag coefficients 0..9.
+const savedCoefs = 10
+
+// wouldSmooth reports whether libjpeg-turbo 2.1 would apply interblock
+// smoothing to this progressive image (jdcoefct.c smoothing_ok, with
+// do_block_smoothing TRUE by default): when every component has some DC
+// bits and nonzero quantisers for zig-zag positions 0..9, and some of those
+// AC coefficients of some component are not fully refined. Complete
+// progressive files, as encoders write them, refine everything.
+func (d *decoder) wouldSmooth() bool {
+	useful := false
+	for i := 0; i < d.nComp; i++ {
+		c := &d.comp[i]
+		if !c.latched {
+			return false
+		}
+		for z := 0; z < savedCoefs; z++ {
+			if c.qt[unzig[z]] == 0 { // the latched table, as libjpeg checks
+				return false
+			}
+		}
+		if d.coefBits[i][0] < 0 {
+			return false
+		}
+		for z := 1; z < savedCoefs; z++ {
+			if d.coefBits[i][z] != 0 {
+				useful = true
+			}
+		}
+	}
+	return useful
 }
 
 // isRGB reports whether a 3-component image holds RGB rather than YCbCr,

@@ -116,8 +116,13 @@ func (d *decoder) processSOS(n int) error {
 		if err := d.latchQuant(ci); err != nil {
 			return err
 		}
-		if d.progressive && d.progCoeffs[ci] == nil {
-			d.progCoeffs[ci] = make([]block, d.comp[ci].bw*d.comp[ci].bh)
+		if d.progressive {
+			if d.progCoeffs[ci] == nil {
+				d.progCoeffs[ci] = make([]block, d.comp[ci].bw*d.comp[ci].bh)
+			}
+			for z := zigStart; z <= zigEnd && z < savedCoefs; z++ {
+				d.coefBits[ci][z] = int8(al)
+			}
 		}
 	}
 

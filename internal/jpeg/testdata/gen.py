@@ -18,6 +18,7 @@ Files:
                 chroma), RGB colour space, a non-interleaved sequential
                 multi-scan file, quality 1 and 100, and arithmetic coding
                 (which this decoder rejects).
+  cut_*.jpg     files ended (with EOI) after some of their scans.
   craft_*.jpg   hand-assembled 8x8 grayscale files whose single DC
                 coefficient drives the IDCT output beyond [-512, 511], where
                 libjpeg-turbo's SIMD IDCT (saturating) and C IDCT (wrapping
@@ -84,6 +85,21 @@ def craft_dc(path, coef, q=255):
         f.write(out)
 
 
+def cut_scans(src, dst, nscans):
+    """Copy src up to its (nscans+1)-th SOS marker and end it with EOI."""
+    with open(src, "rb") as f:
+        b = f.read()
+    count = 0
+    for i in range(2, len(b) - 1):
+        if b[i] == 0xFF and b[i + 1] == 0xDA:
+            count += 1
+            if count == nscans + 1:
+                with open(dst, "wb") as f:
+                    f.write(b[:i] + b"\xff\xd9")
+                return
+    raise SystemExit("%s has fewer than %d scans" % (src, nscans + 1))
+
+
 def write_files():
     big = card(41, 27)
     big.save("pil_444_q90.jpg", quality=90, subsampling=0)
@@ -132,6 +148,13 @@ def write_files():
         "-outfile", "cjpeg_422_prog_sa.jpg", "card.ppm")
     os.remove("scans.txt")
     os.remove("card.ppm")
+
+    # Files that end early but validly. A sequential file without its Cr
+    # scan: libjpeg decodes Cr as zero coefficients (mid-grey). A
+    # progressive file cut after 5 of its 10 scans: libjpeg applies block
+    # smoothing, which this decoder rejects.
+    cut_scans("cjpeg_seq_3scans.jpg", "cut_seq_2of3.jpg", 2)
+    cut_scans("pil_420_q75_prog.jpg", "cut_prog_5of10.jpg", 5)
 
     craft_dc("craft_dc_pos.jpg", 19)   # IDCT output +606: SIMD 255, C 0
     craft_dc("craft_dc_neg.jpg", -19)  # -606: SIMD 0, C 255
