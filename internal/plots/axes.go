@@ -24,6 +24,12 @@ func (l Limits) check(what string, log bool) error {
 	if !finite(l.Min) || !finite(l.Max) || !(l.Min < l.Max) {
 		return fmt.Errorf("%s limits [%g, %g]: need finite Min < Max", what, l.Min, l.Max)
 	}
+	if math.Abs(l.Min) > maxAbsValue || math.Abs(l.Max) > maxAbsValue {
+		return fmt.Errorf("%s limits [%g, %g]: magnitude above %g cannot be plotted", what, l.Min, l.Max, maxAbsValue)
+	}
+	if scale := math.Max(math.Abs(l.Min), math.Abs(l.Max)); l.Max-l.Min <= 1e-9*scale {
+		return fmt.Errorf("%s limits [%g, %g]: too narrow to draw", what, l.Min, l.Max)
+	}
 	if log && !(l.Min > 0) {
 		return fmt.Errorf("%s limits [%g, %g]: a log axis needs Min > 0", what, l.Min, l.Max)
 	}

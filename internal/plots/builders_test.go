@@ -255,6 +255,14 @@ func TestBuilderErrors(t *testing.T) {
 			_, err := Scatter([]Series{{X: ok, Y: ok}}, ScatterOptions{Axes: Axes{XLim: Limits{2, 1}}})
 			return err
 		}, "need finite Min < Max"},
+		{"scatter huge limits", func() error {
+			_, err := Scatter([]Series{{X: ok, Y: ok}}, ScatterOptions{Axes: Axes{YLim: Limits{-1e300, 1e300}}})
+			return err
+		}, "magnitude above"},
+		{"scatter narrow limits", func() error {
+			_, err := Scatter([]Series{{X: ok, Y: ok}}, ScatterOptions{Axes: Axes{YLim: Limits{1, 1 + 1e-12}}})
+			return err
+		}, "too narrow"},
 		{"scatter log limits", func() error {
 			_, err := Scatter([]Series{{X: ok, Y: ok}}, ScatterOptions{Axes: Axes{LogY: true, YLim: Limits{0, 1}}})
 			return err

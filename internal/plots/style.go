@@ -230,6 +230,13 @@ type linearTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (linearTicks) Ticks(min, max float64) []plot.Tick {
+	// gonum's DefaultTicks panics on an empty range and can loop without
+	// end when the tick step underflows; builders never give such ranges,
+	// but a caller-modified plot might.
+	scale := math.Max(math.Abs(min), math.Abs(max))
+	if !(max > min) || math.IsInf(max-min, 0) || max-min <= 1e-12*scale || max-min < 1e-290 {
+		return nil
+	}
 	ts := plot.DefaultTicks{}.Ticks(min, max)
 	// gonum formats some tick sets with spare zeros ("0.00, 2.50, 5.00"):
 	// use the fewest decimals that still tell every label exactly.

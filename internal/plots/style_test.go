@@ -90,6 +90,14 @@ func TestLinearTicks(t *testing.T) {
 	}
 }
 
+func TestLinearTicksDegenerate(t *testing.T) {
+	for _, r := range [][2]float64{{1, 1}, {2, 1}, {-1e308, 1e308}, {1, 1 + 1e-15}, {0, 1e-300}, {math.NaN(), 1}} {
+		if ts := (linearTicks{}).Ticks(r[0], r[1]); ts != nil {
+			t.Errorf("ticks %v = %v, want none", r, ts)
+		}
+	}
+}
+
 func TestDecimals(t *testing.T) {
 	for _, c := range []struct {
 		vs   []float64

@@ -1,0 +1,269 @@
+package plots
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"gonum.org/v1/plot/vg"
+
+	"compactv4/internal/datadir"
+)
+
+// seedDataDir returns the data directory for fuzz seeds, or "" when there
+// is none (seeds are optional; the fuzz targets must run without data).
+func seedDataDir() string {
+	if dir, err := datadir.Resolve(""); err == nil {
+		return dir
+	}
+	if root, err := datadir.ProjectRoot(); err == nil {
+		dir := filepath.Join(root, "..", "shared", "v4data")
+		if st, err := os.Stat(dir); err == nil && st.IsDir() {
+			return dir
+		}
+	}
+	return ""
+}
+
+// realResponses returns up to n float64 values from a real response file
+// of the data directory (an .npy array of little-endian float64), as raw
+// bytes, or nil without data.
+func realResponses(tb testing.TB, n int) []byte {
+	dir := seedDataDir()
+	if dir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "data_V4_responses", "responses_repeat_averaged", "responses_190923.npy"))
+	if err != nil || len(data) < 10 || string(data[1:6]) != "NUMPY" {
+		return nil
+	}
+	hlen := int(binary.LittleEndian.Uint16(data[8:10]))
+	header := string(data[10 : 10+hlen])
+	if !strings.Contains(header, "'<f8'") {
+		tb.Logf("responses_190923.npy header %q: not <f8, no seed", header)
+		return nil
+	}
+	body := data[10+hlen:]
+	return body[:min(len(body), 8*n)]
+}
+
+// goldenFiles returns the committed golden figures with the given
+// extension: real outputs of this package.
+func goldenFiles(tb testing.TB, ext string) [][]byte {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "golden", "*"+ext))
+	var out [][]byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		out = append(out, data)
+	}
+	return out
+}
+
+func FuzzDiffPNG(f *testing.F) {
+	small := func(w, h int, c color.NRGBA) []byte {
+		img := image.NewNRGBA(image.Rect(0, 0, w, h))
+		for y := range h {
+			for x := range w {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+		return encodePNG(f, img)
+	}
+	red, white := small(3, 2, color.NRGBA{R: 255, A: 255}), small(3, 2, color.NRGBA{R: 255, G: 255, B: 255, A: 255})
+	gray := encodePNG(f, image.NewGray16(image.Rect(0, 0, 3, 2)))
+	pal := encodePNG(f, image.NewPaletted(image.Rect(0, 0, 3, 2), color.Palette{color.Black, color.White}))
+	f.Add(red, white)
+	f.Add(gray, pal)
+	f.Add(red, red[:len(red)-5])
+	f.Add(hugePNGHeader(1<<20, 1<<20), red)
+	for _, g := range goldenFiles(f, ".png") {
+		f.Add(g, g)
+		f.Add(g, red)
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		st, d, err := DiffPNG(bytes.NewReader(a), bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		n := st.Width * st.Height
+		if d.Bounds() != image.Rect(0, 0, st.Width, st.Height) {
+			t.Fatalf("diff image %v for %dx%d", d.Bounds(), st.Width, st.Height)
+		}
+		if st.Differing < 0 || st.Differing > n || (n > 0 && st.Fraction != float64(st.Differing)/float64(n)) {
+			t.Fatalf("inconsistent stats %+v", st)
+		}
+		if st.Identical() != st.Bounds.Empty() || st.Identical() != (st.MaxDelta == 0) {
+			t.Fatalf("inconsistent stats %+v", st)
+		}
+		if !st.Bounds.In(image.Rect(0, 0, st.Width, st.Height)) && !st.Bounds.Empty() {
+			t.Fatalf("bounds %v outside the image", st.Bounds)
+		}
+		back, _, err := DiffPNG(bytes.NewReader(b), bytes.NewReader(a))
+		if err != nil || back != st {
+			t.Fatalf("Diff(b, a) = %+v, %v; Diff(a, b) = %+v", back, err, st)
+		}
+		if bytes.Equal(a, b) && !st.Identical() {
+			t.Fatalf("identical files differ: %+v", st)
+		}
+	})
+}
+
+func FuzzDiffText(f *testing.F) {
+	f.Add([]byte("a\nb\nc\n"), []byte("a\nB\nc"))
+	f.Add([]byte(""), []byte("\n\n"))
+	for _, g := range goldenFiles(f, ".svg") {
+		f.Add(g, g)
+		f.Add(g, bytes.Replace(g, []byte("<text"), []byte("<tex"), 3))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		st := DiffText(a, b)
+		if st.Equal != bytes.Equal(a, b) {
+			t.Fatalf("Equal = %v", st.Equal)
+		}
+		if st.Removed < 0 || st.Added < 0 || st.Removed > st.LinesA || st.Added > st.LinesB {
+			t.Fatalf("inconsistent %+v", st)
+		}
+		if st.LinesA-st.Removed != st.LinesB-st.Added {
+			t.Fatalf("kept lines differ: %+v", st)
+		}
+		if !st.Approximate && st.LinesA <= 40 && st.LinesB <= 40 {
+			ids := map[string]int{}
+			num := func(ls [][]byte) []int {
+				var out []int
+				for _, l := range ls {
+					if _, ok := ids[string(l)]; !ok {
+						ids[string(l)] = len(ids)
+					}
+					out = append(out, ids[string(l)])
+				}
+				return out
+			}
+			x, y := num(splitLines(a)), num(splitLines(b))
+			if want := len(x) - lcs(x, y); st.Removed != want {
+				t.Fatalf("Removed = %d, want %d (%+v)", st.Removed, want, st)
+			}
+		}
+		back := DiffText(b, a)
+		if back.Removed != st.Added || back.Added != st.Removed {
+			t.Fatalf("DiffText(b, a) = %+v, DiffText(a, b) = %+v", back, st)
+		}
+	})
+}
+
+// FuzzBuilders feeds arbitrary values (including NaN, ±Inf, huge, tiny,
+// negative) and options to every builder: each must return an error or a
+// figure that renders without panicking. Input: a builder selector byte,
+// an option byte, then little-endian float64 values.
+func FuzzBuilders(f *testing.F) {
+	enc := func(sel, opt byte, vs ...float64) []byte {
+		out := []byte{sel, opt}
+		for _, v := range vs {
+			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
+		}
+		return out
+	}
+	for sel := range byte(8) {
+		f.Add(enc(sel, 0, 1, 2, 3, 4, 5, 6))
+		f.Add(enc(sel, 0xFF, 1e-300, 1e-300, 1e300, 7, 0.5, -2))
+		f.Add(enc(sel, 0x55, math.NaN(), 1, math.Inf(1), 0))
+		f.Add(enc(sel, 0x0A, 5))
+		if real := realResponses(f, 400); real != nil {
+			f.Add(append([]byte{sel, 0}, real...))
+			f.Add(append([]byte{sel, 0x0F}, real...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) < 2 {
+			return
+		}
+		// The fuzzer does not report hangs: turn one into a crash, which
+		// it records as a failing input, with every goroutine's stack.
+		watchdog := time.AfterFunc(20*time.Second, func() {
+			debug.SetTraceback("all")
+			panic(fmt.Sprintf("FuzzBuilders: input %x still running after 20 s", data))
+		})
+		defer watchdog.Stop()
+		sel, opt := data[0]%8, data[1]
+		var vs []float64
+		for b := data[2:]; len(b) >= 8 && len(vs) < 600; b = b[8:] {
+			vs = append(vs, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+		}
+		bit := func(i uint) bool { return opt&(1<<i) != 0 }
+		half := len(vs) / 2
+		axes := Axes{LogX: bit(0), LogY: bit(1), XLabel: "x^{2}", YLabel: "y"}
+		if bit(5) && len(vs) >= 2 {
+			axes.YLim = Limits{vs[0], vs[1]}
+		}
+		var d Drawer
+		var err error
+		switch sel {
+		case 0:
+			p, perr := Scatter([]Series{{Label: "a", X: vs[:half], Y: vs[half : 2*half]}}, ScatterOptions{Axes: axes, Unity: bit(2), HLines: []RefLine{{Value: 1}}})
+			if err = perr; err == nil {
+				d = p
+				if bit(3) {
+					d = Square(p)
+				}
+			}
+		case 1:
+			third := len(vs) / 3
+			s := Series{X: vs[:third], Y: vs[third : 2*third]}
+			if bit(2) {
+				s.YErr = vs[2*third : 3*third]
+			} else {
+				s.Lo, s.Hi = vs[2*third:3*third], vs[third:2*third]
+			}
+			d, err = Lines([]Series{s}, LineOptions{Axes: axes, NoMarkers: bit(3)})
+		case 2:
+			gs := []Group{{Label: "a", Values: vs[:half]}, {Label: "b", Values: vs[half:]}}
+			d, err = Groups(gs, GroupOptions{Axes: Axes{LogY: bit(1), YLim: axes.YLim}, Style: GroupStyle(opt >> 6), ConnectMedians: bit(2), TiltLabels: bit(3), Seed: uint64(opt)})
+		case 3:
+			h := HistOptions{Bins: int(opt >> 4), Density: bit(2), Axes: Axes{XLabel: "r"}}
+			if bit(3) && len(vs) >= 2 {
+				h.Range = Limits{vs[0], vs[1]}
+			}
+			d, err = Histogram([]Distribution{{Values: vs[:half], Null: true}, {Label: "x", Values: vs[half:]}}, h)
+		case 4:
+			n := int(math.Sqrt(float64(len(vs))))
+			m := make([][]float64, n)
+			for i := range m {
+				m[i] = vs[i*n : (i+1)*n]
+			}
+			d, err = Heatmap(m, HeatmapOptions{Diverging: bit(2), ColorBarLabel: "c"})
+		case 5:
+			img, ierr := Signed(vs, 1, len(vs), 1, 0)
+			if ierr != nil {
+				return
+			}
+			d, err = ImageGrid([]image.Image{img, img}, ImageGridOptions{Titles: []string{"a", "b"}})
+		case 6:
+			p, perr := Scatter([]Series{{X: vs[:half], Y: vs[half : 2*half]}}, ScatterOptions{Axes: axes})
+			if perr != nil {
+				return
+			}
+			d, err = Grid([]Drawer{p, nil, p}, GridOptions{Letters: true, ShareX: bit(2), ShareY: bit(3)})
+		case 7:
+			d, err = Lines([]Series{{X: vs[:half], Y: vs[half : 2*half]}}, LineOptions{Axes: axes, VLines: []RefLine{{Value: 2, Label: "v"}}})
+		}
+		if err != nil {
+			return
+		}
+		// Small figures keep the fuzzer fast; sizes vary with the input.
+		w := 40 + 2*float64(opt)
+		if _, _, err := Render(d, vg.Length(w), 60); err != nil {
+			t.Fatalf("builder %d accepted the input but rendering failed: %v", sel, err)
+		}
+	})
+}
