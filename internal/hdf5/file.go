@@ -41,6 +41,9 @@ type File struct {
 }
 
 // Open reads the superblock and the root group of the HDF5 file held by r, which has size bytes.
+// The File reads r on demand: r must stay readable while the File is used (closing it is the
+// caller's business). A .keras zip stores model.weights.h5 uncompressed, so an
+// io.SectionReader over that entry (zip.File.DataOffset) can be opened directly.
 func Open(r io.ReaderAt, size int64) (*File, error) { return OpenOptions(r, size, nil) }
 
 // OpenOptions is Open with options; opts may be nil.

@@ -5,7 +5,21 @@ Run from anywhere with the Debian Python (h5py 3.7 on HDF5 1.10.8, numpy, netCDF
 
     /usr/bin/python3 internal/hdf5/testdata/gen.py
 
-Each file covers a group of features (see FILES below). expected.json records, for every file,
+Each file covers a group of features:
+
+  earliest.h5            superblock 0, version 1 object headers, symbol-table groups, v1 B-tree
+                         chunk indexes, every numeric type in both byte orders, strings, shapes,
+                         filters, fill values, links, a committed datatype, unsupported types
+  latest.h5              superblock 3, version 2 object headers, link messages, dense links
+                         (fractal heap with indirect blocks, v2 B-trees), creation order, dense
+                         and huge attributes, every version 4 chunk index
+  v108_small_offsets.h5  superblock 2 with 4-byte offsets and lengths
+  sb1_deep_btrees.h5     superblock 1 (non-default B-tree K values: deep v1 B-trees)
+  userblock_latest.h5    a 1024-byte user block before a version 3 superblock
+  farray_paged.h5        a paged fixed-array chunk index (more than 1024 chunks)
+  netcdf4.nc, h5netcdf.nc  NetCDF-4 files as netCDF4-python and h5netcdf write them
+
+expected.json records, for every file,
 what h5py reads back from it (superblock version, visit order, members, links, every dataset's
 type, shape, values and attributes), plus what each dataset was meant to exercise ("intent":
 layout class and chunk index), so that the Go test checks both the values and that the intended
