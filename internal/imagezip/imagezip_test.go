@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"image"
 	"image/color"
@@ -66,7 +67,19 @@ func fileSHA256(t testing.TB, path string) string {
 
 // TestAgainstPILChecksums decodes every zip of the data directory that
 // pil_checksums.json knows and compares all pixels with PIL's.
+var update = flag.Bool("update", false, "regenerate testdata/pil_checksums.json with PIL (gen_pil_checksums.py) before comparing")
+
 func TestAgainstPILChecksums(t *testing.T) {
+	if *update {
+		// The goldens are PIL's pixels, so only PIL may rewrite them.
+		out, err := exec.Command(python, filepath.Join("testdata", "gen_pil_checksums.py"), datadirtest.Dir(t)).Output()
+		if err != nil {
+			t.Fatalf("gen_pil_checksums.py: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join("testdata", "pil_checksums.json"), out, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	want := loadChecksums(t)
 	names := make([]string, 0, len(want.Zips))
 	for name := range want.Zips {

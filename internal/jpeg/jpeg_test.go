@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -57,7 +59,19 @@ var unsupported = map[string]string{
 
 // TestSyntheticAgainstPIL decodes every synthetic file of testdata and
 // compares the pixels with PIL's, for both IDCT variants.
+var update = flag.Bool("update", false, "regenerate the synthetic files and testdata/expected.json with gengo.go and gen.py (PIL) before comparing")
+
 func TestSyntheticAgainstPIL(t *testing.T) {
+	if *update {
+		// The goldens are PIL's pixels, so only PIL may rewrite them.
+		for _, args := range [][]string{{"go", "run", "gengo.go"}, {"/usr/bin/python3", "gen.py"}} {
+			cmd := exec.Command(args[0], args[1:]...)
+			cmd.Dir = "testdata"
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+		}
+	}
 	exp := loadExpected(t)
 	names := make([]string, 0, len(exp))
 	for n := range exp {
