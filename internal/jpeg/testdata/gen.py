@@ -17,7 +17,9 @@ Files:
                 PIL cannot write (4:4:0, 4:1:1, 4:1:0, 3x1, luma smaller than
                 chroma), RGB colour space, a non-interleaved sequential
                 multi-scan file, quality 1 and 100, and arithmetic coding
-                (which this decoder rejects).
+                (which this decoder rejects); also progressive 4:1:1, a
+                grayscale file declaring 2x2 sampling, and non-interleaved
+                sequential scans with restarts.
   cut_*.jpg     files ended (with EOI) after some of their scans.
   craft_*.jpg   hand-assembled 8x8 grayscale files whose single DC
                 coefficient drives the IDCT output beyond [-512, 511], where
@@ -132,6 +134,8 @@ def write_files():
         ("cjpeg_q1.jpg", ["-quality", "1"]),
         ("cjpeg_q100.jpg", ["-quality", "100"]),
         ("cjpeg_arith.jpg", ["-arithmetic"]),
+        ("cjpeg_411_prog.jpg", ["-sample", "4x1,1x1,1x1", "-progressive"]),
+        ("cjpeg_gray_22.jpg", ["-grayscale", "-sample", "2x2"]),
     ]
     for name, args in cj:
         run("cjpeg", *args, "-outfile", name, "card.ppm")
@@ -140,6 +144,7 @@ def write_files():
     with open("scans.txt", "w") as f:
         f.write("0: 0 63 0 0;\n1: 0 63 0 0;\n2: 0 63 0 0;\n")
     run("cjpeg", "-scans", "scans.txt", "-outfile", "cjpeg_seq_3scans.jpg", "card.ppm")
+    run("cjpeg", "-scans", "scans.txt", "-restart", "2B", "-outfile", "cjpeg_seq_3scans_restart.jpg", "card.ppm")
     # A progressive script with successive approximation on every band.
     with open("scans.txt", "w") as f:
         f.write("0,1,2: 0 0 0 1;\n0: 1 5 0 2;\n2: 1 63 0 1;\n1: 1 63 0 1;\n0: 6 63 0 2;\n"
