@@ -29,15 +29,6 @@ type Header struct {
 	Len          int    // bytes the magic, version, length field and header occupy
 }
 
-// NumElems is the number of elements the shape describes (1 for a scalar).
-func (h Header) NumElems() int {
-	n := 1
-	for _, d := range h.Shape {
-		n *= d
-	}
-	return n
-}
-
 // ErrFormat is wrapped by every error about malformed or unsupported file contents.
 var ErrFormat = errors.New("npy: invalid or unsupported file")
 
