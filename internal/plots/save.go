@@ -107,7 +107,8 @@ func RenderPNG(d Drawer, width, height vg.Length) ([]byte, error) {
 
 // RenderSVG draws d at the given size into an SVG document (sizes in
 // points). Fonts are not embedded; text names Liberation Sans with the
-// metric-compatible Arial and Helvetica as fall-backs.
+// metric-compatible Arial and Helvetica as fall-backs. Raster images
+// (image grids, heatmaps) are embedded as PNG data URIs.
 func RenderSVG(d Drawer, width, height vg.Length) ([]byte, error) {
 	if d == nil {
 		return nil, errors.New("render svg: nil figure")
@@ -126,6 +127,12 @@ func RenderSVG(d Drawer, width, height vg.Length) ([]byte, error) {
 	out := bytes.ReplaceAll(buf.Bytes(),
 		[]byte("font-family:Liberation Sans;"),
 		[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+	// vgsvg embeds images as PNG but labels them image/jpg, which strict
+	// renderers (librsvg) refuse to draw.
+	out = bytes.ReplaceAll(out, []byte(`xlink:href="data:image/jpg;base64,`), []byte(`xlink:href="data:image/png;base64,`))
+	// gonum's DrawImage stretches an image to its rectangle (as the PNG
+	// back end does); SVG's default keeps the aspect ratio instead.
+	out = bytes.ReplaceAll(out, []byte("<image x="), []byte(`<image preserveAspectRatio="none" x=`))
 	return out, nil
 }
 

@@ -282,3 +282,23 @@ func TestSVGNamesFallbackFonts(t *testing.T) {
 		t.Errorf("SVG uses Liberation Serif")
 	}
 }
+
+func TestSVGImagesArePNG(t *testing.T) {
+	h, err := Heatmap([][]float64{{1, 2}, {3, 4}}, HeatmapOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, svg, err := Render(h, 200, 150)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(svg), `xlink:href="data:image/png;base64,iVBORw0KGgo`); n != 2 {
+		t.Errorf("%d PNG images in the SVG, want 2 (cells and colour bar)", n)
+	}
+	if n := strings.Count(string(svg), `<image preserveAspectRatio="none" x=`); n != 2 {
+		t.Errorf("%d images stretch to their rectangles, want 2", n)
+	}
+	if strings.Contains(string(svg), "image/jpg") {
+		t.Errorf("SVG labels a PNG image as image/jpg")
+	}
+}
