@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,4 +195,103 @@ func TestVariantsAgreeOnRealImages(t *testing.T) {
 		}
 	}
 	t.Logf("%d real images: SIMD and portable IDCT agree", len(sample))
+}
+
+// TestRandomCjpegAgainstDjpeg encodes seeded random images with cjpeg under
+// random settings (sampling factors, size, quality, progressive, restarts,
+// optimised tables, grayscale, RGB) and compares both IDCT variants with
+// djpeg, with and without SIMD.
+func TestRandomCjpegAgainstDjpeg(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode")
+	}
+	for _, tool := range []string{"cjpeg", "djpeg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s (libjpeg-turbo-progs) not installed", tool)
+		}
+	}
+	rng := rand.New(rand.NewPCG(2026, 11))
+	factors := []string{"1x1", "1x2", "2x1", "2x2", "1x3", "3x1", "1x4", "4x1", "4x2", "2x4", "3x2", "2x3", "4x4", "3x3"}
+	const trials = 200
+	for trial := 0; trial < trials; trial++ {
+		w, h := 1+rng.IntN(70), 1+rng.IntN(50)
+		ppm := randomPPM(rng, w, h)
+		args := []string{"-quality", fmt.Sprint(1 + rng.IntN(100))}
+		switch rng.IntN(6) {
+		case 0:
+			args = append(args, "-grayscale")
+		case 1:
+			args = append(args, "-rgb")
+		}
+		// Luma factors, and Cb and Cr factors that divide them (libjpeg
+		// supports integral ratios only); at most 10 blocks per MCU.
+		y := factors[rng.IntN(len(factors))]
+		var yh, yv int
+		fmt.Sscanf(y, "%dx%d", &yh, &yv)
+		bh, bv, rh, rv := divisor(rng, yh), divisor(rng, yv), divisor(rng, yh), divisor(rng, yv)
+		if rng.IntN(4) == 0 {
+			// Occasionally make Cb the finest component.
+			yh, yv, bh, bv = bh, bv, yh, yv
+		}
+		if yh*yv+bh*bv+rh*rv <= 10 {
+			args = append(args, "-sample", fmt.Sprintf("%dx%d,%dx%d,%dx%d", yh, yv, bh, bv, rh, rv))
+		}
+		if rng.IntN(3) == 0 {
+			args = append(args, "-progressive")
+		}
+		if rng.IntN(3) == 0 {
+			args = append(args, "-optimize")
+		}
+		if rng.IntN(3) == 0 {
+			args = append(args, "-restart", fmt.Sprintf("%dB", 1+rng.IntN(5)))
+		}
+		cmd := exec.Command("cjpeg", args...)
+		cmd.Stdin = bytes.NewReader(ppm)
+		data, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("trial %d: cjpeg %v: %v", trial, args, err)
+		}
+		for _, nosimd := range []bool{false, true} {
+			want := djpeg(t, data, nosimd)
+			got, err := DecodeOptions(bytes.NewReader(data), Options{PortableIDCT: nosimd})
+			if err != nil {
+				t.Fatalf("trial %d (cjpeg %v, %dx%d): %v", trial, args, w, h, err)
+			}
+			if got.W != want.W || got.H != want.H || got.C != want.C || !bytes.Equal(got.Pix, want.Pix) {
+				t.Fatalf("trial %d (cjpeg %v, %dx%d, JSIMD_FORCENONE=%v): differs from djpeg", trial, args, w, h, nosimd)
+			}
+		}
+	}
+	t.Logf("%d random cjpeg files identical to djpeg, with and without SIMD", trials)
+}
+
+// divisor returns a random divisor of n.
+func divisor(rng *rand.Rand, n int) int {
+	var ds []int
+	for d := 1; d <= n; d++ {
+		if n%d == 0 {
+			ds = append(ds, d)
+		}
+	}
+	return ds[rng.IntN(len(ds))]
+}
+
+// randomPPM draws smooth gradients, hard edges and noise.
+func randomPPM(rng *rand.Rand, w, h int) []byte {
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "P6\n%d %d\n255\n", w, h)
+	fx, fy := rng.Float64()*0.5, rng.Float64()*0.5
+	noise := rng.IntN(80)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			for c := 0; c < 3; c++ {
+				v := 128 + 100*math.Sin(fx*float64(x*(c+1))+fy*float64(y)) + float64(rng.IntN(noise+1)-noise/2)
+				if (x/7+y/5+c)%4 == 0 {
+					v = 255 - v/4
+				}
+				buf.WriteByte(uint8(min(max(v, 0), 255)))
+			}
+		}
+	}
+	return buf.Bytes()
 }

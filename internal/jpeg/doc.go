@@ -45,12 +45,17 @@
 //     imagezip's TestAgainstPILChecksums against checksums recorded by
 //     imagezip/testdata/gen_pil_checksums.py, and TestAgainstPILLive, which
 //     runs PIL at test time on a sample).
-//   - 50 small synthetic files (testdata, made by gen.py and gengo.go with
-//     PIL, cjpeg, jpegtran and Go's encoder) decode to PIL's pixels, with
+//   - 53 small synthetic files (testdata, made by gen.py and gengo.go with
+//     PIL, cjpeg, jpegtran and Go's encoder; 2 of them must be rejected)
+//     decode to PIL's pixels, with
 //     the default and with the portable IDCT checked against PIL with SIMD
 //     and with JSIMD_FORCENONE=1 respectively (TestSyntheticAgainstPIL); the
 //     same files and a sample of real images also match djpeg -dct int, with
-//     and without SIMD (TestAgainstDjpeg).
+//     and without SIMD (TestAgainstDjpeg), and so do random cjpeg files with
+//     random sampling factors (1–4, each component on its own, luma not
+//     necessarily the finest), sizes, qualities, progressive mode, restarts
+//     and optimised tables: 3,000 of them during development,
+//     200 in TestRandomCjpegAgainstDjpeg.
 //   - The synthetic files cover: 4:4:4, 4:2:2, 4:2:0, 4:4:0, 4:1:1, 4:1:0,
 //     3x1, luma sampled more coarsely than chroma, grayscale, RGB; sizes from
 //     1x1 to 41x27 including chroma planes 1–2 samples wide; baseline,
