@@ -37,10 +37,7 @@ func (g *rowGemm) row(a []float32, aoff int, c []float32, coff, ldc, wo int, s *
 			if x > wo-mr {
 				x = wo - mr
 			}
-			at := a[aoff+x*g.rs:]
-			for p := 0; p < g.np; p++ {
-				gemmTile(at, g.rs, 1, g.nseg, g.seglen, g.segStride, g.b[p*k*nr:], c[coff+x*ldc+p*nr:], ldc, g.bias[p*nr:], g.flags)
-			}
+			gemmTile(a[aoff+x*g.rs:], g.rs, 1, g.nseg, g.seglen, g.segStride, g.b, c[coff+x*ldc:], ldc, g.bias, g.flags, g.np)
 			if x == wo-mr {
 				return
 			}
@@ -57,7 +54,7 @@ func (g *rowGemm) row(a []float32, aoff int, c []float32, coff, ldc, wo int, s *
 	}
 	t := s.tile[:]
 	for p := 0; p < g.np; p++ {
-		gemmTile(s.gather, k, 1, 1, k, 0, g.b[p*k*nr:], t, nr, g.bias[p*nr:], g.flags)
+		gemmTile(s.gather, k, 1, 1, k, 0, g.b[p*k*nr:], t, nr, g.bias[p*nr:], g.flags, 1)
 		for r := 0; r < wo; r++ {
 			copy(c[coff+r*ldc+p*nr:coff+r*ldc+p*nr+nr], t[r*nr:r*nr+nr])
 		}

@@ -42,7 +42,7 @@ func TestCPUTimeProfile(t *testing.T) {
 	}
 	total := time.Duration(0)
 	for k, o := range net.ops {
-		const reps = 20
+		const reps = 100
 		t0 := threadCPU()
 		for range reps {
 			o.run(bufs[k], bufs[k+1], sc, 0, o.rows())
@@ -57,7 +57,7 @@ func TestCPUTimeProfile(t *testing.T) {
 	t0 := threadCPU()
 	const n = 200000
 	for range n {
-		gemmTile(a, 1, mr, 1, k, 0, p, c, nr, nil, 0)
+		gemmTile(a, 1, mr, 1, k, 0, p, c, nr, nil, 0, 1)
 	}
 	d := threadCPU() - t0
 	t.Logf("gemmTile: %.1f GFLOP/s CPU", 2*mr*nr*k*n/d.Seconds()/1e9)

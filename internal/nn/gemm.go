@@ -165,7 +165,7 @@ func sgemm(buf *packBuf, transA, transB bool, m, n, k int, alpha float32, a []fl
 					rows := min(mr, mb-q*mr)
 					coff := (ic+q*mr)*ldc + p*nr
 					if rows == mr && cols == nr {
-						gemmTile(ap, 1, mr, 1, kb, 0, bp, c[coff:coff+(mr-1)*ldc+nr], ldc, nil, flags)
+						gemmTile(ap, 1, mr, 1, kb, 0, bp, c[coff:coff+(mr-1)*ldc+nr], ldc, nil, flags, 1)
 						continue
 					}
 					// Edge tile: through a 6×16 buffer, with the same arithmetic.
@@ -175,7 +175,7 @@ func sgemm(buf *packBuf, transA, transB bool, m, n, k int, alpha float32, a []fl
 							copy(t[r*nr:r*nr+cols], c[coff+r*ldc:coff+r*ldc+cols])
 						}
 					}
-					gemmTile(ap, 1, mr, 1, kb, 0, bp, t, nr, nil, flags)
+					gemmTile(ap, 1, mr, 1, kb, 0, bp, t, nr, nil, flags, 1)
 					for r := 0; r < rows; r++ {
 						copy(c[coff+r*ldc:coff+r*ldc+cols], t[r*nr:r*nr+cols])
 					}

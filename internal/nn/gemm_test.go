@@ -205,15 +205,17 @@ func TestGemmTileAsmMatchesGo(t *testing.T) {
 		for _, flags := range []int{0, flagAcc, flagBias, flagReLU, flagAcc | flagBias | flagReLU} {
 			n := 5*p.rs + max(p.nseg-1, 0)*p.segStride + max(p.seglen-1, 0)*p.ks + 1
 			a := randSlice(rng, n)
-			b := randSlice(rng, max(p.nseg*p.seglen, 0)*nr)
-			bias := randSlice(rng, nr)
-			c0 := randSlice(rng, 5*20+nr)
-			c1 := append([]float32(nil), c0...)
-			gemmTileGo(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c0, 20, bias, flags)
-			gemmTileAsm(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c1, 20, bias, flags)
-			for i := range c0 {
-				if d := math.Abs(float64(c0[i] - c1[i])); d > 1e-5*(1+math.Abs(float64(c0[i]))) {
-					t.Fatalf("%+v flags %d: element %d: Go %v, asm %v", p, flags, i, c0[i], c1[i])
+			for np := 1; np <= 3; np++ {
+				b := randSlice(rng, max(p.nseg*p.seglen, 0)*nr*np)
+				bias := randSlice(rng, nr*np)
+				c0 := randSlice(rng, 5*50+nr*np)
+				c1 := append([]float32(nil), c0...)
+				gemmTileGo(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c0, 50, bias, flags, np)
+				gemmTileAsm(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c1, 50, bias, flags, np)
+				for i := range c0 {
+					if d := math.Abs(float64(c0[i] - c1[i])); d > 1e-5*(1+math.Abs(float64(c0[i]))) {
+						t.Fatalf("%+v flags %d np %d: element %d: Go %v, asm %v", p, flags, np, i, c0[i], c1[i])
+					}
 				}
 			}
 		}

@@ -21,20 +21,32 @@ const (
 // useAsm selects the assembly kernels; tests clear it to run the pure-Go kernels.
 var useAsm = haveAsm
 
-// gemmTile computes a 6×16 tile of C. With element strides (not bytes): row r of A at step t of
-// segment s is a[r·rs + s·segStride + t·ks]; b holds nseg·seglen packed rows of 16; tile row r is
-// c[r·ldc : r·ldc+16]. Every element of the tile is Σ_k A[r,k]·B[k,j] accumulated in k order from
-// zero, then the flags apply.
-func gemmTile(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags int) {
+// gemmTile computes 6 rows of C against np panels of 16 columns. With element strides (not
+// bytes): row r of A at step t of segment s is a[r·rs + s·segStride + t·ks]; panel p of b holds
+// nseg·seglen packed rows of 16 (the panels one after another); tile row r of panel p is
+// c[r·ldc+16p : r·ldc+16p+16], and bias[16p:16p+16] is its bias. Every element is
+// Σ_k A[r,k]·B[k,j] accumulated in k order from zero, then the flags apply.
+func gemmTile(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
 	if useAsm {
-		gemmTileAsm(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags)
+		gemmTileAsm(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
 		return
 	}
-	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags)
+	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
 }
 
 // gemmTileGo is the pure-Go gemmTile.
-func gemmTileGo(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags int) {
+func gemmTileGo(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
+	k := nseg * seglen
+	for p := 0; p < np; p++ {
+		var pb []float32
+		if flags&flagBias != 0 {
+			pb = bias[p*nr:]
+		}
+		gemmPanelGo(a, rs, ks, nseg, seglen, segStride, b[p*k*nr:], c[p*nr:], ldc, pb, flags)
+	}
+}
+
+func gemmPanelGo(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags int) {
 	var acc [mr][nr]float32
 	kb := 0
 	for s := 0; s < nseg; s++ {

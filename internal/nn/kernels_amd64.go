@@ -11,13 +11,15 @@ import (
 // haveAsm reports whether this CPU runs the AVX2+FMA kernels of kernels_amd64.s.
 var haveAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
-// sgemm6x16 is the GEMM micro-kernel: a 6×16 tile of C in twelve YMM accumulators. Row r of A at
-// step t of segment s is the float at a + r·rs + s·segStride + t·ks (byte offsets); B is a
-// packed panel of 16 floats per step, nseg·seglen steps. flags: 1 add C, 2 add bias[0:16],
-// 4 ReLU, applied in that order. C rows are ldc bytes apart.
+// sgemm6x16 is the GEMM micro-kernel: a 6×16 tile of C in twelve YMM accumulators, for each of
+// np consecutive panels. Row r of A at step t of segment s is the float at
+// a + r·rs + s·segStride + t·ks (byte offsets); B is np packed panels of 16 floats per step,
+// nseg·seglen steps each, one after another. flags: 1 add C, 2 add bias[0:16], 4 ReLU, applied
+// in that order. C rows are ldc bytes apart; panel p writes columns 16p..16p+15 and adds
+// bias[16p:16p+16].
 //
 //go:noescape
-func sgemm6x16(a *float32, rs, ks uintptr, nseg, seglen int, segStride uintptr, b, c *float32, ldc uintptr, bias *float32, flags uintptr)
+func sgemm6x16(a *float32, rs, ks uintptr, nseg, seglen int, segStride uintptr, b, c *float32, ldc uintptr, bias *float32, flags uintptr, np int)
 
 // dw4x16 is the depthwise micro-kernel: four output pixels (dstep bytes apart; their input
 // windows sx bytes apart) for nblk blocks of 16 channels. Taps run row by row (kh rows, row
@@ -46,9 +48,9 @@ func ptr(s []float32) *float32 {
 	return &s[0]
 }
 
-func gemmTileAsm(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags int) {
+func gemmTileAsm(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
 	sgemm6x16(ptr(a), uintptr(rs)*f32, uintptr(ks)*f32, nseg, seglen, uintptr(segStride)*f32,
-		ptr(b), ptr(c), uintptr(ldc)*f32, ptr(bias), uintptr(flags))
+		ptr(b), ptr(c), uintptr(ldc)*f32, ptr(bias), uintptr(flags), np)
 }
 
 func dw4Asm(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nblk, kh, kw, tap, row, flags int) {

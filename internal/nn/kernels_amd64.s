@@ -7,15 +7,19 @@
 // Only AX, BX, CX, DX, SI, DI and R8-R13 are used, so that neither the g register (R14) nor R15
 // is touched. Every function ends with VZEROUPPER.
 
-// func sgemm6x16(a *float32, rs, ks uintptr, nseg, seglen int, segStride uintptr, b, c *float32, ldc uintptr, bias *float32, flags uintptr)
-TEXT ·sgemm6x16(SB), NOSPLIT, $0-88
+// func sgemm6x16(a *float32, rs, ks uintptr, nseg, seglen int, segStride uintptr, b, c *float32, ldc uintptr, bias *float32, flags uintptr, np int)
+TEXT ·sgemm6x16(SB), NOSPLIT, $0-96
+	MOVQ b+48(FP), BX
+	MOVQ c+56(FP), R12
+	MOVQ bias+72(FP), R13
+
+gemm_panel:
 	MOVQ a+0(FP), R11
 	MOVQ rs+8(FP), DI
 	MOVQ ks+16(FP), R9
 	MOVQ nseg+24(FP), DX
 	MOVQ seglen+32(FP), AX
 	MOVQ segStride+40(FP), R10
-	MOVQ b+48(FP), BX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -70,7 +74,7 @@ gemm_k:
 	JNZ          gemm_seg
 
 gemm_epilogue:
-	MOVQ  c+56(FP), SI
+	MOVQ  R12, SI
 	MOVQ  ldc+64(FP), DI
 	LEAQ  (SI)(DI*2), R8
 	ADDQ  DI, R8
@@ -93,9 +97,8 @@ gemm_epilogue:
 gemm_noacc:
 	TESTQ $2, AX
 	JZ    gemm_nobias
-	MOVQ  bias+72(FP), BX
-	VMOVUPS (BX), Y12
-	VMOVUPS 32(BX), Y13
+	VMOVUPS (R13), Y12
+	VMOVUPS 32(R13), Y13
 	VADDPS Y12, Y0, Y0
 	VADDPS Y13, Y1, Y1
 	VADDPS Y12, Y2, Y2
@@ -140,6 +143,11 @@ gemm_store:
 	VMOVUPS Y9, 32(R8)(DI*1)
 	VMOVUPS Y10, (R8)(DI*2)
 	VMOVUPS Y11, 32(R8)(DI*2)
+	// Next panel: B is already there; C and bias move 16 columns.
+	ADDQ $64, R12
+	ADDQ $64, R13
+	DECQ np+88(FP)
+	JG   gemm_panel
 	VZEROUPPER
 	RET
 

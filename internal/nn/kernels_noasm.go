@@ -5,8 +5,8 @@ package nn
 // haveAsm is false: this build has no assembly kernels, and the pure-Go kernels run instead.
 var haveAsm = false
 
-func gemmTileAsm(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags int) {
-	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags)
+func gemmTileAsm(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
+	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
 }
 
 func dw4Asm(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
