@@ -19,11 +19,11 @@ import (
 type figure struct {
 	name          string
 	width, height vg.Length
-	build         func(t *testing.T) (Drawer, error)
+	build         func(t testing.TB) (Drawer, error)
 }
 
 // make builds the figure, failing the test on error.
-func (f figure) make(t *testing.T) Drawer {
+func (f figure) make(t testing.TB) Drawer {
 	t.Helper()
 	d, err := f.build(t)
 	if err != nil {
@@ -41,8 +41,8 @@ func asDrawer[T Drawer](d T, err error) (Drawer, error) {
 }
 
 // must fails the test on err and returns v.
-func must[T any](v T, err error) func(t *testing.T) T {
-	return func(t *testing.T) T {
+func must[T any](v T, err error) func(t testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)
@@ -55,30 +55,30 @@ func must[T any](v T, err error) func(t *testing.T) T {
 func figures() []figure {
 	small, wide := SingleColumn/2, DoubleColumn
 	return []figure{
-		{"scatter_unity", small, small, func(t *testing.T) (Drawer, error) {
+		{"scatter_unity", small, small, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Scatter(sampleScatter(), ScatterOptions{Axes: Axes{XLabel: "Teacher R^{2}", YLabel: "Compact R^{2}"}, Unity: true, Legend: BottomRight}))
 		}},
-		{"scatter_loglog_square", small, small, func(t *testing.T) (Drawer, error) {
+		{"scatter_loglog_square", small, small, func(t testing.TB) (Drawer, error) {
 			s := []Series{{Label: "models", X: []float64{2.1e3, 5e3, 1.2e4, 4e4, 9e4}, Y: []float64{2.3e7, 2.1e7, 2.5e7, 2.3e7, 2.4e7}}}
 			return Square(must(Scatter(s, ScatterOptions{Axes: Axes{XLabel: "Compact parameters", YLabel: "Teacher parameters", LogX: true, LogY: true}, Unity: true, Legend: BottomRight}))(t)), nil
 		}},
-		{"lines_errbars_band", small, small, func(t *testing.T) (Drawer, error) {
+		{"lines_errbars_band", small, small, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Lines(sampleLines(), LineOptions{Axes: Axes{XLabel: "Filters K", YLabel: "Accuracy", LogX: true}, HLines: []RefLine{{Value: 0.5, Label: "teacher"}}, VLines: []RefLine{{Value: 10}}, Legend: BottomRight}))
 		}},
-		{"groups_box_points", SingleColumn, small, func(t *testing.T) (Drawer, error) {
+		{"groups_box_points", SingleColumn, small, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Groups(sampleGroups(6, 30), GroupOptions{Axes: Axes{XLabel: "Session", YLabel: "Accuracy"}, Seed: 7}))
 		}},
-		{"groups_profile", SingleColumn, small, func(t *testing.T) (Drawer, error) {
+		{"groups_profile", SingleColumn, small, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Groups(sampleGroups(8, 219), GroupOptions{Axes: Axes{XLabel: "Layer", YLabel: "Filters"}, Style: Points, ConnectMedians: true, Colored: true, TiltLabels: true}))
 		}},
-		{"groups_box_only", small, small, func(t *testing.T) (Drawer, error) {
+		{"groups_box_only", small, small, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Groups(sampleGroups(3, 10), GroupOptions{Style: Box, Axes: Axes{YLim: Limits{0, 1}}}))
 		}},
-		{"histogram", SingleColumn, small, func(t *testing.T) (Drawer, error) {
+		{"histogram", SingleColumn, small, func(t testing.TB) (Drawer, error) {
 			d := append(sampleDists(), Distribution{Label: "untrained", Values: []float64{-0.1, 0, 0.05, 0.1}, Null: true})
 			return asDrawer(Histogram(d, HistOptions{Axes: Axes{XLabel: "r", YLabel: "Density"}, Density: true, Bins: 25, VLines: []RefLine{{Value: 0.42, Label: "observed"}}}))
 		}},
-		{"grid_aligned", wide, SingleColumn, func(t *testing.T) (Drawer, error) {
+		{"grid_aligned", wide, SingleColumn, func(t testing.TB) (Drawer, error) {
 			var ps []Drawer
 			for i := range 5 {
 				s := sampleScatter()[:1]
@@ -88,20 +88,20 @@ func figures() []figure {
 			ps = append(ps, nil)
 			return asDrawer(Grid(ps, GridOptions{Cols: 3, Letters: true, ShareX: true, ShareY: true, Title: "Held-out session"}))
 		}},
-		{"grid_mixed", wide, small, func(t *testing.T) (Drawer, error) {
+		{"grid_mixed", wide, small, func(t testing.TB) (Drawer, error) {
 			h := must(Heatmap(sampleMatrix(5), HeatmapOptions{Diverging: true}))(t)
 			p := must(Scatter(sampleScatter(), ScatterOptions{}))(t)
 			return asDrawer(Grid([]Drawer{p, h}, GridOptions{Letters: true}))
 		}},
-		{"image_grid", wide, SingleColumn * 0.9, func(t *testing.T) (Drawer, error) {
+		{"image_grid", wide, SingleColumn * 0.9, func(t testing.TB) (Drawer, error) {
 			return asDrawer(ImageGrid(sampleImages(t), ImageGridOptions{Cols: 5, Titles: []string{"a", "b", "c", "d", "e", "k1", "k2", "k3", "k4", "k5"}, Title: "Preferred stimuli"}))
 		}},
-		{"heatmap_labels", SingleColumn, SingleColumn, func(t *testing.T) (Drawer, error) {
+		{"heatmap_labels", SingleColumn, SingleColumn, func(t testing.TB) (Drawer, error) {
 			m := sampleMatrix(12)
 			m[3][4] = math.NaN()
 			return asDrawer(Heatmap(m, HeatmapOptions{Title: "Similarity", Diverging: true, ColorBarLabel: "r", RowLabels: labels(12), ColLabels: labels(12)}))
 		}},
-		{"heatmap_large", SingleColumn, SingleColumn, func(t *testing.T) (Drawer, error) {
+		{"heatmap_large", SingleColumn, SingleColumn, func(t testing.TB) (Drawer, error) {
 			return asDrawer(Heatmap(sampleMatrix(219), HeatmapOptions{XLabel: "Model", YLabel: "Model", ColorBarLabel: "Similarity", Range: Limits{-1, 1}}))
 		}},
 	}

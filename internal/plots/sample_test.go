@@ -68,7 +68,7 @@ func sampleMatrix(n int) [][]float64 {
 	return m
 }
 
-func sampleImages(t *testing.T) []image.Image {
+func sampleImages(t testing.TB) []image.Image {
 	var imgs []image.Image
 	for k := range 5 {
 		pix := make([]uint8, 112*112*3)

@@ -1,41 +1,3 @@
-// Package plots is the house style of every figure of the replication suite
-// and the pixel-diff tool behind `replicate diff`.
-//
-// Builders (Scatter, Lines, Groups, Histogram, Grid, ImageGrid, Heatmap)
-// take plain data and options and return something that draws itself
-// (a Drawer); Save writes it as name.png and name.svg.
-//
-// # Style
-//
-// Figures follow Nature's artwork guidelines: Liberation Sans (metrically
-// identical to Arial), 7 pt labels and 6 pt tick labels, 0.5 pt axes with
-// outward ticks, 1 pt data lines, the colour-blind-safe Okabe–Ito palette in
-// a fixed order (Palette), and widths of one (SingleColumn, 89 mm) or two
-// (DoubleColumn, 183 mm) columns. PNGs are rendered at DPI dots per inch.
-//
-// # Determinism
-//
-// The same inputs give the same PNG and SVG bytes. Nothing here reads the
-// clock, a random source without an explicit seed, the environment, or the
-// system's fonts: the fonts are the Liberation fonts compiled into
-// gonum/plot, held in a private font cache so that a change to gonum/plot's
-// package-level defaults (plot.DefaultFont, font.DefaultCache) by another
-// package cannot change our figures. gonum/plot's SVG and PNG back ends
-// write no timestamps and iterate no maps while drawing; PNG bytes come from
-// the standard library's encoder, so they are stable for one Go release and
-// architecture. Across architectures, the compiler may fuse floating-point
-// multiply-adds (arm64, ppc64le, s390x), which can move an anti-aliased edge
-// by one grey level; compare figures from different machines with Diff, not
-// by bytes.
-//
-// # Bad input
-//
-// Builders return an error, never panic, on empty data, mismatched lengths
-// or label counts, and non-finite values: NaN and ±Inf are rejected (the
-// error names the series and index), except in Heatmap, where NaN marks a
-// missing cell and is drawn in light grey. Values that cannot be shown on a
-// log axis (≤ 0) are rejected too. Filter your data and report what you
-// dropped before plotting it.
 package plots
 
 import (
@@ -87,10 +49,13 @@ const (
 	TickLength vg.Length = 2.5
 )
 
-// Palette is the Okabe–Ito colour-blind-safe palette in the fixed order in
-// which series take their colours: blue, vermillion, bluish green, orange,
-// reddish purple, sky blue, yellow, black. Series i gets Palette[i%8].
-var Palette = [...]color.NRGBA{
+// NumColors is the number of colours of the palette (see Color).
+const NumColors = len(palette)
+
+// palette is the Okabe–Ito colour-blind-safe palette in the fixed order in
+// which series take their colours. It is unexported so that no package can
+// change everyone's figures by assigning to it.
+var palette = [...]color.NRGBA{
 	{R: 0x00, G: 0x72, B: 0xB2, A: 0xFF}, // blue
 	{R: 0xD5, G: 0x5E, B: 0x00, A: 0xFF}, // vermillion
 	{R: 0x00, G: 0x9E, B: 0x73, A: 0xFF}, // bluish green
@@ -111,10 +76,13 @@ var (
 	LightGrey = color.NRGBA{R: 0xD0, G: 0xD0, B: 0xD0, A: 0xFF}
 )
 
-// Color returns the colour of series i: Palette[i mod len(Palette)].
+// Color returns the colour of series i from the Okabe–Ito colour-blind-safe
+// palette, in a fixed order that repeats every NumColors: blue #0072B2,
+// vermillion #D55E00, bluish green #009E73, orange #E69F00, reddish purple
+// #CC79A7, sky blue #56B4E9, yellow #F0E442, black #000000.
 func Color(i int) color.NRGBA {
-	n := len(Palette)
-	return Palette[((i%n)+n)%n]
+	n := len(palette)
+	return palette[((i%n)+n)%n]
 }
 
 // withAlpha returns c with opacity a in [0, 1] (never fully transparent:

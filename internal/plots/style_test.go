@@ -11,15 +11,15 @@ import (
 )
 
 func TestColorCycles(t *testing.T) {
-	if Color(0) != Palette[0] || Color(8) != Palette[0] || Color(9) != Palette[1] || Color(-1) != Palette[7] {
+	if Color(0) != palette[0] || Color(8) != palette[0] || Color(9) != palette[1] || Color(-1) != palette[7] {
 		t.Errorf("Color does not cycle through Palette")
 	}
 	// Okabe–Ito, in the documented order.
 	want := []uint32{0x0072B2, 0xD55E00, 0x009E73, 0xE69F00, 0xCC79A7, 0x56B4E9, 0xF0E442, 0x000000}
 	for i, w := range want {
-		c := Palette[i]
+		c := palette[i]
 		if got := uint32(c.R)<<16 | uint32(c.G)<<8 | uint32(c.B); got != w || c.A != 0xFF {
-			t.Errorf("Palette[%d] = %06X (A %d), want %06X", i, got, c.A, w)
+			t.Errorf("palette[%d] = %06X (A %d), want %06X", i, got, c.A, w)
 		}
 	}
 }
