@@ -42,13 +42,7 @@ const (
 
 // sat16 saturates like vpackssdw.
 func sat16(x int32) int16 {
-	if x > 32767 {
-		return 32767
-	}
-	if x < -32768 {
-		return -32768
-	}
-	return int16(x)
+	return int16(min(max(x, -32768), 32767))
 }
 
 // simd1D is the dodct macro of jidctint-avx2.asm on one column or row;
