@@ -35,7 +35,8 @@ type Config struct {
 	// Progressive reports a progressive (SOF2) image.
 	Progressive bool
 	// Sampling lists the components' sampling factors in cjpeg's notation,
-	// e.g. "2x2,1x1,1x1" for 4:2:0.
+	// e.g. "2x2,1x1,1x1" for 4:2:0; a grayscale image reports "1x1", since
+	// the factors of a single component do not matter.
 	Sampling string
 }
 
@@ -45,10 +46,11 @@ type Config struct {
 type Options struct {
 	// PortableIDCT selects the arithmetic of libjpeg-turbo's C IDCT
 	// (jidctint.c), which it uses without SIMD (or with JSIMD_FORCENONE=1),
-	// instead of that of its SIMD IDCT. The two differ only on blocks whose
-	// IDCT output falls outside [-512, 511] before the level shift: the C
-	// code wraps such values through its 10-bit range-limit table, the SIMD
-	// code saturates them.
+	// instead of that of its SIMD IDCT. The two differ only on blocks with
+	// extreme coefficients: where the IDCT output falls outside [-512, 511]
+	// before the level shift (the C code wraps such values through its
+	// 10-bit range-limit table, the SIMD code saturates them) or a 16-bit
+	// intermediate of the SIMD code overflows.
 	PortableIDCT bool
 }
 
