@@ -88,7 +88,7 @@ func (f *File) readBTree2(addr uint64, typ uint8) (*btree2, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return nil, err
 	}
 	d := f.newDecoder(buf, off, what)
@@ -179,7 +179,7 @@ func (bt *btree2) walkNode(addr uint64, nrec, depth int, seen map[uint64]bool, f
 	if err != nil {
 		return err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return err
 	}
 	d := f.newDecoder(buf, off, what)

@@ -353,7 +353,7 @@ func (d *Dataset) fixedArrayChunks(g *chunkGeom, visit func(chunkLoc) error) err
 	if err != nil {
 		return err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return err
 	}
 	hd := f.newDecoder(buf, off, what)
@@ -410,7 +410,7 @@ func (d *Dataset) fixedArrayChunks(g *chunkGeom, visit func(chunkLoc) error) err
 		if err != nil {
 			return err
 		}
-		if err := verifyChecksum(b, dwhat, boff); err != nil {
+		if err := f.verifyChecksum(b, dwhat, boff); err != nil {
 			return err
 		}
 		elems, elemsOff = b[prefix:prefix+n], boff+int64(prefix)
@@ -422,7 +422,7 @@ func (d *Dataset) fixedArrayChunks(g *chunkGeom, visit func(chunkLoc) error) err
 		if err != nil {
 			return err
 		}
-		if err := verifyChecksum(b, dwhat, boff); err != nil {
+		if err := f.verifyChecksum(b, dwhat, boff); err != nil {
 			return err
 		}
 		if err := checkArrayBlock(f, b, boff, dwhat, "FADB", client, d.layout.addr); err != nil {
@@ -458,7 +458,7 @@ func (d *Dataset) fixedArrayChunks(g *chunkGeom, visit func(chunkLoc) error) err
 				if err != nil {
 					return err
 				}
-				if err := verifyChecksum(b, "fixed array data block page", boff); err != nil {
+				if err := f.verifyChecksum(b, "fixed array data block page", boff); err != nil {
 					return err
 				}
 				page = b[:len(b)-4]
@@ -580,7 +580,7 @@ func (d *Dataset) openExtensibleArray() (*extensibleArray, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return nil, err
 	}
 	hd := f.newDecoder(buf, off, what)
@@ -644,7 +644,7 @@ func (d *Dataset) openExtensibleArray() (*extensibleArray, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(ib, iwhat, ioff); err != nil {
+	if err := f.verifyChecksum(ib, iwhat, ioff); err != nil {
 		return nil, err
 	}
 	if err := checkArrayBlock(f, ib, ioff, iwhat, "EAIB", ea.client, ea.hdrAddr); err != nil {
@@ -731,7 +731,7 @@ func (ea *extensibleArray) superBlock(addr uint64, info eaSuperInfo) (*eaSuperBl
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(b, what, off); err != nil {
+	if err := f.verifyChecksum(b, what, off); err != nil {
 		return nil, err
 	}
 	if err := checkArrayBlock(f, b, off, what, "EASB", ea.client, ea.hdrAddr); err != nil {
@@ -769,7 +769,7 @@ func (ea *extensibleArray) dataBlockElem(addr, nelmts, elm uint64, sb *eaSuperBl
 			if err != nil {
 				return nil, 0, err
 			}
-			if err := verifyChecksum(buf, what, off); err != nil {
+			if err := f.verifyChecksum(buf, what, off); err != nil {
 				return nil, 0, err
 			}
 			if err := checkArrayBlock(f, buf, off, what, "EADB", ea.client, ea.hdrAddr); err != nil {
@@ -797,7 +797,7 @@ func (ea *extensibleArray) dataBlockElem(addr, nelmts, elm uint64, sb *eaSuperBl
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := verifyChecksum(buf, "extensible array data block page", off); err != nil {
+		if err := f.verifyChecksum(buf, "extensible array data block page", off); err != nil {
 			return nil, 0, err
 		}
 		b = buf[:len(buf)-4]

@@ -216,6 +216,7 @@ func TestRandomDamage(t *testing.T) {
 				c[rng.IntN(len(c))] ^= byte(1 + rng.IntN(255))
 			}
 			exercise(c)
+			exerciseOpts(c, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true})
 			exercise(data[:rng.IntN(len(data))])
 		}
 	}

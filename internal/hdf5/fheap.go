@@ -22,7 +22,7 @@ type fractalHeap struct {
 	curRootRows    int
 	rootFiltSize   uint64
 	rootFiltMask   uint32
-	pipeline       []filter
+	pipeline       []Filter
 
 	heapOffSize   int
 	heapLenSize   int
@@ -62,7 +62,7 @@ func (f *File) openFractalHeap(addr uint64) (*fractalHeap, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return nil, err
 	}
 	h := &fractalHeap{f: f, addr: addr, off: off, dblocks: map[uint64][]byte{}, iblocks: map[uint64]*indirectBlock{}}
@@ -286,7 +286,7 @@ func (h *fractalHeap) direct(e heapEntry, size uint64) ([]byte, error) {
 		d.fail("heap header address %d, want %d", a, h.addr)
 	}
 	d.uvar(h.heapOffSize) // block offset
-	if h.flags&0x02 != 0 {
+	if h.flags&0x02 != 0 && !f.skipChecksums {
 		p := d.p
 		stored := d.u32()
 		if d.err == nil {
@@ -330,7 +330,7 @@ func (h *fractalHeap) indirect(addr uint64, nrows int) (*indirectBlock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := verifyChecksum(buf, what, off); err != nil {
+	if err := f.verifyChecksum(buf, what, off); err != nil {
 		return nil, err
 	}
 	d := f.newDecoder(buf, off, what)

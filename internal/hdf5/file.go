@@ -20,6 +20,8 @@ type Options struct {
 	// reads that would need more fail with an error instead of allocating. Zero or negative means
 	// DefaultMaxDataBytes. Data stored contiguously is in any case limited by the file size.
 	MaxDataBytes int64
+
+	skipChecksums bool // tests only (FuzzOpenNoChecksums)
 }
 
 // File is an open HDF5 file.
@@ -32,6 +34,8 @@ type File struct {
 	sbVer    int
 	maxBytes int64
 	root     *Group
+
+	skipChecksums bool // tests only: lets fuzzing reach past checksummed metadata
 
 	mu         sync.Mutex
 	headers    map[uint64]*objectHeader
@@ -50,8 +54,11 @@ func Open(r io.ReaderAt, size int64) (*File, error) { return OpenOptions(r, size
 func OpenOptions(r io.ReaderAt, size int64, opts *Options) (*File, error) {
 	f := &File{r: r, size: size, maxBytes: DefaultMaxDataBytes,
 		headers: map[uint64]*objectHeader{}, gheaps: map[uint64]*globalHeap{}, linkTables: map[uint64]*linkTable{}}
-	if opts != nil && opts.MaxDataBytes > 0 {
-		f.maxBytes = opts.MaxDataBytes
+	if opts != nil {
+		if opts.MaxDataBytes > 0 {
+			f.maxBytes = opts.MaxDataBytes
+		}
+		f.skipChecksums = opts.skipChecksums
 	}
 	if size < 0 {
 		return nil, fmt.Errorf("hdf5: negative file size %d", size)
@@ -158,7 +165,7 @@ func (f *File) readSuperblock(loc int64) (uint64, error) {
 		if len(buf) < size {
 			return 0, formatErr(what, loc, "truncated: need %d bytes, have %d", size, len(buf))
 		}
-		if err := verifyChecksum(buf[:size], what, loc); err != nil {
+		if err := f.verifyChecksum(buf[:size], what, loc); err != nil {
 			return 0, err
 		}
 		d := f.newDecoder(buf[:size], loc, what)

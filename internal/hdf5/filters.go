@@ -34,8 +34,6 @@ type Filter struct {
 	Params   []uint32 // client data
 }
 
-type filter = Filter
-
 // parseFilterPipeline decodes a filter pipeline message body (versions 1 and 2).
 func (f *File) parseFilterPipeline(data []byte, off int64) ([]Filter, error) {
 	d := f.newDecoder(data, off, "filter pipeline message")

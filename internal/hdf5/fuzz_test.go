@@ -14,8 +14,10 @@ const fuzzLimit = 1 << 20
 
 // exercise opens data and reads everything it can reach: every object, attribute, link target and
 // dataset, in every conversion. Errors are expected for corrupt input; panics are not.
-func exercise(data []byte) {
-	f, err := OpenOptions(bytes.NewReader(data), int64(len(data)), &Options{MaxDataBytes: fuzzLimit})
+func exercise(data []byte) { exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit}) }
+
+func exerciseOpts(data []byte, opts *Options) {
+	f, err := OpenOptions(bytes.NewReader(data), int64(len(data)), opts)
 	if err != nil {
 		return
 	}
@@ -105,5 +107,17 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte("not an HDF5 file at all"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		exercise(data)
+	})
+}
+
+// FuzzOpenNoChecksums is FuzzOpen with metadata checksums ignored, so that mutations reach the
+// parsers of checksummed structures (version 2 object headers, fractal heaps, v2 B-trees, fixed
+// and extensible arrays) instead of stopping at the checksum.
+func FuzzOpenNoChecksums(f *testing.F) {
+	for _, s := range fuzzSeeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true})
 	})
 }

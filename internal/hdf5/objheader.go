@@ -118,7 +118,7 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := verifyChecksum(buf, what, off); err != nil {
+		if err := f.verifyChecksum(buf, what, off); err != nil {
 			return nil, err
 		}
 		if pending, err = f.parseMessages(oh, buf[prefix:len(buf)-4], off+int64(prefix), pending); err != nil {
@@ -165,7 +165,7 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 			if len(buf) < 8 || string(buf[:4]) != "OCHK" {
 				return nil, formatErr("object header continuation block", boff, "missing OCHK signature")
 			}
-			if err := verifyChecksum(buf, "object header continuation block", boff); err != nil {
+			if err := f.verifyChecksum(buf, "object header continuation block", boff); err != nil {
 				return nil, err
 			}
 			buf, boff = buf[4:len(buf)-4], boff+4
