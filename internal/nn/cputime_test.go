@@ -1,6 +1,9 @@
 package nn
 
 import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+	"math/rand/v2"
 	"os"
 	"runtime"
 	"syscall"
@@ -11,9 +14,15 @@ import (
 )
 
 // threadCPU is the calling OS thread's CPU time (Linux RUSAGE_THREAD).
-func threadCPU() time.Duration {
+func threadCPU() time.Duration { return rusage(1) }
+
+// processCPU is the CPU time of all the process's threads (RUSAGE_SELF), for code that starts
+// goroutines of its own (gonum's Sgemm does).
+func processCPU() time.Duration { return rusage(0) }
+
+func rusage(who int) time.Duration {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(1 /* RUSAGE_THREAD */, &ru); err != nil {
+	if err := syscall.Getrusage(who, &ru); err != nil {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -61,4 +70,25 @@ func TestCPUTimeProfile(t *testing.T) {
 	}
 	d := threadCPU() - t0
 	t.Logf("gemmTile: %.1f GFLOP/s CPU", 2*mr*nr*k*n/d.Seconds()/1e9)
+
+	// Sgemm against gonum's pure-Go Sgemm (which runs goroutines of its own), alternating.
+	impl := gonum.Implementation{}
+	for _, s := range [][3]int{{256, 256, 256}, {3136, 64, 48}, {12544, 48, 75}} {
+		m, n, k := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		var ours, theirs time.Duration
+		const reps = 20
+		for range reps {
+			t0 := processCPU()
+			Sgemm(false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+			t1 := processCPU()
+			impl.Sgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1, x, k, y, n, 0, z, n)
+			t2 := processCPU()
+			ours += t1 - t0
+			theirs += t2 - t1
+		}
+		fl := reps * 2 * float64(m*n*k)
+		t.Logf("Sgemm %dx%dx%d: %.1f GFLOP/s CPU; gonum %.1f GFLOP/s CPU", m, n, k, fl/ours.Seconds()/1e9, fl/theirs.Seconds()/1e9)
+	}
 }

@@ -59,7 +59,7 @@ type gemmCase struct {
 func gemmCases() []gemmCase {
 	var cs []gemmCase
 	sizes := [][3]int{{0, 0, 0}, {1, 1, 1}, {0, 5, 3}, {5, 0, 3}, {4, 4, 0}, {1, 17, 1}, {7, 1, 9}, {6, 16, 1},
-		{6, 16, 75}, {13, 33, 75}, {12, 48, 75}, {37, 60, 48}, {97, 31, 257}, {5, 100, 513}, {200, 3, 20}}
+		{6, 16, 75}, {13, 33, 75}, {12, 48, 75}, {37, 60, 48}, {97, 31, 257}, {5, 100, 513}, {200, 3, 20}, {8, 290, 33}, {19, 531, 300}}
 	for i, s := range sizes {
 		for _, tA := range []bool{false, true} {
 			for _, tB := range []bool{false, true} {
@@ -143,7 +143,7 @@ func TestSgemm(t *testing.T) {
 
 // ParallelSgemm must give the bytes of Sgemm whatever the number of workers.
 func TestParallelSgemmDeterministic(t *testing.T) {
-	for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
+	for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 30, n: 600, k: 40, alpha: 1, transA: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
 		rng := rand.New(rand.NewPCG(1, 2))
 		ar, ac := tc.m, tc.k
 		if tc.transA {
