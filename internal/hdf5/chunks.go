@@ -172,7 +172,10 @@ func (d *Dataset) readChunked() ([]byte, error) {
 	// work of one read (chunks can be larger than the part of them inside the dataset).
 	listed := map[uint64]bool{}
 	order := identity(len(g.dims))
-	budget := uint64(4 * d.f.maxBytes)
+	budget, ok := mulOK(uint64(d.f.maxBytes), 4)
+	if !ok {
+		budget = ^uint64(0)
+	}
 	var decoded uint64
 	visit := func(c chunkLoc) error {
 		if !g.inExtent(c.scaled) {
@@ -206,7 +209,6 @@ func (d *Dataset) readChunked() ([]byte, error) {
 		}
 		err = visit(chunkLoc{scaled: make([]uint64, rank), addr: l.addr, size: size, mask: l.singleMask})
 	case IndexImplicit:
-		order := identity(rank)
 		err = g.forEachChunk(func(s []uint64) error {
 			idx := linear(s, g.maxChunks, order)
 			off, ok1 := mulOK(idx, g.chunkBytes)
@@ -403,8 +405,8 @@ func (d *Dataset) fixedArrayChunks(g *chunkGeom, visit func(chunkLoc) error) err
 	var bitmap []byte
 	if !paged {
 		n, ok := mulOK(nelmts, uint64(esize))
-		if !ok {
-			return formatErr(dwhat, -1, "size overflows")
+		if !ok || n > uint64(f.size) {
+			return formatErr(dwhat, -1, "%d elements of %d bytes exceed the file", nelmts, esize)
 		}
 		b, boff, err := f.readAt(dblk, prefix+n+4, dwhat)
 		if err != nil {

@@ -110,8 +110,9 @@ func (f *File) readObjectHeader(addr uint64) (*objectHeader, error) {
 			return nil, d.err
 		}
 		prefix := uint64(d.p)
-		total, ok := addOK(prefix, size0)
-		if total, ok = addOK(total, 4); !ok {
+		total, ok1 := addOK(prefix, size0)
+		total, ok2 := addOK(total, 4)
+		if !ok1 || !ok2 {
 			return nil, formatErr(what, off, "chunk size %d overflows", size0)
 		}
 		buf, _, err := f.readAt(addr, total, what)
