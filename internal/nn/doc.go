@@ -36,9 +36,9 @@
 // On CPUs without AVX2 and FMA, or with the purego build tag, pure-Go kernels with the same
 // summation order run instead (several times slower).
 //
-// gonum's BLAS (gonum.org/v1/gonum/blas/gonum) has a pure-Go Sgemm; on this machine it reaches
-// 2-4 GFLOP/s against 30-70 GFLOP/s for the kernel here (BenchmarkSgemmGonum vs BenchmarkSgemm
-// and BenchmarkGemmTile), so it is not used.
+// gonum's BLAS (gonum.org/v1/gonum/blas/gonum) has a pure-Go Sgemm; measured alternately in one
+// process on this machine it ran at 5-9 GFLOP/s of CPU time against 38-68 GFLOP/s for Sgemm
+// here (BenchmarkSgemmVsGonumCPU), so it is not used.
 //
 // # Determinism
 //
@@ -64,11 +64,15 @@
 // per 112×112 image: layer 0 90.3 MFLOP, layer 1 25.6 (depthwise 7.5, pointwise 18.1), layer 2
 // 2.6, layers 3-4 0.26, readout 0.005. The K=200 shared model takes 822.6 MFLOP per image.
 //
-// This project's machine has 2 cores of an AMD EPYC (Zen 3) at 2.445 GHz, each with AVX2 and two
-// 256-bit FMA units: 2 × 2.445 GHz × 2 units × 8 lanes × 2 FLOP = 156 GFLOP/s peak in float32.
-// Measured (per-thread CPU time, TestCPUTimeProfile, as the machine was shared): the GEMM
-// micro-kernel alone runs at 73-78 GFLOP/s on one core (93-100 % of that core's peak), layer 0
-// at about 55 GFLOP/s, and the whole benchmark model at about 2.3 ms of CPU per image, i.e. 51
-// GFLOP/s or 65 % of a core's peak; BenchmarkCompactInference (wall clock, 2 goroutines, batch
-// 64) gives the figure in the project's report, noisy on a shared machine.
+// This project's machine has 2 cores of an AMD EPYC (Zen 3) at a nominal 2.445 GHz, each with
+// AVX2 and two 256-bit FMA units: 2 × 2.445 GHz × 2 units × 8 lanes × 2 FLOP = 156 GFLOP/s
+// float32 peak at the nominal clock (78 per core). The CPU boosts above it: the GEMM micro-kernel
+// alone (BenchmarkGemmTileCPU, L1-resident) has measured 63-92 GFLOP/s of CPU time on one core.
+//
+// Measured as per-thread CPU time (BenchmarkStageCPU; wall-clock figures were unusable while the
+// machine was shared by several engineers, load average around 20 on 2 cores), one image of the
+// benchmark model takes 2.1-2.9 ms of one core: layer 0 1.2-1.5 ms (59-75 GFLOP/s), layer 1
+// 0.7-0.95 ms (depthwise ≈ 22 GFLOP/s, pointwise ≈ 49 GFLOP/s), the rest about 0.15 ms. That is
+// 41-55 GFLOP/s, 52-71 % of one core's nominal peak, or 340-470 images/s per core.
+// BenchmarkCompactInference (wall clock, all cores, batch 64) is the end-to-end figure.
 package nn

@@ -37,9 +37,9 @@ func grow(s []float32, n int) []float32 {
 // fused multiply-adds (on AVX2+FMA CPUs) and then added to C. alpha scales B as it is packed.
 //
 // It is used rather than gonum's pure-Go blas/gonum Sgemm: on this project's machine (AMD EPYC
-// Zen 3, AVX2) it ran at 50-68 GFLOP/s of CPU time against gonum's 5.6-8.8 GFLOP/s, measured
-// alternately in one process on 256³, 3136×64×48 and 12544×48×75 (TestCPUTimeProfile with
-// NN_CPUPROFILE=1; BenchmarkSgemm and BenchmarkSgemmGonum give wall-clock figures).
+// Zen 3, AVX2) it ran at 38-68 GFLOP/s of CPU time against gonum's 5-9 GFLOP/s, measured
+// alternately in one process on 256³, 3136×64×48 and 12544×48×75 (BenchmarkSgemmVsGonumCPU;
+// BenchmarkSgemm and BenchmarkSgemmGonum give wall-clock figures).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {

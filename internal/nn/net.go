@@ -372,8 +372,8 @@ func (net *Net) workerCount() int {
 //
 // Images are spread over the workers (or, for fewer images than workers, the rows of every layer
 // are); each output value is computed by the same instructions in the same order wherever it runs,
-// so the bytes of out do not depend on the number of goroutines. Buffers come from pools, so a
-// steady stream of calls allocates no activation memory.
+// so the bytes of out do not depend on the number of goroutines. Buffers are kept by the Net for
+// reuse (one set per worker), so a steady stream of calls allocates no activation memory.
 func (net *Net) Forward(x []float32, batch int, out []float32) error {
 	if err := net.checkBatch(len(x), batch); err != nil {
 		return err
@@ -409,7 +409,7 @@ func (net *Net) Activations(x []float32, batch int, stages []int, dst [][]float3
 
 // Predict recentres count uint8 RGB images pix (NHWC, count·H·W·3 bytes) exactly as spec §3.1,
 // x = float32(float64(p) − mean_c) with model.MeanPixel, evaluates the network and returns
-// count·Outputs() values. Images are recentred one at a time into pooled buffers, so memory does
+// count·Outputs() values. Images are recentred one at a time into the Net's buffers, so memory does
 // not grow with count.
 func (net *Net) Predict(pix []uint8, count int) ([]float32, error) {
 	if net.in.C != 3 {
