@@ -86,8 +86,11 @@ func TestAgainstPILChecksums(t *testing.T) {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	for _, name := range names {
+	for i, name := range names {
 		t.Run(name, func(t *testing.T) {
+			if testing.Short() && i > 0 {
+				t.Skip("short mode checks the first archive only")
+			}
 			w := want.Zips[name]
 			path := datadirtest.File(t, "data_V4_responses/images/"+name)
 			if got := fileSHA256(t, path); got != w.ZipSHA256 {
