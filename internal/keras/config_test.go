@@ -26,12 +26,19 @@ func kerasConfig(net *model.Network) map[string]any {
 	if err != nil {
 		panic(err)
 	}
+	input := "image_input" // unless a layer has that name
+	for taken := true; taken; {
+		taken = net.Layer(input) != nil
+		if taken {
+			input += "_"
+		}
+	}
 	layers := []any{map[string]any{
 		"module": "keras.layers", "class_name": "InputLayer", "registered_name": nil,
-		"name": "image_input", "inbound_nodes": []any{},
-		"config": map[string]any{"batch_shape": shape(shapes[0]), "dtype": "float32", "sparse": false, "name": "image_input"},
+		"name": input, "inbound_nodes": []any{},
+		"config": map[string]any{"batch_shape": shape(shapes[0]), "dtype": "float32", "sparse": false, "name": input},
 	}}
-	prev := "image_input"
+	prev := input
 	for i, l := range net.Layers {
 		cfg := map[string]any{"name": l.Name, "trainable": true, "dtype": "float32"}
 		conv := func() {
@@ -94,7 +101,7 @@ func kerasConfig(net *model.Network) map[string]any {
 		"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
 		"config": map[string]any{
 			"name": "functional_1", "trainable": true, "layers": layers,
-			"input_layers":  []any{[]any{"image_input", 0, 0}},
+			"input_layers":  []any{[]any{input, 0, 0}},
 			"output_layers": []any{[]any{prev, 0, 0}},
 		},
 		"build_config":   map[string]any{"input_shape": nil},
