@@ -100,6 +100,9 @@ type convOp struct {
 }
 
 func (o *convOp) rows() int { return o.out.h }
+func (o *convOp) need(n int) int {
+	return windowNeed(n, o.stride, o.g.nseg, o.in.pt, o.in.h)
+}
 
 func (o *convOp) run(in, out []float32, s *scratch, y0, y1 int) {
 	for y := y0; y < y1; y++ {
@@ -117,7 +120,8 @@ type sepOp struct {
 	pw      rowGemm
 }
 
-func (o *sepOp) rows() int { return o.out.h }
+func (o *sepOp) rows() int      { return o.out.h }
+func (o *sepOp) need(n int) int { return windowNeed(n, o.dw.sh, o.dw.kh, o.in.pt, o.in.h) }
 
 func (o *sepOp) run(in, out []float32, s *scratch, y0, y1 int) {
 	wo := o.out.w

@@ -65,7 +65,8 @@ type dwOp struct {
 	dw      rowDW
 }
 
-func (o *dwOp) rows() int { return o.out.h }
+func (o *dwOp) rows() int      { return o.out.h }
+func (o *dwOp) need(n int) int { return windowNeed(n, o.dw.sh, o.dw.kh, o.in.pt, o.in.h) }
 
 func (o *dwOp) run(in, out []float32, _ *scratch, y0, y1 int) {
 	for y := y0; y < y1; y++ {

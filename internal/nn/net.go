@@ -142,8 +142,9 @@ func Compile(n *model.Network) (*Net, error) {
 			gather = max(gather, mr*o.pw.k())
 		}
 	}
+	nops := len(net.ops)
 	net.scratch.New = func() *scratch {
-		return &scratch{dwrow: make([]float32, dwrow), gather: make([]float32, gather)}
+		return &scratch{dwrow: make([]float32, dwrow), gather: make([]float32, gather), done: make([]int, nops)}
 	}
 	return net, nil
 }
@@ -568,12 +569,55 @@ func (j *job) work(spawned bool) {
 			j.mu.Unlock()
 			continue
 		}
-		for k := 0; k < j.upto; k++ {
-			o := net.ops[k]
-			o.run((*bp)[k], (*bp)[k+1], sc, 0, o.rows())
-		}
+		net.image(*bp, sc, j.upto)
 		j.finish(*bp, i)
 	}
+}
+
+// image evaluates ops[:upto] on the image loaded in bufs[0], pipelined by rows: the stages up to
+// the driver (the last stage of more than one row that only reads a window of rows) advance one
+// driver row at a time, each computing just the rows the next one needs, so that a band of
+// activations is read back while it is still in cache. Rows are independent, so the bytes are
+// those of a stage-by-stage evaluation.
+func (net *Net) image(bufs [][]float32, sc *scratch, upto int) {
+	done := sc.done[:upto]
+	clear(done)
+	driver := -1
+	for k := 0; k < upto && pipeline; k++ {
+		if _, whole := net.ops[k].(*flattenOp); whole {
+			break
+		}
+		if _, whole := net.ops[k].(*denseOp); whole {
+			break
+		}
+		if net.ops[k].rows() > 1 {
+			driver = k
+		}
+	}
+	if driver >= 0 {
+		for y := 1; y <= net.ops[driver].rows(); y++ {
+			net.ensure(bufs, sc, done, driver, y)
+		}
+	}
+	for k := driver + 1; k < upto; k++ {
+		net.ensure(bufs, sc, done, k, net.ops[k].rows())
+	}
+}
+
+// pipeline enables the row pipelining of image (tests compare it with stage-by-stage evaluation).
+var pipeline = true
+
+// ensure computes rows done[k]..n-1 of stage k, after the input rows they need.
+func (net *Net) ensure(bufs [][]float32, sc *scratch, done []int, k, n int) {
+	if done[k] >= n {
+		return
+	}
+	o := net.ops[k]
+	if k > 0 {
+		net.ensure(bufs, sc, done, k-1, o.need(n))
+	}
+	o.run(bufs[k], bufs[k+1], sc, done[k], n)
+	done[k] = n
 }
 
 // byRows evaluates the images one after another, splitting the rows of every stage over nw

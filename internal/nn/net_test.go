@@ -325,6 +325,15 @@ func TestForwardDeterministic(t *testing.T) {
 			assertSameBits(t, fmt.Sprintf("workers=%d image %d alone", w, i), one, ref[i:i+1])
 		}
 	}
+	net.SetWorkers(1) // whole images per worker, where the row pipelining applies
+	pipeline = false  // stage by stage instead of row bands
+	stagewise := make([]float32, batch*net.Outputs())
+	err = net.Forward(x, batch, stagewise)
+	pipeline = true
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameBits(t, "stage-by-stage evaluation", stagewise, ref)
 	net.SetWorkers(0)
 	got, err := net.Predict(pix, batch)
 	if err != nil {

@@ -34,20 +34,30 @@ func (v *value) gather(buf, dst []float32) {
 // Rows are independent, so any split of the rows over goroutines gives the same bytes.
 type op interface {
 	rows() int
+	// need is the number of input rows (from the top) that output rows 0..n-1 read.
+	need(n int) int
 	run(in, out []float32, s *scratch, y0, y1 int)
+}
+
+// windowNeed is need for a convolution window of kh rows at stride sh over an input with pt zero
+// rows of padding on top.
+func windowNeed(n, sh, kh, pt, h int) int {
+	return min(h, max((n-1)*sh+kh-pt, 0))
 }
 
 // scratch is one goroutine's temporary memory.
 type scratch struct {
 	dwrow  []float32
 	gather []float32
+	done   []int // rows computed per stage (row pipelining)
 	tile   [mr * nr]float32
 }
 
 // flattenOp copies an image-shaped buffer into a flat one in NHWC order (Keras Flatten).
 type flattenOp struct{ in, out *value }
 
-func (o *flattenOp) rows() int { return 1 }
+func (o *flattenOp) rows() int    { return 1 }
+func (o *flattenOp) need(int) int { return o.in.h }
 
 func (o *flattenOp) run(in, out []float32, _ *scratch, _, _ int) {
 	o.in.gather(in, out[:o.out.c])
@@ -62,7 +72,8 @@ type denseOp struct {
 	relu    bool
 }
 
-func (o *denseOp) rows() int { return 1 }
+func (o *denseOp) rows() int    { return 1 }
+func (o *denseOp) need(int) int { return o.in.h }
 
 func (o *denseOp) run(in, out []float32, _ *scratch, _, _ int) {
 	k := o.in.pitch
@@ -83,7 +94,8 @@ type affineOp struct {
 	relu         bool
 }
 
-func (o *affineOp) rows() int { return o.in.h }
+func (o *affineOp) rows() int      { return o.in.h }
+func (o *affineOp) need(n int) int { return n }
 
 func (o *affineOp) run(in, out []float32, _ *scratch, y0, y1 int) {
 	for y := y0; y < y1; y++ {
