@@ -23,8 +23,10 @@
 // over. Networks returned by ReadModel and ReadWeightsH5 have passed model.Network.Validate (no
 // NaN or infinite weights).
 //
-// All readers take an io.Reader or io.ReaderAt, bound what they allocate by what the input holds,
-// and report malformed input as errors with context, never panics; each has a fuzz target.
+// All readers take an io.Reader or io.ReaderAt, bound what they allocate (by the input's size, and
+// by the limits MaxConfigBytes, MaxWeightBytes and MaxWeightsEntryBytes for what the input may
+// claim or decompress to), and report malformed input as errors with context, never panics; each
+// has a fuzz target.
 //
 // # Summaries
 //

@@ -34,6 +34,7 @@ func (id CompactID) Stem() string {
 	return "compact_model_" + id.Session + "_neuron" + strconv.Itoa(id.Neuron)
 }
 
+// String returns the stem.
 func (id CompactID) String() string { return id.Stem() }
 
 var compactStem = regexp.MustCompile(`^compact_model_([0-9]{6})_neuron(0|[1-9][0-9]{0,5})$`)

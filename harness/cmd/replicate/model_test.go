@@ -217,3 +217,14 @@ func TestModelInspectErrors(t *testing.T) {
 		t.Errorf("model -h: exit %d, %q", code, out)
 	}
 }
+
+func TestModelVerbTable(t *testing.T) {
+	if len(modelVerbs) == 0 {
+		t.Fatal("no model sub-verbs")
+	}
+	for n, v := range modelVerbs {
+		if v.name != n || v.summary == "" || v.run == nil || strings.HasSuffix(v.summary, ".") {
+			t.Errorf("model %s: bad entry %+v", n, v)
+		}
+	}
+}
