@@ -82,16 +82,18 @@ var ErrInput = errors.New("bad network input")
 
 // proto is a stage before its buffers are laid out: float64 weights, batchnorm folded.
 type proto struct {
-	class    model.Class // Conv2D, SeparableConv2D, DepthwiseConv2D, Dense, Flatten, or BatchNormalization/Activation for a standalone affine/ReLU stage
+	// Conv2D, SeparableConv2D, DepthwiseConv2D, Dense, Flatten, or BatchNormalization /
+	// Activation for a standalone batchnorm or ReLU.
+	class    model.Class
 	layer    *model.Layer
-	names    []string
-	in, out  model.Shape
-	w, pw    []float64 // kernel (depthwise kernel of a SeparableConv2D); pointwise kernel
-	bias     []float64 // per output channel, zero when the layer has none
-	scale    []float64 // standalone batchnorm
-	relu     bool
-	hasBias  bool
-	foldable bool
+	names    []string    // the Keras layers of the stage
+	out      model.Shape // output of one image
+	w, pw    []float64   // kernel (depthwise kernel of a SeparableConv2D); pointwise kernel
+	bias     []float64   // per output channel (a standalone batchnorm's shift)
+	scale    []float64   // a standalone batchnorm's scale
+	relu     bool        // ReLU fused at the end
+	hasBias  bool        // bias is not all zero by construction
+	foldable bool        // a following batchnorm can be folded into w/pw and bias
 }
 
 // Compile validates n (model.Network.Validate) and compiles it for inference. It accepts any
@@ -167,8 +169,8 @@ func buildProtos(n *model.Network, shapes []model.Shape) ([]*proto, error) {
 	}
 	for i := range n.Layers {
 		l := &n.Layers[i]
-		in, out := shapes[i], shapes[i+1]
-		p := &proto{class: l.Class, layer: l, names: []string{l.Name}, in: in, out: out}
+		out := shapes[i+1]
+		p := &proto{class: l.Class, layer: l, names: []string{l.Name}, out: out}
 		switch l.Class {
 		case model.InputLayer:
 			continue
