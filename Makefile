@@ -1,7 +1,59 @@
-# See README.md. Every target is a thin wrapper around go commands.
-GO ?= go
+# The replication suite's entry points. Every target is a thin wrapper around `go` commands; see
+# README.md. The data directory is $V4DATA, else data/V4_compact_models (filled by `make data`).
 
-.PHONY: test
-test:
+GO        ?= go
+REPLICATE := $(GO) run ./harness/cmd/replicate
+PROFILE   ?= auto
+FUZZTIME  ?= 60s
+
+.PHONY: figures test check golden golden-full data data-full verify bench fuzz clean
+
+# Run every experiment (quick profile unless the full data is present), write out/ and figures/,
+# check the goldens and write REPRODUCE.md. Fetches the quick profile's data first if needed.
+figures: data
+	$(REPLICATE) run -profile $(PROFILE)
+
+# Vet and run every test, including the golden check of every experiment on the quick profile.
+test: data
 	$(GO) vet ./...
 	$(GO) test ./...
+
+# Compare the last run's results (out/) with the goldens.
+check:
+	$(REPLICATE) check
+
+# Rewrite the quick-profile goldens from a fresh run (review `git diff golden/` before committing).
+golden: data
+	$(GO) test ./experiments -run TestGoldens -update -note "quick profile; regenerate with make golden"
+
+# Rewrite the full-profile goldens from a full run on the data present.
+golden-full:
+	$(REPLICATE) run -profile full -no-check
+	$(REPLICATE) check -update -note "full profile, computed from the data directory named by computed_from"
+
+# Download (or verify and complete) the quick profile's data: a fixed set of files that every
+# checkout, including the local data copy, has. Files already present and valid are skipped.
+data:
+	$(REPLICATE) data fetch -profile quick
+
+# Download every data file of the upstream repository.
+data-full:
+	$(REPLICATE) data fetch -profile full
+
+# Check every present data file against the pinned manifest.
+verify:
+	$(REPLICATE) data verify
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+
+# Run every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+clean:
+	rm -rf out .cache

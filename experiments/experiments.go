@@ -5,3 +5,8 @@
 // registered experiment on the quick profile and compares its numbers with its golden
 // (golden/<experiment>/quick.json); `go test ./experiments -update` rewrites those goldens.
 package experiments
+
+import (
+	_ "compactv4/experiments/compression"   // E2, Fig. 1c-h
+	_ "compactv4/experiments/sharedfilters" // E4, Fig. 3a-d
+)

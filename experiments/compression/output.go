@@ -1,0 +1,232 @@
+package compression
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+
+	"gonum.org/v1/plot/vg"
+
+	"compactv4/harness"
+	"compactv4/internal/model"
+	"compactv4/internal/plots"
+)
+
+func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
+
+func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Compact, s Sizes, evals []*SessionEval) error {
+	var rows [][]string
+	for _, m := range models {
+		r := []string{m.ID.Session, strconv.Itoa(m.ID.Neuron)}
+		for _, f := range m.Filters {
+			r = append(r, strconv.Itoa(f))
+		}
+		r = append(r, strconv.Itoa(m.Params.Total), strconv.Itoa(m.Params.Trainable), strconv.Itoa(m.Params.NonTrainable))
+		rows = append(rows, r)
+	}
+	name, err := env.WriteCSV("models.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4", "n_params", "n_trainable", "n_nontrainable"}, rows)
+	if err != nil {
+		return err
+	}
+	res.Tables = append(res.Tables, name)
+
+	rows = rows[:0]
+	for _, ev := range evals {
+		for n, i := range ev.Models {
+			r2er := ""
+			if ev.R2ER != nil {
+				r2er = ftoa(ev.R2ER[n])
+			}
+			rows = append(rows, []string{ev.Session.ID, strconv.Itoa(n), strconv.Itoa(models[i].Params.Total), ftoa(ev.R[n]), ftoa(ev.R2[n]), r2er})
+		}
+		name, err := env.WriteNPY("predictions_"+ev.Session.ID+".npy", []int{len(ev.Pred), ev.Hi - ev.Lo}, flatten(ev.Pred))
+		if err != nil {
+			return err
+		}
+		res.Tables = append(res.Tables, name)
+	}
+	name, err = env.WriteCSV("neurons.csv", []string{"session", "neuron", "n_params", "r_eval", "r2_eval", "r2er_eval"}, rows)
+	if err != nil {
+		return err
+	}
+	res.Tables = append(res.Tables, name)
+
+	acc, err := summarizeAccuracy(evals)
+	if err != nil {
+		return err
+	}
+	type ci struct {
+		N      int     `json:"n"`
+		Median float64 `json:"median"`
+		Lo     float64 `json:"ci90_lo"`
+		Hi     float64 `json:"ci90_hi"`
+	}
+	conv := func(m map[string]MedianCI) map[string]ci {
+		out := map[string]ci{}
+		for k, v := range m {
+			out[k] = ci{v.N, v.Median, v.Lo, v.Hi}
+		}
+		return out
+	}
+	sessions := map[string]any{}
+	for _, ev := range evals {
+		sessions[ev.Session.ID] = map[string]any{
+			"neurons": len(ev.Models), "eval_images": []int{ev.Lo + 1, ev.Hi},
+			"medians": conv(acc.Session[ev.Session.ID]),
+		}
+	}
+	var med [model.NumLayers]float64
+	for l := range med {
+		v, _ := res.Values.Get(fmt.Sprintf("C5/median_filters_layer%d", l))
+		med[l] = v.Num
+	}
+	name, err = env.WriteJSON("summary.json", map[string]any{
+		"teacher": map[string]int{"resnet50_trunk": t.Trunk, "member": t.Member, "members": t.Members, "total": t.Total},
+		"compact_params": map[string]float64{
+			"models": float64(len(models)), "median": s.Median, "min": s.Min, "max": s.Max, "compression_factor": s.Factor,
+		},
+		"median_filters_per_layer": med,
+		"accuracy": map[string]any{
+			"sessions": sessions, "pooled": conv(acc.Pooled),
+			"metric": "Pearson r and r² of predictions against repeat-averaged responses on each session's evaluation half (images M/2+1…M); r2er = noise-corrected R² (Pospisil & Bair 2021, upstream compute_r2_ER) where raw repeats are present; medians with 90 % percentile-bootstrap CIs",
+		},
+	})
+	if err != nil {
+		return err
+	}
+	res.Tables = append(res.Tables, name)
+	return nil
+}
+
+func flatten(x [][]float32) []float32 {
+	var out []float32
+	for _, r := range x {
+		out = append(out, r...)
+	}
+	return out
+}
+
+const (
+	figWidth  = plots.SingleColumn
+	figHeight = 70 * vg.Millimeter
+)
+
+func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Compact, s Sizes, evals []*SessionEval) error {
+	save := func(d plots.Drawer, name string, w, h vg.Length) error {
+		if err := plots.Save(d, env.Out, name, w, h); err != nil {
+			return fmt.Errorf("figure %s: %w", name, err)
+		}
+		res.Figures = append(res.Figures, name)
+		return nil
+	}
+
+	// Parameter counts: every compact model against the teacher (log axis).
+	counts := make([]float64, len(models))
+	for i, m := range models {
+		counts[i] = float64(m.Params.Total)
+	}
+	sort.Float64s(counts)
+	rank := make([]float64, len(counts))
+	for i := range rank {
+		rank[i] = float64(i + 1)
+	}
+	p, err := plots.Scatter([]plots.Series{{Label: fmt.Sprintf("compact models (n = %d)", len(models)), X: rank, Y: counts}}, plots.ScatterOptions{
+		Axes: plots.Axes{
+			Title:  fmt.Sprintf("Teacher %.1f M vs compact median %s parameters: %.0f-fold", float64(t.Total)/1e6, comma(int(s.Median)), s.Factor),
+			XLabel: "Compact model (sorted by size)", YLabel: "Parameters",
+			LogY: true, YLim: plots.Limits{Min: 1e3, Max: 2e8},
+		},
+		HLines: []plots.RefLine{
+			{Value: float64(t.Total), Label: "teacher"},
+			{Value: s.Median},
+		},
+		Legend: plots.BottomRight,
+	})
+	if err != nil {
+		return err
+	}
+	if err := save(p, "params", figWidth, figHeight); err != nil {
+		return err
+	}
+
+	// Consolidation profile: filters per layer across the models.
+	var groups []plots.Group
+	for l := 0; l < model.NumLayers; l++ {
+		g := plots.Group{Label: fmt.Sprintf("layer %d", l)}
+		for _, m := range models {
+			g.Values = append(g.Values, float64(m.Filters[l]))
+		}
+		groups = append(groups, g)
+	}
+	p, err = plots.Groups(groups, plots.GroupOptions{
+		Axes:           plots.Axes{Title: fmt.Sprintf("Filters per layer (%d compact models)", len(models)), XLabel: "Layer", YLabel: "Filters"},
+		ConnectMedians: true, Seed: 1,
+	})
+	if err != nil {
+		return err
+	}
+	if err := save(p, "filters", figWidth, figHeight); err != nil {
+		return err
+	}
+
+	if len(evals) == 0 {
+		return nil
+	}
+	// Accuracy by session: Pearson r, and r²_ER where every session has raw repeats.
+	var panels []plots.Drawer
+	for _, name := range []string{"r", "r2er"} {
+		var gs []plots.Group
+		for _, ev := range evals {
+			if xs := ev.metric(name); xs != nil {
+				gs = append(gs, plots.Group{Label: ev.Session.ID, Values: xs})
+			}
+		}
+		if len(gs) != len(evals) {
+			continue
+		}
+		ylabel := "Pearson r (vs repeat-averaged)"
+		if name == "r2er" {
+			ylabel = "Noise-corrected R² (r²_ER)"
+		}
+		p, err := plots.Groups(gs, plots.GroupOptions{
+			Axes:    plots.Axes{Title: "Compact models, evaluation half", XLabel: "Session", YLabel: ylabel},
+			Colored: true, Seed: 2,
+		})
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
+	}
+	acc, err := plots.Grid(panels, plots.GridOptions{Cols: len(panels), Letters: len(panels) > 1})
+	if err != nil {
+		return err
+	}
+	if err := save(acc, "accuracy", figWidth*vg.Length(len(panels)), figHeight); err != nil {
+		return err
+	}
+
+	// Predicted versus recorded responses of a few neurons.
+	panels = panels[:0]
+	for _, g := range gridNeurons(evals) {
+		ev := g.session
+		x := make([]float64, len(ev.Pred[g.neuron]))
+		for i, v := range ev.Pred[g.neuron] {
+			x[i] = float64(v)
+		}
+		p, err := plots.Scatter([]plots.Series{{X: x, Y: ev.Recorded[g.neuron]}}, plots.ScatterOptions{
+			Axes: plots.Axes{
+				Title:  fmt.Sprintf("%s neuron %d, r = %.2f", ev.Session.ID, g.neuron, ev.R[g.neuron]),
+				XLabel: "Predicted (a.u.)", YLabel: "Recorded (spikes / 100 ms)",
+			},
+		})
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
+	}
+	grid, err := plots.Grid(panels, plots.GridOptions{Cols: 2, Letters: true})
+	if err != nil {
+		return err
+	}
+	return save(grid, "predictions", plots.DoubleColumn, 2*figHeight)
+}
