@@ -71,10 +71,6 @@ func evaluate(ctx context.Context, env *harness.Env, res *harness.Result, models
 	return out, nil
 }
 
-func kerasPath(id v4data.CompactID) string {
-	return "data_compact_models/models_keras/" + id.Stem() + ".keras"
-}
-
 func evaluateSession(ctx context.Context, env *harness.Env, res *harness.Result, models []Compact, ts v4data.TestSession, idx []int) (*SessionEval, error) {
 	avg, err := v4data.LoadAveraged(env.Data, ts.ID)
 	if err != nil {
@@ -88,7 +84,7 @@ func evaluateSession(ctx context.Context, env *harness.Env, res *harness.Result,
 
 	paths := []string{v4data.ImagesPath(ts.ID)}
 	for _, i := range idx {
-		paths = append(paths, kerasPath(models[i].ID))
+		paths = append(paths, v4data.FormatKeras.CompactPath(models[i].ID))
 	}
 	inputs, err := env.Inputs(paths...)
 	if err != nil {
