@@ -115,6 +115,24 @@ func Report(claims *Claims, registered []*Experiment, records map[string]*Record
 			cl.ID, cell(cl.Claim), cell(cl.PaperValue), cl.PaperStatus, cl.Figure,
 			cell(orDash(value)), cell(status), figs)
 	}
+	b.WriteString("\n| experiment | paper | claims | result | figures |\n|---|---|---|---|---|\n")
+	for _, e := range registered {
+		result, figs := "not run (`replicate run "+e.Name+"`)", "—"
+		if rec, ok := records[e.Name]; ok {
+			result = fmt.Sprintf("run [%s]: %d golden values from %d data files", rec.Profile, len(rec.Values), len(rec.Inputs))
+			if n := len(rec.NotRunnable); n > 0 {
+				result += fmt.Sprintf("; %d missing file(s) named below", n)
+			}
+			var links []string
+			for _, f := range rec.Figures {
+				links = append(links, fmt.Sprintf("[%s](%s)", f, path.Join("figures", rec.Experiment, f+".png")))
+			}
+			if len(links) > 0 {
+				figs = strings.Join(links, ", ")
+			}
+		}
+		fmt.Fprintf(&b, "| %s: %s | %s | %s | %s | %s |\n", e.Name, cell(e.Title), e.Paper, orDash(strings.Join(e.Claims, ", ")), result, figs)
+	}
 	for _, e := range registered {
 		rec, ok := records[e.Name]
 		fmt.Fprintf(&b, "\n## %s — %s (%s)\n\n", e.Name, e.Title, e.Paper)

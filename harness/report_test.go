@@ -47,6 +47,8 @@ func TestReport(t *testing.T) {
 		"| C3: c | 3", "not run (`replicate run other`)",
 		"| C4: d | 4", "| — | not yet implemented | — |",
 		"`data_x/y.zip` (git blob abc): images of session y",
+		"| exp: E |", "run [quick]: 0 golden values from 0 data files; 1 missing file(s) named below",
+		"| other: O |", "not run (`replicate run other`) | — |",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
