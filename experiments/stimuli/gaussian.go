@@ -1,0 +1,180 @@
+package stimuli
+
+import (
+	"fmt"
+	"math"
+	"math/big"
+)
+
+// GaussianKernel returns the normalised weights of scipy.ndimage's 1-D Gaussian filter of order 0
+// (scipy 1.10 _gaussian_kernel1d): radius = int(truncate·sigma + 0.5), weights
+// exp(−0.5/sigma²·x²) for x = −radius…radius, divided by their sum. The sum is taken in the
+// order of numpy's pairwise summation, so the weights are the bytes scipy uses.
+func GaussianKernel(sigma, truncate float64) ([]float64, error) {
+	if !(sigma > 0) || math.IsInf(sigma, 0) || !(truncate >= 0) || math.IsInf(truncate, 0) {
+		return nil, fmt.Errorf("gaussian kernel: sigma %v and truncate %v must be finite, sigma > 0, truncate >= 0", sigma, truncate)
+	}
+	r := int(truncate*sigma + 0.5)
+	if r > 1<<16 {
+		return nil, fmt.Errorf("gaussian kernel: radius %d too large", r)
+	}
+	sigma2 := sigma * sigma
+	phi := make([]float64, 2*r+1)
+	for i := range phi {
+		x := float64(i - r)
+		phi[i] = expRounded(-0.5 / sigma2 * (x * x))
+	}
+	s := numpySum(phi)
+	for i := range phi {
+		phi[i] /= s
+	}
+	return phi, nil
+}
+
+// expRounded returns e^x correctly rounded to float64, as glibc's exp (which numpy calls)
+// returns it for the arguments tried here; Go's math.Exp is off by one unit in the last place for
+// some of them (e.g. e^−8). It sums the Taylor series of e^|x| in 256-bit arithmetic.
+func expRounded(x float64) float64 {
+	if math.IsNaN(x) || math.IsInf(x, 0) || math.Abs(x) > 700 {
+		return math.Exp(x)
+	}
+	const prec = 256
+	ax := new(big.Float).SetPrec(prec).SetFloat64(math.Abs(x))
+	sum := new(big.Float).SetPrec(prec).SetInt64(1)
+	term := new(big.Float).SetPrec(prec).SetInt64(1)
+	eps := new(big.Float).SetPrec(prec).SetMantExp(big.NewFloat(1), -prec)
+	for k := int64(1); k < 10000; k++ {
+		term.Mul(term, ax)
+		term.Quo(term, new(big.Float).SetPrec(prec).SetInt64(k))
+		sum.Add(sum, term)
+		if new(big.Float).Quo(term, sum).Cmp(eps) < 0 {
+			break
+		}
+	}
+	if x < 0 {
+		sum.Quo(new(big.Float).SetPrec(prec).SetInt64(1), sum)
+	}
+	f, _ := sum.Float64()
+	return f
+}
+
+// numpySum is numpy's sum of a contiguous float64 array (np.add.reduce, numpy 1.24): the
+// reduction's iterator hands the inner loop blocks of at most 8192 elements (NPY_BUFSIZE),
+// each added pairwise to the running sum, which starts at zero.
+func numpySum(xs []float64) float64 {
+	const block = 8192
+	s := 0.0
+	for len(xs) > 0 {
+		n := min(len(xs), block)
+		s += pairwiseSum(xs[:n])
+		xs = xs[n:]
+	}
+	return s
+}
+
+// pairwiseSum adds xs as numpy's pairwise_sum does for contiguous float64 data (numpy 1.24,
+// loops_utils.h.src): plainly below 8 elements, with eight interleaved partial sums up to 128,
+// and by halves (at a multiple of 8) above.
+func pairwiseSum(xs []float64) float64 {
+	n := len(xs)
+	switch {
+	case n < 8:
+		s := 0.0 // numpy starts from -0.0 here; the sum of our positive weights is the same.
+		for _, x := range xs {
+			s += x
+		}
+		return s
+	case n <= 128:
+		var r [8]float64
+		copy(r[:], xs[:8])
+		i := 8
+		for ; i < n-n%8; i += 8 {
+			for j := range r {
+				r[j] += xs[i+j]
+			}
+		}
+		s := (r[0] + r[1]) + (r[2] + r[3]) + ((r[4] + r[5]) + (r[6] + r[7]))
+		for ; i < n; i++ {
+			s += xs[i]
+		}
+		return s
+	default:
+		n2 := n / 2
+		n2 -= n2 % 8
+		return pairwiseSum(xs[:n2]) + pairwiseSum(xs[n2:])
+	}
+}
+
+// reflect maps an index of the extended line to the line of length n as scipy's mode 'reflect'
+// (d c b a | a b c d | d c b a, repeated for reaches beyond one length).
+func reflect(i, n int) int {
+	p := 2 * n
+	m := i % p
+	if m < 0 {
+		m += p
+	}
+	if m >= n {
+		m = p - 1 - m
+	}
+	return m
+}
+
+// GaussianFilterHW smooths an h×w image with c channels (HWC order, as one image of a Keras
+// NHWC batch) along its two spatial axes with the symmetric weights of GaussianKernel, exactly
+// as scipy.ndimage.gaussian_filter(x, (0, σ, σ, 0), mode='reflect') does for float64 data: first
+// along the rows axis (y), then along the columns axis (x), each pass computing
+// w[0]·x[i] + Σ_{k=r…1} w[k]·(x[i−k] + x[i+k]) in that order (scipy's NI_Correlate1D, symmetric
+// branch). dst and src must both have length h·w·c and may be the same slice.
+func GaussianFilterHW(dst, src []float64, h, w, c int, weights []float64) error {
+	if h <= 0 || w <= 0 || c <= 0 {
+		return fmt.Errorf("gaussian filter: bad image shape %d×%d×%d", h, w, c)
+	}
+	n := h * w * c
+	if len(src) != n || len(dst) != n {
+		return fmt.Errorf("gaussian filter: %d×%d×%d image needs %d values, got src %d, dst %d", h, w, c, n, len(src), len(dst))
+	}
+	if len(weights)%2 != 1 {
+		return fmt.Errorf("gaussian filter: %d weights, want an odd number", len(weights))
+	}
+	r := len(weights) / 2
+	for k := 1; k <= r; k++ {
+		if weights[r-k] != weights[r+k] {
+			return fmt.Errorf("gaussian filter: weights are not symmetric")
+		}
+	}
+	tmp := make([]float64, n)
+	line := make([]float64, max(h, w)+2*r)
+	// Along y: the line of (x, ch) has stride w·c.
+	for x := 0; x < w; x++ {
+		for ch := 0; ch < c; ch++ {
+			off := x*c + ch
+			correlateLine(tmp, src, off, w*c, h, r, weights, line)
+		}
+	}
+	// Along x: the line of (y, ch) has stride c.
+	for y := 0; y < h; y++ {
+		for ch := 0; ch < c; ch++ {
+			off := y*w*c + ch
+			correlateLine(dst, tmp, off, c, w, r, weights, line)
+		}
+	}
+	return nil
+}
+
+// correlateLine filters the length-n line of src starting at off with the given stride into
+// the same positions of dst, using buf (length ≥ n+2r) for the reflected line.
+func correlateLine(dst, src []float64, off, stride, n, r int, wts []float64, buf []float64) {
+	buf = buf[:n+2*r]
+	for i := range buf {
+		buf[i] = src[off+reflect(i-r, n)*stride]
+	}
+	w0 := wts[r]
+	for i := 0; i < n; i++ {
+		ctr := i + r
+		acc := float64(buf[ctr] * w0)
+		for k := r; k >= 1; k-- {
+			acc += float64((buf[ctr-k] + buf[ctr+k]) * wts[r-k]) // the conversion forbids a fused multiply-add
+		}
+		dst[off+i*stride] = acc
+	}
+}
