@@ -1,0 +1,203 @@
+package sharedfilters
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"compactv4/internal/metrics"
+	"compactv4/internal/model"
+)
+
+func TestParticipationRatio(t *testing.T) {
+	cases := []struct {
+		c    []float64
+		f    int
+		want float64
+	}{
+		{[]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, 3, 3}, // isotropic
+		{[]float64{1, 0, 0, 0, 0, 0, 0, 0, 0}, 3, 1}, // one direction
+		{[]float64{2, 0, 0, 1}, 2, 9.0 / 5},          // (2+1)²/(4+1)
+		{[]float64{1, 1, 1, 1}, 2, 1},                // perfectly correlated: rank 1
+		{[]float64{0, 0, 0, 0}, 2, 0},                // nothing varies
+	}
+	for _, c := range cases {
+		got, err := ParticipationRatio(c.c, c.f)
+		if err != nil || !near(got, c.want, 1e-15) {
+			t.Errorf("PR(%v) = %v, %v; want %v", c.c, got, err, c.want)
+		}
+	}
+	for _, bad := range [][]float64{{1, 2, 3, 1}, {1, math.NaN(), math.NaN(), 1}, {1, 0, 0}} {
+		if _, err := ParticipationRatio(bad, 2); err == nil {
+			t.Errorf("PR(%v): no error", bad)
+		}
+	}
+}
+
+func TestCovAccum(t *testing.T) {
+	// Rows (1,2), (3,4), (5,6): both channels have variance 8/3 and covariance 8/3.
+	x := []float32{1, 2, 3, 4, 5, 6}
+	a := newCovAccum(2)
+	if err := a.add(x); err != nil {
+		t.Fatal(err)
+	}
+	c, err := a.cov()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range c {
+		if !near(v, 8.0/3, 1e-12) {
+			t.Errorf("cov[%d] = %v, want 8/3", i, v)
+		}
+	}
+	// Split over calls, same result.
+	b := newCovAccum(2)
+	_ = b.add(x[:2])
+	_ = b.add(x[2:])
+	cb, _ := b.cov()
+	for i := range c {
+		if cb[i] != c[i] {
+			t.Errorf("split accumulation differs at %d: %v vs %v", i, cb[i], c[i])
+		}
+	}
+	if err := a.add([]float32{1, 2, 3}); err == nil {
+		t.Error("partial row accepted")
+	}
+	if err := a.add([]float32{1, float32(math.Inf(1))}); err == nil {
+		t.Error("infinity accepted")
+	}
+	if _, err := newCovAccum(2).cov(); err == nil {
+		t.Error("covariance of no rows")
+	}
+}
+
+func TestSharpestNarrowing(t *testing.T) {
+	cases := []struct {
+		x     []float64
+		want  int
+		ratio float64
+	}{
+		{[]float64{47, 57, 3, 7, 3}, 2, 3.0 / 57}, // the published medians narrow at layer 1→2
+		{[]float64{10, 5, 5, 5, 5}, 1, 0.5},
+		{[]float64{10, 10, 10, 10, 1}, 4, 0.1},
+		{[]float64{8, 4, 2, 4, 2}, 1, 0.5}, // ties go to the earlier transition
+	}
+	for _, c := range cases {
+		got, r, err := SharpestNarrowing(c.x)
+		if err != nil || got != c.want || !near(r, c.ratio, 1e-15) {
+			t.Errorf("SharpestNarrowing(%v) = %d, %v, %v; want %d, %v", c.x, got, r, err, c.want, c.ratio)
+		}
+	}
+	for _, bad := range [][]float64{{1, 2, 3}, {1, 0, 1, 1, 1}, {1, math.NaN(), 1, 1, 1}} {
+		if _, _, err := SharpestNarrowing(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
+
+func TestSummariseConsolidation(t *testing.T) {
+	ms := []Compact{
+		{Filters: [5]int{40, 50, 3, 7, 3}},
+		{Filters: [5]int{20, 60, 10, 3, 3}},
+		{Filters: [5]int{30, 10, 3, 3, 3}},
+	}
+	pr := [][model.NumLayers]float64{{10, 8, 2, 2, 1.5}, {5, 6, 3, 2.5, 2}, {6, 4, 2.5, 2, 1}}
+	c, err := summariseConsolidation(ms, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MedianFilters != [5]float64{30, 50, 3, 3, 3} {
+		t.Errorf("median filters %v", c.MedianFilters)
+	}
+	// Filters narrow most at 1→2 in every model (model 2: 10/30 = 0.33 at 0→1, 3/10 = 0.3 at 1→2).
+	if c.FilterNarrow[0] != 2 || c.FilterNarrow[1] != 2 || c.FilterNarrow[2] != 2 {
+		t.Errorf("filter narrowing %v", c.FilterNarrow)
+	}
+	// Dimensionality: model 0 at 1→2 (0.25), model 1 at 1→2 (0.5), model 2 at 3→4 (0.5; 1→2 is 0.625).
+	if c.PRNarrow[0] != 2 || c.PRNarrow[1] != 2 || c.PRNarrow[2] != 4 {
+		t.Errorf("dimensionality narrowing %v", c.PRNarrow)
+	}
+	if c.FilterNarrowN[2] != 3 || c.PRNarrowN[2] != 2 || c.PRNarrowN[4] != 1 {
+		t.Errorf("counts %v %v", c.FilterNarrowN, c.PRNarrowN)
+	}
+	if c.ThreeInLayer2 != 2 {
+		t.Errorf("three in layer 2: %d", c.ThreeInLayer2)
+	}
+	if _, err := summariseConsolidation(ms, pr[:2]); err == nil {
+		t.Error("length mismatch accepted")
+	}
+}
+
+// TestPatchMetric checks that dot products of transformed filters are the Pearson correlations
+// of the filters' responses over every valid position of some images.
+func TestPatchMetric(t *testing.T) {
+	const n, h, w, c = 3, 9, 11, 3
+	src := rand.New(metrics.NewSource(5))
+	x := make([]float32, n*h*w*c)
+	for i := range x {
+		// Correlated neighbours, like images: a smooth ramp plus noise.
+		x[i] = float32(0.01*float64(i%(w*c)) + src.NormFloat64())
+	}
+	cov, count, err := patchCovariance(x, n, h, w, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if count != n*(h-4)*(w-4) {
+		t.Fatalf("%d patches", count)
+	}
+	pm, err := factorPatchCov(cov, 75, count)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa, fb := make([]float64, 75), make([]float64, 75)
+	for i := range fa {
+		fa[i], fb[i] = src.NormFloat64(), src.NormFloat64()+0.5*fa[i]
+	}
+	resp := func(f []float64) []float64 {
+		var out []float64
+		for k := 0; k < n; k++ {
+			for y := 0; y+5 <= h; y++ {
+				for xx := 0; xx+5 <= w; xx++ {
+					var s float64
+					for i := 0; i < 5; i++ {
+						for j := 0; j < 5; j++ {
+							for ch := 0; ch < c; ch++ {
+								s += f[(i*5+j)*c+ch] * float64(x[((k*h+y+i)*w+xx+j)*c+ch])
+							}
+						}
+					}
+					out = append(out, s)
+				}
+			}
+		}
+		return out
+	}
+	want, err := metrics.Pearson(resp(fa), resp(fb))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ua, err := pm.Transform(fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ub, _ := pm.Transform(fb)
+	if got := dot(ua, ub); !near(got, want, 1e-5) {
+		t.Errorf("transformed cosine %v, response correlation %v", got, want)
+	}
+	var sum float64
+	for _, s := range pm.VarianceShare {
+		sum += s
+	}
+	if !near(sum, 1, 1e-12) || pm.VarianceShare[0] < pm.VarianceShare[1] {
+		t.Errorf("variance shares %v", pm.VarianceShare[:3])
+	}
+	if _, err := pm.Transform(fa[:10]); err == nil {
+		t.Error("short filter accepted")
+	}
+	if _, _, err := patchCovariance(x[:10], n, h, w, c); err == nil {
+		t.Error("short input accepted")
+	}
+	if _, err := factorPatchCov(make([]float64, 4), 2, 1); err == nil {
+		t.Error("singular covariance accepted")
+	}
+}

@@ -1,0 +1,259 @@
+package sharedfilters
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"compactv4/internal/model"
+)
+
+// KernelSize is the side of every convolution kernel of the compact-model trunk (spec §4.1).
+const KernelSize = 5
+
+// spatial is the number of spatial positions of a kernel.
+const spatial = KernelSize * KernelSize
+
+// errDegenerate reports a kernel that is constant (or zero), whose direction after removing its
+// mean is undefined.
+var errDegenerate = errors.New("kernel is constant after removing its mean")
+
+// conv0Kernels returns the filters of a Conv2D kernel of shape (5,5,C,F) (Keras HWIO layout) as
+// F vectors of 25·C values in HWC order (position-major, channel-minor), the order
+// plots.Signed shows.
+func conv0Kernels(t model.Tensor) ([][]float64, error) {
+	if len(t.Shape) != 4 || t.Shape[0] != KernelSize || t.Shape[1] != KernelSize || t.Shape[2] < 1 || t.Shape[3] < 1 {
+		return nil, fmt.Errorf("conv kernel shape %v, want (5,5,C,F)", t.Shape)
+	}
+	c, f := t.Shape[2], t.Shape[3]
+	if len(t.Data) != spatial*c*f {
+		return nil, fmt.Errorf("conv kernel of shape %v holds %d values", t.Shape, len(t.Data))
+	}
+	out := make([][]float64, f)
+	for o := range out {
+		v := make([]float64, spatial*c)
+		for pc := range v {
+			v[pc] = float64(t.Data[pc*f+o])
+		}
+		out[o] = v
+	}
+	return out, nil
+}
+
+// depthwiseKernels returns the per-channel kernels of a depthwise kernel of shape (5,5,C,1) as
+// C vectors of 25 values (row-major 5×5).
+func depthwiseKernels(t model.Tensor) ([][]float64, error) {
+	if len(t.Shape) != 4 || t.Shape[0] != KernelSize || t.Shape[1] != KernelSize || t.Shape[2] < 1 || t.Shape[3] != 1 {
+		return nil, fmt.Errorf("depthwise kernel shape %v, want (5,5,C,1)", t.Shape)
+	}
+	c := t.Shape[2]
+	if len(t.Data) != spatial*c {
+		return nil, fmt.Errorf("depthwise kernel of shape %v holds %d values", t.Shape, len(t.Data))
+	}
+	out := make([][]float64, c)
+	for ch := range out {
+		v := make([]float64, spatial)
+		for p := range v {
+			v[p] = float64(t.Data[p*c+ch])
+		}
+		out[ch] = v
+	}
+	return out, nil
+}
+
+// trunkKernels returns the kernels of layer l (0-4) of a compact or shared model: the layer-0
+// Conv2D filters (75 values each), or the depthwise kernels of layer l's SeparableConv2D
+// (25 values per input channel).
+func trunkKernels(net *model.Network, l int) ([][]float64, error) {
+	if l < 0 || l >= model.NumLayers {
+		return nil, fmt.Errorf("layer %d is not a trunk layer", l)
+	}
+	name := fmt.Sprintf("layer%d_conv", l)
+	ly := net.Layer(name)
+	if ly == nil {
+		return nil, fmt.Errorf("%s has no layer %s", net.Name, name)
+	}
+	if len(ly.Weights) == 0 {
+		return nil, fmt.Errorf("%s: layer %s has no weights", net.Name, name)
+	}
+	if l == 0 {
+		if ly.Class != model.Conv2D {
+			return nil, fmt.Errorf("%s: %s is a %s, want Conv2D", net.Name, name, ly.Class)
+		}
+		return conv0Kernels(ly.Weights[0])
+	}
+	if ly.Class != model.SeparableConv2D {
+		return nil, fmt.Errorf("%s: %s is a %s, want SeparableConv2D", net.Name, name, ly.Class)
+	}
+	return depthwiseKernels(ly.Weights[0])
+}
+
+// unitCentred returns v minus its mean, scaled to unit Euclidean norm: the kernel's shape,
+// independent of its gain and of its offset (the issue's "absolute cosine similarity after
+// removing the mean of each kernel" is the absolute dot product of two such vectors).
+func unitCentred(v []float64) ([]float64, error) {
+	if len(v) == 0 {
+		return nil, errDegenerate
+	}
+	var mean, scale float64
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("kernel holds %v", x)
+		}
+		mean += x
+		scale = math.Max(scale, math.Abs(x))
+	}
+	mean /= float64(len(v))
+	out := make([]float64, len(v))
+	var ss float64
+	for i, x := range v {
+		out[i] = x - mean
+		ss += out[i] * out[i]
+	}
+	norm := math.Sqrt(ss)
+	// A kernel whose centred norm is at rounding level of its values has no direction.
+	if scale == 0 || norm <= 1e-9*scale*math.Sqrt(float64(len(v))) {
+		return nil, errDegenerate
+	}
+	for i := range out {
+		out[i] /= norm
+	}
+	return out, nil
+}
+
+// unit returns v scaled to unit norm (no centring).
+func unit(v []float64) ([]float64, error) {
+	var ss float64
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("vector holds %v", x)
+		}
+		ss += x * x
+	}
+	if ss == 0 {
+		return nil, errDegenerate
+	}
+	n := math.Sqrt(ss)
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x / n
+	}
+	return out, nil
+}
+
+// GlorotLimit is the half-width of Keras' GlorotUniform initialiser for a kernel of the given
+// shape: sqrt(6 / (fan_in + fan_out)), with Keras' fans for convolution kernels (the product of
+// the leading, receptive-field dimensions times the input channels, respectively the output
+// channels; keras.src.initializers.random_initializers.compute_fans).
+func GlorotLimit(shape []int) (float64, error) {
+	var fanIn, fanOut int
+	switch len(shape) {
+	case 0:
+		fanIn, fanOut = 1, 1
+	case 1:
+		fanIn, fanOut = shape[0], shape[0]
+	case 2:
+		fanIn, fanOut = shape[0], shape[1]
+	default:
+		rf := 1
+		for _, d := range shape[:len(shape)-2] {
+			rf *= d
+		}
+		fanIn, fanOut = shape[len(shape)-2]*rf, shape[len(shape)-1]*rf
+	}
+	for _, d := range shape {
+		if d < 1 {
+			return 0, fmt.Errorf("glorot: shape %v has a dimension < 1", shape)
+		}
+	}
+	return math.Sqrt(6 / float64(fanIn+fanOut)), nil
+}
+
+// glorotKernels draws n kernels of dim values uniformly in [−limit, limit), the initial values
+// of a freshly initialised layer (the upstream compact models were initialised with Keras'
+// GlorotUniform, config.json), from a seeded source.
+func glorotKernels(src *rand.Rand, n, dim int, limit float64) [][]float64 {
+	out := make([][]float64, n)
+	for i := range out {
+		v := make([]float64, dim)
+		for j := range v {
+			v[j] = (2*src.Float64() - 1) * limit
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// shuffleSpatial returns a copy of kernel v (25·c values, HWC order) with its 25 spatial
+// positions permuted at random; the c channel values of each position move together, so the
+// kernel keeps its values and its colour composition but loses its spatial arrangement.
+func shuffleSpatial(src *rand.Rand, v []float64, c int) ([]float64, error) {
+	if c < 1 || len(v) != spatial*c {
+		return nil, fmt.Errorf("shuffle: kernel of %d values with %d channels", len(v), c)
+	}
+	perm := src.Perm(spatial)
+	out := make([]float64, len(v))
+	for p, q := range perm {
+		copy(out[p*c:(p+1)*c], v[q*c:(q+1)*c])
+	}
+	return out, nil
+}
+
+// gaussTaps are the weights of scipy.ndimage.gaussian_filter with sigma 0.5 and truncate 4
+// (radius int(4·0.5+0.5) = 2): the smoothing the upstream distillation applied to the depthwise
+// kernels of layers 1-4 after every block of training (spec §8).
+var gaussTaps = func() [5]float64 {
+	var w [5]float64
+	var sum float64
+	for i := range w {
+		x := float64(i - 2)
+		w[i] = math.Exp(-0.5 * x * x / (0.5 * 0.5))
+		sum += w[i]
+	}
+	for i := range w {
+		w[i] /= sum
+	}
+	return w
+}()
+
+// reflectIndex maps an index outside [0, n) back inside as scipy's mode 'reflect'
+// (d c b a | a b c d | d c b a).
+func reflectIndex(i, n int) int {
+	for i < 0 || i >= n {
+		if i < 0 {
+			i = -i - 1
+		} else {
+			i = 2*n - i - 1
+		}
+	}
+	return i
+}
+
+// smooth5x5 applies the upstream kernel smoothing (sigma 0.5, mode 'reflect', separable along
+// both axes) to a 5×5 kernel in row-major order.
+func smooth5x5(v []float64) ([]float64, error) {
+	if len(v) != spatial {
+		return nil, fmt.Errorf("smooth: %d values, want %d", len(v), spatial)
+	}
+	var tmp, out [spatial]float64
+	for y := 0; y < KernelSize; y++ {
+		for x := 0; x < KernelSize; x++ {
+			var s float64
+			for t, w := range gaussTaps {
+				s += w * v[y*KernelSize+reflectIndex(x+t-2, KernelSize)]
+			}
+			tmp[y*KernelSize+x] = s
+		}
+	}
+	for y := 0; y < KernelSize; y++ {
+		for x := 0; x < KernelSize; x++ {
+			var s float64
+			for t, w := range gaussTaps {
+				s += w * tmp[reflectIndex(y+t-2, KernelSize)*KernelSize+x]
+			}
+			out[y*KernelSize+x] = s
+		}
+	}
+	return out[:], nil
+}

@@ -1,0 +1,118 @@
+package sharedfilters
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+
+	"compactv4/internal/nn"
+)
+
+// PatchMetric turns the correlation of two layer-0 filters' responses to natural images into a
+// cosine similarity. The response of filter w at one image position is w·p + bias, where p is
+// the recentred 5×5×3 patch there; over a set of patches with covariance Σ, the Pearson
+// correlation of the responses of filters a and b is aᵀΣb / sqrt(aᵀΣa · bᵀΣb). With Σ = L Lᵀ
+// (Cholesky) that is the cosine of Lᵀa and Lᵀb, so the best-match machinery of the kernel
+// comparison applies unchanged to the transformed filters.
+type PatchMetric struct {
+	Dim     int
+	Patches int       // patches the covariance was estimated from
+	L       []float64 // Dim×Dim lower-triangular Cholesky factor of Σ, row-major
+	// VarianceShare is the share of the patches' variance along each principal component,
+	// largest first: natural-image patches vary mostly along a few smooth directions, which
+	// makes the responses of unrelated filters correlated.
+	VarianceShare []float64
+}
+
+// patchCovariance estimates the covariance (dim×dim, row-major, dim = 25·c) of all 5×5×c
+// patches at 'valid' positions (every position where the kernel fits inside the image) of n
+// images x (recentred float32, NHWC, h×w×c each), and returns it with the number of patches.
+func patchCovariance(x []float32, n, h, w, c int) ([]float64, int, error) {
+	if n < 1 || h < KernelSize || w < KernelSize || c < 1 || len(x) != n*h*w*c {
+		return nil, 0, fmt.Errorf("patch covariance: %d values for %d images of %d×%d×%d", len(x), n, h, w, c)
+	}
+	dim := spatial * c
+	acc := newCovAccum(dim)
+	oh, ow := h-KernelSize+1, w-KernelSize+1
+	buf := make([]float32, oh*ow*dim)
+	for k := 0; k < n; k++ {
+		img := x[k*h*w*c : (k+1)*h*w*c]
+		p := 0
+		for y := 0; y < oh; y++ {
+			for xx := 0; xx < ow; xx++ {
+				for i := 0; i < KernelSize; i++ {
+					row := img[((y+i)*w+xx)*c : ((y+i)*w+xx+KernelSize)*c]
+					p += copy(buf[p:], row)
+				}
+			}
+		}
+		if err := acc.add(buf); err != nil {
+			return nil, 0, err
+		}
+	}
+	cov, err := acc.cov()
+	if err != nil {
+		return nil, 0, err
+	}
+	return cov, acc.N, nil
+}
+
+// factorPatchCov factorises a patch covariance matrix (dim×dim, row-major) estimated from
+// patches patches.
+func factorPatchCov(cov []float64, dim, patches int) (*PatchMetric, error) {
+	if dim < 1 || len(cov) != dim*dim {
+		return nil, fmt.Errorf("patch covariance: %d values for %d×%d", len(cov), dim, dim)
+	}
+	sym := mat.NewSymDense(dim, append([]float64(nil), cov...))
+	var ch mat.Cholesky
+	if ok := ch.Factorize(sym); !ok {
+		return nil, fmt.Errorf("patch covariance of %d patches is not positive definite", patches)
+	}
+	var l mat.TriDense
+	ch.LTo(&l)
+	pm := &PatchMetric{Dim: dim, Patches: patches, L: make([]float64, dim*dim)}
+	for i := 0; i < dim; i++ {
+		for j := 0; j <= i; j++ {
+			pm.L[i*dim+j] = l.At(i, j)
+		}
+	}
+	var eig mat.EigenSym
+	if ok := eig.Factorize(sym, false); !ok {
+		return nil, fmt.Errorf("patch covariance: eigendecomposition failed")
+	}
+	ev := eig.Values(nil) // ascending
+	var tot float64
+	for _, x := range ev {
+		tot += x
+	}
+	for i := len(ev) - 1; i >= 0; i-- {
+		pm.VarianceShare = append(pm.VarianceShare, ev[i]/tot)
+	}
+	return pm, nil
+}
+
+// Transform returns Lᵀw scaled to unit norm: dot products of transformed filters are the
+// correlations of the filters' responses to the patches.
+func (pm *PatchMetric) Transform(w []float64) ([]float64, error) {
+	if len(w) != pm.Dim {
+		return nil, fmt.Errorf("patch metric: filter of %d values, want %d", len(w), pm.Dim)
+	}
+	v := make([]float64, pm.Dim)
+	for i := 0; i < pm.Dim; i++ {
+		var s float64
+		for j := i; j < pm.Dim; j++ {
+			s += pm.L[j*pm.Dim+i] * w[j]
+		}
+		v[i] = s
+	}
+	return unit(v)
+}
+
+// recentreAll converts uint8 NHWC pixels into the recentred float32 input of the models.
+func recentreAll(pix []uint8) ([]float32, error) {
+	x := make([]float32, len(pix))
+	if err := nn.Recenter(pix, x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}

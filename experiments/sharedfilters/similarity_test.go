@@ -1,0 +1,206 @@
+package sharedfilters
+
+import (
+	"math"
+	"testing"
+)
+
+// threeModels: A = {e1, e2}; B = {(e1+e2)/√2, −e1}; C has no vectors.
+func threeModels(t *testing.T) *FilterSet {
+	t.Helper()
+	s := 1 / math.Sqrt2
+	fs, err := NewFilterSet(2, [][][]float64{
+		{{1, 0}, {0, 1}},
+		{{s, s}, {-1, 0}},
+		nil,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func TestFilterSetOwner(t *testing.T) {
+	fs, err := NewFilterSet(1, [][][]float64{nil, {{1}, {2}}, nil, nil, {{3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Len() != 3 || fs.Models() != 5 {
+		t.Fatalf("Len %d Models %d", fs.Len(), fs.Models())
+	}
+	for i, want := range []int{1, 1, 4} {
+		if got := fs.Owner(i); got != want {
+			t.Errorf("Owner(%d) = %d, want %d", i, got, want)
+		}
+	}
+	if _, err := NewFilterSet(2, [][][]float64{{{1, 2, 3}}}); err == nil {
+		t.Error("wrong dimension accepted")
+	}
+}
+
+func TestBestMatches(t *testing.T) {
+	fs := threeModels(t)
+	s := 1 / math.Sqrt2
+	for _, workers := range []int{1, 2, 5} {
+		bm := bestMatches(fs, workers)
+		// Rows: A.e1, A.e2, B.d, B.−e1; columns: models A, B, C.
+		want := [][]float64{
+			{math.NaN(), 1, math.NaN()},
+			{math.NaN(), s, math.NaN()},
+			{s, math.NaN(), math.NaN()},
+			{1, math.NaN(), math.NaN()},
+		}
+		for i, row := range want {
+			for m, w := range row {
+				got := bm.Best[i*3+m]
+				if math.IsNaN(w) != math.IsNaN(got) || (!math.IsNaN(w) && !near(got, w, 1e-7)) {
+					t.Errorf("workers %d: best[%d][%d] = %v, want %v", workers, i, m, got, w)
+				}
+			}
+		}
+		pair := bm.PairSimilarity()
+		if p := (1 + s) / 2; !near(pair[0][1], p, 1e-7) || !near(pair[1][0], p, 1e-7) {
+			t.Errorf("pair A-B = %v, %v; want %v", pair[0][1], pair[1][0], p)
+		}
+		if !math.IsNaN(pair[0][0]) || !math.IsNaN(pair[0][2]) {
+			t.Errorf("diagonal or empty model not NaN: %v", pair)
+		}
+		if got := upperTriangle(pair); len(got) != 1 {
+			t.Errorf("upper triangle %v", got)
+		}
+		means := rowMeans(pair)
+		if !near(means[0], (1+s)/2, 1e-7) || !math.IsNaN(means[2]) {
+			t.Errorf("row means %v", means)
+		}
+		fm := bm.FilterMedians()
+		if !near(fm[0], 1, 1e-7) || !near(fm[1], s, 1e-7) {
+			t.Errorf("filter medians %v", fm)
+		}
+		if got := bm.Pooled(); len(got) != 4 {
+			t.Errorf("pooled %v", got)
+		}
+	}
+}
+
+// TestBestMatchesLarge checks the blocked float32 computation against a direct float64 one on
+// more vectors than one block.
+func TestBestMatchesLarge(t *testing.T) {
+	var per [][][]float64
+	x := uint64(1)
+	next := func() float64 {
+		x = x*6364136223846793005 + 1442695040888963407
+		return float64(x>>11)/float64(1<<53) - 0.5
+	}
+	for m := 0; m < 7; m++ {
+		var vs [][]float64
+		for i := 0; i < 20+13*m; i++ {
+			v := make([]float64, 25)
+			for j := range v {
+				v[j] = next()
+			}
+			u, err := unitCentred(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs = append(vs, u)
+		}
+		per = append(per, vs)
+	}
+	fs, err := NewFilterSet(25, per)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs.Len() <= blockRows {
+		t.Fatalf("only %d vectors: test one block only", fs.Len())
+	}
+	bm := bestMatches(fs, 2)
+	for i := 0; i < fs.Len(); i++ {
+		for m := 0; m < fs.Models(); m++ {
+			want := math.NaN()
+			if m != fs.Owner(i) {
+				want = 0
+				for j := fs.Start[m]; j < fs.Start[m+1]; j++ {
+					want = math.Max(want, math.Abs(dot(fs.Row(i), fs.Row(j))))
+				}
+			}
+			got := bm.Best[i*fs.Models()+m]
+			if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && !near(got, want, 1e-6)) {
+				t.Fatalf("best[%d][%d] = %v, want %v", i, m, got, want)
+			}
+		}
+	}
+}
+
+func TestAUC(t *testing.T) {
+	cases := []struct {
+		x, y []float64
+		want float64
+	}{
+		{[]float64{1, 2, 3}, []float64{0, 2}, 0.75}, // 1>0; 2>0, 2=2; 3>0, 3>2 → 4.5/6
+		{[]float64{5, 6}, []float64{1, 2, 3}, 1},
+		{[]float64{1, 2, 3}, []float64{5, 6}, 0},
+		{[]float64{1, 1}, []float64{1}, 0.5},
+		{[]float64{3, 1, 2}, []float64{2, 0}, 0.75}, // order does not matter
+	}
+	for _, c := range cases {
+		got, err := AUC(c.x, c.y)
+		if err != nil || got != c.want {
+			t.Errorf("AUC(%v, %v) = %v, %v; want %v", c.x, c.y, got, err, c.want)
+		}
+	}
+	if _, err := AUC(nil, []float64{1}); err == nil {
+		t.Error("empty sample accepted")
+	}
+	if _, err := AUC([]float64{math.NaN()}, []float64{1}); err == nil {
+		t.Error("NaN accepted")
+	}
+}
+
+func TestSignTest(t *testing.T) {
+	cases := []struct {
+		x, y      []float64
+		win, loss int
+		p         float64
+	}{
+		{[]float64{1}, []float64{0}, 1, 0, 1},
+		// 10 of 10: 2 · 2^-10.
+		{[]float64{1, 1, 1, 1, 1, 1, 1, 1, 1, 1}, []float64{0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 10, 0, 2.0 / 1024},
+		// 8 of 10 (one tie dropped): 2 · (1 + 10 + 45) / 1024.
+		{[]float64{1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 5}, []float64{0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 5}, 8, 2, 112.0 / 1024},
+		{[]float64{0, 1}, []float64{1, 0}, 1, 1, 1},
+	}
+	for _, c := range cases {
+		w, l, p, err := SignTest(c.x, c.y)
+		if err != nil || w != c.win || l != c.loss || !near(p, c.p, 1e-12) {
+			t.Errorf("SignTest(%v, %v) = %d, %d, %v, %v; want %d, %d, %v", c.x, c.y, w, l, p, err, c.win, c.loss, c.p)
+		}
+	}
+	// 219 of 219 is representable: 2^-218.
+	if p := binomTwoSided(219, 219); !near(math.Log2(p), -218, 1e-9) {
+		t.Errorf("p(219/219) = %v", p)
+	}
+	if _, _, _, err := SignTest([]float64{1}, []float64{1, 2}); err == nil {
+		t.Error("length mismatch accepted")
+	}
+}
+
+func TestNullTest(t *testing.T) {
+	obs := &Dist{PairVals: []float64{0.8, 0.9, 0.7}, ModelMean: []float64{0.8, 0.85, math.NaN(), 0.6}}
+	null := &Dist{Kind: nullGlorot, PairVals: []float64{0.1, 0.2, 0.3, 0.75}, ModelMean: []float64{0.2, 0.3, 0.1, 0.7}}
+	nt, err := nullTest(obs, null)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// AUC: 0.8 and 0.9 beat all 4, 0.7 beats 3 → 11/12.
+	if !near(nt.AUC, 11.0/12, 1e-15) {
+		t.Errorf("AUC %v", nt.AUC)
+	}
+	// Model 2 is dropped (NaN); models 0, 1 win, 3 loses.
+	if nt.Wins != 2 || nt.Losses != 1 || nt.P != 1 {
+		t.Errorf("sign test %d/%d p %v", nt.Wins, nt.Losses, nt.P)
+	}
+	// Null 99th percentile: 0.3 + 0.97·0.45 = 0.7365; 0.8 and 0.9 are above.
+	if !near(nt.AboveQ99, 2.0/3, 1e-15) {
+		t.Errorf("above q99 %v", nt.AboveQ99)
+	}
+}
