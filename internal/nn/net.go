@@ -19,6 +19,7 @@ type Net struct {
 	in       model.Shape
 	vals     []*value // vals[0] is the input, vals[k+1] the output of ops[k]
 	ops      []op
+	protos   []*proto // ops[k] was laid out from protos[k] (float64 weights, batchnorm folded)
 	stages   []Stage
 	nout     int
 	workers  int
@@ -119,7 +120,7 @@ func Compile(n *model.Network) (*Net, error) {
 	if len(protos) == 0 {
 		return nil, fmt.Errorf("compile network %q: no layer to evaluate", n.Name)
 	}
-	net := &Net{name: n.Name, in: shapes[0]}
+	net := &Net{name: n.Name, in: shapes[0], protos: protos}
 	net.layout(protos)
 	for c := range 3 {
 		for p := range 256 {
