@@ -604,7 +604,6 @@ func (b *affineBack) backward(_ *gradWork, in, out, dout, din []float32) {
 	}
 }
 
-
 func addTo(dst, src []float32) {
 	dst = dst[:len(src)]
 	for i, v := range src {
