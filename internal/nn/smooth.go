@@ -103,8 +103,8 @@ func GaussianFilter2D(dst, src []float32, h, w, rest int, sigma, truncate float6
 		return fmt.Errorf("gaussian filter: %w", err)
 	}
 	tmp := make([]float32, len(src))
-	filterAxis(tmp, src, h, w*rest, k)      // axis 0: lines of h values, w·rest apart
-	for y := 0; y < h; y++ {                // axis 1: per row, lines of w values, rest apart
+	filterAxis(tmp, src, h, w*rest, k) // axis 0: lines of h values, w·rest apart
+	for y := 0; y < h; y++ {           // axis 1: per row, lines of w values, rest apart
 		row := y * w * rest
 		filterAxis(dst[row:row+w*rest], tmp[row:row+w*rest], w, rest, k)
 	}
