@@ -235,16 +235,17 @@ func maskInto(dst []float32, out *value, outBuf, dout []float32, relu bool) {
 }
 
 // transposedPointwise packs the transposed pointwise kernel (cout → cin) for rowGemm: the GEMM
-// reads one pixel's cout gradient values and writes its in.pitch input-channel gradients.
+// reads one pixel's cout gradient values (out.pitch apart) and writes in.pitch input-channel
+// gradients, zeros in the padding channels.
 func transposedPointwise(pw []float64, in, out *value) rowGemm {
 	cin, cout := in.c, out.c
-	wt := make([]float64, cout*cin)
+	wt := make([]float64, cout*in.pitch)
 	for c := 0; c < cin; c++ {
 		for o := 0; o < cout; o++ {
-			wt[o*cin+c] = pw[c*cout+o]
+			wt[o*in.pitch+c] = pw[c*cout+o]
 		}
 	}
-	b, seglen, np := packConv(wt, 1, 1, cout, cin, out.pitch)
+	b, seglen, np := packConv(wt, 1, 1, cout, in.pitch, out.pitch)
 	return rowGemm{rs: out.pitch, nseg: 1, seglen: seglen, np: np, b: b, bias: make([]float32, np*nr)}
 }
 
@@ -360,46 +361,51 @@ func (d *dwBackData) dzOff(oy, ox int) int {
 // input computes the input gradient din (geometry d.in) from dz (padded, d.dzOff) in gather
 // mode, rows y0..y1 of din.
 func (d *dwBackData) input(dz, din []float32, y0, y1 int) {
+	for iy := y0; iy < y1; iy++ {
+		d.inputRow(dz, din, d.in.off(iy, 0), iy)
+	}
+}
+
+// inputRow computes row iy of the input gradient into dst, pixel ix at dst[doff + ix·pitch].
+func (d *dwBackData) inputRow(dz, dst []float32, doff, iy int) {
 	in := d.in
 	p := in.pitch
 	row := d.wp * p
-	for iy := y0; iy < y1; iy++ {
-		py := d.phY[iy%d.sh]
-		for rx := 0; rx < d.sw && rx < in.w; rx++ {
-			px := d.phX[rx]
-			n := (in.w - rx + d.sw - 1) / d.sw
-			doff := in.off(iy, rx)
-			dstep := d.sw * p
-			if py.t == 0 || px.t == 0 {
-				for x := 0; x < n; x++ {
-					clear(din[doff+x*dstep : doff+x*dstep+p])
-				}
-				continue
-			}
-			oy := py.first + (iy-iy%d.sh)/d.sh
-			soff := d.dzOff(oy, px.first)
-			w := d.sub[(iy%d.sh)*d.sw+rx]
-			if last := soff + (n-1)*p + (py.t-1)*row + (px.t-1)*p + p; soff < 0 || last > len(dz) {
-				panic(fmt.Sprintf("nn: internal error: depthwise backward reads dz[%d:%d] of %d", soff, last, len(dz)))
-			}
-			if last := doff + (n-1)*dstep + p; last > len(din) {
-				panic(fmt.Sprintf("nn: internal error: depthwise backward writes din[%d:%d] of %d", doff, last, len(din)))
-			}
-			if n >= 4 {
-				for x := 0; ; x += 4 {
-					if x > n-4 {
-						x = n - 4
-					}
-					dw4(din[doff+x*dstep:], dstep, dz[soff+x*p:], p, w, nil, d.nblk, py.t, px.t, p, row, 0)
-					if x == n-4 {
-						break
-					}
-				}
-				continue
-			}
+	py := d.phY[iy%d.sh]
+	for rx := 0; rx < d.sw && rx < in.w; rx++ {
+		px := d.phX[rx]
+		n := (in.w - rx + d.sw - 1) / d.sw
+		off := doff + rx*p
+		dstep := d.sw * p
+		if last := off + (n-1)*dstep + p; off < 0 || last > len(dst) {
+			panic(fmt.Sprintf("nn: internal error: depthwise backward writes dst[%d:%d] of %d", off, last, len(dst)))
+		}
+		if py.t == 0 || px.t == 0 {
 			for x := 0; x < n; x++ {
-				dw1(din[doff+x*dstep:], dz[soff+x*p:], w, nil, d.nblk, py.t, px.t, p, row, 0)
+				clear(dst[off+x*dstep : off+x*dstep+p])
 			}
+			continue
+		}
+		oy := py.first + (iy-iy%d.sh)/d.sh
+		soff := d.dzOff(oy, px.first)
+		w := d.sub[(iy%d.sh)*d.sw+rx]
+		if last := soff + (n-1)*p + (py.t-1)*row + (px.t-1)*p + p; soff < 0 || last > len(dz) {
+			panic(fmt.Sprintf("nn: internal error: depthwise backward reads dz[%d:%d] of %d", soff, last, len(dz)))
+		}
+		if n >= 4 {
+			for x := 0; ; x += 4 {
+				if x > n-4 {
+					x = n - 4
+				}
+				dw4(dst[off+x*dstep:], dstep, dz[soff+x*p:], p, w, nil, d.nblk, py.t, px.t, p, row, 0)
+				if x == n-4 {
+					break
+				}
+			}
+			continue
+		}
+		for x := 0; x < n; x++ {
+			dw1(dst[off+x*dstep:], dz[soff+x*p:], w, nil, d.nblk, py.t, px.t, p, row, 0)
 		}
 	}
 }

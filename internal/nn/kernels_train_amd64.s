@@ -1,0 +1,444 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX2+FMA kernels of the training engine. Contracts: kernels_train.go (Go versions with the same
+// summation order) and kernels_train_amd64.go. Only AX, BX, CX, DX, SI, DI and R8-R13 are used;
+// every function ends with VZEROUPPER.
+
+// func sgemmSB(a *float32, rs, ks uintptr, k int, b *float32, bs, bp uintptr, c *float32, ldc uintptr, np int)
+TEXT ·sgemmSB(SB), NOSPLIT, $0-80
+	MOVQ c+56(FP), R12
+	MOVQ b+32(FP), R13
+
+sb_panel:
+	MOVQ   a+0(FP), SI
+	MOVQ   rs+8(FP), DI
+	MOVQ   ks+16(FP), R9
+	MOVQ   bs+40(FP), R10
+	MOVQ   k+24(FP), CX
+	MOVQ   R13, BX
+	LEAQ   (SI)(DI*2), R8
+	ADDQ   DI, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	TESTQ  CX, CX
+	JLE    sb_store
+
+sb_k:
+	VMOVUPS      (BX), Y12
+	VMOVUPS      32(BX), Y13
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(DI*1), Y15
+	VFMADD231PS  Y12, Y15, Y2
+	VFMADD231PS  Y13, Y15, Y3
+	VBROADCASTSS (SI)(DI*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (R8), Y15
+	VFMADD231PS  Y12, Y15, Y6
+	VFMADD231PS  Y13, Y15, Y7
+	VBROADCASTSS (R8)(DI*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (R8)(DI*2), Y15
+	VFMADD231PS  Y12, Y15, Y10
+	VFMADD231PS  Y13, Y15, Y11
+	ADDQ         R10, BX
+	ADDQ         R9, SI
+	ADDQ         R9, R8
+	DECQ         CX
+	JNZ          sb_k
+
+sb_store:
+	MOVQ    R12, SI
+	MOVQ    ldc+64(FP), DI
+	LEAQ    (SI)(DI*2), R8
+	ADDQ    DI, R8
+	VADDPS  (SI), Y0, Y0
+	VADDPS  32(SI), Y1, Y1
+	VADDPS  (SI)(DI*1), Y2, Y2
+	VADDPS  32(SI)(DI*1), Y3, Y3
+	VADDPS  (SI)(DI*2), Y4, Y4
+	VADDPS  32(SI)(DI*2), Y5, Y5
+	VADDPS  (R8), Y6, Y6
+	VADDPS  32(R8), Y7, Y7
+	VADDPS  (R8)(DI*1), Y8, Y8
+	VADDPS  32(R8)(DI*1), Y9, Y9
+	VADDPS  (R8)(DI*2), Y10, Y10
+	VADDPS  32(R8)(DI*2), Y11, Y11
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(DI*1)
+	VMOVUPS Y3, 32(SI)(DI*1)
+	VMOVUPS Y4, (SI)(DI*2)
+	VMOVUPS Y5, 32(SI)(DI*2)
+	VMOVUPS Y6, (R8)
+	VMOVUPS Y7, 32(R8)
+	VMOVUPS Y8, (R8)(DI*1)
+	VMOVUPS Y9, 32(R8)(DI*1)
+	VMOVUPS Y10, (R8)(DI*2)
+	VMOVUPS Y11, 32(R8)(DI*2)
+	ADDQ    $64, R12
+	ADDQ    bp+48(FP), R13
+	DECQ    np+72(FP)
+	JG      sb_panel
+	VZEROUPPER
+	RET
+
+// func dwWgrad5x16(acc, src *float32, sx, row, tap uintptr, dz *float32, dzs uintptr, n, kh, nblk int)
+// Ten accumulators (5 taps × 16 channels) per kernel row and block, loaded from and stored to acc.
+TEXT ·dwWgrad5x16(SB), NOSPLIT, $0-80
+	MOVQ  sx+16(FP), R8
+	MOVQ  dzs+48(FP), R9
+	MOVQ  tap+32(FP), R10
+	XORQ  R12, R12            // block byte offset
+	MOVQ  nblk+72(FP), R13
+	TESTQ R13, R13
+	JLE   wg_end
+
+wg_blk:
+	XORQ AX, AX // kernel row i
+
+wg_row:
+	// BX = acc + i·5·tap + blk; SI = src + i·row + blk
+	MOVQ AX, BX
+	IMULQ R10, BX
+	LEAQ (BX)(BX*4), BX
+	ADDQ acc+0(FP), BX
+	ADDQ R12, BX
+	MOVQ AX, SI
+	IMULQ row+24(FP), SI
+	ADDQ src+8(FP), SI
+	ADDQ R12, SI
+	MOVQ dz+40(FP), DX
+	ADDQ R12, DX
+	LEAQ (BX)(R10*2), R11
+	ADDQ R10, R11 // acc tap 3
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS (BX)(R10*1), Y2
+	VMOVUPS 32(BX)(R10*1), Y3
+	VMOVUPS (BX)(R10*2), Y4
+	VMOVUPS 32(BX)(R10*2), Y5
+	VMOVUPS (R11), Y6
+	VMOVUPS 32(R11), Y7
+	VMOVUPS (BX)(R10*4), Y8
+	VMOVUPS 32(BX)(R10*4), Y9
+	MOVQ n+56(FP), CX
+	TESTQ CX, CX
+	JLE wg_store
+
+wg_pix:
+	VMOVUPS     (DX), Y10
+	VMOVUPS     32(DX), Y11
+	LEAQ        (SI)(R10*2), DI
+	ADDQ        R10, DI
+	VFMADD231PS (SI), Y10, Y0
+	VFMADD231PS 32(SI), Y11, Y1
+	VFMADD231PS (SI)(R10*1), Y10, Y2
+	VFMADD231PS 32(SI)(R10*1), Y11, Y3
+	VFMADD231PS (SI)(R10*2), Y10, Y4
+	VFMADD231PS 32(SI)(R10*2), Y11, Y5
+	VFMADD231PS (DI), Y10, Y6
+	VFMADD231PS 32(DI), Y11, Y7
+	VFMADD231PS (SI)(R10*4), Y10, Y8
+	VFMADD231PS 32(SI)(R10*4), Y11, Y9
+	ADDQ        R8, SI
+	ADDQ        R9, DX
+	DECQ        CX
+	JNZ         wg_pix
+
+wg_store:
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, (BX)(R10*1)
+	VMOVUPS Y3, 32(BX)(R10*1)
+	VMOVUPS Y4, (BX)(R10*2)
+	VMOVUPS Y5, 32(BX)(R10*2)
+	VMOVUPS Y6, (R11)
+	VMOVUPS Y7, 32(R11)
+	VMOVUPS Y8, (BX)(R10*4)
+	VMOVUPS Y9, 32(BX)(R10*4)
+	INCQ AX
+	CMPQ AX, kh+64(FP)
+	JLT  wg_row
+	ADDQ $64, R12
+	DECQ R13
+	JNZ  wg_blk
+
+wg_end:
+	VZEROUPPER
+	RET
+
+// func colMoments16(y *float32, n int, pitch uintptr, nblk int, inv uint32, mean, m2 *float32)
+TEXT ·colMoments16(SB), NOSPLIT, $0-56
+	MOVQ         pitch+16(FP), R8
+	MOVQ         nblk+24(FP), R13
+	XORQ         R12, R12
+	VBROADCASTSS inv+32(FP), Y15
+	TESTQ        R13, R13
+	JLE          mom_end
+
+mom_blk:
+	MOVQ   y+0(FP), SI
+	ADDQ   R12, SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+mom_sum:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ   R8, SI
+	DECQ   CX
+	JNZ    mom_sum
+	VMULPS Y15, Y0, Y0
+	VMULPS Y15, Y1, Y1
+	MOVQ   mean+40(FP), DX
+	VMOVUPS Y0, (DX)(R12*1)
+	VMOVUPS Y1, 32(DX)(R12*1)
+	MOVQ   y+0(FP), SI
+	ADDQ   R12, SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+mom_sq:
+	VMOVUPS     (SI), Y4
+	VMOVUPS     32(SI), Y5
+	VSUBPS      Y0, Y4, Y4
+	VSUBPS      Y1, Y5, Y5
+	VFMADD231PS Y4, Y4, Y2
+	VFMADD231PS Y5, Y5, Y3
+	ADDQ        R8, SI
+	DECQ        CX
+	JNZ         mom_sq
+	MOVQ        m2+48(FP), DX
+	VMOVUPS     Y2, (DX)(R12*1)
+	VMOVUPS     Y3, 32(DX)(R12*1)
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         mom_blk
+
+mom_end:
+	VZEROUPPER
+	RET
+
+// func bnApply16(dst, y *float32, n int, pitch uintptr, nblk int, a, b *float32, relu int)
+TEXT ·bnApply16(SB), NOSPLIT, $0-64
+	MOVQ   pitch+24(FP), R8
+	MOVQ   nblk+32(FP), R13
+	XORQ   R12, R12
+	VXORPS Y15, Y15, Y15
+	TESTQ  R13, R13
+	JLE    app_end
+
+app_blk:
+	MOVQ    a+40(FP), DX
+	VMOVUPS (DX)(R12*1), Y2
+	VMOVUPS 32(DX)(R12*1), Y3
+	MOVQ    b+48(FP), DX
+	VMOVUPS (DX)(R12*1), Y4
+	VMOVUPS 32(DX)(R12*1), Y5
+	MOVQ    y+8(FP), SI
+	ADDQ    R12, SI
+	MOVQ    dst+0(FP), DI
+	ADDQ    R12, DI
+	MOVQ    n+16(FP), CX
+	MOVQ    relu+56(FP), AX
+	TESTQ   AX, AX
+	JNZ     app_relu
+
+app_lin:
+	VMOVUPS     (SI), Y0
+	VMOVUPS     32(SI), Y1
+	VFMADD213PS Y4, Y2, Y0
+	VFMADD213PS Y5, Y3, Y1
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y1, 32(DI)
+	ADDQ        R8, SI
+	ADDQ        R8, DI
+	DECQ        CX
+	JNZ         app_lin
+	JMP         app_next
+
+app_relu:
+	VMOVUPS     (SI), Y0
+	VMOVUPS     32(SI), Y1
+	VFMADD213PS Y4, Y2, Y0
+	VFMADD213PS Y5, Y3, Y1
+	VMAXPS      Y0, Y15, Y0
+	VMAXPS      Y1, Y15, Y1
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y1, 32(DI)
+	ADDQ        R8, SI
+	ADDQ        R8, DI
+	DECQ        CX
+	JNZ         app_relu
+
+app_next:
+	ADDQ $64, R12
+	DECQ R13
+	JNZ  app_blk
+
+app_end:
+	VZEROUPPER
+	RET
+
+// func bnReduce16(dz, y *float32, n int, pitch uintptr, nblk int, mu, s1, s2 *float32)
+TEXT ·bnReduce16(SB), NOSPLIT, $0-64
+	MOVQ  pitch+24(FP), R8
+	MOVQ  nblk+32(FP), R13
+	XORQ  R12, R12
+	TESTQ R13, R13
+	JLE   red_end
+
+red_blk:
+	MOVQ    mu+40(FP), DX
+	VMOVUPS (DX)(R12*1), Y4
+	VMOVUPS 32(DX)(R12*1), Y5
+	MOVQ    dz+0(FP), SI
+	ADDQ    R12, SI
+	MOVQ    y+8(FP), DI
+	ADDQ    R12, DI
+	MOVQ    n+16(FP), CX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+
+red_pix:
+	VMOVUPS     (SI), Y6
+	VMOVUPS     32(SI), Y7
+	VMOVUPS     (DI), Y8
+	VMOVUPS     32(DI), Y9
+	VADDPS      Y6, Y0, Y0
+	VADDPS      Y7, Y1, Y1
+	VSUBPS      Y4, Y8, Y8
+	VSUBPS      Y5, Y9, Y9
+	VFMADD231PS Y8, Y6, Y2
+	VFMADD231PS Y9, Y7, Y3
+	ADDQ        R8, SI
+	ADDQ        R8, DI
+	DECQ        CX
+	JNZ         red_pix
+	MOVQ        s1+48(FP), DX
+	VADDPS      (DX)(R12*1), Y0, Y0
+	VADDPS      32(DX)(R12*1), Y1, Y1
+	VMOVUPS     Y0, (DX)(R12*1)
+	VMOVUPS     Y1, 32(DX)(R12*1)
+	MOVQ        s2+56(FP), DX
+	VADDPS      (DX)(R12*1), Y2, Y2
+	VADDPS      32(DX)(R12*1), Y3, Y3
+	VMOVUPS     Y2, (DX)(R12*1)
+	VMOVUPS     Y3, 32(DX)(R12*1)
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         red_blk
+
+red_end:
+	VZEROUPPER
+	RET
+
+// func bnBackward16(dst, dz, y *float32, n int, pitch uintptr, nblk int, mu, ca, cb, cc *float32)
+// dst = ca·dz + (cc·(y − mu) + cb)
+TEXT ·bnBackward16(SB), NOSPLIT, $0-80
+	MOVQ  pitch+32(FP), R8
+	MOVQ  nblk+40(FP), R13
+	XORQ  R12, R12
+	TESTQ R13, R13
+	JLE   bb_end
+
+bb_blk:
+	MOVQ    mu+48(FP), DX
+	VMOVUPS (DX)(R12*1), Y8
+	VMOVUPS 32(DX)(R12*1), Y9
+	MOVQ    ca+56(FP), DX
+	VMOVUPS (DX)(R12*1), Y10
+	VMOVUPS 32(DX)(R12*1), Y11
+	MOVQ    cb+64(FP), DX
+	VMOVUPS (DX)(R12*1), Y12
+	VMOVUPS 32(DX)(R12*1), Y13
+	MOVQ    cc+72(FP), DX
+	VMOVUPS (DX)(R12*1), Y14
+	VMOVUPS 32(DX)(R12*1), Y15
+	MOVQ    dst+0(FP), DI
+	ADDQ    R12, DI
+	MOVQ    dz+8(FP), SI
+	ADDQ    R12, SI
+	MOVQ    y+16(FP), BX
+	ADDQ    R12, BX
+	MOVQ    n+24(FP), CX
+
+bb_pix:
+	VMOVUPS     (BX), Y0
+	VMOVUPS     32(BX), Y1
+	VSUBPS      Y8, Y0, Y0
+	VSUBPS      Y9, Y1, Y1
+	VFMADD213PS Y12, Y14, Y0 // cc·(y−mu) + cb
+	VFMADD213PS Y13, Y15, Y1
+	VMOVUPS     (SI), Y2
+	VMOVUPS     32(SI), Y3
+	VFMADD231PS Y2, Y10, Y0  // + ca·dz
+	VFMADD231PS Y3, Y11, Y1
+	VMOVUPS     Y0, (DI)
+	VMOVUPS     Y1, 32(DI)
+	ADDQ        R8, DI
+	ADDQ        R8, SI
+	ADDQ        R8, BX
+	DECQ        CX
+	JNZ         bb_pix
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         bb_blk
+
+bb_end:
+	VZEROUPPER
+	RET
+
+// func colSum16(x *float32, n int, pitch uintptr, nblk int, s *float32)
+TEXT ·colSum16(SB), NOSPLIT, $0-40
+	MOVQ  pitch+16(FP), R8
+	MOVQ  nblk+24(FP), R13
+	XORQ  R12, R12
+	TESTQ R13, R13
+	JLE   cs_end
+
+cs_blk:
+	MOVQ   x+0(FP), SI
+	ADDQ   R12, SI
+	MOVQ   n+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+cs_pix:
+	VADDPS (SI), Y0, Y0
+	VADDPS 32(SI), Y1, Y1
+	ADDQ   R8, SI
+	DECQ   CX
+	JNZ    cs_pix
+	MOVQ    s+32(FP), DX
+	VADDPS  (DX)(R12*1), Y0, Y0
+	VADDPS  32(DX)(R12*1), Y1, Y1
+	VMOVUPS Y0, (DX)(R12*1)
+	VMOVUPS Y1, 32(DX)(R12*1)
+	ADDQ    $64, R12
+	DECQ    R13
+	JNZ     cs_blk
+
+cs_end:
+	VZEROUPPER
+	RET

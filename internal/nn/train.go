@@ -1,0 +1,1103 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"compactv4/internal/model"
+)
+
+// Trainer trains a network by minibatch gradient descent as Keras' model.fit does one batch at a
+// time: forward pass in training mode (batchnorm normalises with the batch's statistics and
+// updates its moving statistics), mean squared error, backward pass, optimizer step.
+//
+// It accepts the chains the paper trains: convolution stages (Conv2D, SeparableConv2D or
+// DepthwiseConv2D, each optionally followed by BatchNormalization and a ReLU or linear
+// Activation), then Flatten, then optionally one Dense layer. A Conv2D with a kernel larger than
+// 1×1 must be the first layer (no input gradient is computed for it). This covers the compact
+// model (spec §4.1) and the shared compact model (spec §4.6: the 1×1 mixing stage and the 28×28
+// 'valid' spatial pool are stages without batchnorm).
+//
+// # Batchnorm in training mode (Keras 3 BatchNormalization.call with training=True)
+//
+// Mean μ and variance σ² over the batch and all pixels of each channel, σ² biased (divided by
+// the count N = batch·H·W: tf.nn.moments, which Keras 3 calls through ops.moments); output
+// y = x·a + (β − μ·a) with a = γ/sqrt(σ² + ε); then moving_mean ← moving_mean·m + μ·(1 − m) and
+// moving_variance ← moving_variance·m + σ²·(1 − m) with m the layer's momentum (0.99), also with
+// the biased σ² (Keras 3 applies no Bessel correction; tf.keras 2's fused batchnorm did). The
+// statistics are computed in float64 from per-row means and sums of squared deviations
+// (Chan et al.'s pairwise combination), which loses nothing to cancellation.
+//
+// # Determinism
+//
+// Work is split over images, never over a reduction. Batch statistics and their backward sums are
+// kept per image in float64 and combined in image order. Weight gradients are accumulated in
+// float32 per unit, a fixed group of consecutive images whose count depends only on the batch
+// size (at most 16 units), and the units' partial sums are added in float64 in unit order. The
+// bytes of the weights after any number of steps therefore do not depend on the number of
+// goroutines (SetWorkers, runtime.GOMAXPROCS). They do depend on the kernels (assembly or pure
+// Go, which round fused multiply-adds differently).
+type Trainer struct {
+	net     *model.Network // working copy: its tensors are the trained weights
+	opt     Optimizer
+	in      *value // one input image, padded for the first stage
+	stages  []*tstage
+	dense   *tdense // nil when the network ends with Flatten
+	nout    int
+	params  []*param
+	iter    int64 // optimizer steps done
+	workers int
+
+	cap  int // images the batch buffers hold
+	ws   []*tworker
+	grab sync.Mutex
+}
+
+// tstage is one convolution with its optional batchnorm and ReLU.
+type tstage struct {
+	conv           *model.Layer
+	bn             *model.Layer
+	relu           bool
+	kind           model.Class
+	in, z, y, out  *value
+	kh, kw, sh, sw int
+	row16          bool // Conv2D weight gradient by 16-float windows of kernel rows (small cin)
+
+	pK, pPW, pB, pG, pBeta *param
+	mm, mv                 *model.Tensor
+
+	// Derived from the weights at the start of each step.
+	fwd rowGemm // Conv2D kernel or pointwise kernel
+	dwf rowDW   // depthwise kernel (SeparableConv2D, DepthwiseConv2D)
+	pwT rowGemm // transposed pointwise / 1×1 kernel (input gradient)
+	dwb *dwBackData
+
+	// Batchnorm of the current step.
+	a, b              []float32 // forward affine map per channel (pitch long, zero padded)
+	mu, ca, cb, cc    []float32 // backward: dy = ca·dz + (cc·(y − mu) + cb)
+	invstd            []float64
+	imMean, imM2      [][]float64 // per image and channel
+	imS1, imS2        [][]float64
+	ybuf, zbuf, obuf  []float32 // the whole batch
+	ysize, zsize, osz int
+}
+
+// tdense is the final Dense layer reading the flattened output of the last stage.
+type tdense struct {
+	layer  *model.Layer
+	in     *value // the last stage's output
+	units  int
+	wt     []float32 // units rows of in.size() floats: the kernel in the buffer layout
+	pK, pB *param
+}
+
+// param is a trainable tensor with its gradient and optimizer state.
+type param struct {
+	t     *model.Tensor
+	grad  []float32   // gradient of the last step, Keras layout
+	parts [][]float32 // per unit partial sums, internal layout (nil: reduced otherwise)
+	sum   []float64
+	keras func(sum []float64, dst []float32) // internal layout → Keras layout
+	state []float32
+}
+
+// tworker is one goroutine's scratch memory.
+type tworker struct {
+	img    []float32 // the current image, padded for the first stage
+	dz     []float32 // padded gradient of a depthwise output
+	row    []float32 // one row of an input gradient
+	full   []float32 // a whole input gradient (scatter mode)
+	sc     *scratch
+	mean   []float32
+	m2     []float32
+	s1, s2 []float32
+}
+
+// ErrTrain reports a training step that cannot be taken: bad input, or a loss that is no longer
+// finite.
+var ErrTrain = errors.New("training step failed")
+
+// pitchFor is the channel pitch of the trainer's buffers: a multiple of 16 (the kernels' block)
+// that also holds a whole number of 6-channel GEMM tiles, so that weight-gradient tiles never
+// read past a pixel.
+func pitchFor(c int) int { return roundUp(roundUp(c, mr), nr) }
+
+// NewTrainer prepares to train a copy of net with opt. The seed is reserved for stochastic
+// parts of training (the engine has none today: batches are given by the caller, so a step is a
+// deterministic function of the weights and the batch); use InitKeras to draw initial weights.
+func NewTrainer(net *model.Network, opt Optimizer, seed uint64) (*Trainer, error) {
+	_ = seed
+	if net == nil {
+		return nil, errors.New("trainer: nil network")
+	}
+	if opt == nil {
+		return nil, errors.New("trainer: nil optimizer")
+	}
+	if err := opt.check(); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	if err := net.Validate(); err != nil {
+		return nil, fmt.Errorf("trainer: %w", err)
+	}
+	t := &Trainer{net: net.Clone(), opt: opt}
+	if err := t.build(); err != nil {
+		return nil, fmt.Errorf("trainer %s: %w", net.Name, err)
+	}
+	return t, nil
+}
+
+func (t *Trainer) build() error {
+	n := t.net
+	shapes, err := n.Shapes()
+	if err != nil {
+		return err
+	}
+	newValue := func(s model.Shape, pitch int) *value {
+		v := &value{h: s.H, w: s.W, c: s.C, pitch: pitch}
+		if s.Flat {
+			v.h, v.w = 1, 1
+		}
+		v.setPad(0, 0, 0, 0)
+		return v
+	}
+	i := 0
+	for i < len(n.Layers) && n.Layers[i].Class == model.InputLayer {
+		i++
+	}
+	var prev *value
+	for i < len(n.Layers) {
+		l := &n.Layers[i]
+		if l.Class == model.Flatten {
+			break
+		}
+		switch l.Class {
+		case model.Conv2D, model.SeparableConv2D, model.DepthwiseConv2D:
+		default:
+			return fmt.Errorf("layer %q (%s): expected a convolution or Flatten here", l.Name, l.Class)
+		}
+		if l.Class != model.Conv2D && l.DepthMultiplier != 1 {
+			return fmt.Errorf("layer %q: depth multiplier %d (only 1 is supported)", l.Name, l.DepthMultiplier)
+		}
+		st := &tstage{conv: l, kind: l.Class, kh: l.Kernel[0], kw: l.Kernel[1], sh: l.Strides[0], sw: l.Strides[1]}
+		inS, outS := shapes[i], shapes[i+1]
+		if prev == nil {
+			pitch := pitchFor(inS.C)
+			if l.Class == model.Conv2D {
+				pitch = inS.C // a full convolution reads the image's channels as they are
+			}
+			prev = newValue(inS, pitch)
+			t.in = prev
+		} else if l.Class == model.Conv2D && (st.kh > 1 || st.kw > 1) {
+			return fmt.Errorf("layer %q: a Conv2D with a %d×%d kernel is supported only as the first layer", l.Name, st.kh, st.kw)
+		}
+		st.in = prev
+		if l.Padding == model.PaddingSame {
+			_, pt, pb := model.SamePadding(prev.h, st.kh, st.sh)
+			_, pl, pr := model.SamePadding(prev.w, st.kw, st.sw)
+			prev.setPad(pt, pb, pl, pr)
+		}
+		st.y = newValue(outS, pitchFor(outS.C))
+		if l.Class == model.SeparableConv2D {
+			st.z = newValue(model.Shape{H: outS.H, W: outS.W, C: inS.C}, prev.pitch)
+		}
+		i++
+		if i < len(n.Layers) && n.Layers[i].Class == model.BatchNormalization {
+			st.bn = &n.Layers[i]
+			i++
+		}
+		if i < len(n.Layers) && n.Layers[i].Class == model.Activation {
+			st.relu = n.Layers[i].Activation == model.ReLU
+			i++
+		}
+		st.out = st.y
+		if st.bn != nil {
+			st.out = newValue(outS, st.y.pitch)
+		}
+		st.row16 = l.Class == model.Conv2D && st.kw*st.in.c < nr && st.in.pitch == st.in.c
+		t.stages = append(t.stages, st)
+		prev = st.out
+	}
+	if len(t.stages) == 0 {
+		return errors.New("no convolution to train")
+	}
+	if i >= len(n.Layers) || n.Layers[i].Class != model.Flatten {
+		return errors.New("the network must end with Flatten, optionally followed by one Dense layer")
+	}
+	i++
+	last := t.stages[len(t.stages)-1].out
+	t.nout = last.count()
+	if i < len(n.Layers) {
+		l := &n.Layers[i]
+		if l.Class != model.Dense || i != len(n.Layers)-1 {
+			return fmt.Errorf("layer %q (%s): only one Dense layer may follow Flatten", l.Name, l.Class)
+		}
+		t.dense = &tdense{layer: l, in: last, units: l.Filters}
+		t.nout = l.Filters
+	}
+	t.makeParams()
+	return nil
+}
+
+// makeParams lists the trainable tensors and their internal gradient layouts.
+func (t *Trainer) makeParams() {
+	add := func(tn *model.Tensor, keras func(sum []float64, dst []float32), internal int) *param {
+		p := &param{t: tn, grad: make([]float32, len(tn.Data)), keras: keras, state: make([]float32, t.opt.stateLen()*len(tn.Data))}
+		if internal > 0 {
+			p.sum = make([]float64, internal)
+		}
+		t.params = append(t.params, p)
+		return p
+	}
+	identity := func(sum []float64, dst []float32) {
+		for i := range dst {
+			dst[i] = float32(sum[i])
+		}
+	}
+	for _, st := range t.stages {
+		l := st.conv
+		cin, cout := st.in.c, st.y.c
+		switch st.kind {
+		case model.Conv2D:
+			kh, kw := st.kh, st.kw
+			if st.row16 {
+				ldc := kh * nr
+				st.pK = add(&l.Weights[0], func(sum []float64, dst []float32) {
+					for i := 0; i < kh; i++ {
+						for j := 0; j < kw; j++ {
+							for c := 0; c < cin; c++ {
+								for o := 0; o < cout; o++ {
+									dst[((i*kw+j)*cin+c)*cout+o] = float32(sum[o*ldc+i*nr+j*cin+c])
+								}
+							}
+						}
+					}
+				}, roundUp(cout, mr)*ldc)
+			} else {
+				ldc := roundUp(cout, nr)
+				rows := roundUp(cin, mr)
+				st.pK = add(&l.Weights[0], func(sum []float64, dst []float32) {
+					for tp := 0; tp < kh*kw; tp++ {
+						for c := 0; c < cin; c++ {
+							for o := 0; o < cout; o++ {
+								dst[(tp*cin+c)*cout+o] = float32(sum[(tp*rows+c)*ldc+o])
+							}
+						}
+					}
+				}, kh*kw*rows*ldc)
+			}
+		case model.SeparableConv2D, model.DepthwiseConv2D:
+			kh, kw, pitch := st.kh, st.kw, st.in.pitch
+			st.pK = add(&l.Weights[0], func(sum []float64, dst []float32) {
+				for tp := 0; tp < kh*kw; tp++ {
+					for c := 0; c < cin; c++ {
+						dst[tp*cin+c] = float32(sum[tp*pitch+c])
+					}
+				}
+			}, kh*kw*pitch)
+			if st.kind == model.SeparableConv2D {
+				ldc := roundUp(cout, nr)
+				st.pPW = add(&l.Weights[1], func(sum []float64, dst []float32) {
+					for c := 0; c < cin; c++ {
+						for o := 0; o < cout; o++ {
+							dst[c*cout+o] = float32(sum[c*ldc+o])
+						}
+					}
+				}, roundUp(cin, mr)*ldc)
+			}
+		}
+		if l.UseBias {
+			st.pB = add(&l.Weights[len(l.Weights)-1], identity, st.y.pitch)
+		}
+		if st.bn != nil {
+			st.pG = add(&st.bn.Weights[0], nil, 0)
+			st.pBeta = add(&st.bn.Weights[1], nil, 0)
+			st.mm, st.mv = &st.bn.Weights[2], &st.bn.Weights[3]
+		}
+	}
+	if d := t.dense; d != nil {
+		size, units, in := d.in.size(), d.units, d.in
+		d.pK = add(&d.layer.Weights[0], func(sum []float64, dst []float32) {
+			for j := 0; j < units; j++ {
+				for y := 0; y < in.h; y++ {
+					for x := 0; x < in.w; x++ {
+						for c := 0; c < in.c; c++ {
+							dst[((y*in.w+x)*in.c+c)*units+j] = float32(sum[j*size+in.off(y, x)+c])
+						}
+					}
+				}
+			}
+		}, units*size)
+		if d.layer.UseBias {
+			d.pB = add(&d.layer.Weights[1], identity, units)
+		}
+	}
+}
+
+// SetWorkers sets the number of goroutines a step uses (0: runtime.GOMAXPROCS). The results do
+// not depend on it.
+func (t *Trainer) SetWorkers(n int) { t.workers = max(n, 0) }
+
+func (t *Trainer) workerCount() int {
+	if t.workers > 0 {
+		return t.workers
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Outputs is the number of outputs per image.
+func (t *Trainer) Outputs() int { return t.nout }
+
+// InputShape is the shape of one input image.
+func (t *Trainer) InputShape() model.Shape { return model.Shape{H: t.in.h, W: t.in.w, C: t.in.c} }
+
+// Iterations is the number of optimizer steps taken (Keras' optimizer.iterations).
+func (t *Trainer) Iterations() int64 { return t.iter }
+
+// Network returns a copy of the network with the current weights and batchnorm moving
+// statistics, ready to be compiled for inference or saved.
+func (t *Trainer) Network() *model.Network { return t.net.Clone() }
+
+// WriteTo copies the current weights and batchnorm moving statistics into n, which must have the
+// architecture the trainer was built from (same weight shapes, in Weights() order).
+func (t *Trainer) WriteTo(n *model.Network) error {
+	if n == nil {
+		return errors.New("trainer: write to nil network")
+	}
+	src := t.net.Weights()
+	ws := make([]model.Tensor, len(src))
+	for i, w := range src {
+		ws[i] = w.Clone()
+	}
+	if err := n.SetWeights(ws); err != nil {
+		return fmt.Errorf("trainer: write weights to %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// Step takes one training step on batch images x (NHWC, recentred as spec §3.1) with targets y
+// (batch × Outputs()): forward pass in training mode (which updates the batchnorm moving
+// statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
+// MeanSquaredError), backward pass, optimizer update. It returns the loss of the batch before the
+// update. Bad input (lengths, NaN or infinite values) or a loss that is not finite gives an
+// error wrapping ErrTrain, and leaves the weights, moving statistics and optimizer state as they
+// were.
+func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
+	saved := t.saveMoving()
+	loss, err := t.gradients(x, y, batch)
+	if err != nil {
+		t.restoreMoving(saved)
+		return loss, err
+	}
+	t.iter++
+	for _, p := range t.params {
+		t.opt.update(p.t.Data, p.grad, p.state, t.iter)
+	}
+	return loss, nil
+}
+
+func (t *Trainer) saveMoving() [][]float32 {
+	var s [][]float32
+	for _, st := range t.stages {
+		if st.bn != nil {
+			s = append(s, append([]float32(nil), st.mm.Data...), append([]float32(nil), st.mv.Data...))
+		}
+	}
+	return s
+}
+
+func (t *Trainer) restoreMoving(s [][]float32) {
+	k := 0
+	for _, st := range t.stages {
+		if st.bn != nil {
+			copy(st.mm.Data, s[k])
+			copy(st.mv.Data, s[k+1])
+			k += 2
+		}
+	}
+}
+
+// gradients runs the forward and backward passes and leaves the gradient of the loss in every
+// param's grad. It updates the batchnorm moving statistics, as Keras' forward pass does.
+func (t *Trainer) gradients(x, y []float32, batch int) (float64, error) {
+	per := t.in.h * t.in.w * t.in.c
+	if batch < 1 || len(x) != batch*per {
+		return 0, fmt.Errorf("trainer %s: %d input values for %d images of %d: %w", t.net.Name, len(x), batch, per, ErrTrain)
+	}
+	if len(y) != batch*t.nout {
+		return 0, fmt.Errorf("trainer %s: %d targets for %d images × %d outputs: %w", t.net.Name, len(y), batch, t.nout, ErrTrain)
+	}
+	for i, v := range x {
+		if v != v || math.IsInf(float64(v), 0) {
+			return 0, fmt.Errorf("trainer %s: input value %d (image %d) is %v: %w", t.net.Name, i, i/per, v, ErrTrain)
+		}
+	}
+	for i, v := range y {
+		if v != v || math.IsInf(float64(v), 0) {
+			return 0, fmt.Errorf("trainer %s: target %d is %v: %w", t.net.Name, i, v, ErrTrain)
+		}
+	}
+	t.grab.Lock()
+	defer t.grab.Unlock()
+	t.prepare(batch)
+	units := unitCount(batch)
+	// Forward, stage by stage; each image's work also applies the previous stage's batchnorm.
+	for s := range t.stages {
+		t.parallel(batch, func(w *tworker, b int) { t.forwardImage(w, s, b, x) })
+		t.batchStats(s, batch)
+	}
+	out := make([]float32, batch*t.nout)
+	t.parallel(batch, func(w *tworker, b int) { t.readout(w, b, out) })
+	var loss float64
+	scale := 2 / float64(batch*t.nout)
+	dOut := make([]float32, len(out))
+	for i, o := range out {
+		d := float64(o) - float64(y[i])
+		loss += d * d
+		dOut[i] = float32(d * scale)
+	}
+	loss /= float64(batch * t.nout)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, fmt.Errorf("trainer %s: loss is %v: %w", t.net.Name, loss, ErrTrain)
+	}
+	// Backward.
+	t.clearParts(units)
+	t.parallel(units, func(w *tworker, u int) {
+		for b := unitStart(u, units, batch); b < unitStart(u+1, units, batch); b++ {
+			t.headBackward(w, u, b, dOut)
+		}
+	})
+	for s := len(t.stages) - 1; s >= 0; s-- {
+		t.bnBackwardCoefficients(s, batch)
+		t.parallel(units, func(w *tworker, u int) {
+			for b := unitStart(u, units, batch); b < unitStart(u+1, units, batch); b++ {
+				t.backwardImage(w, s, u, b, x)
+			}
+		})
+	}
+	t.reduce(units)
+	return loss, nil
+}
+
+// unitCount is the number of gradient-accumulation units of a batch (a function of the batch
+// size only, so that the reduction order does not depend on the number of workers).
+func unitCount(batch int) int { return min(batch, 16) }
+
+func unitStart(u, units, batch int) int { return u * batch / units }
+
+// parallel calls f(w, i) for i < n on up to workerCount goroutines, each with its own scratch.
+func (t *Trainer) parallel(n int, f func(w *tworker, i int)) {
+	nw := min(len(t.ws), n)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	run := func(w *tworker) {
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= n {
+				return
+			}
+			f(w, i)
+		}
+	}
+	for k := 1; k < nw; k++ {
+		wg.Add(1)
+		go func(w *tworker) {
+			defer wg.Done()
+			run(w)
+		}(t.ws[k])
+	}
+	run(t.ws[0])
+	wg.Wait()
+}
+
+// prepare packs the current weights for the kernels and makes sure the buffers hold batch images.
+func (t *Trainer) prepare(batch int) {
+	nw := t.workerCount()
+	for len(t.ws) < nw {
+		t.ws = append(t.ws, &tworker{sc: &scratch{}})
+	}
+	t.ws = t.ws[:nw]
+	var dz, row, full, maxPitch int
+	for _, st := range t.stages {
+		t.pack(st)
+		if st.dwb != nil {
+			if st.dwb.scatter {
+				full = max(full, st.in.size())
+				dz = max(dz, st.y.h*st.y.w*st.y.pitch)
+			} else {
+				dz = max(dz, st.dwb.size())
+			}
+		}
+		row = max(row, st.in.w*st.in.pitch)
+		maxPitch = max(maxPitch, st.y.pitch, st.in.pitch)
+	}
+	if d := t.dense; d != nil {
+		t.packDense(d)
+		full = max(full, d.in.size())
+	}
+	for _, w := range t.ws {
+		if len(w.img) < t.in.size()+nr {
+			w.img = make([]float32, t.in.size()+nr)
+		}
+		w.dz = growZero(w.dz, dz)
+		w.row = grow(w.row, row)
+		w.full = grow(w.full, full)
+		w.mean, w.m2 = grow(w.mean, maxPitch), grow(w.m2, maxPitch)
+		w.s1, w.s2 = grow(w.s1, maxPitch), grow(w.s2, maxPitch)
+	}
+	if batch > t.cap {
+		for _, st := range t.stages {
+			st.ysize = st.y.size()
+			st.osz = st.out.size() + nr // row16 windows may end past the last pixel
+			st.obuf = make([]float32, batch*st.osz)
+			if st.bn != nil {
+				st.ybuf = make([]float32, batch*st.ysize)
+			}
+			if st.z != nil {
+				st.zsize = st.z.size()
+				st.zbuf = make([]float32, batch*st.zsize)
+			}
+			if st.bn != nil {
+				st.imMean, st.imM2 = make([][]float64, batch), make([][]float64, batch)
+				st.imS1, st.imS2 = make([][]float64, batch), make([][]float64, batch)
+				for b := 0; b < batch; b++ {
+					st.imMean[b], st.imM2[b] = make([]float64, st.y.c), make([]float64, st.y.c)
+					st.imS1[b], st.imS2[b] = make([]float64, st.y.c), make([]float64, st.y.c)
+				}
+			}
+		}
+		t.cap = batch
+	}
+	units := unitCount(batch)
+	for _, p := range t.params {
+		if p.sum == nil {
+			continue
+		}
+		for len(p.parts) < units {
+			p.parts = append(p.parts, make([]float32, len(p.sum)))
+		}
+	}
+}
+
+func growZero(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+// pack derives the kernels' weight layouts from the current weights of stage st.
+func (t *Trainer) pack(st *tstage) {
+	l := st.conv
+	in, y := st.in, st.y
+	flags := 0
+	var bias []float64
+	if l.UseBias {
+		flags |= flagBias
+		bias = f64(l.Weights[len(l.Weights)-1])
+	} else {
+		bias = make([]float64, y.c)
+	}
+	if st.bn == nil && st.relu {
+		flags |= flagReLU
+	}
+	w0 := f64(l.Weights[0])
+	switch st.kind {
+	case model.Conv2D:
+		b, seglen, np := packConv(w0, st.kh, st.kw, in.c, y.c, in.pitch)
+		st.fwd = rowGemm{rs: st.sw * in.pitch, nseg: st.kh, seglen: seglen, segStride: in.wp * in.pitch,
+			np: np, b: b, bias: padBias(bias, np*nr), flags: flags}
+		if st.kh == 1 && st.kw == 1 && st.sh == 1 && st.sw == 1 {
+			st.pwT = transposedPointwise(w0, in, y)
+		}
+	case model.SeparableConv2D:
+		st.dwf = rowDW{kh: st.kh, kw: st.kw, sh: st.sh, sw: st.sw, nblk: in.pitch / nr, w: packDW(w0, st.kh, st.kw, in.c, in.pitch)}
+		pw := f64(l.Weights[1])
+		b, seglen, np := packConv(pw, 1, 1, in.c, y.c, st.z.pitch)
+		st.fwd = rowGemm{rs: st.z.pitch, nseg: 1, seglen: seglen, np: np, b: b, bias: padBias(bias, np*nr), flags: flags}
+		st.pwT = transposedPointwise(pw, in, y)
+		st.dwb = newDWBack(w0, in, st.z, l)
+	case model.DepthwiseConv2D:
+		st.dwf = rowDW{kh: st.kh, kw: st.kw, sh: st.sh, sw: st.sw, nblk: in.pitch / nr, w: packDW(w0, st.kh, st.kw, in.c, in.pitch),
+			bias: padBias(bias, in.pitch), flags: flags}
+		st.dwb = newDWBack(w0, in, y, l)
+	}
+}
+
+func (t *Trainer) packDense(d *tdense) {
+	size := d.in.size()
+	if len(d.wt) != d.units*size {
+		d.wt = make([]float32, d.units*size)
+	}
+	k := d.layer.Weights[0].Data
+	in := d.in
+	for j := 0; j < d.units; j++ {
+		for y := 0; y < in.h; y++ {
+			for x := 0; x < in.w; x++ {
+				for c := 0; c < in.c; c++ {
+					d.wt[j*size+in.off(y, x)+c] = k[((y*in.w+x)*in.c+c)*d.units+j]
+				}
+			}
+		}
+	}
+}
+
+func (st *tstage) image(buf []float32, size, b int) []float32 { return buf[b*size : (b+1)*size] }
+
+func (st *tstage) yImage(b int) []float32 {
+	if st.bn == nil {
+		return st.image(st.obuf, st.osz, b)
+	}
+	return st.image(st.ybuf, st.ysize, b)
+}
+
+func (st *tstage) outImage(b int) []float32 { return st.image(st.obuf, st.osz, b) }
+
+// loadImage copies image b of x into the padded input buffer (whose padding and padding
+// channels stay zero: nothing else writes them).
+func (t *Trainer) loadImage(dst, x []float32, b int) {
+	v := t.in
+	per := v.h * v.w * v.c
+	src := x[b*per : (b+1)*per]
+	for yy := 0; yy < v.h; yy++ {
+		if v.pitch == v.c {
+			copy(dst[v.off(yy, 0):], src[yy*v.w*v.c:(yy+1)*v.w*v.c])
+			continue
+		}
+		for xx := 0; xx < v.w; xx++ {
+			copy(dst[v.off(yy, xx):v.off(yy, xx)+v.c], src[(yy*v.w+xx)*v.c:])
+		}
+	}
+}
+
+// stageInput returns the forward input of stage s for image b (loading the image for s = 0).
+func (t *Trainer) stageInput(w *tworker, s, b int, x []float32) []float32 {
+	if s == 0 {
+		t.loadImage(w.img, x, b)
+		return w.img
+	}
+	return t.stages[s-1].outImage(b)
+}
+
+// applyBN writes the batchnorm (and ReLU) output of stage st for image b.
+func (st *tstage) applyBN(b int) {
+	if st.bn == nil {
+		return
+	}
+	y, o := st.yImage(b), st.outImage(b)
+	v := st.y
+	for yy := 0; yy < v.h; yy++ {
+		bnApply(o[st.out.off(yy, 0):], y[v.off(yy, 0):], v.w, v.pitch, v.pitch/nr, st.a, st.b, st.relu)
+	}
+}
+
+// forwardImage computes stage s of image b: the previous stage's batchnorm output, this stage's
+// convolution and, with batchnorm, the image's per-channel mean and sum of squared deviations.
+func (t *Trainer) forwardImage(w *tworker, s, b int, x []float32) {
+	st := t.stages[s]
+	if s > 0 {
+		t.stages[s-1].applyBN(b)
+	}
+	src := t.stageInput(w, s, b, x)
+	y := st.yImage(b)
+	yv := st.y
+	for oy := 0; oy < yv.h; oy++ {
+		switch st.kind {
+		case model.Conv2D:
+			st.fwd.row(src, oy*st.sh*st.in.wp*st.in.pitch, y, yv.off(oy, 0), yv.pitch, yv.w, w.sc)
+		case model.SeparableConv2D:
+			z := st.image(st.zbuf, st.zsize, b)
+			st.dwf.row(src, st.in, oy, z, st.z.off(oy, 0), st.z.pitch, yv.w)
+			st.fwd.row(z, st.z.off(oy, 0), y, yv.off(oy, 0), yv.pitch, yv.w, w.sc)
+		case model.DepthwiseConv2D:
+			st.dwf.row(src, st.in, oy, y, yv.off(oy, 0), yv.pitch, yv.w)
+		}
+	}
+	if st.bn == nil {
+		return
+	}
+	// Per-image moments from per-row ones (Chan et al.'s combination, in float64).
+	mean, m2 := st.imMean[b], st.imM2[b]
+	clear(mean)
+	clear(m2)
+	nblk := yv.pitch / nr
+	inv := float32(1) / float32(yv.w)
+	for oy := 0; oy < yv.h; oy++ {
+		colMoments(y[yv.off(oy, 0):], yv.w, yv.pitch, nblk, inv, w.mean, w.m2)
+		na, nb := float64(oy*yv.w), float64(yv.w)
+		nt := na + nb
+		for c := 0; c < yv.c; c++ {
+			mb := float64(w.mean[c])
+			d := mb - mean[c]
+			mean[c] += d * nb / nt
+			m2[c] += float64(w.m2[c]) + d*d*na*nb/nt
+		}
+	}
+}
+
+// batchStats combines the images' moments of stage s into the batch statistics, the forward
+// affine map and the moving statistics (Keras 3 semantics, see Trainer).
+func (t *Trainer) batchStats(s, batch int) {
+	st := t.stages[s]
+	if st.bn == nil {
+		return
+	}
+	c := st.y.c
+	per := float64(st.y.h * st.y.w)
+	mean, m2 := make([]float64, c), make([]float64, c)
+	for b := 0; b < batch; b++ {
+		na := float64(b) * per
+		nt := na + per
+		for ch := 0; ch < c; ch++ {
+			d := st.imMean[b][ch] - mean[ch]
+			mean[ch] += d * per / nt
+			m2[ch] += st.imM2[b][ch] + d*d*na*per/nt
+		}
+	}
+	n := float64(batch) * per
+	p := st.y.pitch
+	st.a, st.b = growZero(st.a, p), growZero(st.b, p)
+	st.mu = growZero(st.mu, p)
+	if len(st.invstd) != c {
+		st.invstd = make([]float64, c)
+	}
+	g, beta := st.bn.Weights[0].Data, st.bn.Weights[1].Data
+	mom := float32(st.bn.Momentum)
+	omm := float32(1 - st.bn.Momentum)
+	for ch := 0; ch < c; ch++ {
+		v := m2[ch] / n
+		inv := 1 / math.Sqrt(v+st.bn.Epsilon)
+		a := float64(g[ch]) * inv
+		st.invstd[ch] = inv
+		st.a[ch] = float32(a)
+		st.b[ch] = float32(float64(beta[ch]) - mean[ch]*a)
+		st.mu[ch] = float32(mean[ch])
+		st.mm.Data[ch] = float32(st.mm.Data[ch]*mom) + float32(float32(mean[ch])*omm)
+		st.mv.Data[ch] = float32(st.mv.Data[ch]*mom) + float32(float32(v)*omm)
+	}
+}
+
+// readout applies the last stage's batchnorm to image b and evaluates the head.
+func (t *Trainer) readout(_ *tworker, b int, out []float32) {
+	st := t.stages[len(t.stages)-1]
+	st.applyBN(b)
+	h := st.outImage(b)
+	o := out[b*t.nout : (b+1)*t.nout]
+	if d := t.dense; d != nil {
+		size := d.in.size()
+		bias := d.layer.Weights
+		for j := 0; j < d.units; j++ {
+			v := dot(h[:size], d.wt[j*size:(j+1)*size], size)
+			if d.layer.UseBias {
+				v += bias[1].Data[j]
+			}
+			o[j] = v
+		}
+		return
+	}
+	st.out.gather(h, o)
+}
+
+func (t *Trainer) clearParts(units int) {
+	for _, p := range t.params {
+		for u := 0; u < units && p.parts != nil; u++ {
+			clear(p.parts[u])
+		}
+	}
+}
+
+// headBackward computes the head's gradients for image b (unit u) and the gradient of the last
+// stage's output, masked by its ReLU, in place of that output; then the last stage's backward
+// batchnorm sums.
+func (t *Trainer) headBackward(w *tworker, u, b int, dOut []float32) {
+	s := len(t.stages) - 1
+	st := t.stages[s]
+	h := st.outImage(b)
+	g := dOut[b*t.nout : (b+1)*t.nout]
+	if d := t.dense; d != nil {
+		size := d.in.size()
+		dk := d.pK.parts[u]
+		for j := 0; j < d.units; j++ {
+			axpy(dk[j*size:(j+1)*size], h[:size], g[j])
+		}
+		if d.pB != nil {
+			db := d.pB.parts[u]
+			for j := 0; j < d.units; j++ {
+				db[j] += g[j]
+			}
+		}
+		dh := w.full[:size]
+		clear(dh)
+		for j := 0; j < d.units; j++ {
+			axpy(dh, d.wt[j*size:(j+1)*size], g[j])
+		}
+		t.maskedWrite(st, h, dh, 0, size)
+	} else {
+		v := st.out
+		for yy := 0; yy < v.h; yy++ {
+			for xx := 0; xx < v.w; xx++ {
+				o := v.off(yy, xx)
+				src := g[(yy*v.w+xx)*v.c : (yy*v.w+xx+1)*v.c]
+				if st.relu {
+					for c, gv := range src {
+						if !(h[o+c] > 0) {
+							gv = 0
+						}
+						h[o+c] = gv
+					}
+				} else {
+					copy(h[o:o+v.c], src)
+				}
+			}
+		}
+	}
+	st.reduceImage(w, b)
+}
+
+// maskedWrite stores the gradient g of n floats of stage st's output at h[off:], where h holds
+// that output: masked by the stage's ReLU (g where h > 0).
+func (t *Trainer) maskedWrite(st *tstage, h, g []float32, off, n int) {
+	if st.relu {
+		reluMask(h[off:off+n], g[:n], h[off:off+n], n)
+		return
+	}
+	copy(h[off:off+n], g[:n])
+}
+
+func axpy(dst, x []float32, a float32) {
+	x = x[:len(dst)]
+	for i, v := range x {
+		dst[i] += a * v
+	}
+}
+
+// reduceImage computes image b's backward batchnorm sums of stage st: Σ dz and Σ dz·(y − μ) per
+// channel, where dz (the masked output gradient) is in the output buffer.
+func (st *tstage) reduceImage(w *tworker, b int) {
+	if st.bn == nil {
+		return
+	}
+	dz, y := st.outImage(b), st.yImage(b)
+	v := st.y
+	s1, s2 := st.imS1[b], st.imS2[b]
+	clear(s1)
+	clear(s2)
+	nblk := v.pitch / nr
+	for yy := 0; yy < v.h; yy++ {
+		clear(w.s1)
+		clear(w.s2)
+		bnReduce(dz[st.out.off(yy, 0):], y[v.off(yy, 0):], v.w, v.pitch, nblk, st.mu, w.s1, w.s2)
+		for c := 0; c < v.c; c++ {
+			s1[c] += float64(w.s1[c])
+			s2[c] += float64(w.s2[c])
+		}
+	}
+}
+
+// bnBackwardCoefficients combines the images' sums of stage s into the γ and β gradients and the
+// coefficients of dy = a·(dz − Σdz/N − x̂·Σ(dz·x̂)/N) = ca·dz + (cc·(y − μ) + cb).
+func (t *Trainer) bnBackwardCoefficients(s, batch int) {
+	st := t.stages[s]
+	if st.bn == nil {
+		return
+	}
+	c := st.y.c
+	p := st.y.pitch
+	st.ca, st.cb, st.cc = growZero(st.ca, p), growZero(st.cb, p), growZero(st.cc, p)
+	n := float64(batch * st.y.h * st.y.w)
+	for ch := 0; ch < c; ch++ {
+		var s1, s2 float64
+		for b := 0; b < batch; b++ {
+			s1 += st.imS1[b][ch]
+			s2 += st.imS2[b][ch]
+		}
+		inv := st.invstd[ch]
+		a := float64(st.bn.Weights[0].Data[ch]) * inv
+		st.pBeta.grad[ch] = float32(s1)
+		st.pG.grad[ch] = float32(inv * s2)
+		st.ca[ch] = float32(a)
+		st.cb[ch] = float32(-a * s1 / n)
+		st.cc[ch] = float32(-a * inv * inv * s2 / n)
+	}
+}
+
+// backwardImage computes, for image b of unit u, stage s's pre-batchnorm gradient, its weight
+// gradients (added to unit u's partial sums) and, for s > 0, the gradient of the previous stage's
+// output (masked by its ReLU, in place of that output) and that stage's batchnorm sums.
+func (t *Trainer) backwardImage(w *tworker, s, u, b int, x []float32) {
+	st := t.stages[s]
+	yv := st.y
+	nblk := yv.pitch / nr
+	dy := st.yImage(b)
+	doff := func(oy int) int { return yv.off(oy, 0) }
+	if st.bn != nil {
+		dz := st.outImage(b)
+		for oy := 0; oy < yv.h; oy++ {
+			bnBackward(dy[yv.off(oy, 0):], dz[st.out.off(oy, 0):], dy[yv.off(oy, 0):], yv.w, yv.pitch, nblk, st.mu, st.ca, st.cb, st.cc)
+		}
+	}
+	if st.pB != nil {
+		acc := st.pB.parts[u]
+		for oy := 0; oy < yv.h; oy++ {
+			colSum(dy[doff(oy):], yv.w, yv.pitch, nblk, acc)
+		}
+	}
+	src := t.stageInput(w, s, b, x)
+	in := st.in
+	switch st.kind {
+	case model.Conv2D:
+		t.convWgrad(st, st.pK.parts[u], src, dy)
+		if s > 0 {
+			prev := t.stages[s-1]
+			h := prev.outImage(b)
+			for oy := 0; oy < yv.h; oy++ {
+				st.pwT.row(dy, doff(oy), w.row, 0, in.pitch, yv.w, w.sc)
+				t.maskedWrite(prev, h, w.row, in.off(oy, 0), in.w*in.pitch)
+			}
+		}
+	case model.SeparableConv2D:
+		z := st.image(st.zbuf, st.zsize, b)
+		t.tapsWgrad(st.pPW.parts[u], z, st.z.pitch, 1, st.z.w, st.z.h, st.z.wp*st.z.pitch, st.z.off(0, 0), dy, yv, in.c, yv.c)
+		d := st.dwb
+		dz := w.dz[:d.size()]
+		clear(dz) // its borders must be zero, and another stage may have used the buffer
+		for oy := 0; oy < yv.h; oy++ {
+			st.pwT.row(dy, doff(oy), dz, d.dzOff(oy, 0), in.pitch, yv.w, w.sc)
+		}
+		t.dwWgradImage(st, st.pK.parts[u], src, dz, d.dzOff(0, 0), d.wp*in.pitch)
+		if s > 0 {
+			t.dwDgrad(w, st, s, b, dz)
+		}
+	case model.DepthwiseConv2D:
+		t.dwWgradImage(st, st.pK.parts[u], src, dy, yv.off(0, 0), yv.wp*yv.pitch)
+		if s > 0 {
+			d := st.dwb
+			if d.scatter { // scatterInput reads dz unpadded
+				dz := w.dz[:yv.h*yv.w*yv.pitch]
+				for oy := 0; oy < yv.h; oy++ {
+					copy(dz[oy*yv.w*yv.pitch:(oy+1)*yv.w*yv.pitch], dy[doff(oy):])
+				}
+				t.dwDgrad(w, st, s, b, dz)
+			} else {
+				dz := w.dz[:d.size()]
+				clear(dz)
+				for oy := 0; oy < yv.h; oy++ {
+					copy(dz[d.dzOff(oy, 0):d.dzOff(oy, 0)+yv.w*yv.pitch], dy[doff(oy):doff(oy)+yv.w*yv.pitch])
+				}
+				t.dwDgrad(w, st, s, b, dz)
+			}
+		}
+	}
+	if s > 0 {
+		t.stages[s-1].reduceImage(w, b)
+	}
+}
+
+// dwDgrad writes the gradient of the previous stage's output through a depthwise kernel, masked by
+// that stage's ReLU, in place of that output. dz is the padded gradient of the depthwise output
+// (gather mode) or the unpadded one (scatter mode).
+func (t *Trainer) dwDgrad(w *tworker, st *tstage, s, b int, dz []float32) {
+	prev := t.stages[s-1]
+	h := prev.outImage(b)
+	in := st.in
+	n := in.w * in.pitch
+	d := st.dwb
+	if d.scatter {
+		full := w.full[:in.size()]
+		d.scatterInput(dz, full)
+		for iy := 0; iy < in.h; iy++ {
+			t.maskedWrite(prev, h, full[in.off(iy, 0):], in.off(iy, 0), n)
+		}
+		return
+	}
+	for iy := 0; iy < in.h; iy++ {
+		d.inputRow(dz, w.row, 0, iy)
+		t.maskedWrite(prev, h, w.row, in.off(iy, 0), n)
+	}
+}
+
+// convWgrad adds the kernel gradient of a Conv2D stage for one image.
+func (t *Trainer) convWgrad(st *tstage, acc, src, dy []float32) {
+	in, yv := st.in, st.y
+	if st.row16 {
+		ldc := st.kh * nr
+		cout := yv.c
+		for oy := 0; oy < yv.h; oy++ {
+			boff := oy * st.sh * in.wp * in.pitch
+			aoff := yv.off(oy, 0)
+			if last := boff + (st.kh-1)*in.wp*in.pitch + (yv.w-1)*st.sw*in.c + nr; last > len(src) {
+				panic(fmt.Sprintf("nn: internal error: conv weight gradient reads src[%d] of %d", last, len(src)))
+			}
+			for r0 := 0; r0 < cout; r0 += mr {
+				gemmSB(dy[aoff+r0:], 1, yv.pitch, yv.w, src[boff:], st.sw*in.c, in.wp*in.pitch, acc[r0*ldc:], ldc, st.kh)
+			}
+		}
+		return
+	}
+	rows := roundUp(in.c, mr)
+	ldc := roundUp(yv.c, nr)
+	for i := 0; i < st.kh; i++ {
+		for j := 0; j < st.kw; j++ {
+			tp := i*st.kw + j
+			t.tapsWgrad(acc[tp*rows*ldc:], src, st.sw*in.pitch, st.sh, yv.w, yv.h, in.wp*in.pitch, (i*in.wp+j)*in.pitch, dy, yv, in.c, yv.c)
+		}
+	}
+}
+
+// tapsWgrad adds Σ_pixels A[pixel]ᵀ·dy[pixel] to acc (rows of ldc = roundUp(cout,16) floats,
+// roundUp(cin,6) rows), where A[pixel (oy,ox)] is the cin channels at
+// a[off + oy·sh·rowStride + ox·ks].
+func (t *Trainer) tapsWgrad(acc, a []float32, ks, sh, wo, ho, rowStride, off int, dy []float32, yv *value, cin, cout int) {
+	ldc := roundUp(cout, nr)
+	np := ldc / nr
+	for oy := 0; oy < ho; oy++ {
+		aoff := off + oy*sh*rowStride
+		if last := aoff + (wo-1)*ks + roundUp(cin, mr); last > len(a) {
+			panic(fmt.Sprintf("nn: internal error: weight gradient reads a[%d] of %d", last, len(a)))
+		}
+		boff := yv.off(oy, 0)
+		for r0 := 0; r0 < cin; r0 += mr {
+			gemmSB(a[aoff+r0:], 1, ks, wo, dy[boff:], yv.pitch, nr, acc[r0*ldc:], ldc, np)
+		}
+	}
+}
+
+// dwWgradImage adds the depthwise kernel gradient of stage st for one image: dz (the gradient of
+// the depthwise output) has output row oy at dz[dzOff + oy·dzRow], pixels in.pitch apart.
+func (t *Trainer) dwWgradImage(st *tstage, acc, src, dz []float32, dzOff, dzRow int) {
+	in := st.in
+	ho, wo := st.y.h, st.y.w
+	p := in.pitch
+	for oy := 0; oy < ho; oy++ {
+		soff := oy * st.sh * in.wp * p
+		if last := soff + (wo-1)*st.sw*p + (st.kh-1)*in.wp*p + (st.kw-1)*p + p; last > len(src) {
+			panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads src[%d] of %d", last, len(src)))
+		}
+		if last := dzOff + oy*dzRow + (wo-1)*p + p; last > len(dz) {
+			panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads dz[%d] of %d", last, len(dz)))
+		}
+		dwWgrad(acc, src[soff:], st.sw*p, in.wp*p, p, dz[dzOff+oy*dzRow:], p, wo, st.kh, st.kw, p/nr)
+	}
+}
+
+// reduce adds the units' partial gradients in float64 in unit order and converts them to Keras
+// layout.
+func (t *Trainer) reduce(units int) {
+	for _, p := range t.params {
+		if p.sum == nil {
+			continue
+		}
+		clear(p.sum)
+		for u := 0; u < units; u++ {
+			for i, v := range p.parts[u] {
+				p.sum[i] += float64(v)
+			}
+		}
+		p.keras(p.sum, p.grad)
+	}
+}

@@ -1,0 +1,384 @@
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"compactv4/internal/model"
+)
+
+// The training kernels' assembly and Go versions agree to rounding (fused vs separate
+// multiply-adds) on random data.
+func TestTrainKernelsAsmMatchGo(t *testing.T) {
+	if !haveAsm {
+		t.Skip("no AVX2+FMA kernels on this CPU/build")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	close := func(what string, got, want []float32, tol float32) {
+		t.Helper()
+		for i := range want {
+			if d := got[i] - want[i]; d > tol*(1+abs32(want[i])) || -d > tol*(1+abs32(want[i])) || got[i] != got[i] {
+				t.Fatalf("%s: value %d = %v, Go %v", what, i, got[i], want[i])
+			}
+		}
+	}
+	// gemmSB with strided A and B, three panels, accumulating onto C.
+	a, b := randSlice(rng, 4000), randSlice(rng, 4000)
+	c1 := randSlice(rng, 6*64)
+	c2 := append([]float32(nil), c1...)
+	gemmSBAsm(a, 7, 9, 37, b, 21, 300, c1, 64, 3)
+	gemmSBGo(a, 7, 9, 37, b, 21, 300, c2, 64, 3)
+	close("gemmSB", c1, c2, 1e-5)
+	// dwWgrad, 5 taps, 2 blocks.
+	const pitch = 32
+	src, dz := randSlice(rng, 20000), randSlice(rng, 2000)
+	acc1 := randSlice(rng, 25*pitch)
+	acc2 := append([]float32(nil), acc1...)
+	dwWgrad5Asm(acc1, src, 2*pitch, 40*pitch, pitch, dz, pitch, 11, 5, 2)
+	dwWgradGo(acc2, src, 2*pitch, 40*pitch, pitch, dz, pitch, 11, 5, 5, 2)
+	close("dwWgrad", acc1, acc2, 1e-5)
+	// colMoments, bnApply, bnReduce, bnBackward, colSum.
+	y, g := randSlice(rng, 13*pitch), randSlice(rng, 13*pitch)
+	for i := range y {
+		y[i] += 3
+	}
+	m1, q1, m2, q2 := make([]float32, pitch), make([]float32, pitch), make([]float32, pitch), make([]float32, pitch)
+	colMomentsAsm(y, 13, pitch, 2, 1.0/13, m1, q1)
+	colMomentsGo(y, 13, pitch, 2, 1.0/13, m2, q2)
+	close("colMoments mean", m1, m2, 1e-6)
+	close("colMoments m2", q1, q2, 1e-5)
+	ca, cb, cc, mu := randSlice(rng, pitch), randSlice(rng, pitch), randSlice(rng, pitch), randSlice(rng, pitch)
+	for _, relu := range []bool{false, true} {
+		d1, d2 := make([]float32, len(y)), make([]float32, len(y))
+		bnApplyAsm(d1, y, 13, pitch, 2, ca, cb, relu)
+		bnApplyGo(d2, y, 13, pitch, 2, ca, cb, relu)
+		close(fmt.Sprintf("bnApply relu=%v", relu), d1, d2, 1e-6)
+	}
+	s1a, s2a, s1b, s2b := randSlice(rng, pitch), randSlice(rng, pitch), make([]float32, pitch), make([]float32, pitch)
+	copy(s1b, s1a)
+	copy(s2b, s2a)
+	bnReduceAsm(g, y, 13, pitch, 2, mu, s1a, s2a)
+	bnReduceGo(g, y, 13, pitch, 2, mu, s1b, s2b)
+	close("bnReduce s1", s1a, s1b, 1e-6)
+	close("bnReduce s2", s2a, s2b, 1e-5)
+	d1, d2 := make([]float32, len(y)), make([]float32, len(y))
+	bnBackwardAsm(d1, g, y, 13, pitch, 2, mu, ca, cb, cc)
+	bnBackwardGo(d2, g, y, 13, pitch, 2, mu, ca, cb, cc)
+	close("bnBackward", d1, d2, 1e-6)
+	e1, e2 := randSlice(rng, pitch), make([]float32, pitch)
+	copy(e2, e1)
+	colSumAsm(y, 13, pitch, 2, e1)
+	colSumGo(y, 13, pitch, 2, e2)
+	close("colSum", e1, e2, 1e-6)
+	// reluMask and addRows16 are exact.
+	r1, r2 := make([]float32, 40), make([]float32, 40)
+	reluMask(r1, g[:40], y[:40:40], 40)
+	reluMaskGo(r2, g[:40], y[:40])
+	assertSameBits(t, "reluMask", r1, r2)
+	ad1, ad2 := randSlice(rng, 200), make([]float32, 200)
+	copy(ad2, ad1)
+	addRows16Asm(ad1, 9, y, 17, 10)
+	addRows16Go(ad2, 9, y, 17, 10)
+	assertSameBits(t, "addRows16", ad1, ad2)
+}
+
+func abs32(x float32) float32 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// trainLoss64 is the MSE of ref64 in training mode.
+func trainLoss64(r *ref64, x []float64, batch int, y []float64) float64 {
+	p, err := r.forward(x, batch)
+	if err != nil {
+		panic(err)
+	}
+	out := p.acts[len(p.acts)-1]
+	var l float64
+	for i, o := range out {
+		d := o - y[i]
+		l += d * d
+	}
+	return l / float64(len(out))
+}
+
+// Every weight gradient of the training engine (batchnorm in training mode, MSE loss) agrees with
+// central finite differences of the float64 loss: relative error below 1e-4 for the float32
+// engine and below 1e-7 for the float64 reference, per weight tensor, on networks with every
+// layer the suite trains and stride-2 borders; with the assembly and the pure-Go kernels.
+//
+// The relative error of a tensor is max|analytic − fd| over the tensor divided by the largest
+// |fd| of the tensor. A convolution bias followed by batchnorm has a true gradient of exactly zero
+// (batchnorm removes it), so its gradients are required to be that small instead: below 1e-6
+// (float32) and 1e-10 (float64) of the network's largest gradient.
+func TestTrainerGradientsFiniteDifferences(t *testing.T) {
+	forEachKernel(t, func(t *testing.T) {
+		for i, tc := range gradNets() {
+			t.Run(tc.name, func(t *testing.T) {
+				mn := tc.net.Clone()
+				randomize(t, mn, uint64(400+i))
+				tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				r, err := newRef64(mn, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				const batch = 3
+				rng := rand.New(rand.NewPCG(uint64(i), 6))
+				x32 := to32(gaussian64(rng, batch*r.shapes[0].Size(), 1))
+				y32 := to32(gaussian64(rng, batch*tr.Outputs(), 1))
+				x, y := to64(x32), to64(y32)
+				loss, err := tr.gradients(x32, y32, batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l64 := trainLoss64(r, x, batch, y); math.Abs(loss-l64) > 1e-5*l64 {
+					t.Errorf("loss %v, float64 %v", loss, l64)
+				}
+				p, err := r.forward(x, batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := p.acts[len(p.acts)-1]
+				dOut := make([]float64, len(out))
+				for j := range out {
+					dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
+				}
+				_, dw64 := r.backward(p, dOut)
+				// The engine's gradients by Weights() index.
+				byTensor := map[*model.Tensor][]float32{}
+				for _, pr := range tr.params {
+					byTensor[pr.t] = pr.grad
+				}
+				ws := tr.net.Weights()
+				f := func() float64 { return trainLoss64(r, x, batch, y) }
+				type res struct {
+					idx                     int
+					scale, worst32, worst64 float64
+				}
+				var results []res
+				var global float64
+				for k := range r.w {
+					g32 := byTensor[ws[k]]
+					if g32 == nil {
+						continue // moving statistics
+					}
+					var fdv []float64 // finite differences of every weight of the tensor
+					fdCheckRaw(t, r.w[k], f, &fdv)
+					var w32, w64, sc float64
+					for j, fd := range fdv {
+						sc = math.Max(sc, math.Abs(fd))
+						if math.IsNaN(fd) {
+							continue
+						}
+						w32 = math.Max(w32, math.Abs(float64(g32[j])-fd))
+						w64 = math.Max(w64, math.Abs(dw64[k][j]-fd))
+					}
+					global = math.Max(global, sc)
+					results = append(results, res{idx: k, scale: sc, worst32: w32, worst64: w64})
+				}
+				// Biases of convolutions followed by batchnorm: the true gradient is exactly zero.
+				zero := map[int]bool{}
+				for li := range mn.Layers {
+					l := &mn.Layers[li]
+					if l.UseBias && li+1 < len(mn.Layers) && mn.Layers[li+1].Class == model.BatchNormalization {
+						zero[r.first[li]+len(l.Weights)-1] = true
+					}
+				}
+				for _, rr := range results {
+					what := fmt.Sprintf("weight %d %v", rr.idx, ws[rr.idx].Shape)
+					if zero[rr.idx] {
+						t.Logf("%s (bias before batchnorm, true gradient 0): |fd| ≤ %.2g, |float32| ≤ %.2g, |float64| ≤ %.2g of the largest gradient",
+							what, rr.scale/global, rr.worst32/global, rr.worst64/global)
+						if !(rr.scale < 1e-8*global && rr.worst32 < 1e-6*global && rr.worst64 < 1e-10*global) {
+							t.Errorf("%s: a bias before batchnorm has a gradient: fd %.3g, float32 %.3g, float64 %.3g of the largest", what, rr.scale/global, rr.worst32/global, rr.worst64/global)
+						}
+						continue
+					}
+					e32, e64 := rr.worst32/rr.scale, rr.worst64/rr.scale
+					t.Logf("%s: relative error float32 %.2g, float64 %.2g", what, e32, e64)
+					if !(e32 < 1e-4) {
+						t.Errorf("%s: float32 gradient relative error %.3g ≥ 1e-4", what, e32)
+					}
+					if !(e64 < 1e-7) {
+						t.Errorf("%s: float64 gradient relative error %.3g ≥ 1e-7", what, e64)
+					}
+				}
+			})
+		}
+	})
+}
+
+// fdCheckRaw fills fd with the central finite differences of f at every coordinate of v (NaN
+// where the quotients at h and h/2 disagree: a ReLU kink within ±h); it fails the test when more
+// than 1% of the coordinates are at kinks.
+func fdCheckRaw(t *testing.T, v []float64, f func() float64, fd *[]float64) int {
+	t.Helper()
+	*fd = make([]float64, len(v))
+	skipped := 0
+	for i := range v {
+		orig := v[i]
+		quot := func(h float64) float64 {
+			v[i] = orig + h
+			fp := f()
+			v[i] = orig - h
+			fm := f()
+			v[i] = orig
+			return (fp - fm) / (2 * h)
+		}
+		h := 1e-5 * math.Max(1, math.Abs(orig))
+		a, b := quot(h), quot(h/2)
+		if math.Abs(a-b) > 1e-6*math.Max(1e-3, math.Abs(a)) {
+			(*fd)[i] = math.NaN()
+			skipped++
+			continue
+		}
+		(*fd)[i] = a
+	}
+	if skipped > len(v)/100 {
+		t.Errorf("%d of %d coordinates at ReLU kinks", skipped, len(v))
+	}
+	return skipped
+}
+
+// The float64 reference's input gradient in training mode (batchnorm with batch statistics)
+// agrees with finite differences to 1e-7.
+func TestRef64TrainInputGradient(t *testing.T) {
+	for i, tc := range gradNets()[:2] {
+		mn := tc.net.Clone()
+		randomize(t, mn, uint64(500+i))
+		r, err := newRef64(mn, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const batch = 2
+		rng := rand.New(rand.NewPCG(uint64(i), 7))
+		x := gaussian64(rng, batch*r.shapes[0].Size(), 1)
+		p, err := r.forward(x, batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dOut := gaussian64(rng, len(p.acts[len(p.acts)-1]), 1)
+		dx, _ := r.backward(p, dOut)
+		e := fdCheck(t, tc.name, x, func(j int) float64 { return dx[j] }, func() float64 { return r.objective64(x, batch, dOut) })
+		t.Logf("%s: relative error %.2g", tc.name, e)
+		if !(e < 1e-7) {
+			t.Errorf("%s: training-mode input gradient relative error %.3g ≥ 1e-7", tc.name, e)
+		}
+	}
+}
+
+// A training step's results (loss, weights, moving statistics) are the same bytes whatever the
+// number of workers.
+func TestTrainerDeterministic(t *testing.T) {
+	build := func() *model.Network {
+		mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := InitKeras(mn, 3); err != nil {
+			t.Fatal(err)
+		}
+		return mn
+	}
+	const batch = 6
+	_, x := randomImages(21, batch, model.Shape{H: 112, W: 112, C: 3})
+	y := []float32{1, -1, 0.5, 2, 0, -0.3}
+	var ref []model.Tensor
+	var refLoss []float64
+	for _, w := range []int{1, 2, 3} {
+		tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5), 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.SetWorkers(w)
+		var losses []float64
+		for range 3 {
+			l, err := tr.Step(x, y, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		var got []model.Tensor
+		for _, tn := range tr.Network().Weights() {
+			got = append(got, *tn)
+		}
+		if ref == nil {
+			ref, refLoss = got, losses
+			continue
+		}
+		for k := range got {
+			assertSameBits(t, fmt.Sprintf("workers=%d weight %d", w, k), got[k].Data, ref[k].Data)
+		}
+		for k := range losses {
+			if losses[k] != refLoss[k] {
+				t.Errorf("workers=%d: loss %d = %v, want %v", w, k, losses[k], refLoss[k])
+			}
+		}
+	}
+}
+
+func TestTrainerRejects(t *testing.T) {
+	mn, _ := model.NewCompact([model.NumLayers]int{2, 2, 2, 2, 2})
+	if err := InitKeras(mn, 1); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := tr.InputShape().Size()
+	x, y := make([]float32, 2*per), []float32{1, 2}
+	before := tr.Network().Weights()
+	x[7] = float32(math.NaN())
+	for _, tc := range []struct {
+		name string
+		x, y []float32
+		n    int
+	}{
+		{"NaN input", x, y, 2},
+		{"short input", x[1:], y, 2},
+		{"short targets", make([]float32, 2*per), y[:1], 2},
+		{"Inf target", make([]float32, 2*per), []float32{1, float32(math.Inf(-1))}, 2},
+		{"zero batch", nil, nil, 0},
+	} {
+		if _, err := tr.Step(tc.x, tc.y, tc.n); !errors.Is(err, ErrTrain) {
+			t.Errorf("%s: error %v, want ErrTrain", tc.name, err)
+		}
+	}
+	after := tr.Network().Weights()
+	for k := range before {
+		assertSameBits(t, "weights after rejected steps", after[k].Data, before[k].Data)
+	}
+	bad := []struct {
+		name string
+		net  *model.Network
+	}{
+		{"dense in the middle", &model.Network{Name: "d", Input: [3]int{4, 4, 3}, Layers: []model.Layer{
+			{Name: "f", Class: model.Flatten}, {Name: "d", Class: model.Dense, Filters: 2, Activation: model.Linear, UseBias: true},
+			{Name: "d2", Class: model.Dense, Filters: 2, Activation: model.Linear, UseBias: true}}}},
+		{"5x5 conv after the first layer", &model.Network{Name: "c", Input: [3]int{6, 6, 3}, Layers: []model.Layer{
+			conv("c0", 4, 5, 1, "same"), conv("c1", 4, 5, 1, "same"), {Name: "f", Class: model.Flatten}}}},
+		{"no flatten", &model.Network{Name: "n", Input: [3]int{6, 6, 3}, Layers: []model.Layer{conv("c0", 4, 5, 1, "same")}}},
+	}
+	for _, tc := range bad {
+		randomize(t, tc.net, 1)
+		if _, err := NewTrainer(tc.net, NewAdam(1e-3, 0), 1); err == nil {
+			t.Errorf("%s: NewTrainer succeeded", tc.name)
+		}
+	}
+	if _, err := NewTrainer(mn, &Adam{LearningRate: -1}, 1); err == nil {
+		t.Error("negative learning rate accepted")
+	}
+	if _, err := NewTrainer(nil, NewAdam(1e-3, 0), 1); err == nil {
+		t.Error("nil network accepted")
+	}
+}
