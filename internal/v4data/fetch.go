@@ -105,7 +105,11 @@ func (e *HTTPStatusError) Error() string { return fmt.Sprintf("GET %s: %s", e.UR
 type transient struct {
 	err        error
 	retryAfter time.Duration
+	conn       bool // no HTTP response at all: the mirror may be unreachable
 }
+
+// errSkipped marks a file not attempted because the mirror was found unreachable.
+var errSkipped = errors.New("not attempted: the mirror is unreachable")
 
 func (t *transient) Error() string { return t.err.Error() }
 func (t *transient) Unwrap() error { return t.err }
@@ -163,6 +167,8 @@ func Fetch(ctx context.Context, opts Options) (Summary, error) {
 			for i := range work {
 				valid, replaced, size, err := f.fetchOne(ctx, files[i])
 				switch {
+				case errors.Is(err, errSkipped):
+					// Left for a later run; the summary says why.
 				case err != nil && ctx.Err() != nil:
 					// Cancelled: the file was not fetched, and it did not fail on its own.
 				case err != nil:
@@ -207,6 +213,9 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return sum, fmt.Errorf("fetch interrupted (%d of %d files not fetched; no partial file was kept): %w", sum.NotAttempted+len(sum.Failed), len(files), err)
 	}
+	if down := f.unreachable(); down != nil {
+		return sum, fmt.Errorf("fetch: cannot reach the mirror %s (%v): %d file(s) failed, %d not attempted; check the network connection, or fetch from another mirror with -base-url", f.base, down, len(sum.Failed), sum.NotAttempted)
+	}
 	if len(sum.Failed) > 0 {
 		var b strings.Builder
 		fmt.Fprintf(&b, "fetch: %d of %d files failed:", len(sum.Failed), len(files))
@@ -228,7 +237,9 @@ type fetcher struct {
 	total             int
 
 	done     atomic.Int64
-	mu       sync.Mutex // guards rng and progress
+	anyOK    atomic.Bool // some request got an HTTP response
+	mu       sync.Mutex  // guards rng, progress and down
+	down     error       // set when the mirror looks unreachable: nothing answered and a file gave up
 	rng      *rand.Rand
 	progress io.Writer
 }
@@ -275,6 +286,13 @@ func newFetcher(o Options, total int) *fetcher {
 	return f
 }
 
+// unreachable returns the error that showed the mirror unreachable, or nil.
+func (f *fetcher) unreachable() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.down
+}
+
 func (f *fetcher) printf(format string, args ...any) {
 	if f.progress == nil {
 		return
@@ -318,6 +336,9 @@ func (f *fetcher) fetchOne(ctx context.Context, e Entry) (valid, replaced bool, 
 	}
 	url := e.URL(f.base)
 	for attempt := 0; ; attempt++ {
+		if f.unreachable() != nil {
+			return false, false, 0, errSkipped
+		}
 		size, err = f.download(ctx, e, url, dst)
 		if err == nil {
 			n := f.done.Add(1)
@@ -332,6 +353,15 @@ func (f *fetcher) fetchOne(ctx context.Context, e Entry) (valid, replaced bool, 
 			break
 		}
 		if attempt >= f.retries {
+			if t.conn && !f.anyOK.Load() {
+				// No request has ever been answered and this file used up its retries: stop
+				// the whole fetch rather than retrying every file against a dead network.
+				f.mu.Lock()
+				if f.down == nil {
+					f.down = err
+				}
+				f.mu.Unlock()
+			}
 			err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt+1)
 			break
 		}
@@ -361,8 +391,9 @@ func (f *fetcher) download(ctx context.Context, e Entry, url, dst string) (size 
 	req.Header.Set("User-Agent", "compactv4-replicate/1 (+"+Repository+" data fetch)")
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return 0, &transient{err: err}
+		return 0, &transient{err: err, conn: true}
 	}
+	f.anyOK.Store(true)
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		serr := &HTTPStatusError{URL: url, Status: resp.Status, Code: resp.StatusCode}

@@ -530,3 +530,22 @@ func TestBackoff(t *testing.T) {
 		}
 	}
 }
+
+// With no network (nothing answers at all), Fetch gives up after one file's retries instead of
+// retrying every file, and says the mirror is unreachable.
+func TestFetchUnreachableMirror(t *testing.T) {
+	mr := newMirror(t)
+	opts := mr.options(t.TempDir())
+	dead := httptest.NewServer(http.NotFoundHandler())
+	opts.BaseURL = dead.URL + "/repo/"
+	opts.Client = dead.Client()
+	dead.Close() // connections are now refused
+	opts.Parallel = 1
+	sum, err := Fetch(context.Background(), opts)
+	if err == nil || !strings.Contains(err.Error(), "cannot reach the mirror") || !strings.Contains(err.Error(), "-base-url") {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if len(sum.Failed) != 1 || sum.NotAttempted != len(dataPaths)-1 || len(sum.Downloaded) != 0 {
+		t.Errorf("summary: %d failed, %d not attempted, %d downloaded; want 1, %d, 0", len(sum.Failed), sum.NotAttempted, len(sum.Downloaded), len(dataPaths)-1)
+	}
+}
