@@ -105,9 +105,9 @@ func pairwiseSum(xs []float64) float64 {
 	}
 }
 
-// reflect maps an index of the extended line to the line of length n as scipy's mode 'reflect'
+// reflectIndex maps an index of the extended line to the line of length n as scipy's mode 'reflect'
 // (d c b a | a b c d | d c b a, repeated for reaches beyond one length).
-func reflect(i, n int) int {
+func reflectIndex(i, n int) int {
 	p := 2 * n
 	m := i % p
 	if m < 0 {
@@ -126,6 +126,11 @@ func reflect(i, n int) int {
 // w[0]·x[i] + Σ_{k=r…1} w[k]·(x[i−k] + x[i+k]) in that order (scipy's NI_Correlate1D, symmetric
 // branch). dst and src must both have length h·w·c and may be the same slice.
 func GaussianFilterHW(dst, src []float64, h, w, c int, weights []float64) error {
+	return gaussianFilterHW(dst, src, nil, h, w, c, weights)
+}
+
+// gaussianFilterHW is GaussianFilterHW with a scratch slice (allocated when too short).
+func gaussianFilterHW(dst, src, tmp []float64, h, w, c int, weights []float64) error {
 	if h <= 0 || w <= 0 || c <= 0 {
 		return fmt.Errorf("gaussian filter: bad image shape %d×%d×%d", h, w, c)
 	}
@@ -142,39 +147,70 @@ func GaussianFilterHW(dst, src []float64, h, w, c int, weights []float64) error 
 			return fmt.Errorf("gaussian filter: weights are not symmetric")
 		}
 	}
-	tmp := make([]float64, n)
-	line := make([]float64, max(h, w)+2*r)
-	// Along y: the line of (x, ch) has stride w·c.
-	for x := 0; x < w; x++ {
-		for ch := 0; ch < c; ch++ {
-			off := x*c + ch
-			correlateLine(tmp, src, off, w*c, h, r, weights, line)
+	if len(tmp) < n {
+		tmp = make([]float64, n)
+	}
+	tmp = tmp[:n]
+	w0 := weights[r]
+	// Along y, whole rows at a time: row y of the output is w0·row(y) plus, for k = r…1,
+	// w[k]·(row(y−k) + row(y+k)) with reflected row indices. The arithmetic of every element
+	// is that of scipy's line loop; only the loop order differs. The conversions forbid fused
+	// multiply-adds, which scipy's x86-64 build does not use either.
+	rl := w * c
+	for y := 0; y < h; y++ {
+		out := tmp[y*rl : (y+1)*rl]
+		ctr := src[y*rl : (y+1)*rl]
+		for i := range out {
+			out[i] = float64(ctr[i] * w0)
+		}
+		for k := r; k >= 1; k-- {
+			a := src[reflectIndex(y-k, h)*rl:][:rl]
+			b := src[reflectIndex(y+k, h)*rl:][:rl]
+			wk := weights[r-k]
+			for i := range out {
+				out[i] += float64((a[i] + b[i]) * wk)
+			}
 		}
 	}
-	// Along x: the line of (y, ch) has stride c.
+	// Along x, within each row: column x of the output is w0·col(x) plus w[k]·(col(x−k) +
+	// col(x+k)), all c channels of a pixel together.
+	lo := make([]int, w*(r+1)) // lo[k·w+x] = reflected index of x−k, hi likewise of x+k
+	hi := make([]int, w*(r+1))
+	for k := 1; k <= r; k++ {
+		for x := 0; x < w; x++ {
+			lo[k*w+x], hi[k*w+x] = reflectIndex(x-k, w)*c, reflectIndex(x+k, w)*c
+		}
+	}
 	for y := 0; y < h; y++ {
-		for ch := 0; ch < c; ch++ {
-			off := y*w*c + ch
-			correlateLine(dst, tmp, off, c, w, r, weights, line)
+		in := tmp[y*rl : (y+1)*rl]
+		out := dst[y*rl : (y+1)*rl]
+		for i := range out {
+			out[i] = float64(in[i] * w0)
+		}
+		for k := r; k >= 1; k-- {
+			wk := weights[r-k]
+			// Interior columns (x−k and x+k inside the row): flat slices, no index table.
+			if x0, x1 := r, w-r; x0 < x1 {
+				kc := k * c
+				o := out[x0*c : x1*c]
+				a := in[x0*c-kc : x1*c-kc]
+				b := in[x0*c+kc : x1*c+kc]
+				for i := range o {
+					o[i] += float64((a[i] + b[i]) * wk)
+				}
+			}
+			// Border columns through the reflection table.
+			los, his := lo[k*w:(k+1)*w], hi[k*w:(k+1)*w]
+			for x := 0; x < w; x++ {
+				if x >= r && x < w-r {
+					continue
+				}
+				a, b, o := in[los[x]:los[x]+c], in[his[x]:his[x]+c], out[x*c:x*c+c]
+				for ch := range o {
+					o[ch] += float64((a[ch] + b[ch]) * wk)
+				}
+			}
 		}
 	}
 	return nil
-}
-
-// correlateLine filters the length-n line of src starting at off with the given stride into
-// the same positions of dst, using buf (length ≥ n+2r) for the reflected line.
-func correlateLine(dst, src []float64, off, stride, n, r int, wts []float64, buf []float64) {
-	buf = buf[:n+2*r]
-	for i := range buf {
-		buf[i] = src[off+reflect(i-r, n)*stride]
-	}
-	w0 := wts[r]
-	for i := 0; i < n; i++ {
-		ctr := i + r
-		acc := float64(buf[ctr] * w0)
-		for k := r; k >= 1; k-- {
-			acc += float64((buf[ctr-k] + buf[ctr+k]) * wts[r-k]) // the conversion forbids a fused multiply-add
-		}
-		dst[off+i*stride] = acc
-	}
 }

@@ -171,6 +171,7 @@ func synthesizeFrom(ctx context.Context, m Model, h, w int, p Params, wts []floa
 	imgBest := append([]float64(nil), img...)
 	g := make([]float64, n)
 	sq := make([]float64, n)
+	tmp := make([]float64, n)
 	x := make([]float32, n)
 	dx := make([]float32, n)
 	dOut := []float32{1} // ∂ mean(output)/∂ output for one output
@@ -229,7 +230,7 @@ func synthesizeFrom(ctx context.Context, m Model, h, w int, p Params, wts []floa
 		for i := range g {
 			g[i] /= scale
 		}
-		if err := GaussianFilterHW(g, g, h, w, 3, wts); err != nil {
+		if err := gaussianFilterHW(g, g, tmp, h, w, 3, wts); err != nil {
 			return nil, err
 		}
 		for i := range img {
@@ -249,7 +250,7 @@ func synthesizeFrom(ctx context.Context, m Model, h, w int, p Params, wts []floa
 			s.BestStep = t
 		}
 		if t%p.SmoothEvery == 0 && t > 0 {
-			if err := GaussianFilterHW(img, img, h, w, 3, wts); err != nil {
+			if err := gaussianFilterHW(img, img, tmp, h, w, 3, wts); err != nil {
 				return nil, err
 			}
 			fresh = false

@@ -1,0 +1,120 @@
+package stimuli
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"compactv4/harness"
+)
+
+// Tolerances of the golden values, and why.
+//
+// Deterministic evaluations are pinned tightly: the largest natural-image response and the
+// response to the starting noise image are single forward passes of fixed float32 inputs, which
+// differ between machines only by the rounding of the float32 kernels (fused or separate
+// multiply-adds: about 1e-6 of the response's scale, see internal/nn), so 1e-4 absolute plus
+// 1e-4 relative leaves two orders of magnitude of room.
+//
+// The synthesised response is the end of 1,000 gradient steps, each of which feeds the rounding
+// of the last into the next, so what reproduces is the level the optimisation reaches, not the
+// image. Measured: from the same noise, nn and PyTorch (testdata/torch_synth.py, other float32
+// rounding) agree to 1e-6 for about 15 steps and then drift apart (1.5 % by step 57,
+// TestTorchReference), so by step 1,000 another machine's run is in effect another trajectory;
+// and rerunning the 8 quick models from two other seeds each moved their best response by at
+// most 10.9 % (median 4.7 %; 190923 n0: 23.21 against 20.68). SynthRel, about three times the
+// largest of those, bounds the synthesised responses and ratios; the median ratio, a median
+// over models, gets half of it.
+//
+// The number of models whose stimulus exceeds its largest natural-image response can change
+// only through a model whose synthesised response lies within SynthRel of its natural maximum;
+// its tolerance is the number of such models in the run (ExceedTolerance): zero when every
+// model is clear of the threshold, as in the quick profile.
+const (
+	TightAbs = 1e-4
+	TightRel = 1e-4
+	// SynthRel is the relative tolerance of synthesised responses and ratios.
+	SynthRel = 0.3
+)
+
+// ExceedTolerance is the absolute tolerance of the count of models whose synthesised response
+// exceeds their largest natural-image response: the number of models whose synthesised
+// response is within SynthRel (relative to itself) of that maximum, and so could fall on the
+// other side of it in another run.
+func ExceedTolerance(stims []*Stimulus) int {
+	n := 0
+	for _, s := range stims {
+		if s.HasNatural() && math.Abs(s.Synth.Response-s.NatMax) <= SynthRel*math.Abs(s.Synth.Response) {
+			n++
+		}
+	}
+	return n
+}
+
+// key is the golden-value prefix of a model: "<session>/n<neuron>".
+func key(s *Stimulus) string { return fmt.Sprintf("%s/n%d", s.ID.Session, s.ID.Neuron) }
+
+// record stores the golden values and the notes (headline numbers) of a run.
+func record(res *harness.Result, prof harness.Profile, p Params, stims []*Stimulus, sum Summary) {
+	v := &res.Values
+	v.Exact("models", float64(sum.Models))
+	v.Exact("models_with_natural_images", float64(sum.WithNatural))
+	v.Num("models_exceeding_natural_max", float64(sum.Exceed), float64(ExceedTolerance(stims)), 0)
+	v.Num("median_ratio", sum.MedianRatio, 0, SynthRel/2)
+	for _, s := range stims {
+		k := key(s)
+		v.Num(k+"/response_noise", s.Synth.Initial, TightAbs, TightRel)
+		v.Num(k+"/response_synth", s.Synth.Response, 0, SynthRel)
+		if s.HasNatural() {
+			v.Num(k+"/natural_max", s.NatMax, TightAbs, TightRel)
+			v.Num(k+"/ratio", s.Ratio, 0, SynthRel)
+		}
+	}
+
+	var sessions []string
+	seen := map[string]int{}
+	for _, s := range stims {
+		if _, ok := seen[s.ID.Session]; !ok {
+			sessions = append(sessions, s.ID.Session)
+		}
+		seen[s.ID.Session]++
+	}
+	var parts []string
+	for _, ss := range sessions {
+		parts = append(parts, fmt.Sprintf("%s: %d", ss, seen[ss]))
+	}
+	sel := "all published compact models"
+	if prof == harness.Quick {
+		sel = fmt.Sprintf("%d neurons of session %s evenly spaced over its neurons (n = ⌊i·N/%d⌋)", QuickModels, QuickSession, QuickModels)
+	}
+	res.Notes = append(res.Notes,
+		fmt.Sprintf("E3 (%s profile): preferred stimuli of %d compact models (%s; %s), each synthesised from white noise by %d gradient steps of size %g (gradient normalised by its RMS and smoothed with σ = %g, image smoothed every %d steps, %d run%s per model, seeds from base %#x and the model's file stem).",
+			prof, sum.Models, sel, strings.Join(parts, ", "), p.Steps, p.StepSize, p.Sigma, p.SmoothEvery, p.Restarts, plural(p.Restarts), uint64(BaseSeed)),
+	)
+	if sum.WithNatural > 0 {
+		res.Notes = append(res.Notes,
+			fmt.Sprintf("E3: the synthesised image exceeds the model's largest response to its session's natural images for %d of %d models (%.0f %%); response ratio synthesised / largest natural: median %.3g, range %.3g–%.3g (over %d models with a positive largest natural response).",
+				sum.Exceed, sum.WithNatural, 100*float64(sum.Exceed)/float64(sum.WithNatural), sum.MedianRatio, sum.MinRatio, sum.MaxRatio, sum.Ratios))
+	}
+	if sum.WithNatural < sum.Models {
+		res.Notes = append(res.Notes, fmt.Sprintf("E3: %d models have no natural-image responses (their session's images are missing; see not runnable); their stimuli are synthesised and shown.", sum.Models-sum.WithNatural))
+	}
+	if sum.Improved < sum.Models {
+		res.Notes = append(res.Notes, fmt.Sprintf("E3: for %d models no step beat the starting best response 0; as upstream, their result is the starting noise with response 0.", sum.Models-sum.Improved))
+	}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// ratioText formats a ratio for titles and tables ("n/a" when undefined).
+func ratioText(r float64) string {
+	if math.IsNaN(r) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.2f×", r)
+}
