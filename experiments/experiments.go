@@ -8,4 +8,5 @@ package experiments
 
 import (
 	_ "compactv4/experiments/compression" // E2, Fig. 1c-h
+	_ "compactv4/experiments/stimuli"     // E3, Fig. 2a
 )
