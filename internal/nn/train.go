@@ -109,6 +109,7 @@ type param struct {
 type tworker struct {
 	img    []float32 // the current image, padded for the first stage
 	dz     []float32 // padded gradient of a depthwise output
+	dy     []float32 // one row of a pre-batchnorm gradient
 	row    []float32 // one row of an input gradient
 	full   []float32 // a whole input gradient (scatter mode)
 	sc     *scratch
@@ -520,7 +521,7 @@ func (t *Trainer) prepare(batch int) {
 		t.ws = append(t.ws, &tworker{sc: &scratch{}})
 	}
 	t.ws = t.ws[:nw]
-	var dz, row, full, maxPitch int
+	var dz, row, full, maxPitch, dyRow int
 	for _, st := range t.stages {
 		t.pack(st)
 		if st.dwb != nil {
@@ -532,6 +533,7 @@ func (t *Trainer) prepare(batch int) {
 			}
 		}
 		row = max(row, st.in.w*st.in.pitch)
+		dyRow = max(dyRow, st.y.w*st.y.pitch)
 		maxPitch = max(maxPitch, st.y.pitch, st.in.pitch)
 	}
 	if d := t.dense; d != nil {
@@ -544,6 +546,7 @@ func (t *Trainer) prepare(batch int) {
 		}
 		w.dz = growZero(w.dz, dz)
 		w.row = grow(w.row, row)
+		w.dy = grow(w.dy, dyRow)
 		w.full = grow(w.full, full)
 		w.mean, w.m2 = grow(w.mean, maxPitch), grow(w.m2, maxPitch)
 		w.s1, w.s2 = grow(w.s1, maxPitch), grow(w.s2, maxPitch)
@@ -684,29 +687,47 @@ func (t *Trainer) stageInput(w *tworker, s, b int, x []float32) []float32 {
 	return t.stages[s-1].outImage(b)
 }
 
-// applyBN writes the batchnorm (and ReLU) output of stage st for image b.
-func (st *tstage) applyBN(b int) {
+// applyBNRows writes rows y0..y1 of the batchnorm (and ReLU) output of stage st for image b.
+func (st *tstage) applyBNRows(b, y0, y1 int) {
 	if st.bn == nil {
 		return
 	}
 	y, o := st.yImage(b), st.outImage(b)
 	v := st.y
-	for yy := 0; yy < v.h; yy++ {
+	for yy := y0; yy < y1; yy++ {
 		bnApply(o[st.out.off(yy, 0):], y[v.off(yy, 0):], v.w, v.pitch, v.pitch/nr, st.a, st.b, st.relu)
 	}
 }
 
-// forwardImage computes stage s of image b: the previous stage's batchnorm output, this stage's
-// convolution and, with batchnorm, the image's per-channel mean and sum of squared deviations.
+// forwardImage computes stage s of image b, row by row: the rows of the previous stage's
+// batchnorm output that the row needs (so that they are read back while in cache), this stage's
+// convolution and, with batchnorm, the row's per-channel mean and sum of squared deviations,
+// combined into the image's in float64 (Chan et al.'s pairwise formula).
 func (t *Trainer) forwardImage(w *tworker, s, b int, x []float32) {
 	st := t.stages[s]
+	var prev *tstage
 	if s > 0 {
-		t.stages[s-1].applyBN(b)
+		prev = t.stages[s-1]
 	}
 	src := t.stageInput(w, s, b, x)
 	y := st.yImage(b)
 	yv := st.y
+	applied := 0
+	var mean, m2 []float64
+	if st.bn != nil {
+		mean, m2 = st.imMean[b], st.imM2[b]
+		clear(mean)
+		clear(m2)
+	}
+	nblk := yv.pitch / nr
+	inv := float32(1) / float32(yv.w)
 	for oy := 0; oy < yv.h; oy++ {
+		if prev != nil {
+			if need := windowNeed(oy+1, st.sh, st.kh, st.in.pt, st.in.h); need > applied {
+				prev.applyBNRows(b, applied, need)
+				applied = need
+			}
+		}
 		switch st.kind {
 		case model.Conv2D:
 			st.fwd.row(src, oy*st.sh*st.in.wp*st.in.pitch, y, yv.off(oy, 0), yv.pitch, yv.w, w.sc)
@@ -717,26 +738,20 @@ func (t *Trainer) forwardImage(w *tworker, s, b int, x []float32) {
 		case model.DepthwiseConv2D:
 			st.dwf.row(src, st.in, oy, y, yv.off(oy, 0), yv.pitch, yv.w)
 		}
-	}
-	if st.bn == nil {
-		return
-	}
-	// Per-image moments from per-row ones (Chan et al.'s combination, in float64).
-	mean, m2 := st.imMean[b], st.imM2[b]
-	clear(mean)
-	clear(m2)
-	nblk := yv.pitch / nr
-	inv := float32(1) / float32(yv.w)
-	for oy := 0; oy < yv.h; oy++ {
+		if st.bn == nil {
+			continue
+		}
 		colMoments(y[yv.off(oy, 0):], yv.w, yv.pitch, nblk, inv, w.mean, w.m2)
 		na, nb := float64(oy*yv.w), float64(yv.w)
 		nt := na + nb
 		for c := 0; c < yv.c; c++ {
-			mb := float64(w.mean[c])
-			d := mb - mean[c]
+			d := float64(w.mean[c]) - mean[c]
 			mean[c] += d * nb / nt
 			m2[c] += float64(w.m2[c]) + d*d*na*nb/nt
 		}
+	}
+	if prev != nil && applied < prev.y.h {
+		prev.applyBNRows(b, applied, prev.y.h)
 	}
 }
 
@@ -785,7 +800,7 @@ func (t *Trainer) batchStats(s, batch int) {
 // readout applies the last stage's batchnorm to image b and evaluates the head.
 func (t *Trainer) readout(_ *tworker, b int, out []float32) {
 	st := t.stages[len(t.stages)-1]
-	st.applyBN(b)
+	st.applyBNRows(b, 0, st.y.h)
 	h := st.outImage(b)
 	o := out[b*t.nout : (b+1)*t.nout]
 	if d := t.dense; d != nil {
@@ -879,23 +894,29 @@ func axpy(dst, x []float32, a float32) {
 // reduceImage computes image b's backward batchnorm sums of stage st: Σ dz and Σ dz·(y − μ) per
 // channel, where dz (the masked output gradient) is in the output buffer.
 func (st *tstage) reduceImage(w *tworker, b int) {
+	for yy := 0; yy < st.y.h; yy++ {
+		st.reduceRow(w, b, yy)
+	}
+}
+
+// reduceRow adds row yy's backward batchnorm sums to image b's (row 0 starts them).
+func (st *tstage) reduceRow(w *tworker, b, yy int) {
 	if st.bn == nil {
 		return
 	}
 	dz, y := st.outImage(b), st.yImage(b)
 	v := st.y
 	s1, s2 := st.imS1[b], st.imS2[b]
-	clear(s1)
-	clear(s2)
-	nblk := v.pitch / nr
-	for yy := 0; yy < v.h; yy++ {
-		clear(w.s1)
-		clear(w.s2)
-		bnReduce(dz[st.out.off(yy, 0):], y[v.off(yy, 0):], v.w, v.pitch, nblk, st.mu, w.s1, w.s2)
-		for c := 0; c < v.c; c++ {
-			s1[c] += float64(w.s1[c])
-			s2[c] += float64(w.s2[c])
-		}
+	if yy == 0 {
+		clear(s1)
+		clear(s2)
+	}
+	clear(w.s1)
+	clear(w.s2)
+	bnReduce(dz[st.out.off(yy, 0):], y[v.off(yy, 0):], v.w, v.pitch, v.pitch/nr, st.mu, w.s1, w.s2)
+	for c := 0; c < v.c; c++ {
+		s1[c] += float64(w.s1[c])
+		s2[c] += float64(w.s2[c])
 	}
 }
 
@@ -928,114 +949,95 @@ func (t *Trainer) bnBackwardCoefficients(s, batch int) {
 
 // backwardImage computes, for image b of unit u, stage s's pre-batchnorm gradient, its weight
 // gradients (added to unit u's partial sums) and, for s > 0, the gradient of the previous stage's
-// output (masked by its ReLU, in place of that output) and that stage's batchnorm sums.
+// output (masked by its ReLU, in place of that output) and that stage's batchnorm sums. Each
+// output row goes through all the steps that need it while it is in cache.
 func (t *Trainer) backwardImage(w *tworker, s, u, b int, x []float32) {
 	st := t.stages[s]
-	yv := st.y
+	yv, in := st.y, st.in
 	nblk := yv.pitch / nr
-	dy := st.yImage(b)
-	doff := func(oy int) int { return yv.off(oy, 0) }
-	if st.bn != nil {
-		dz := st.outImage(b)
-		for oy := 0; oy < yv.h; oy++ {
-			bnBackward(dy[yv.off(oy, 0):], dz[st.out.off(oy, 0):], dy[yv.off(oy, 0):], yv.w, yv.pitch, nblk, st.mu, st.ca, st.cb, st.cc)
-		}
-	}
-	if st.pB != nil {
-		acc := st.pB.parts[u]
-		for oy := 0; oy < yv.h; oy++ {
-			colSum(dy[doff(oy):], yv.w, yv.pitch, nblk, acc)
-		}
-	}
+	yimg := st.yImage(b)
+	dz := st.outImage(b)
 	src := t.stageInput(w, s, b, x)
-	in := st.in
-	switch st.kind {
-	case model.Conv2D:
-		t.convWgrad(st, st.pK.parts[u], src, dy)
-		if s > 0 {
-			prev := t.stages[s-1]
-			h := prev.outImage(b)
-			for oy := 0; oy < yv.h; oy++ {
-				st.pwT.row(dy, doff(oy), w.row, 0, in.pitch, yv.w, w.sc)
-				t.maskedWrite(prev, h, w.row, in.off(oy, 0), in.w*in.pitch)
-			}
-		}
-	case model.SeparableConv2D:
-		z := st.image(st.zbuf, st.zsize, b)
-		t.tapsWgrad(st.pPW.parts[u], z, st.z.pitch, 1, st.z.w, st.z.h, st.z.wp*st.z.pitch, st.z.off(0, 0), dy, yv, in.c, yv.c)
-		d := st.dwb
-		dz := w.dz[:d.size()]
-		clear(dz) // its borders must be zero, and another stage may have used the buffer
-		for oy := 0; oy < yv.h; oy++ {
-			st.pwT.row(dy, doff(oy), dz, d.dzOff(oy, 0), in.pitch, yv.w, w.sc)
-		}
-		t.dwWgradImage(st, st.pK.parts[u], src, dz, d.dzOff(0, 0), d.wp*in.pitch)
-		if s > 0 {
-			t.dwDgrad(w, st, s, b, dz)
-		}
-	case model.DepthwiseConv2D:
-		t.dwWgradImage(st, st.pK.parts[u], src, dy, yv.off(0, 0), yv.wp*yv.pitch)
-		if s > 0 {
-			d := st.dwb
-			if d.scatter { // scatterInput reads dz unpadded
-				dz := w.dz[:yv.h*yv.w*yv.pitch]
-				for oy := 0; oy < yv.h; oy++ {
-					copy(dz[oy*yv.w*yv.pitch:(oy+1)*yv.w*yv.pitch], dy[doff(oy):])
-				}
-				t.dwDgrad(w, st, s, b, dz)
-			} else {
-				dz := w.dz[:d.size()]
-				clear(dz)
-				for oy := 0; oy < yv.h; oy++ {
-					copy(dz[d.dzOff(oy, 0):d.dzOff(oy, 0)+yv.w*yv.pitch], dy[doff(oy):doff(oy)+yv.w*yv.pitch])
-				}
-				t.dwDgrad(w, st, s, b, dz)
-			}
-		}
-	}
+	var prev *tstage
+	var h []float32
 	if s > 0 {
-		t.stages[s-1].reduceImage(w, b)
+		prev = t.stages[s-1]
+		h = prev.outImage(b)
 	}
-}
-
-// dwDgrad writes the gradient of the previous stage's output through a depthwise kernel, masked by
-// that stage's ReLU, in place of that output. dz is the padded gradient of the depthwise output
-// (gather mode) or the unpadded one (scatter mode).
-func (t *Trainer) dwDgrad(w *tworker, st *tstage, s, b int, dz []float32) {
-	prev := t.stages[s-1]
-	h := prev.outImage(b)
-	in := st.in
-	n := in.w * in.pitch
 	d := st.dwb
+	var dzp []float32 // padded gradient of the depthwise output (gather mode)
+	if d != nil && !d.scatter {
+		dzp = w.dz[:d.size()]
+		clear(dzp) // its borders must be zero, and another stage may have used the buffer
+	}
+	for oy := 0; oy < yv.h; oy++ {
+		dy, off := yimg, yv.off(oy, 0)
+		if st.bn != nil {
+			// The row's pre-batchnorm gradient, into scratch: only this row's steps read it.
+			bnBackward(w.dy, dz[st.out.off(oy, 0):], dy[off:], yv.w, yv.pitch, nblk, st.mu, st.ca, st.cb, st.cc)
+			dy, off = w.dy, 0
+		}
+		if st.pB != nil {
+			colSum(dy[off:], yv.w, yv.pitch, nblk, st.pB.parts[u])
+		}
+		switch st.kind {
+		case model.Conv2D:
+			t.convWgradRow(st, st.pK.parts[u], src, dy, off, oy)
+			if prev != nil { // 1×1, stride 1: input row oy, read by this row's gradient only
+				st.pwT.row(dy, off, w.row, 0, in.pitch, yv.w, w.sc)
+				t.maskedWrite(prev, h, w.row, in.off(oy, 0), in.w*in.pitch)
+				prev.reduceRow(w, b, oy)
+			}
+		case model.SeparableConv2D:
+			z := st.image(st.zbuf, st.zsize, b)
+			t.tapsWgradRow(st.pPW.parts[u], z, st.z.off(oy, 0), st.z.pitch, yv.w, dy, off, yv.pitch, in.c, yv.c)
+			st.pwT.row(dy, off, dzp, d.dzOff(oy, 0), in.pitch, yv.w, w.sc)
+			t.dwWgradRow(st, st.pK.parts[u], src, dzp[d.dzOff(oy, 0):], oy)
+		case model.DepthwiseConv2D:
+			t.dwWgradRow(st, st.pK.parts[u], src, dy[off:], oy)
+			if dzp != nil {
+				copy(dzp[d.dzOff(oy, 0):d.dzOff(oy, 0)+yv.w*yv.pitch], dy[off:off+yv.w*yv.pitch])
+			} else if prev != nil { // scatter mode reads the output gradient unpadded
+				copy(w.dz[oy*yv.w*yv.pitch:(oy+1)*yv.w*yv.pitch], dy[off:off+yv.w*yv.pitch])
+			}
+		}
+	}
+	if prev == nil || st.kind == model.Conv2D {
+		return
+	}
+	n := in.w * in.pitch
 	if d.scatter {
+		g := w.dz[:yv.h*yv.w*yv.pitch] // the output gradient, unpadded (copied above)
 		full := w.full[:in.size()]
-		d.scatterInput(dz, full)
+		d.scatterInput(g, full)
 		for iy := 0; iy < in.h; iy++ {
 			t.maskedWrite(prev, h, full[in.off(iy, 0):], in.off(iy, 0), n)
+			prev.reduceRow(w, b, iy)
 		}
 		return
 	}
 	for iy := 0; iy < in.h; iy++ {
-		d.inputRow(dz, w.row, 0, iy)
+		d.inputRow(dzp, w.row, 0, iy)
 		t.maskedWrite(prev, h, w.row, in.off(iy, 0), n)
+		prev.reduceRow(w, b, iy)
 	}
 }
 
-// convWgrad adds the kernel gradient of a Conv2D stage for one image.
-func (t *Trainer) convWgrad(st *tstage, acc, src, dy []float32) {
+// convWgradRow adds output row oy's contribution to the kernel gradient of a Conv2D stage; the
+// row's output gradient is at dy[doff:].
+func (t *Trainer) convWgradRow(st *tstage, acc, src, dy []float32, doff, oy int) {
 	in, yv := st.in, st.y
 	if st.row16 {
+		// C[o][i·16 + j·cin + c] += Σ_x dy[oy,x,o]·in[sh·oy+i, sw·x+j, c]: A = dy (rows = output
+		// channels), B = 16-float windows of the padded input rows (kernel rows as panels).
 		ldc := st.kh * nr
-		cout := yv.c
-		for oy := 0; oy < yv.h; oy++ {
-			boff := oy * st.sh * in.wp * in.pitch
-			aoff := yv.off(oy, 0)
-			if last := boff + (st.kh-1)*in.wp*in.pitch + (yv.w-1)*st.sw*in.c + nr; last > len(src) {
-				panic(fmt.Sprintf("nn: internal error: conv weight gradient reads src[%d] of %d", last, len(src)))
-			}
-			for r0 := 0; r0 < cout; r0 += mr {
-				gemmSB(dy[aoff+r0:], 1, yv.pitch, yv.w, src[boff:], st.sw*in.c, in.wp*in.pitch, acc[r0*ldc:], ldc, st.kh)
-			}
+		boff := oy * st.sh * in.wp * in.pitch
+		aoff := doff
+		if last := boff + (st.kh-1)*in.wp*in.pitch + (yv.w-1)*st.sw*in.c + nr; last > len(src) {
+			panic(fmt.Sprintf("nn: internal error: conv weight gradient reads src[%d] of %d", last, len(src)))
+		}
+		for r0 := 0; r0 < yv.c; r0 += mr {
+			gemmSB(dy[aoff+r0:], 1, yv.pitch, yv.w, src[boff:], st.sw*in.c, in.wp*in.pitch, acc[r0*ldc:], ldc, st.kh)
 		}
 		return
 	}
@@ -1043,46 +1045,42 @@ func (t *Trainer) convWgrad(st *tstage, acc, src, dy []float32) {
 	ldc := roundUp(yv.c, nr)
 	for i := 0; i < st.kh; i++ {
 		for j := 0; j < st.kw; j++ {
-			tp := i*st.kw + j
-			t.tapsWgrad(acc[tp*rows*ldc:], src, st.sw*in.pitch, st.sh, yv.w, yv.h, in.wp*in.pitch, (i*in.wp+j)*in.pitch, dy, yv, in.c, yv.c)
+			aoff := (oy*st.sh+i)*in.wp*in.pitch + j*in.pitch
+			t.tapsWgradRow(acc[(i*st.kw+j)*rows*ldc:], src, aoff, st.sw*in.pitch, yv.w, dy, doff, yv.pitch, in.c, yv.c)
 		}
 	}
 }
 
-// tapsWgrad adds Σ_pixels A[pixel]ᵀ·dy[pixel] to acc (rows of ldc = roundUp(cout,16) floats,
-// roundUp(cin,6) rows), where A[pixel (oy,ox)] is the cin channels at
-// a[off + oy·sh·rowStride + ox·ks].
-func (t *Trainer) tapsWgrad(acc, a []float32, ks, sh, wo, ho, rowStride, off int, dy []float32, yv *value, cin, cout int) {
+// tapsWgradRow adds Σ_x A[x]ᵀ·dy[x] over the wo pixels of one output row to acc
+// (roundUp(cin,6) rows of roundUp(cout,16) floats), where A[x] is the cin channels at
+// a[aoff + x·ks] and dy[x] the cout channels at dy[doff + x·dpitch].
+func (t *Trainer) tapsWgradRow(acc, a []float32, aoff, ks, wo int, dy []float32, doff, dpitch, cin, cout int) {
 	ldc := roundUp(cout, nr)
-	np := ldc / nr
-	for oy := 0; oy < ho; oy++ {
-		aoff := off + oy*sh*rowStride
-		if last := aoff + (wo-1)*ks + roundUp(cin, mr); last > len(a) {
-			panic(fmt.Sprintf("nn: internal error: weight gradient reads a[%d] of %d", last, len(a)))
-		}
-		boff := yv.off(oy, 0)
-		for r0 := 0; r0 < cin; r0 += mr {
-			gemmSB(a[aoff+r0:], 1, ks, wo, dy[boff:], yv.pitch, nr, acc[r0*ldc:], ldc, np)
-		}
+	if last := aoff + (wo-1)*ks + roundUp(cin, mr); last > len(a) {
+		panic(fmt.Sprintf("nn: internal error: weight gradient reads a[%d] of %d", last, len(a)))
+	}
+	if last := doff + (wo-1)*dpitch + ldc; last > len(dy) {
+		panic(fmt.Sprintf("nn: internal error: weight gradient reads dy[%d] of %d", last, len(dy)))
+	}
+	for r0 := 0; r0 < cin; r0 += mr {
+		gemmSB(a[aoff+r0:], 1, ks, wo, dy[doff:], dpitch, nr, acc[r0*ldc:], ldc, ldc/nr)
 	}
 }
 
-// dwWgradImage adds the depthwise kernel gradient of stage st for one image: dz (the gradient of
-// the depthwise output) has output row oy at dz[dzOff + oy·dzRow], pixels in.pitch apart.
-func (t *Trainer) dwWgradImage(st *tstage, acc, src, dz []float32, dzOff, dzRow int) {
+// dwWgradRow adds output row oy's contribution to the depthwise kernel gradient of stage st;
+// dz holds the row's gradient of the depthwise output, pixels in.pitch apart.
+func (t *Trainer) dwWgradRow(st *tstage, acc, src, dz []float32, oy int) {
 	in := st.in
-	ho, wo := st.y.h, st.y.w
+	wo := st.y.w
 	p := in.pitch
-	for oy := 0; oy < ho; oy++ {
-		soff := oy * st.sh * in.wp * p
-		if last := soff + (wo-1)*st.sw*p + (st.kh-1)*in.wp*p + (st.kw-1)*p + p; last > len(src) {
-			panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads src[%d] of %d", last, len(src)))
-		}
-		if last := dzOff + oy*dzRow + (wo-1)*p + p; last > len(dz) {
-			panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads dz[%d] of %d", last, len(dz)))
-		}
-		dwWgrad(acc, src[soff:], st.sw*p, in.wp*p, p, dz[dzOff+oy*dzRow:], p, wo, st.kh, st.kw, p/nr)
+	soff := oy * st.sh * in.wp * p
+	if last := soff + (wo-1)*st.sw*p + (st.kh-1)*in.wp*p + (st.kw-1)*p + p; last > len(src) {
+		panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads src[%d] of %d", last, len(src)))
 	}
+	if last := (wo-1)*p + p; last > len(dz) {
+		panic(fmt.Sprintf("nn: internal error: depthwise weight gradient reads dz[%d] of %d", last, len(dz)))
+	}
+	dwWgrad(acc, src[soff:], st.sw*p, in.wp*p, p, dz, p, wo, st.kh, st.kw, p/nr)
 }
 
 // reduce adds the units' partial gradients in float64 in unit order and converts them to Keras
