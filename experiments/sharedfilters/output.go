@@ -291,7 +291,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		{Label: "null: initialiser", X: ks, Y: cr.NullSilh},
 	}, plots.LineOptions{
 		Axes:   plots.Axes{Title: fmt.Sprintf("Choice of k: largest silhouette at k = %d (%.3f)", cr.Chosen, ch), XLabel: "Clusters k", YLabel: "Mean silhouette width"},
-		VLines: []plots.RefLine{{Value: float64(cr.Chosen), Label: "chosen"}}, Legend: plots.BottomRight,
+		VLines: []plots.RefLine{{Value: float64(cr.Chosen), Label: "chosen"}}, Legend: plots.TopLeft,
 	})
 	if err != nil {
 		return err
@@ -321,13 +321,19 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	colLabels := make([]string, len(cr.Centres))
-	for j := range colLabels {
-		colLabels[j] = strconv.Itoa(j)
+	// Clusters as rows, models as columns (a wide strip: many more models than clusters).
+	rowLabels := make([]string, len(cr.Centres))
+	usage := make([][]float64, len(cr.Centres))
+	for j := range usage {
+		rowLabels[j] = strconv.Itoa(j)
+		usage[j] = make([]float64, len(cr.Usage))
+		for m := range cr.Usage {
+			usage[j][m] = cr.Usage[m][j]
+		}
 	}
-	use, err := plots.Heatmap(cr.Usage, plots.HeatmapOptions{
-		Title: "Use of the clusters", XLabel: "Cluster", YLabel: "Compact model",
-		ColLabels: colLabels, ColorBarLabel: "Fraction of the model's layer-0 kernels",
+	use, err := plots.Heatmap(usage, plots.HeatmapOptions{
+		Title: "Use of the clusters by each model", XLabel: "Compact model", YLabel: "Cluster",
+		RowLabels: rowLabels, ColorBarLabel: "Fraction of kernels",
 	})
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"compactv4/harness"
 	"compactv4/internal/metrics"
@@ -195,9 +196,14 @@ func evaluateShared(ctx context.Context, env *harness.Env, res *harness.Result, 
 		return nil, err
 	}
 	sh := &Shared{Sessions: sessions}
+	// Timings go to the log only (the record must be the same bytes on every run); with cached
+	// predictions they measure the cache.
+	start := time.Now()
 	if err := evaluateCompacts(ctx, env, imgs, sh, models); err != nil {
 		return nil, err
 	}
+	env.Logf("compact models of %d session(s) predicted and scored in %s", len(sessions), time.Since(start).Round(time.Second))
+	start = time.Now()
 	for _, teacher := range plan.Teachers {
 		for _, k := range plan.Ks {
 			if err := ctx.Err(); err != nil {
@@ -232,6 +238,7 @@ func evaluateShared(ctx context.Context, env *harness.Env, res *harness.Result, 
 			env.Logf("shared %s K=%d: %d parameters, median r %.3f", teacher, k, m.Params.Total, metrics.Median(m.R))
 		}
 	}
+	env.Logf("%d shared models evaluated on %d session(s) in %s", len(sh.Models), len(sessions), time.Since(start).Round(time.Second))
 	return sh, nil
 }
 
