@@ -1,0 +1,8 @@
+//go:build !unix
+
+package stimuli
+
+import "time"
+
+// processCPU is not measured here: the benchmarks report 0 CPU time.
+func processCPU() time.Duration { return 0 }
