@@ -122,10 +122,11 @@ type tworker struct {
 // finite.
 var ErrTrain = errors.New("training step failed")
 
-// pitchFor is the channel pitch of the trainer's buffers: a multiple of 16 (the kernels' block)
-// that also holds a whole number of 6-channel GEMM tiles, so that weight-gradient tiles never
-// read past a pixel.
-func pitchFor(c int) int { return roundUp(roundUp(c, mr), nr) }
+// pitchFor is the channel pitch of the trainer's buffers: a multiple of 16, the kernels' block.
+// A weight-gradient GEMM tile reads 6 channels at a time, so the last tile of a pixel may read up
+// to 5 floats past its channels (the next pixel's, or the nr floats of slack every buffer ends
+// with); they only reach rows of the gradient tile that are discarded.
+func pitchFor(c int) int { return roundUp(c, nr) }
 
 // NewTrainer prepares to train a copy of net with opt. The seed is reserved for stochastic
 // parts of training (the engine has none today: batches are given by the caller, so a step is a
@@ -358,6 +359,11 @@ func (t *Trainer) InputShape() model.Shape { return model.Shape{H: t.in.h, W: t.
 // Iterations is the number of optimizer steps taken (Keras' optimizer.iterations).
 func (t *Trainer) Iterations() int64 { return t.iter }
 
+// SmoothWeights applies the upstream weight smoothing (package function SmoothWeights, spec §8)
+// to the weights being trained, as upstream does after each pass over an image zip. The optimizer
+// state is kept.
+func (t *Trainer) SmoothWeights() error { return SmoothWeights(t.net) }
+
 // Network returns a copy of the network with the current weights and batchnorm moving
 // statistics, ready to be compiled for inference or saved.
 func (t *Trainer) Network() *model.Network { return t.net.Clone() }
@@ -546,21 +552,21 @@ func (t *Trainer) prepare(batch int) {
 		}
 		w.dz = growZero(w.dz, dz)
 		w.row = grow(w.row, row)
-		w.dy = grow(w.dy, dyRow)
+		w.dy = grow(w.dy, dyRow+nr)
 		w.full = grow(w.full, full)
 		w.mean, w.m2 = grow(w.mean, maxPitch), grow(w.m2, maxPitch)
 		w.s1, w.s2 = grow(w.s1, maxPitch), grow(w.s2, maxPitch)
 	}
 	if batch > t.cap {
 		for _, st := range t.stages {
-			st.ysize = st.y.size()
+			st.ysize = st.y.size() + nr
 			st.osz = st.out.size() + nr // row16 windows may end past the last pixel
 			st.obuf = make([]float32, batch*st.osz)
 			if st.bn != nil {
 				st.ybuf = make([]float32, batch*st.ysize)
 			}
 			if st.z != nil {
-				st.zsize = st.z.size()
+				st.zsize = st.z.size() + nr
 				st.zbuf = make([]float32, batch*st.zsize)
 			}
 			if st.bn != nil {

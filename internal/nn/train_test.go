@@ -117,24 +117,78 @@ func trainLoss64(r *ref64, x []float64, batch int, y []float64) float64 {
 // (batchnorm removes it), so its gradients are required to be that small instead: below 1e-6
 // (float32) and 1e-10 (float64) of the network's largest gradient.
 func TestTrainerGradientsFiniteDifferences(t *testing.T) {
-	forEachKernel(t, func(t *testing.T) {
-		for i, tc := range gradNets() {
-			t.Run(tc.name, func(t *testing.T) {
-				mn := tc.net.Clone()
-				randomize(t, mn, uint64(400+i))
+	for i, tc := range gradNets() {
+		t.Run(tc.name, func(t *testing.T) {
+			mn := tc.net.Clone()
+			randomize(t, mn, uint64(400+i))
+			r, err := newRef64(mn, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const batch = 3
+			rng := rand.New(rand.NewPCG(uint64(i), 6))
+			nout := r.shapes[len(r.shapes)-1].Size()
+			x32 := to32(gaussian64(rng, batch*r.shapes[0].Size(), 1))
+			y32 := to32(gaussian64(rng, batch*nout, 1))
+			x, y := to64(x32), to64(y32)
+			p, err := r.forward(x, batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := p.acts[len(p.acts)-1]
+			dOut := make([]float64, len(out))
+			for j := range out {
+				dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
+			}
+			_, dw64 := r.backward(p, dOut)
+			// Finite differences of every trainable weight (not the moving statistics), once.
+			f := func() float64 { return trainLoss64(r, x, batch, y) }
+			fds := make([][]float64, len(r.w))
+			var global float64
+			for k := range r.w {
+				if dw64[k] == nil {
+					continue
+				}
+				fdCheckRaw(t, r.w[k], f, &fds[k])
+				for _, v := range fds[k] {
+					if !math.IsNaN(v) {
+						global = math.Max(global, math.Abs(v))
+					}
+				}
+			}
+			zero := biasesBeforeBN(mn, r)
+			check := func(t *testing.T, what string, k int, g func(j int) float64, tol float64, zeroTol float64) {
+				var worst, scale float64
+				for j, fd := range fds[k] {
+					if math.IsNaN(fd) {
+						continue
+					}
+					scale = math.Max(scale, math.Abs(fd))
+					worst = math.Max(worst, math.Abs(g(j)-fd))
+				}
+				if zero[k] {
+					t.Logf("%s (bias before batchnorm, true gradient 0): |fd| ≤ %.2g, |Δ| ≤ %.2g of the largest gradient", what, scale/global, worst/global)
+					if !(scale < 1e-8*global && worst < zeroTol*global) {
+						t.Errorf("%s: a bias before batchnorm has a gradient: fd %.3g, analytic %.3g of the largest", what, scale/global, worst/global)
+					}
+					return
+				}
+				t.Logf("%s: relative error %.2g", what, worst/scale)
+				if !(worst < tol*scale) {
+					t.Errorf("%s: relative error %.3g ≥ %g", what, worst/scale, tol)
+				}
+			}
+			ws := mn.Weights()
+			for k := range r.w {
+				if dw64[k] != nil {
+					check(t, fmt.Sprintf("float64 weight %d %v", k, ws[k].Shape), k, func(j int) float64 { return dw64[k][j] }, 1e-7, 1e-10)
+				}
+			}
+			forEachKernel(t, func(t *testing.T) {
 				tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
 				if err != nil {
 					t.Fatal(err)
 				}
-				r, err := newRef64(mn, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				const batch = 3
-				rng := rand.New(rand.NewPCG(uint64(i), 6))
-				x32 := to32(gaussian64(rng, batch*r.shapes[0].Size(), 1))
-				y32 := to32(gaussian64(rng, batch*tr.Outputs(), 1))
-				x, y := to64(x32), to64(y32)
 				loss, err := tr.gradients(x32, y32, batch)
 				if err != nil {
 					t.Fatal(err)
@@ -142,71 +196,19 @@ func TestTrainerGradientsFiniteDifferences(t *testing.T) {
 				if l64 := trainLoss64(r, x, batch, y); math.Abs(loss-l64) > 1e-5*l64 {
 					t.Errorf("loss %v, float64 %v", loss, l64)
 				}
-				p, err := r.forward(x, batch)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out := p.acts[len(p.acts)-1]
-				dOut := make([]float64, len(out))
-				for j := range out {
-					dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
-				}
-				_, dw64 := r.backward(p, dOut)
-				// The engine's gradients by Weights() index.
-				byTensor := map[*model.Tensor][]float32{}
+				tws := tr.net.Weights()
 				for _, pr := range tr.params {
-					byTensor[pr.t] = pr.grad
-				}
-				ws := tr.net.Weights()
-				f := func() float64 { return trainLoss64(r, x, batch, y) }
-				type res struct {
-					idx                     int
-					scale, worst32, worst64 float64
-				}
-				var results []res
-				var global float64
-				for k := range r.w {
-					g32 := byTensor[ws[k]]
-					if g32 == nil {
-						continue // moving statistics
-					}
-					var fdv []float64 // finite differences of every weight of the tensor
-					fdCheckRaw(t, r.w[k], f, &fdv)
-					var w32, w64, sc float64
-					for j, fd := range fdv {
-						sc = math.Max(sc, math.Abs(fd))
-						if math.IsNaN(fd) {
-							continue
+					k := -1
+					for j := range tws {
+						if tws[j] == pr.t {
+							k = j
 						}
-						w32 = math.Max(w32, math.Abs(float64(g32[j])-fd))
-						w64 = math.Max(w64, math.Abs(dw64[k][j]-fd))
 					}
-					global = math.Max(global, sc)
-					results = append(results, res{idx: k, scale: sc, worst32: w32, worst64: w64})
-				}
-				zero := biasesBeforeBN(mn, r)
-				for _, rr := range results {
-					what := fmt.Sprintf("weight %d %v", rr.idx, ws[rr.idx].Shape)
-					if zero[rr.idx] {
-						t.Logf("%s (bias before batchnorm, true gradient 0): |fd| ≤ %.2g, |float32| ≤ %.2g, |float64| ≤ %.2g of the largest gradient",
-							what, rr.scale/global, rr.worst32/global, rr.worst64/global)
-						if !(rr.scale < 1e-8*global && rr.worst32 < 1e-6*global && rr.worst64 < 1e-10*global) {
-							t.Errorf("%s: a bias before batchnorm has a gradient: fd %.3g, float32 %.3g, float64 %.3g of the largest", what, rr.scale/global, rr.worst32/global, rr.worst64/global)
-						}
-						continue
-					}
-					e32, e64 := rr.worst32/rr.scale, rr.worst64/rr.scale
-					t.Logf("%s: relative error float32 %.2g, float64 %.2g", what, e32, e64)
-					if !(e32 < 1e-4) {
-						t.Errorf("%s: float32 gradient relative error %.3g ≥ 1e-4", what, e32)
-					}
-					if !(e64 < 1e-7) {
-						t.Errorf("%s: float64 gradient relative error %.3g ≥ 1e-7", what, e64)
-					}
+					check(t, fmt.Sprintf("float32 weight %d %v", k, ws[k].Shape), k, func(j int) float64 { return float64(pr.grad[j]) }, 1e-4, 1e-6)
 				}
 			})
-		}
-	})
+		})
+	}
 }
 
 // fdCheckRaw fills fd with the central finite differences of f at every coordinate of v (NaN
