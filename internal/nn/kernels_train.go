@@ -142,8 +142,8 @@ func bnApplyGo(dst, y []float32, n, pitch, nblk int, a, b []float32, relu bool) 
 	}
 }
 
-// bnReduce adds, for each channel of n pixels, Σ_p dz to s1 and Σ_p dz·(y − mu) to s2 (each sum
-// from zero in p order, then added).
+// bnReduce adds, for each channel of n pixels, Σ_p dz to s1 and Σ_p dz·(y − mu) to s2,
+// accumulating onto s1 and s2 in p order.
 func bnReduce(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
 	if n <= 0 {
 		return
@@ -156,20 +156,11 @@ func bnReduce(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
 }
 
 func bnReduceGo(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
-	for blk := 0; blk < nblk; blk++ {
-		o := blk * nr
-		var a, q [nr]float32
-		for p := 0; p < n; p++ {
-			g := (*[nr]float32)(dz[p*pitch+o:])
-			v := (*[nr]float32)(y[p*pitch+o:])
-			for c := range a {
-				a[c] += g[c]
-				q[c] += g[c] * (v[c] - mu[o+c])
-			}
-		}
-		for c := range a {
-			s1[o+c] += a[c]
-			s2[o+c] += q[c]
+	for p := 0; p < n; p++ {
+		for c := 0; c < nblk*nr; c++ {
+			g := dz[p*pitch+c]
+			s1[c] += g
+			s2[c] += g * (y[p*pitch+c] - mu[c])
 		}
 	}
 }

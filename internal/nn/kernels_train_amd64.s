@@ -238,172 +238,138 @@ mom_end:
 	RET
 
 // func bnApply16(dst, y *float32, n int, pitch uintptr, nblk int, a, b *float32, relu int)
+// Pixel by pixel, the blocks of a pixel in order (rows are contiguous: one sequential stream).
 TEXT ·bnApply16(SB), NOSPLIT, $0-64
-	MOVQ   pitch+24(FP), R8
-	MOVQ   nblk+32(FP), R13
-	XORQ   R12, R12
+	MOVQ   y+8(FP), SI
+	MOVQ   dst+0(FP), DI
+	MOVQ   a+40(FP), R10
+	MOVQ   b+48(FP), R11
+	MOVQ   n+16(FP), CX
+	MOVQ   relu+56(FP), AX
 	VXORPS Y15, Y15, Y15
-	TESTQ  R13, R13
+	TESTQ  CX, CX
 	JLE    app_end
 
+app_pix:
+	MOVQ nblk+32(FP), R13
+	XORQ R12, R12
+
 app_blk:
-	MOVQ    a+40(FP), DX
-	VMOVUPS (DX)(R12*1), Y2
-	VMOVUPS 32(DX)(R12*1), Y3
-	MOVQ    b+48(FP), DX
-	VMOVUPS (DX)(R12*1), Y4
-	VMOVUPS 32(DX)(R12*1), Y5
-	MOVQ    y+8(FP), SI
-	ADDQ    R12, SI
-	MOVQ    dst+0(FP), DI
-	ADDQ    R12, DI
-	MOVQ    n+16(FP), CX
-	MOVQ    relu+56(FP), AX
-	TESTQ   AX, AX
-	JNZ     app_relu
-
-app_lin:
-	VMOVUPS     (SI), Y0
-	VMOVUPS     32(SI), Y1
-	VFMADD213PS Y4, Y2, Y0
-	VFMADD213PS Y5, Y3, Y1
-	VMOVUPS     Y0, (DI)
-	VMOVUPS     Y1, 32(DI)
-	ADDQ        R8, SI
-	ADDQ        R8, DI
-	DECQ        CX
-	JNZ         app_lin
-	JMP         app_next
-
-app_relu:
-	VMOVUPS     (SI), Y0
-	VMOVUPS     32(SI), Y1
-	VFMADD213PS Y4, Y2, Y0
-	VFMADD213PS Y5, Y3, Y1
+	VMOVUPS     (SI)(R12*1), Y0
+	VMOVUPS     32(SI)(R12*1), Y1
+	VMOVUPS     (R11)(R12*1), Y4
+	VMOVUPS     32(R11)(R12*1), Y5
+	VFMADD132PS (R10)(R12*1), Y4, Y0 // y·a + b
+	VFMADD132PS 32(R10)(R12*1), Y5, Y1
+	TESTQ       AX, AX
+	JZ          app_store
 	VMAXPS      Y0, Y15, Y0
 	VMAXPS      Y1, Y15, Y1
-	VMOVUPS     Y0, (DI)
-	VMOVUPS     Y1, 32(DI)
-	ADDQ        R8, SI
-	ADDQ        R8, DI
-	DECQ        CX
-	JNZ         app_relu
 
-app_next:
-	ADDQ $64, R12
-	DECQ R13
-	JNZ  app_blk
+app_store:
+	VMOVUPS Y0, (DI)(R12*1)
+	VMOVUPS Y1, 32(DI)(R12*1)
+	ADDQ    $64, R12
+	DECQ    R13
+	JNZ     app_blk
+	ADDQ    pitch+24(FP), SI
+	ADDQ    pitch+24(FP), DI
+	DECQ    CX
+	JNZ     app_pix
 
 app_end:
 	VZEROUPPER
 	RET
 
 // func bnReduce16(dz, y *float32, n int, pitch uintptr, nblk int, mu, s1, s2 *float32)
+// Pixel by pixel; the running sums live in s1 and s2 (per channel, in pixel order from their
+// current values: the callers start them at zero, which gives the Go version's results).
 TEXT ·bnReduce16(SB), NOSPLIT, $0-64
-	MOVQ  pitch+24(FP), R8
-	MOVQ  nblk+32(FP), R13
-	XORQ  R12, R12
-	TESTQ R13, R13
+	MOVQ  dz+0(FP), SI
+	MOVQ  y+8(FP), DI
+	MOVQ  mu+40(FP), R8
+	MOVQ  s1+48(FP), R9
+	MOVQ  s2+56(FP), R10
+	MOVQ  n+16(FP), CX
+	TESTQ CX, CX
 	JLE   red_end
 
-red_blk:
-	MOVQ    mu+40(FP), DX
-	VMOVUPS (DX)(R12*1), Y4
-	VMOVUPS 32(DX)(R12*1), Y5
-	MOVQ    dz+0(FP), SI
-	ADDQ    R12, SI
-	MOVQ    y+8(FP), DI
-	ADDQ    R12, DI
-	MOVQ    n+16(FP), CX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-
 red_pix:
-	VMOVUPS     (SI), Y6
-	VMOVUPS     32(SI), Y7
-	VMOVUPS     (DI), Y8
-	VMOVUPS     32(DI), Y9
-	VADDPS      Y6, Y0, Y0
-	VADDPS      Y7, Y1, Y1
-	VSUBPS      Y4, Y8, Y8
-	VSUBPS      Y5, Y9, Y9
+	MOVQ nblk+32(FP), R13
+	XORQ R12, R12
+
+red_blk:
+	VMOVUPS     (SI)(R12*1), Y6
+	VMOVUPS     32(SI)(R12*1), Y7
+	VMOVUPS     (DI)(R12*1), Y8
+	VMOVUPS     32(DI)(R12*1), Y9
+	VSUBPS      (R8)(R12*1), Y8, Y8
+	VSUBPS      32(R8)(R12*1), Y9, Y9
+	VADDPS      (R9)(R12*1), Y6, Y0
+	VADDPS      32(R9)(R12*1), Y7, Y1
+	VMOVUPS     (R10)(R12*1), Y2
+	VMOVUPS     32(R10)(R12*1), Y3
 	VFMADD231PS Y8, Y6, Y2
 	VFMADD231PS Y9, Y7, Y3
-	ADDQ        R8, SI
-	ADDQ        R8, DI
-	DECQ        CX
-	JNZ         red_pix
-	MOVQ        s1+48(FP), DX
-	VADDPS      (DX)(R12*1), Y0, Y0
-	VADDPS      32(DX)(R12*1), Y1, Y1
-	VMOVUPS     Y0, (DX)(R12*1)
-	VMOVUPS     Y1, 32(DX)(R12*1)
-	MOVQ        s2+56(FP), DX
-	VADDPS      (DX)(R12*1), Y2, Y2
-	VADDPS      32(DX)(R12*1), Y3, Y3
-	VMOVUPS     Y2, (DX)(R12*1)
-	VMOVUPS     Y3, 32(DX)(R12*1)
+	VMOVUPS     Y0, (R9)(R12*1)
+	VMOVUPS     Y1, 32(R9)(R12*1)
+	VMOVUPS     Y2, (R10)(R12*1)
+	VMOVUPS     Y3, 32(R10)(R12*1)
 	ADDQ        $64, R12
 	DECQ        R13
 	JNZ         red_blk
+	MOVQ        pitch+24(FP), AX
+	ADDQ        AX, SI
+	ADDQ        AX, DI
+	DECQ        CX
+	JNZ         red_pix
 
 red_end:
 	VZEROUPPER
 	RET
 
 // func bnBackward16(dst, dz, y *float32, n int, pitch uintptr, nblk int, mu, ca, cb, cc *float32)
-// dst = ca·dz + (cc·(y − mu) + cb)
+// dst = ca·dz + (cc·(y − mu) + cb), pixel by pixel (one sequential stream per operand).
 TEXT ·bnBackward16(SB), NOSPLIT, $0-80
-	MOVQ  pitch+32(FP), R8
-	MOVQ  nblk+40(FP), R13
-	XORQ  R12, R12
-	TESTQ R13, R13
+	MOVQ  dst+0(FP), DI
+	MOVQ  dz+8(FP), SI
+	MOVQ  y+16(FP), BX
+	MOVQ  mu+48(FP), R8
+	MOVQ  ca+56(FP), R9
+	MOVQ  cb+64(FP), R10
+	MOVQ  cc+72(FP), R11
+	MOVQ  n+24(FP), CX
+	TESTQ CX, CX
 	JLE   bb_end
 
-bb_blk:
-	MOVQ    mu+48(FP), DX
-	VMOVUPS (DX)(R12*1), Y8
-	VMOVUPS 32(DX)(R12*1), Y9
-	MOVQ    ca+56(FP), DX
-	VMOVUPS (DX)(R12*1), Y10
-	VMOVUPS 32(DX)(R12*1), Y11
-	MOVQ    cb+64(FP), DX
-	VMOVUPS (DX)(R12*1), Y12
-	VMOVUPS 32(DX)(R12*1), Y13
-	MOVQ    cc+72(FP), DX
-	VMOVUPS (DX)(R12*1), Y14
-	VMOVUPS 32(DX)(R12*1), Y15
-	MOVQ    dst+0(FP), DI
-	ADDQ    R12, DI
-	MOVQ    dz+8(FP), SI
-	ADDQ    R12, SI
-	MOVQ    y+16(FP), BX
-	ADDQ    R12, BX
-	MOVQ    n+24(FP), CX
-
 bb_pix:
-	VMOVUPS     (BX), Y0
-	VMOVUPS     32(BX), Y1
-	VSUBPS      Y8, Y0, Y0
-	VSUBPS      Y9, Y1, Y1
-	VFMADD213PS Y12, Y14, Y0 // cc·(y−mu) + cb
-	VFMADD213PS Y13, Y15, Y1
-	VMOVUPS     (SI), Y2
-	VMOVUPS     32(SI), Y3
-	VFMADD231PS Y2, Y10, Y0  // + ca·dz
-	VFMADD231PS Y3, Y11, Y1
-	VMOVUPS     Y0, (DI)
-	VMOVUPS     Y1, 32(DI)
-	ADDQ        R8, DI
-	ADDQ        R8, SI
-	ADDQ        R8, BX
-	DECQ        CX
-	JNZ         bb_pix
+	MOVQ nblk+40(FP), R13
+	XORQ R12, R12
+
+bb_blk:
+	VMOVUPS     (BX)(R12*1), Y0
+	VMOVUPS     32(BX)(R12*1), Y1
+	VSUBPS      (R8)(R12*1), Y0, Y0
+	VSUBPS      32(R8)(R12*1), Y1, Y1
+	VMOVUPS     (R10)(R12*1), Y4
+	VMOVUPS     32(R10)(R12*1), Y5
+	VFMADD231PS (R11)(R12*1), Y0, Y4 // cb + cc·(y−mu)
+	VFMADD231PS 32(R11)(R12*1), Y1, Y5
+	VMOVUPS     (SI)(R12*1), Y2
+	VMOVUPS     32(SI)(R12*1), Y3
+	VFMADD231PS (R9)(R12*1), Y2, Y4  // + ca·dz
+	VFMADD231PS 32(R9)(R12*1), Y3, Y5
+	VMOVUPS     Y4, (DI)(R12*1)
+	VMOVUPS     Y5, 32(DI)(R12*1)
 	ADDQ        $64, R12
 	DECQ        R13
 	JNZ         bb_blk
+	MOVQ        pitch+32(FP), AX
+	ADDQ        AX, DI
+	ADDQ        AX, SI
+	ADDQ        AX, BX
+	DECQ        CX
+	JNZ         bb_pix
 
 bb_end:
 	VZEROUPPER

@@ -972,6 +972,7 @@ func (t *Trainer) backwardImage(w *tworker, s, u, b int, x []float32) {
 	}
 	d := st.dwb
 	var dzp []float32 // padded gradient of the depthwise output (gather mode)
+	emitted := 0      // input rows whose gradient is written
 	if d != nil && !d.scatter {
 		dzp = w.dz[:d.size()]
 		clear(dzp) // its borders must be zero, and another stage may have used the buffer
@@ -1007,6 +1008,17 @@ func (t *Trainer) backwardImage(w *tworker, s, u, b int, x []float32) {
 				copy(w.dz[oy*yv.w*yv.pitch:(oy+1)*yv.w*yv.pitch], dy[off:off+yv.w*yv.pitch])
 			}
 		}
+		// Input rows whose gradient is complete (every output row whose window holds them is
+		// done): write them now, while the rows of the previous stage's output are in cache.
+		if dzp != nil && prev != nil {
+			last := min(oy+1, yv.h) // output rows done
+			if oy == yv.h-1 {
+				last = math.MaxInt
+			}
+			for ; emitted < in.h && (emitted+in.pt)/st.sh < last; emitted++ {
+				t.dgradRow(w, st, prev, h, dzp, b, emitted)
+			}
+		}
 	}
 	if prev == nil || st.kind == model.Conv2D {
 		return
@@ -1022,11 +1034,16 @@ func (t *Trainer) backwardImage(w *tworker, s, u, b int, x []float32) {
 		}
 		return
 	}
-	for iy := 0; iy < in.h; iy++ {
-		d.inputRow(dzp, w.row, 0, iy)
-		t.maskedWrite(prev, h, w.row, in.off(iy, 0), n)
-		prev.reduceRow(w, b, iy)
-	}
+}
+
+// dgradRow writes row iy of the gradient of the previous stage's output through stage st's
+// depthwise kernel (gather mode), masked by that stage's ReLU, in place of that output, and adds
+// the row's backward batchnorm sums.
+func (t *Trainer) dgradRow(w *tworker, st, prev *tstage, h, dzp []float32, b, iy int) {
+	in := st.in
+	st.dwb.inputRow(dzp, w.row, 0, iy)
+	t.maskedWrite(prev, h, w.row, in.off(iy, 0), in.w*in.pitch)
+	prev.reduceRow(w, b, iy)
 }
 
 // convWgradRow adds output row oy's contribution to the kernel gradient of a Conv2D stage; the
