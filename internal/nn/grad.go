@@ -74,11 +74,11 @@ func NewGradNet(n *model.Network) (*GradNet, error) {
 			dcol = max(dcol, out.w*b.g.np*nr)
 			g.bops = append(g.bops, b)
 		case *sepOp:
-			d := newDWBack(p.w, in, out, p.layer)
+			d := newDWBack(p.w, in, out, p.layer, false)
 			dz = max(dz, d.size())
 			g.bops = append(g.bops, &sepBack{op: o, d: d, pwT: transposedPointwise(p.pw, in, out)})
 		case *dwOp:
-			d := newDWBack(p.w, in, out, p.layer)
+			d := newDWBack(p.w, in, out, p.layer, true)
 			if !d.scatter {
 				dz = max(dz, d.size())
 			}
@@ -301,12 +301,15 @@ func floorDiv(a, b int) int {
 	return q
 }
 
-func newDWBack(w []float64, in, out *value, l *model.Layer) *dwBackData {
+// newDWBack prepares the input gradient of a depthwise convolution with kernel w (kh,kw,C,1) from
+// in to out. With allowScatter, a layer whose output is much smaller than its input (a 'valid'
+// window nearly as large as the input) is done in scatter mode.
+func newDWBack(w []float64, in, out *value, l *model.Layer, allowScatter bool) *dwBackData {
 	d := &dwBackData{in: in, out: out, kh: l.Kernel[0], kw: l.Kernel[1], sh: l.Strides[0], sw: l.Strides[1],
 		pt: in.pt, pl: in.pl, nblk: in.pitch / nr, w: w}
 	gatherCost := float64(in.h*in.w) * float64((d.kh+d.sh-1)/d.sh*((d.kw+d.sw-1)/d.sw))
 	scatterCost := float64(out.h*out.w) * float64(d.kh*d.kw)
-	if scatterCost*2 < gatherCost {
+	if allowScatter && scatterCost*2 < gatherCost {
 		d.scatter = true
 		return d
 	}

@@ -17,8 +17,8 @@ import (
 //
 // It accepts the chains the paper trains: convolution stages (Conv2D, SeparableConv2D or
 // DepthwiseConv2D, each optionally followed by BatchNormalization and a ReLU or linear
-// Activation), then Flatten, then optionally one Dense layer. A Conv2D with a kernel larger than
-// 1×1 must be the first layer (no input gradient is computed for it). This covers the compact
+// Activation), then Flatten, then optionally one Dense layer. A Conv2D other than 1×1 with stride
+// 1 must be the first layer (no input gradient is computed for it). This covers the compact
 // model (spec §4.1) and the shared compact model (spec §4.6: the 1×1 mixing stage and the 28×28
 // 'valid' spatial pool are stages without batchnorm).
 //
@@ -193,8 +193,8 @@ func (t *Trainer) build() error {
 			}
 			prev = newValue(inS, pitch)
 			t.in = prev
-		} else if l.Class == model.Conv2D && (st.kh > 1 || st.kw > 1) {
-			return fmt.Errorf("layer %q: a Conv2D with a %d×%d kernel is supported only as the first layer", l.Name, st.kh, st.kw)
+		} else if l.Class == model.Conv2D && (st.kh > 1 || st.kw > 1 || st.sh > 1 || st.sw > 1) {
+			return fmt.Errorf("layer %q: a Conv2D after the first layer must be 1×1 with stride 1 (it is %d×%d, stride %v)", l.Name, st.kh, st.kw, l.Strides)
 		}
 		st.in = prev
 		if l.Padding == model.PaddingSame {
@@ -630,11 +630,11 @@ func (t *Trainer) pack(st *tstage) {
 		b, seglen, np := packConv(pw, 1, 1, in.c, y.c, st.z.pitch)
 		st.fwd = rowGemm{rs: st.z.pitch, nseg: 1, seglen: seglen, np: np, b: b, bias: padBias(bias, np*nr), flags: flags}
 		st.pwT = transposedPointwise(pw, in, y)
-		st.dwb = newDWBack(w0, in, st.z, l)
+		st.dwb = newDWBack(w0, in, st.z, l, false)
 	case model.DepthwiseConv2D:
 		st.dwf = rowDW{kh: st.kh, kw: st.kw, sh: st.sh, sw: st.sw, nblk: in.pitch / nr, w: packDW(w0, st.kh, st.kw, in.c, in.pitch),
 			bias: padBias(bias, in.pitch), flags: flags}
-		st.dwb = newDWBack(w0, in, y, l)
+		st.dwb = newDWBack(w0, in, y, l, true)
 	}
 }
 
