@@ -1,6 +1,7 @@
-// Package nn evaluates the paper's networks in float32: the single-neuron compact models
-// (reference spec §4.1-§4.2) and the shared compact models (§4.6), or any chain of the Keras
-// layers they use, described by a *model.Network.
+// Package nn evaluates and trains the paper's networks in float32: the single-neuron compact
+// models (reference spec §4.1-§4.2) and the shared compact models (§4.6), or any chain of the
+// Keras layers they use, described by a *model.Network. It also computes their input gradients
+// (for preferred stimuli, spec §9) and implements upstream's weight smoothing (spec §8).
 //
 // # Use
 //
@@ -77,4 +78,77 @@
 // 0.7-0.95 ms (depthwise ≈ 22 GFLOP/s, pointwise ≈ 49 GFLOP/s), the rest about 0.15 ms. That is
 // 41-55 GFLOP/s, 52-71 % of one core's nominal peak, or 340-470 images/s per core.
 // BenchmarkCompactInference (wall clock, all cores, batch 64) is the end-to-end figure.
+//
+// # Input gradients
+//
+//	g, err := nn.NewGradNet(network)               // batchnorm in inference mode, folded
+//	err = g.InputGrad(x, batch, dOut, out, dx)     // out = f(x), dx = ∂(Σ dOut·out)/∂x
+//
+// GradNet runs the compiled forward pass keeping every stage's output, then the stages backward
+// on the same packed layout: ReLU masks, the transposed pointwise kernel as a GEMM, the depthwise
+// input gradient split by stride phase (each output parity of a stride-2 layer is a stride-1
+// correlation with a 2×2…3×3 sub-kernel, run by the forward depthwise kernel, so no multiply hits
+// an inserted zero), and for the full 5×5 convolution a GEMM giving each output pixel's patch
+// gradient (kernel rows padded to 16 columns) added back onto the image in non-overlapping rows of
+// 16 floats. One image of the 48,60,3,3,3 model costs 238 MFLOP (forward 119, backward 119), about
+// 6.6 ms of one core (BenchmarkInputGrad).
+//
+// # Training
+//
+//	nn.InitKeras(network, seed)                    // Keras initialisers, explicit seed
+//	t, err := nn.NewTrainer(network, nn.NewAdam(1e-4, 0.5))
+//	loss, err := t.Step(x, y, batch)               // training-mode forward, MSE, backward, update
+//	err = t.SmoothWeights()                        // upstream smooth_weights (spec §8)
+//	trained := t.Network()                         // weights and moving statistics, for Compile
+//
+// The semantics are Keras 3's, each checked against its source and documented where it is
+// implemented: batchnorm with batch statistics and biased variance, moving statistics updated with
+// the biased variance (Trainer); MSE as the mean over batch and outputs; Adam with the bias
+// correction folded into the step size and SGD with momentum m = μ·m − lr·g, both with
+// element-wise clipvalue (Optimizer); GlorotUniform with Keras' fans (InitKeras);
+// scipy.ndimage.gaussian_filter for the smoothing, bit for bit (GaussianFilter2D).
+//
+// A step runs the stages one after another over the whole batch (batchnorm needs the batch's
+// statistics before any image can go on), each image's work fused row by row so that a row is
+// reused while in cache: the forward pass applies the previous stage's batchnorm to the rows the
+// convolution is about to read and takes each output row's moments at once; the backward pass
+// takes each output row through the batchnorm gradient, the bias, pointwise and depthwise weight
+// gradients and the transposed pointwise product, and writes each row of the previous stage's
+// gradient (masked by its ReLU, with its batchnorm sums) as soon as the output rows it depends
+// on are done. Weight gradients are GEMMs read in place by a second micro-kernel with strided B
+// (sgemmSB): for layer 0 the output gradient is A (rows = output channels) and 16-float windows
+// of the padded image rows are B (5 pixels × 3 channels + 1, one panel per kernel row); for
+// pointwise kernels the depthwise output is A and the output gradient B. The depthwise kernel
+// gradient has its own kernel (10 accumulators: one kernel row of 5 taps × 16 channels).
+//
+// Float32 throughout, with float64 where sums are long: batch statistics from per-row means and
+// sums of squared deviations combined by Chan et al.'s formula, backward batchnorm sums per row,
+// and the reduction of the weight gradients, accumulated in float32 per unit (a fixed group of
+// images that depends only on the batch size) and added in float64 in unit order. The results do
+// not depend on the number of goroutines.
+//
+// Checks: every gradient of the float32 engine (input gradients of GradNet, weight gradients of
+// the Trainer with batchnorm in training mode) and of a float64 twin of the engine
+// (reference64_test.go) against central finite differences of the float64 loss on small networks
+// with every layer the suite uses, stride-2 borders, odd sizes and 'valid' pools: relative errors
+// below 1e-5 (float32) and 1e-8 (float64), against required 1e-4 and 1e-7; at the paper's 112×112
+// geometry against the float64 twin; FuzzGradNet and FuzzTrainer on random layer chains; and
+// end to end, a student compact model trained from scratch on a synthetic teacher's responses
+// reaching a held-out Pearson r of 0.963 (TestStudentRecoversTeacher).
+//
+// # Cost of training
+//
+// Per image, a training step of the compact model (convolutions and readout, ×2 for multiply-add;
+// batchnorm, ReLU and Adam not counted) takes, for filters 48,60,3,3,3, 118.8 MFLOP forward and
+// 147.3 backward (layer 0 needs no input gradient), 266.1 MFLOP in all; for 100×5 (the
+// distillation student), 325.5 forward and 462.9 backward, 788.4 MFLOP (layer 0: 188.2 each way;
+// layer 1: 78.4 forward, 156.8 backward).
+//
+// BenchmarkTrainStepCPU (one worker on one locked thread, so that other processes disturb it
+// little) measured 7.4-8.2 ms of CPU per image for 48,60,3,3,3 (32-36 GFLOP/s, 41-46 % of one
+// core's nominal 78 GFLOP/s) and 24.5-25 ms for 100×5 (32 GFLOP/s, 41 %). About a third of the
+// time of the 48-filter model goes to the batchnorm passes over layer 0's 112×112 outputs, which
+// are bound by memory bandwidth: batchnorm in training mode cannot be folded, and its statistics
+// force each layer's output of the whole batch to be written and read back.
+// BenchmarkCompactTrainStep is the wall-clock figure (batch 64, all cores, Adam).
 package nn

@@ -73,7 +73,7 @@ func syntheticTeacher(t *testing.T, calib []float32) *model.Network {
 			}
 		}
 	}
-	cal, err := NewTrainer(n, &SGD{LearningRate: 0}, 1)
+	cal, err := NewTrainer(n, &SGD{LearningRate: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestStudentRecoversTeacher(t *testing.T) {
 	}
 	r0 := evaluate(student)
 	adam := NewAdam(6e-3, 0)
-	tr, err := NewTrainer(student, adam, 1)
+	tr, err := NewTrainer(student, adam)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,7 +72,7 @@ func FuzzTrainer(f *testing.F) {
 			return
 		}
 		randomize(t, mn, uint64(len(data)))
-		tr, err := NewTrainer(mn, NewAdam(1e-3, 0.5), 1)
+		tr, err := NewTrainer(mn, NewAdam(1e-3, 0.5))
 		if err != nil {
 			return
 		}

@@ -128,11 +128,11 @@ var ErrTrain = errors.New("training step failed")
 // with); they only reach rows of the gradient tile that are discarded.
 func pitchFor(c int) int { return roundUp(c, nr) }
 
-// NewTrainer prepares to train a copy of net with opt. The seed is reserved for stochastic
-// parts of training (the engine has none today: batches are given by the caller, so a step is a
-// deterministic function of the weights and the batch); use InitKeras to draw initial weights.
-func NewTrainer(net *model.Network, opt Optimizer, seed uint64) (*Trainer, error) {
-	_ = seed
+// NewTrainer prepares to train a copy of net with opt, from net's current weights (InitKeras
+// draws Keras' initial weights with an explicit seed). Training has no randomness of its own:
+// batches are the caller's, so a step is a deterministic function of the weights, the optimizer
+// state and the batch.
+func NewTrainer(net *model.Network, opt Optimizer) (*Trainer, error) {
 	if net == nil {
 		return nil, errors.New("trainer: nil network")
 	}

@@ -22,7 +22,7 @@ func BenchmarkCompactTrainStep(b *testing.B) {
 			if err := InitKeras(mn, 1); err != nil {
 				b.Fatal(err)
 			}
-			tr, err := NewTrainer(mn, NewAdam(1e-4, 0), 1)
+			tr, err := NewTrainer(mn, NewAdam(1e-4, 0))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func BenchmarkTrainStepCPU(b *testing.B) {
 			if err := InitKeras(mn, 1); err != nil {
 				b.Fatal(err)
 			}
-			tr, err := NewTrainer(mn, NewAdam(1e-4, 0), 1)
+			tr, err := NewTrainer(mn, NewAdam(1e-4, 0))
 			if err != nil {
 				b.Fatal(err)
 			}

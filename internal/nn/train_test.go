@@ -185,7 +185,7 @@ func TestTrainerGradientsFiniteDifferences(t *testing.T) {
 				}
 			}
 			forEachKernel(t, func(t *testing.T) {
-				tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
+				tr, err := NewTrainer(mn, NewAdam(1e-3, 0))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -289,7 +289,7 @@ func TestTrainerDeterministic(t *testing.T) {
 	var ref []model.Tensor
 	var refLoss []float64
 	for _, w := range []int{1, 2, 3} {
-		tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5), 1)
+		tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +326,7 @@ func TestTrainerRejects(t *testing.T) {
 	if err := InitKeras(mn, 1); err != nil {
 		t.Fatal(err)
 	}
-	tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
+	tr, err := NewTrainer(mn, NewAdam(1e-3, 0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,14 +366,14 @@ func TestTrainerRejects(t *testing.T) {
 	}
 	for _, tc := range bad {
 		randomize(t, tc.net, 1)
-		if _, err := NewTrainer(tc.net, NewAdam(1e-3, 0), 1); err == nil {
+		if _, err := NewTrainer(tc.net, NewAdam(1e-3, 0)); err == nil {
 			t.Errorf("%s: NewTrainer succeeded", tc.name)
 		}
 	}
-	if _, err := NewTrainer(mn, &Adam{LearningRate: -1}, 1); err == nil {
+	if _, err := NewTrainer(mn, &Adam{LearningRate: -1}); err == nil {
 		t.Error("negative learning rate accepted")
 	}
-	if _, err := NewTrainer(nil, NewAdam(1e-3, 0), 1); err == nil {
+	if _, err := NewTrainer(nil, NewAdam(1e-3, 0)); err == nil {
 		t.Error("nil network accepted")
 	}
 }
@@ -391,7 +391,7 @@ func TestTrainerPaperGeometry(t *testing.T) {
 			t.Fatal(err)
 		}
 		randomize(t, mn, uint64(600+i))
-		tr, err := NewTrainer(mn, NewAdam(1e-3, 0), 1)
+		tr, err := NewTrainer(mn, NewAdam(1e-3, 0))
 		if err != nil {
 			t.Fatal(err)
 		}
