@@ -349,13 +349,7 @@ func analyseClusters(ctx context.Context, env *harness.Env, models []Compact) (*
 	fits := func(fs *FilterSet, seedOff uint64) ([]*Clustering, []float64, int, error) {
 		idx := sampleIndices(fs.Len(), SilhouetteSamples, SilhouetteSeed+seedOff)
 		m := len(idx)
-		dist := make([]float64, m*m)
-		for a := 0; a < m; a++ {
-			for b := a + 1; b < m; b++ {
-				x := 1 - math.Abs(dot(fs.Row(idx[a]), fs.Row(idx[b])))
-				dist[a*m+b], dist[b*m+a] = x, x
-			}
-		}
+		dist := sampleDistances(fs, idx)
 		cls := make([]*Clustering, len(cr.Ks))
 		sil := make([]float64, len(cr.Ks))
 		errs := make([]error, len(cr.Ks))

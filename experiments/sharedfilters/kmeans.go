@@ -174,15 +174,22 @@ func Silhouette(fs *FilterSet, assign []int, k int, idx []int) (float64, error) 
 	if len(idx) < 2 {
 		return 0, fmt.Errorf("silhouette: %d vectors", len(idx))
 	}
+	return silhouetteFromDist(sampleDistances(fs, idx), len(idx), assign, k, idx)
+}
+
+// sampleDistances returns the m×m matrix of distances 1 − |cos| between the rows idx of fs,
+// clamped at 0: for (nearly) identical vectors rounding can make |cos| exceed 1, and a negative
+// distance would push a silhouette outside [−1, 1].
+func sampleDistances(fs *FilterSet, idx []int) []float64 {
 	m := len(idx)
 	dist := make([]float64, m*m)
 	for a := 0; a < m; a++ {
 		for b := a + 1; b < m; b++ {
-			x := 1 - math.Abs(dot(fs.Row(idx[a]), fs.Row(idx[b])))
+			x := math.Max(0, 1-math.Abs(dot(fs.Row(idx[a]), fs.Row(idx[b]))))
 			dist[a*m+b], dist[b*m+a] = x, x
 		}
 	}
-	return silhouetteFromDist(dist, m, assign, k, idx)
+	return dist
 }
 
 func silhouetteFromDist(dist []float64, m int, assign []int, k int, idx []int) (float64, error) {
