@@ -90,8 +90,8 @@
 // correlation with a 2×2…3×3 sub-kernel, run by the forward depthwise kernel, so no multiply hits
 // an inserted zero), and for the full 5×5 convolution a GEMM giving each output pixel's patch
 // gradient (kernel rows padded to 16 columns) added back onto the image in non-overlapping rows of
-// 16 floats. One image of the 48,60,3,3,3 model costs 238 MFLOP (forward 119, backward 119), about
-// 6.6 ms of one core (BenchmarkInputGrad).
+// 16 floats. One image of the 48,60,3,3,3 model costs 238 MFLOP (forward 119, backward 119), 5.3
+// to 6.6 ms of one core (BenchmarkInputGrad).
 //
 // # Training
 //
@@ -145,10 +145,20 @@
 // layer 1: 78.4 forward, 156.8 backward).
 //
 // BenchmarkTrainStepCPU (one worker on one locked thread, so that other processes disturb it
-// little) measured 7.4-8.2 ms of CPU per image for 48,60,3,3,3 (32-36 GFLOP/s, 41-46 % of one
-// core's nominal 78 GFLOP/s) and 24.5-25 ms for 100×5 (32 GFLOP/s, 41 %). About a third of the
-// time of the 48-filter model goes to the batchnorm passes over layer 0's 112×112 outputs, which
-// are bound by memory bandwidth: batchnorm in training mode cannot be folded, and its statistics
-// force each layer's output of the whole batch to be written and read back.
-// BenchmarkCompactTrainStep is the wall-clock figure (batch 64, all cores, Adam).
+// little) measured 6.5-8.2 ms of CPU per image for 48,60,3,3,3 (32-41 GFLOP/s, 41-52 % of one
+// core's nominal 78 GFLOP/s) and 19.6-25 ms for 100×5 (32-40 GFLOP/s, 41-51 %), the spread being
+// the load of the machine's other users. About a third of the time of the 48-filter model goes
+// to the batchnorm passes over layer 0's 112×112 outputs, which are bound by memory bandwidth:
+// batchnorm in training mode cannot be folded, and its statistics force each layer's output of
+// the whole batch to be written and read back.
+//
+// BenchmarkCompactTrainStep is the wall-clock figure (batch 64, all cores, Adam). Measured in one
+// sitting with the peer, PyTorch 1.13 (Debian's python3-torch; /work/shared/tools/
+// torch_compact_bench.py, 2 threads), on a machine whose load average was 6-8 (several other
+// users on 2 cores): 48,60,3,3,3 88.7 images/s (124.5 images per CPU-second) against PyTorch's
+// 4.8; 100×5 25.5 images/s (33.9 per CPU-second) against 0.3. PyTorch's two OpenMP threads
+// collapse on a loaded machine; per CPU-second, its best was with one thread: 16.2 (48 filters)
+// and 9.2 (100×5) images per CPU-second, 7.7× and 3.7× below this engine. (The issue quotes
+// 62 and 24 images/s for PyTorch on a quiet machine; at the CPU rates above, two free cores
+// would give this engine about 250 and 70.)
 package nn
