@@ -1,8 +1,15 @@
 package sharedfilters
 
 import (
+	"context"
+	"io"
 	"math"
+	"math/rand/v2"
+	"strings"
 	"testing"
+
+	"compactv4/harness"
+	"compactv4/internal/metrics"
 )
 
 // threeModels: A = {e1, e2}; B = {(e1+e2)/√2, −e1}; C has no vectors.
@@ -202,5 +209,72 @@ func TestNullTest(t *testing.T) {
 	// Null 99th percentile: 0.3 + 0.97·0.45 = 0.7365; 0.8 and 0.9 are above.
 	if !near(nt.AboveQ99, 2.0/3, 1e-15) {
 		t.Errorf("above q99 %v", nt.AboveQ99)
+	}
+}
+
+// TestAnalyseSimilarity runs the whole comparison on synthetic models: kernels drawn from a few
+// shared patterns must beat both layer-0 nulls; kernels drawn from the initialiser itself must
+// not.
+func TestAnalyseSimilarity(t *testing.T) {
+	src := rand.New(metrics.NewSource(4))
+	x := make([]float32, 2*16*16*3)
+	for i := range x {
+		x[i] = float32(src.NormFloat64())
+	}
+	cov, n, err := patchCovariance(x, 2, 16, 16, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, err := factorPatchCov(cov, 75, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns [][]float64
+	for p := 0; p < 3; p++ {
+		v := make([]float64, 75)
+		for i := range v {
+			v[i] = src.NormFloat64()
+		}
+		patterns = append(patterns, v)
+	}
+	env := &harness.Env{Log: io.Discard}
+
+	shared := syntheticModels(t, 8, 6, patterns, 1)
+	sim, err := analyseSimilarity(context.Background(), env, shared, pm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sim.Layers) != 6 {
+		t.Fatalf("%d comparisons, want layer 0 twice and layers 1-4", len(sim.Layers))
+	}
+	l0 := findLayer(sim, 0, "kernel")
+	if !supported(l0) {
+		t.Errorf("shared patterns not above the nulls: %s", describeLayer(l0))
+	}
+	if got := len(findLayer(sim, 1, "kernel").Tests); got != 4 {
+		t.Errorf("layer 1 has %d null tests, want 4", got)
+	}
+
+	// Kernels that are themselves initialiser draws: the initialiser null cannot be beaten.
+	random := syntheticModels(t, 8, 6, patterns, 1)
+	for i := range random {
+		k := random[i].Net.Layer("layer0_conv").Weights[0]
+		for j := range k.Data {
+			k.Data[j] = float32(2*src.Float64() - 1)
+		}
+	}
+	sim, err = analyseSimilarity(context.Background(), env, random, pm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l0 := findLayer(sim, 0, "kernel"); supported(l0) {
+		t.Errorf("random kernels reported as shared: %s", describeLayer(l0))
+	}
+	c, err := c6Claim(sim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(c.Value, "NOT supported") {
+		t.Errorf("claim for random kernels: %s", c.Value)
 	}
 }
