@@ -86,34 +86,67 @@ func Report(claims *Claims, registered []*Experiment, records map[string]*Record
 		"**not yet implemented** (no experiment of the suite computes it yet). The profile (quick or full) of each result is given in brackets.\n\n")
 	b.WriteString("| claim | paper | this suite | status | figure |\n|---|---|---|---|---|\n")
 	for _, cl := range claims.Claims {
-		value, status, figs := "", string(NotImplemented), "—"
+		// The claim's own experiment first, then any other experiment that also speaks to it.
+		order := []*Experiment{}
 		if e, ok := isReg[cl.Experiment]; ok {
-			status = string(NotRun) + " (`replicate run " + e.Name + "`)"
-			if rec, ok := records[cl.Experiment]; ok {
-				status = string(NotImplemented) + " in experiment " + e.Name
+			order = append(order, e)
+		}
+		for _, e := range registered {
+			if e.Name != cl.Experiment {
+				order = append(order, e)
+			}
+		}
+		type entry struct {
+			exp, profile string
+			cr           ClaimResult
+		}
+		var found []entry
+		for _, e := range order {
+			if rec, ok := records[e.Name]; ok {
 				for _, cr := range rec.Claims {
-					if cr.ID != cl.ID {
-						continue
-					}
-					value = cr.Value
-					status = fmt.Sprintf("%s [%s]", cr.Status, rec.Profile)
-					if cr.Detail != "" {
-						status += ": " + cr.Detail
-					}
-					var links []string
-					for _, f := range cr.Figures {
-						p := path.Join("figures", rec.Experiment, f+".png")
-						links = append(links, fmt.Sprintf("[%s](%s)", f, p))
-					}
-					if len(links) > 0 {
-						figs = strings.Join(links, ", ")
+					if cr.ID == cl.ID {
+						found = append(found, entry{e.Name, string(rec.Profile), cr})
 					}
 				}
 			}
 		}
+		var values, statuses, figs []string
+		for _, f := range found {
+			prefix := ""
+			if len(found) > 1 {
+				prefix = f.exp + ": "
+			}
+			values = append(values, prefix+f.cr.Value)
+			st := fmt.Sprintf("%s%s [%s]", prefix, f.cr.Status, f.profile)
+			if f.cr.Detail != "" {
+				st += ": " + f.cr.Detail
+			}
+			statuses = append(statuses, st)
+			for _, fig := range f.cr.Figures {
+				figs = append(figs, fmt.Sprintf("[%s](%s)", fig, path.Join("figures", f.exp, fig+".png")))
+			}
+		}
+		if len(statuses) == 0 {
+			switch e, ok := isReg[cl.Experiment]; {
+			case !ok:
+				statuses = []string{string(NotImplemented)}
+			case records[e.Name] == nil:
+				statuses = []string{string(NotRun) + " (`replicate run " + e.Name + "`)"}
+			default:
+				statuses = []string{string(NotImplemented) + " in experiment " + e.Name}
+			}
+		}
+		value := "—"
+		if len(values) > 0 {
+			value = joinCells(values)
+		}
+		fig := "—"
+		if len(figs) > 0 {
+			fig = strings.Join(figs, ", ")
+		}
 		fmt.Fprintf(&b, "| %s: %s | %s (%s; paper %s) | %s | %s | %s |\n",
 			cl.ID, cell(cl.Claim), cell(cl.PaperValue), cl.PaperStatus, cl.Figure,
-			cell(orDash(value)), cell(status), figs)
+			value, joinCells(statuses), fig)
 	}
 	b.WriteString("\n| experiment | paper | claims | result | figures |\n|---|---|---|---|---|\n")
 	for _, e := range registered {
@@ -156,6 +189,14 @@ func Report(claims *Claims, registered []*Experiment, records map[string]*Record
 		}
 	}
 	return b.String()
+}
+
+// joinCells joins several entries of one table cell, one per line.
+func joinCells(xs []string) string {
+	for i, x := range xs {
+		xs[i] = cell(x)
+	}
+	return strings.Join(xs, "<br>")
 }
 
 func cell(s string) string {

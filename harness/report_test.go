@@ -35,20 +35,23 @@ func TestReport(t *testing.T) {
 	}}
 	run := func(context.Context, *Env) (*Result, error) { return nil, nil }
 	reg := []*Experiment{{Name: "exp", Title: "E", Run: run}, {Name: "other", Title: "O", Run: run}}
-	recs := map[string]*Record{"exp": {
+	recs := map[string]*Record{"other": {
+		Experiment: "other", Profile: Full,
+		Claims: []ClaimResult{{ID: "C1", Value: "v1 again", Status: Computed}, {ID: "C3", Value: "v3", Status: Computed}},
+	}, "exp": {
 		Experiment: "exp", Profile: Quick,
 		Claims:      []ClaimResult{{ID: "C1", Value: "v1", Status: Reproduced, Figures: []string{"fig"}}},
 		NotRunnable: []Missing{{Path: "data_x/y.zip", SHA1: "abc", Reason: "images of session y"}},
 	}}
 	md := Report(claims, reg, recs)
 	for _, want := range []string{
-		"| C1: a | 1", "| v1 | reproduced [quick] | [fig](figures/exp/fig.png) |",
-		"| C2: b | 2", "not yet implemented in experiment exp",
-		"| C3: c | 3", "not run (`replicate run other`)",
+		"| C1: a | 1", "| exp: v1<br>other: v1 again | exp: reproduced [quick]<br>other: computed (paper value not available) [full] | [fig](figures/exp/fig.png) |",
+		"| C2: b | 2", "| — | not yet implemented in experiment exp |",
+		"| C3: c | 3", "| v3 | computed (paper value not available) [full] | — |",
 		"| C4: d | 4", "| — | not yet implemented | — |",
 		"`data_x/y.zip` (git blob abc): images of session y",
 		"| exp: E |", "run [quick]: 0 golden values from 0 data files; 1 missing file(s) named below",
-		"| other: O |", "not run (`replicate run other`) | — |",
+		"| other: O |", "run [full]: 0 golden values",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("report lacks %q:\n%s", want, md)
