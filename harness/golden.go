@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+
+	"compactv4/internal/metrics"
 )
 
 // Value is one number (or, rarely, one piece of text) that a figure or table shows, with the
@@ -116,6 +118,15 @@ func (vs *Values) Num(key string, x, abs, rel float64) {
 
 // Exact records a number that must reproduce exactly (counts, parameter numbers).
 func (vs *Values) Exact(key string, x float64) { vs.Num(key, x, 0, 0) }
+
+// CI records a median and its confidence interval under key/n (exact), key/median, key/ci_lo
+// and key/ci_hi (absolute tolerance tol).
+func (vs *Values) CI(key string, m metrics.MedianCI, tol float64) {
+	vs.Exact(key+"/n", float64(m.N))
+	vs.Num(key+"/median", m.Median, tol, 0)
+	vs.Num(key+"/ci_lo", m.Lo, tol, 0)
+	vs.Num(key+"/ci_hi", m.Hi, tol, 0)
+}
 
 // Text records a textual value that must reproduce exactly.
 func (vs *Values) Text(key, s string) { vs.add(Value{Key: key, Text: s, text: true}) }

@@ -17,35 +17,10 @@ const (
 	tolMedian    = 1e-5
 )
 
-// MedianCI is a median with its bootstrapped 90 % confidence interval.
-type MedianCI struct {
-	N              int
-	Median, Lo, Hi float64
-}
-
-func medianCI(xs []float64, seed uint64) (MedianCI, error) {
-	m, lo, hi, err := metrics.BootstrapMedianCI(xs, metrics.DefaultCILevel, Bootstraps, seed)
-	if err != nil {
-		return MedianCI{}, err
-	}
-	return MedianCI{N: len(xs), Median: m, Lo: lo, Hi: hi}, nil
-}
-
-func (m MedianCI) String() string {
-	return fmt.Sprintf("%.3f [%.3f, %.3f] (n = %d)", m.Median, m.Lo, m.Hi, m.N)
-}
-
-func recordCI(v *harness.Values, key string, m MedianCI) {
-	v.Exact(key+"/n", float64(m.N))
-	v.Num(key+"/median", m.Median, tolMedian, 0)
-	v.Num(key+"/ci_lo", m.Lo, tolMedian, 0)
-	v.Num(key+"/ci_hi", m.Hi, tolMedian, 0)
-}
-
 // Accuracy summarises the evaluation: per session and pooled medians of r, r² and r²_ER.
 type Accuracy struct {
-	Session map[string]map[string]MedianCI // session → metric → summary
-	Pooled  map[string]MedianCI
+	Session map[string]map[string]metrics.MedianCI // session → metric → summary
+	Pooled  map[string]metrics.MedianCI
 }
 
 var metricNames = []string{"r", "r2", "r2er"}
@@ -63,18 +38,18 @@ func (ev *SessionEval) metric(name string) []float64 {
 }
 
 func summarizeAccuracy(evals []*SessionEval) (*Accuracy, error) {
-	acc := &Accuracy{Session: map[string]map[string]MedianCI{}, Pooled: map[string]MedianCI{}}
+	acc := &Accuracy{Session: map[string]map[string]metrics.MedianCI{}, Pooled: map[string]metrics.MedianCI{}}
 	pooled := map[string][]float64{}
 	complete := map[string]bool{"r": true, "r2": true, "r2er": true}
 	for i, ev := range evals {
-		acc.Session[ev.Session.ID] = map[string]MedianCI{}
+		acc.Session[ev.Session.ID] = map[string]metrics.MedianCI{}
 		for _, name := range metricNames {
 			xs := ev.metric(name)
 			if xs == nil {
 				complete[name] = false
 				continue
 			}
-			m, err := medianCI(xs, BootstrapSeed+uint64(i))
+			m, err := metrics.MedianWithCI(xs, BootstrapSeed+uint64(i))
 			if err != nil {
 				return nil, fmt.Errorf("session %s %s: %w", ev.Session.ID, name, err)
 			}
@@ -88,7 +63,7 @@ func summarizeAccuracy(evals []*SessionEval) (*Accuracy, error) {
 		if !complete[name] || len(pooled[name]) == 0 {
 			continue
 		}
-		m, err := medianCI(pooled[name], BootstrapSeed+100)
+		m, err := metrics.MedianWithCI(pooled[name], BootstrapSeed+100)
 		if err != nil {
 			return nil, err
 		}
@@ -116,13 +91,13 @@ func recordAccuracy(res *harness.Result, env *harness.Env, evals []*SessionEval)
 		}
 		for _, name := range metricNames {
 			if m, ok := acc.Session[ev.Session.ID][name]; ok {
-				recordCI(v, fmt.Sprintf("eval/%s/%s", ev.Session.ID, name), m)
+				v.CI(fmt.Sprintf("eval/%s/%s", ev.Session.ID, name), m, tolMedian)
 			}
 		}
 	}
 	for _, name := range metricNames {
 		if m, ok := acc.Pooled[name]; ok {
-			recordCI(v, "eval/pooled/"+name, m)
+			v.CI("eval/pooled/"+name, m, tolMedian)
 		}
 	}
 	for _, ev := range gridNeurons(evals) {

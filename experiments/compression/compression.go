@@ -38,11 +38,9 @@ func Sessions(p harness.Profile) []string {
 }
 
 // BootstrapSeed seeds the bootstrap of every median's confidence interval (session i uses
-// BootstrapSeed+i; the pooled median uses BootstrapSeed+100).
+// BootstrapSeed+i; the pooled median uses BootstrapSeed+100); metrics.MedianWithCI gives the
+// level (90 %) and the number of resamples (10,000).
 const BootstrapSeed = 20261126
-
-// Bootstraps is the number of bootstrap resamples of each confidence interval.
-const Bootstraps = 10000
 
 // Run runs the experiment.
 func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {

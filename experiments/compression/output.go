@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"compactv4/harness"
+	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/plots"
 )
@@ -61,7 +62,7 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 		Lo     float64 `json:"ci90_lo"`
 		Hi     float64 `json:"ci90_hi"`
 	}
-	conv := func(m map[string]MedianCI) map[string]ci {
+	conv := func(m map[string]metrics.MedianCI) map[string]ci {
 		out := map[string]ci{}
 		for k, v := range m {
 			out[k] = ci{v.N, v.Median, v.Lo, v.Hi}

@@ -64,7 +64,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		return err
 	}
 	rows = rows[:0]
-	ci := func(s MedianCI, ok bool) []string {
+	ci := func(s metrics.MedianCI, ok bool) []string {
 		if !ok {
 			return []string{"", "", ""}
 		}

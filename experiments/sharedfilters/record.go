@@ -22,31 +22,6 @@ const (
 	tolFit    = 1e-6 // k-means fits and silhouettes (float64 on the weights)
 )
 
-// MedianCI is a median with its bootstrapped 90 % confidence interval.
-type MedianCI struct {
-	N              int
-	Median, Lo, Hi float64
-}
-
-func medianCI(xs []float64, seed uint64) (MedianCI, error) {
-	m, lo, hi, err := metrics.BootstrapMedianCI(xs, metrics.DefaultCILevel, Bootstraps, seed)
-	if err != nil {
-		return MedianCI{}, err
-	}
-	return MedianCI{N: len(xs), Median: m, Lo: lo, Hi: hi}, nil
-}
-
-func (m MedianCI) String() string {
-	return fmt.Sprintf("%.3f [%.3f, %.3f] (n = %d)", m.Median, m.Lo, m.Hi, m.N)
-}
-
-func recordCI(v *harness.Values, key string, m MedianCI) {
-	v.Exact(key+"/n", float64(m.N))
-	v.Num(key+"/median", m.Median, tolMedian, 0)
-	v.Num(key+"/ci_lo", m.Lo, tolMedian, 0)
-	v.Num(key+"/ci_hi", m.Hi, tolMedian, 0)
-}
-
 // deciles are the quantiles recorded for every distribution a histogram shows.
 var deciles = []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 1}
 
@@ -348,22 +323,22 @@ var teacherLabel = map[string]string{
 
 // Summary holds the medians of one shared model (or of the compact reference).
 type Summary struct {
-	R, R2, R2ER MedianCI
+	R, R2, R2ER metrics.MedianCI
 	HasR2ER     bool
 }
 
 func summarise(s Scores, seed uint64) (Summary, error) {
 	var out Summary
 	var err error
-	if out.R, err = medianCI(s.R, seed); err != nil {
+	if out.R, err = metrics.MedianWithCI(s.R, seed); err != nil {
 		return out, err
 	}
-	if out.R2, err = medianCI(s.R2, seed+1); err != nil {
+	if out.R2, err = metrics.MedianWithCI(s.R2, seed+1); err != nil {
 		return out, err
 	}
 	if s.R2ER != nil {
 		out.HasR2ER = true
-		if out.R2ER, err = medianCI(s.R2ER, seed+2); err != nil {
+		if out.R2ER, err = metrics.MedianWithCI(s.R2ER, seed+2); err != nil {
 			return out, err
 		}
 	}
@@ -459,24 +434,24 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 	}
 	for i, m := range sh.Models {
 		key := fmt.Sprintf("C7/%s/K%d", m.Teacher, m.K)
-		recordCI(v, key+"/r", sums[i].R)
-		recordCI(v, key+"/r2", sums[i].R2)
+		v.CI(key+"/r", sums[i].R, tolMedian)
+		v.CI(key+"/r2", sums[i].R2, tolMedian)
 		if sums[i].HasR2ER {
-			recordCI(v, key+"/r2er", sums[i].R2ER)
+			v.CI(key+"/r2er", sums[i].R2ER, tolMedian)
 		}
 		v.Num(key+"/mapping_aligned_median_r", m.MapAligned, tolMedian, 0)
 		v.Num(key+"/mapping_shifted_median_r", m.MapShifted, tolMedian, 0)
 	}
-	recordCI(v, "C7/compact_reference/r", ref.R)
-	recordCI(v, "C7/compact_reference/r2", ref.R2)
+	v.CI("C7/compact_reference/r", ref.R, tolMedian)
+	v.CI("C7/compact_reference/r2", ref.R2, tolMedian)
 	if ref.HasR2ER {
-		recordCI(v, "C7/compact_reference/r2er", ref.R2ER)
+		v.CI("C7/compact_reference/r2er", ref.R2ER, tolMedian)
 	}
 
 	// The best teacher and K by median r² (r²_ER when available).
-	metric, get := "r²", func(s Summary) MedianCI { return s.R2 }
+	metric, get := "r²", func(s Summary) metrics.MedianCI { return s.R2 }
 	if ref.HasR2ER {
-		metric, get = "r²_ER", func(s Summary) MedianCI { return s.R2ER }
+		metric, get = "r²_ER", func(s Summary) metrics.MedianCI { return s.R2ER }
 	}
 	best := 0
 	for i := range sums {

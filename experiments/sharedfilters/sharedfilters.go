@@ -81,9 +81,6 @@ const (
 	BootstrapSeed  = 20260308
 )
 
-// Bootstraps is the number of bootstrap resamples of every confidence interval.
-const Bootstraps = 10000
-
 // Run runs the experiment.
 func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
 	claims, err := harness.PaperClaims()

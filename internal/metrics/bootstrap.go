@@ -87,3 +87,24 @@ func countedMedian(xs []float64, cnt []int) float64 {
 	}
 	return math.NaN() // unreachable when Σcnt = n
 }
+
+// MedianCI is a median with its percentile-bootstrap confidence interval, over N values.
+type MedianCI struct {
+	N              int
+	Median, Lo, Hi float64
+}
+
+// String formats the median and interval with three decimals: "0.636 [0.618, 0.693] (n = 33)".
+func (m MedianCI) String() string {
+	return fmt.Sprintf("%.3f [%.3f, %.3f] (n = %d)", m.Median, m.Lo, m.Hi, m.N)
+}
+
+// MedianWithCI is BootstrapMedianCI at DefaultCILevel with DefaultBootstraps resamples, as the
+// suite reports every median: the same seed gives the same interval.
+func MedianWithCI(x []float64, seed uint64) (MedianCI, error) {
+	m, lo, hi, err := BootstrapMedianCI(x, DefaultCILevel, DefaultBootstraps, seed)
+	if err != nil {
+		return MedianCI{}, err
+	}
+	return MedianCI{N: len(x), Median: m, Lo: lo, Hi: hi}, nil
+}

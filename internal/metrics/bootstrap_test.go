@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -178,3 +179,26 @@ func TestCountedMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestMedianWithCI(t *testing.T) {
+	x := []float64{0.3, 0.1, 0.7, 0.5, 0.2, 0.9, 0.4}
+	m, lo, hi, err := BootstrapMedianCI(x, DefaultCILevel, DefaultBootstraps, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := MedianWithCI(x, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != (MedianCI{N: 7, Median: m, Lo: lo, Hi: hi}) {
+		t.Errorf("MedianWithCI = %+v, want %v [%v, %v]", got, m, lo, hi)
+	}
+	if s := got.String(); s != "0.400 ["+fmtf(lo)+", "+fmtf(hi)+"] (n = 7)" {
+		t.Errorf("String() = %q", s)
+	}
+	if _, err := MedianWithCI(nil, 1); err == nil {
+		t.Error("empty input accepted")
+	}
+}
+
+func fmtf(x float64) string { return strconv.FormatFloat(x, 'f', 3, 64) }
