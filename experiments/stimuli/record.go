@@ -21,10 +21,11 @@ import (
 // image. Measured: from the same noise, nn and PyTorch (testdata/torch_synth.py, other float32
 // rounding) agree to 1e-6 for about 15 steps and then drift apart (1.5 % by step 57,
 // TestTorchReference), so by step 1,000 another machine's run is in effect another trajectory;
-// and rerunning the 8 quick models from two other seeds each moved their best response by at
-// most 10.9 % (median 4.7 %; 190923 n0: 23.21 against 20.68). SynthRel, about three times the
-// largest of those, bounds the synthesised responses and ratios; the median ratio, a median
-// over models, gets half of it.
+// the pure-Go kernels of nn (-tags purego, separate multiply and add instead of FMA) moved the
+// best response of 4 quick models by 0.5-2.8 % from the same seed; and rerunning the 8 quick
+// models from two other seeds each moved it by at most 10.9 % (median 2.1 %; 190923 n0: 23.21
+// against 20.68). SynthRel, about three times the largest of those, bounds the synthesised
+// responses and ratios; the median ratio, a median over models, gets half of it.
 //
 // The number of models whose stimulus exceeds its largest natural-image response can change
 // only through a model whose synthesised response lies within SynthRel of its natural maximum;
