@@ -176,7 +176,7 @@ func newFlags(prog, synopsis, description string) *flag.FlagSet {
 // flag package has printed both). maxArgs bounds the positional arguments (-1: any number).
 func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(flagsFirst(fs, args)); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
@@ -186,6 +186,42 @@ func parseFlags(fs *flag.FlagSet, args []string, maxArgs int) error {
 		return usagef("%s: unexpected arguments %q (see %s -h)", fs.Name(), fs.Args()[maxArgs:], fs.Name())
 	}
 	return nil
+}
+
+// flagsFirst moves the flags of args (with their values) before the positional arguments, so
+// that `replicate run stimuli -profile full` means what `replicate run -profile full stimuli`
+// does. A "--" ends the flags, as in the flag package.
+func flagsFirst(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			pos = append(pos, args[i+1:]...)
+			i = len(args)
+		case len(a) > 1 && a[0] == '-':
+			flags = append(flags, a)
+			name := strings.TrimLeft(a, "-")
+			if strings.Contains(name, "=") {
+				continue
+			}
+			if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+		default:
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) == 0 {
+		return flags
+	}
+	return append(append(flags, "--"), pos...)
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 // isTerminal reports whether w is a terminal (character device), where progress is shown.

@@ -78,3 +78,25 @@ func TestVerbTables(t *testing.T) {
 	}()
 	register(verbs["data"])
 }
+
+func TestFlagsFirst(t *testing.T) {
+	fs := newFlags("x", "", "")
+	fs.String("profile", "", "")
+	fs.Bool("q", false, "")
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"a b", "-- a b"},
+		{"-profile full a", "-profile full -- a"},
+		{"a -profile full b", "-profile full -- a b"},
+		{"a -q b", "-q -- a b"},
+		{"a -profile=full", "-profile=full -- a"},
+		{"a -- -q", "-- a -q"},
+		{"-h", "-h"},
+	}
+	for _, tt := range tests {
+		got := strings.Join(flagsFirst(fs, strings.Fields(tt.in)), " ")
+		if got != tt.want {
+			t.Errorf("flagsFirst(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
