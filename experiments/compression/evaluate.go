@@ -157,7 +157,7 @@ func evaluateSession(ctx context.Context, env *harness.Env, res *harness.Result,
 	switch {
 	case isMissing(err):
 		res.NotRunnable = append(res.NotRunnable, env.MissingFile(rawPath,
-			fmt.Sprintf("raw repeats of test session %s: the noise-corrected R² (r²_ER) of its compact models is not computed; Pearson r and r² against the repeat-averaged responses are", ts.ID)))
+			fmt.Sprintf("raw repeats of test session %s: the noise-corrected R² (r²_ER) of its compact models is not computed; Pearson r and r² against the repeat-averaged responses are still computed", ts.ID)))
 	case err != nil:
 		return nil, err
 	default:

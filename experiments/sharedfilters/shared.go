@@ -86,7 +86,7 @@ func prepareSessions(env *harness.Env, res *harness.Result, plan Plan) ([]*EvalS
 		switch {
 		case isMissing(err):
 			res.NotRunnable = append(res.NotRunnable, env.MissingFile(v4data.RawPath(id), fmt.Sprintf(
-				"raw repeats of test session %s: the noise-corrected R² (r²_ER) of the shared and compact models is not computed for its neurons; Pearson r and r² against the repeat-averaged responses are", id)))
+				"raw repeats of test session %s: the noise-corrected R² (r²_ER) of the shared and compact models is not computed for its neurons; Pearson r and r² against the repeat-averaged responses are still computed", id)))
 		case err != nil:
 			return nil, err
 		default:
