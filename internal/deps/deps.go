@@ -4,13 +4,12 @@ package deps
 import (
 	_ "codeberg.org/sbinet/npyio"
 	_ "github.com/nlpodyssey/gopickle/pickle"
-	_ "gonum.org/v1/gonum/mat"
+	_ "golang.org/x/sys/cpu"
 	_ "gonum.org/v1/gonum/blas/gonum"
+	_ "gonum.org/v1/gonum/mat"
 	_ "gonum.org/v1/gonum/stat"
 	_ "gonum.org/v1/plot"
 	_ "gonum.org/v1/plot/plotter"
 	_ "gonum.org/v1/plot/vg/vgimg"
 	_ "gonum.org/v1/plot/vg/vgsvg"
-	_ "golang.org/x/sys/cpu"
 )
-

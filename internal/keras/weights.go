@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -230,7 +231,7 @@ func assign(net *model.Network, groups []layerGroup) error {
 		}
 		vn := varNames(l.Class)
 		for j, w := range want {
-			if !equalShape(g.vars[j].Shape, w) {
+			if !slices.Equal(g.vars[j].Shape, w) {
 				what := ""
 				if j < len(vn) {
 					what = " (" + vn[j] + ")"
@@ -254,18 +255,6 @@ func assign(net *model.Network, groups []layerGroup) error {
 		net.Layers[i].Weights = weights[i]
 	}
 	return nil
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // WeightsOptions tunes ReadWeightsH5Options. The zero value selects the defaults.

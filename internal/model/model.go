@@ -11,6 +11,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Class is a Keras layer class name, as it appears in config.json.
@@ -65,18 +66,6 @@ func product(shape []int) int {
 		n *= s
 	}
 	return n
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Layer is one Keras layer: its configuration and its weights in Keras get_weights() order.
@@ -290,7 +279,7 @@ func (n *Network) Validate() error {
 			return fmt.Errorf("network %q: layer %q (%s) has %d weight arrays, want %d", n.Name, l.Name, l.Class, len(l.Weights), len(want))
 		}
 		for j, w := range l.Weights {
-			if !sameShape(w.Shape, want[j]) {
+			if !slices.Equal(w.Shape, want[j]) {
 				return fmt.Errorf("network %q: layer %q weight %d has shape %v, want %v", n.Name, l.Name, j, w.Shape, want[j])
 			}
 			if len(w.Data) != product(w.Shape) {
@@ -361,7 +350,7 @@ func (n *Network) SetWeights(ws []Tensor) error {
 		return fmt.Errorf("network %q has %d weight arrays, got %d", n.Name, len(cur), len(ws))
 	}
 	for i := range ws {
-		if !sameShape(ws[i].Shape, cur[i].Shape) || len(ws[i].Data) != product(ws[i].Shape) {
+		if !slices.Equal(ws[i].Shape, cur[i].Shape) || len(ws[i].Data) != product(ws[i].Shape) {
 			return fmt.Errorf("network %q: weight %d has shape %v (%d values), want %v", n.Name, i, ws[i].Shape, len(ws[i].Data), cur[i].Shape)
 		}
 	}

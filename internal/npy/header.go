@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"compactv4/internal/readn"
 )
 
 // Magic starts every .npy file.
@@ -76,7 +78,7 @@ func ReadHeader(r io.Reader) (Header, error) {
 	if h.Minor != 0 {
 		return h, formatErr("unsupported format version %d.%d", h.Major, h.Minor)
 	}
-	text, err := readN(r, hlen)
+	text, err := readn.Full(r, hlen)
 	if err != nil {
 		return h, fmt.Errorf("npy: read header of %d bytes: %w", hlen, err)
 	}
@@ -285,25 +287,4 @@ func (p *literal) shape() ([]int, error) {
 		}
 		return shape, nil
 	}
-}
-
-// readN reads exactly n bytes, growing its buffer as data arrives so that a header claiming a
-// huge size cannot make it allocate much more than the input holds.
-func readN(r io.Reader, n int) ([]byte, error) {
-	const chunk = 1 << 16
-	buf := make([]byte, 0, min(n, chunk))
-	for len(buf) < n {
-		if len(buf) == cap(buf) {
-			buf = append(buf, make([]byte, min(n-len(buf), max(chunk, len(buf))))...)[:len(buf)]
-		}
-		m, err := io.ReadFull(r, buf[len(buf):min(n, cap(buf))])
-		buf = buf[:len(buf)+m]
-		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return buf, fmt.Errorf("%w: want %d bytes, got %d", io.ErrUnexpectedEOF, n, len(buf))
-			}
-			return buf, err
-		}
-	}
-	return buf, nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"compactv4/internal/readn"
 )
 
 // Array is a plain numeric array read from a .npy file. Its values are in C (row-major) order
@@ -52,7 +54,7 @@ func Read(r io.Reader) (*Array, error) {
 	if size > math.MaxInt {
 		return nil, formatErr("array of %d bytes is too large for this machine", size)
 	}
-	raw, err := readN(r, int(size))
+	raw, err := readn.Full(r, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("npy: read data of %s array of shape %v: %w", dt, h.Shape, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/nlpodyssey/gopickle/types"
 
 	"compactv4/internal/npy/safepickle"
+	"compactv4/internal/readn"
 )
 
 // Dtype is the element type of a tensor's storage.
@@ -200,31 +201,11 @@ func readEntry(f *zip.File, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: open %s: %w", ErrFormat, f.Name, err)
 	}
 	defer rc.Close()
-	b, err := readN(rc, int(size))
+	b, err := readn.Full(rc, int(size))
 	if err != nil {
 		return nil, fmt.Errorf("%w: read %s: %w", ErrFormat, f.Name, err)
 	}
 	return b, nil
-}
-
-// readN reads exactly n bytes, growing its buffer in chunks as data arrives.
-func readN(r io.Reader, n int) ([]byte, error) {
-	const chunk = 1 << 16
-	buf := make([]byte, 0, min(n, chunk))
-	for len(buf) < n {
-		if len(buf) == cap(buf) {
-			buf = append(buf, make([]byte, min(n-len(buf), max(chunk, len(buf))))...)[:len(buf)]
-		}
-		m, err := io.ReadFull(r, buf[len(buf):min(n, cap(buf))])
-		buf = buf[:len(buf)+m]
-		if err != nil {
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
-				return nil, fmt.Errorf("%w: want %d bytes, got %d", io.ErrUnexpectedEOF, n, len(buf))
-			}
-			return nil, err
-		}
-	}
-	return buf, nil
 }
 
 func clip(b []byte) []byte {
