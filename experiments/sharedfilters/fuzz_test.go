@@ -7,27 +7,19 @@ import (
 	"path/filepath"
 	"testing"
 
-	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/metrics"
 )
 
-// dataFile reads a file of the data directory for a fuzz seed, looking where datadirtest does
-// ($V4DATA or the project's data directory, then ../shared/v4data beside the project); without
+// dataFile reads a file of the data directory for a fuzz seed (see datadirtest.Lookup); without
 // data the fuzz targets run on their synthetic seeds only.
 func dataFile(rel string) ([]byte, bool) {
-	var dirs []string
-	if d, err := datadir.Resolve(""); err == nil {
-		dirs = append(dirs, d)
+	dir := datadirtest.Lookup()
+	if dir == "" {
+		return nil, false
 	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		dirs = append(dirs, filepath.Join(root, "..", "shared", "v4data"))
-	}
-	for _, d := range dirs {
-		if b, err := os.ReadFile(filepath.Join(d, filepath.FromSlash(rel))); err == nil {
-			return b, true
-		}
-	}
-	return nil, false
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	return b, err == nil
 }
 
 // FuzzDecodeCached feeds arbitrary bytes to the decoder of cached arrays (a cache directory is

@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
 )
 
 // fuzzLimit bounds the data one fuzz input may make the reader decode.
@@ -82,21 +82,9 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 			seeds = append(seeds, b)
 		}
 	}
-	if dir, err := datadir.Resolve(""); err == nil || os.Getenv(datadir.EnvVar) == "" {
-		if err != nil {
-			if root, rerr := datadir.ProjectRoot(); rerr == nil {
-				dir = filepath.Join(root, "..", "shared", "v4data")
-			}
-		}
-		for _, rel := range []string{benchWeights,
-			"data_compact_models/model_weights_h5/compact_model_201025_neuron5.weights.h5",
-			"data_compact_models/model_weights_h5/compact_model_210225_neuron3.weights.h5"} {
-			if b, err := os.ReadFile(filepath.Join(dir, rel)); err == nil {
-				seeds = append(seeds, b)
-			}
-		}
-	}
-	return seeds
+	return append(seeds, datadirtest.Seeds(tb, benchWeights,
+		"data_compact_models/model_weights_h5/compact_model_201025_neuron5.weights.h5",
+		"data_compact_models/model_weights_h5/compact_model_210225_neuron3.weights.h5")...)
 }
 
 func FuzzOpen(f *testing.F) {

@@ -4,12 +4,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"compactv4/internal/datadir/datadirtest"
 )
 
 // BenchmarkReadZip decodes a whole 1,200-image archive (images_190923.zip)
 // with runtime.GOMAXPROCS(0) workers.
 func BenchmarkReadZip(b *testing.B) {
-	dir := dataDir()
+	dir := datadirtest.Lookup()
 	if dir == "" {
 		b.Skip("no data directory")
 	}

@@ -6,11 +6,10 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
 )
 
 // FuzzReadZip feeds arbitrary bytes to Read: it must return an error or
@@ -23,7 +22,7 @@ import (
 func FuzzReadZip(f *testing.F) {
 	z, _ := syntheticZip(f)
 	f.Add(z)
-	if dir := dataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		for _, name := range []string{"images_190923.zip", "images_190925.zip"} {
 			if b, err := miniature(filepath.Join(dir, "data_V4_responses", "images", name), 4); err == nil {
 				if _, err := Read(bytes.NewReader(b), int64(len(b)), 4); err != nil {
@@ -49,21 +48,6 @@ func FuzzReadZip(f *testing.F) {
 			}
 		}
 	})
-}
-
-// dataDir finds the data directory as datadirtest.Dir does, but returns ""
-// instead of skipping: a fuzz target cannot skip only its real seeds.
-func dataDir() string {
-	if dir, err := datadir.Resolve(""); err == nil {
-		return dir
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		d := filepath.Join(root, "..", "shared", "v4data")
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
 }
 
 // miniature copies the entries of images 1..n of the zip at path, and its

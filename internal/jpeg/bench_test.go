@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"compactv4/internal/datadir/datadirtest"
 )
 
 // BenchmarkDecode decodes one image: a synthetic 41x27 4:2:0 file and, when
@@ -18,7 +20,7 @@ func BenchmarkDecode(b *testing.B) {
 		}
 		benchDecode(b, in.name, data)
 	}
-	if dir := dataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		for _, data := range realSample(b, dir, 1) {
 			benchDecode(b, "real-112x112", data)
 			break

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"testing"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 )
 
@@ -69,21 +68,6 @@ func djpeg(t *testing.T, data []byte, nosimd bool) *Image {
 		t.Fatalf("djpeg output: %v", err)
 	}
 	return &Image{W: w, H: h, C: c, Pix: pix}
-}
-
-// dataDir finds the data directory as datadirtest.Dir does, but returns ""
-// instead of skipping: a fuzz target cannot skip only its real seeds.
-func dataDir() string {
-	if dir, err := datadir.Resolve(""); err == nil {
-		return dir
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		d := filepath.Join(root, "..", "shared", "v4data")
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
 }
 
 // realSample returns up to perZip entries of every image zip of the data

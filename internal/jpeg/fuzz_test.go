@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"compactv4/internal/datadir/datadirtest"
 )
 
 // FuzzDecode feeds arbitrary bytes to DecodeConfig and both Decode
@@ -23,7 +25,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	if dir := dataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		for _, b := range realSample(f, dir, 1) {
 			f.Add(b)
 		}

@@ -3,49 +3,12 @@ package keras
 import (
 	"archive/zip"
 	"bytes"
-	"os"
-	"path/filepath"
 	"reflect"
 	"testing"
 
-	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/model"
 )
-
-// optionalDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
-// skipping when there is none, so that the fuzz targets can add real seeds when they exist.
-func optionalDataDir() string {
-	if d := os.Getenv(datadir.EnvVar); d != "" {
-		return d
-	}
-	root, err := datadir.ProjectRoot()
-	if err != nil {
-		return ""
-	}
-	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
-}
-
-// realSeeds adds the named files of the data directory, when it exists, to the corpus.
-func realSeeds(f *testing.F, rels ...string) [][]byte {
-	dir := optionalDataDir()
-	if dir == "" {
-		return nil
-	}
-	var out [][]byte
-	for _, rel := range rels {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			f.Fatal(err)
-		}
-		out = append(out, b)
-	}
-	return out
-}
 
 // The two smallest compact models (fewest filters), so that the fuzzer runs fast on them.
 var realStems = []string{"compact_model_211022_neuron27", "compact_model_211022_neuron17"}
@@ -71,7 +34,7 @@ func FuzzReadModel(f *testing.F) {
 	f.Add(syntheticArchive(f, nets["compact"], fixture(f, "compact_tiny.weights.h5"), zip.Deflate))
 	f.Add(syntheticArchive(f, nets["shared_linear"], fixture(f, "shared_linear.weights.h5"), zip.Store))
 	f.Add(syntheticArchive(f, nets["compact"], fixture(f, "compact_wrong_shape.weights.h5"), zip.Store))
-	for _, b := range realSeeds(f, "data_compact_models/models_keras/"+realStems[0]+".keras", "data_compact_models/models_keras/"+realStems[1]+".keras") {
+	for _, b := range datadirtest.Seeds(f, "data_compact_models/models_keras/"+realStems[0]+".keras", "data_compact_models/models_keras/"+realStems[1]+".keras") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -87,7 +50,7 @@ func FuzzReadWeightsH5(f *testing.F) {
 	for _, name := range []string{"compact_tiny.weights.h5", "shared_relu.weights.h5", "shared_bare.weights.h5", "compact_wrong_shape.weights.h5"} {
 		f.Add(fixture(f, name))
 	}
-	for _, b := range realSeeds(f, "data_compact_models/model_weights_h5/"+realStems[0]+".weights.h5", "data_compact_models/model_weights_h5/"+realStems[1]+".weights.h5") {
+	for _, b := range datadirtest.Seeds(f, "data_compact_models/model_weights_h5/"+realStems[0]+".weights.h5", "data_compact_models/model_weights_h5/"+realStems[1]+".weights.h5") {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -109,7 +72,7 @@ func FuzzParseConfig(f *testing.F) {
 	m := kerasConfig(testNetworks(f)["compact"])
 	nodeArg(m, 5)["keras_history"] = []any{"layer0_bn", 0, 0}
 	f.Add(marshal(f, m))
-	for _, b := range realSeeds(f, "data_compact_models/models_keras/"+realStems[0]+".keras", "data_shared_compact_models/linear_from_ensemble_model/shared_compact_model_5filters.keras") {
+	for _, b := range datadirtest.Seeds(f, "data_compact_models/models_keras/"+realStems[0]+".keras", "data_shared_compact_models/linear_from_ensemble_model/shared_compact_model_5filters.keras") {
 		zr, err := zip.NewReader(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			f.Fatal(err)

@@ -17,7 +17,6 @@ import (
 
 	"codeberg.org/sbinet/npyio"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 )
 
@@ -48,24 +47,19 @@ func rawFile(session string) string {
 	return "data_V4_responses/responses_raw/responses_" + session + ".npy"
 }
 
-// rawFileIfPresent reads a session's raw responses from the directories datadirtest.Dir would
-// use, returning a zero Raw when the file is absent (for fuzz seeds, which must not skip).
+// rawFileIfPresent reads a session's raw responses from the data directory (see
+// datadirtest.Lookup), returning a zero Raw when the file is absent (for fuzz seeds, which must
+// not skip).
 func rawFileIfPresent(session string) (Raw, error) {
-	dirs := []string{os.Getenv(datadir.EnvVar)}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		dirs = append(dirs, filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data"))
+	dir := datadirtest.Lookup()
+	if dir == "" {
+		return Raw{}, nil
 	}
-	for _, dir := range dirs {
-		if dir == "" {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rawFile(session))))
-		if err != nil {
-			continue
-		}
-		return readRawNPY(bytes.NewReader(b))
+	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rawFile(session))))
+	if err != nil {
+		return Raw{}, nil
 	}
-	return Raw{}, nil
+	return readRawNPY(bytes.NewReader(b))
 }
 
 // readRawNPY reads a float64, C-order, 3-dimensional .npy (the upstream raw-response layout)

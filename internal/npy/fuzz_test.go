@@ -3,49 +3,11 @@ package npy
 import (
 	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"compactv4/internal/datadir"
+	"compactv4/internal/datadir/datadirtest"
 )
-
-// optionalDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
-// skipping when there is none, so that fuzz targets can add real seeds when they exist.
-func optionalDataDir() string {
-	if d := os.Getenv(datadir.EnvVar); d != "" {
-		return d
-	}
-	root, err := datadir.ProjectRoot()
-	if err != nil {
-		return ""
-	}
-	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
-}
-
-// realSeeds returns the named files of the data directory that exist.
-func realSeeds(tb testing.TB, rel ...string) [][]byte {
-	dir := optionalDataDir()
-	if dir == "" {
-		return nil
-	}
-	var s [][]byte
-	for _, r := range rel {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(r)))
-		if err != nil {
-			tb.Logf("seed %s: %v", r, err)
-			continue
-		}
-		s = append(s, b)
-	}
-	return s
-}
 
 func FuzzRead(f *testing.F) {
 	for _, c := range writeCases {
@@ -55,7 +17,7 @@ func FuzzRead(f *testing.F) {
 	f.Add(npyFile(3, dict("|b1", false, "(3,)"), []byte{0, 1, 2}))
 	f.Add(npyFile(1, dict("<u8", false, "(1,)"), make([]byte, 8)))
 	f.Add(npyFile(1, dict("<f4", true, "(2, 2, 2)"), make([]byte, 32)))
-	for _, s := range realSeeds(f,
+	for _, s := range datadirtest.Seeds(f,
 		"data_compact_models/nums_filters/compact_model_190923_neuron0.npy",
 		"data_V4_responses/responses_repeat_averaged/responses_210305.npy") {
 		f.Add(s)
@@ -99,7 +61,7 @@ func FuzzReadObjectArray(f *testing.F) {
 		{"i8", "<", []int{1, 2}, true, make([]byte, 16)},
 		{"u1", "|", nil, false, []byte{9}},
 	}, nil)))
-	for _, s := range realSeeds(f,
+	for _, s := range datadirtest.Seeds(f,
 		"data_compact_models/model_weights_npy/compact_model_211022_neuron27.npy",
 		"data_compact_models/model_weights_npy/compact_model_211022_neuron17.npy") {
 		f.Add(s)

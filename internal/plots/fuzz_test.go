@@ -14,31 +14,16 @@ import (
 	"testing"
 	"time"
 
+	"compactv4/internal/datadir/datadirtest"
+
 	"gonum.org/v1/plot/vg"
-
-	"compactv4/internal/datadir"
 )
-
-// seedDataDir returns the data directory for fuzz seeds, or "" when there
-// is none (seeds are optional; the fuzz targets must run without data).
-func seedDataDir() string {
-	if dir, err := datadir.Resolve(""); err == nil {
-		return dir
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		dir := filepath.Join(root, "..", "shared", "v4data")
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	return ""
-}
 
 // realResponses returns up to n float64 values from a real response file
 // of the data directory (an .npy array of little-endian float64), as raw
 // bytes, or nil without data.
 func realResponses(tb testing.TB, n int) []byte {
-	dir := seedDataDir()
+	dir := datadirtest.Lookup()
 	if dir == "" {
 		return nil
 	}

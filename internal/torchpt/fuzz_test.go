@@ -9,27 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 )
-
-// optionalDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
-// skipping when there is none, so that the fuzz target can add real seeds when they exist.
-func optionalDataDir() string {
-	if d := os.Getenv(datadir.EnvVar); d != "" {
-		return d
-	}
-	root, err := datadir.ProjectRoot()
-	if err != nil {
-		return ""
-	}
-	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
-}
 
 func FuzzReadStateDict(f *testing.F) {
 	f.Add(synthetic(f, binary.LittleEndian))
@@ -41,7 +22,7 @@ func FuzzReadStateDict(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	if dir := optionalDataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		b, err := os.ReadFile(filepath.Join(dir, "data_compact_models/models_torch/compact_model_211022_neuron27.pt"))
 		if err != nil {
 			f.Fatal(err)

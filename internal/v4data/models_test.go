@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/model"
 	"compactv4/internal/torchpt"
@@ -448,7 +447,7 @@ func TestParseNumsFilters(t *testing.T) {
 func FuzzParseNumsFilters(f *testing.F) {
 	f.Add(int64NPY([]int64{48, 60, 3, 3, 3}))
 	f.Add(int64NPY([]int64{1 << 40, 1, 1, 1, 1}))
-	if dir := modelsDataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		for _, stem := range []string{"compact_model_190923_neuron0", "compact_model_211022_neuron27"} {
 			b, err := os.ReadFile(filepath.Join(dir, "data_compact_models", "nums_filters", stem+".npy"))
 			if err != nil {
@@ -468,22 +467,4 @@ func FuzzParseNumsFilters(f *testing.F) {
 			}
 		}
 	})
-}
-
-// modelsDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
-// skipping when there is none, so that fuzz targets can add real seeds when they exist.
-func modelsDataDir() string {
-	if d := os.Getenv(datadir.EnvVar); d != "" {
-		return d
-	}
-	root, err := datadir.ProjectRoot()
-	if err != nil {
-		return ""
-	}
-	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
 }

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 )
 
@@ -306,7 +305,7 @@ func FuzzBlobSHA1(f *testing.F) {
 	for _, s := range []string{"", "hello\n", "blob 3\x00abc", strings.Repeat("\x00", 1000)} {
 		f.Add([]byte(s))
 	}
-	if dir := seedDataDir(); dir != "" {
+	if dir := datadirtest.Lookup(); dir != "" {
 		for _, k := range []string{"README.md", "data_compact_models/nums_filters/compact_model_190923_neuron0.npy", "data_ensemble_model/readme.txt"} {
 			if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(k))); err == nil {
 				f.Add(b)
@@ -335,19 +334,4 @@ func FuzzBlobSHA1(f *testing.F) {
 			t.Fatalf("BlobSHA1File = %s, %d, %v; want %s", got, n, err, want)
 		}
 	})
-}
-
-// seedDataDir returns the data directory for seeding a fuzz corpus, or "" when there is none
-// (datadirtest.Dir would skip the whole fuzz test, synthetic seeds included).
-func seedDataDir() string {
-	if dir, err := datadir.Resolve(""); err == nil {
-		return dir
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		dir := filepath.Join(root, "..", "shared", "v4data")
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			return dir
-		}
-	}
-	return ""
 }

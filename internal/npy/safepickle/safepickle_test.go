@@ -12,7 +12,6 @@ import (
 
 	"github.com/nlpodyssey/gopickle/types"
 
-	"compactv4/internal/datadir"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/npy/safepickle"
 	"compactv4/internal/npy/safepickle/pickletest"
@@ -259,24 +258,6 @@ func realSeeds(tb testing.TB, dir string) [][]byte {
 	return append(s, b[hlen:])
 }
 
-// optionalDataDir finds the data directory as datadirtest.Dir does, but returns "" instead of
-// skipping when there is none, so that fuzz targets can add real seeds when they exist.
-func optionalDataDir() string {
-	if d := os.Getenv(datadir.EnvVar); d != "" {
-		return d
-	}
-	root, err := datadir.ProjectRoot()
-	if err != nil {
-		return ""
-	}
-	for _, d := range []string{filepath.Join(root, datadir.Default), filepath.Join(root, "..", "shared", "v4data")} {
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
-	}
-	return ""
-}
-
 func ptPickle(path string) ([]byte, error) {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
@@ -312,7 +293,7 @@ var fuzzOpts = safepickle.Options{
 }
 
 func FuzzLoad(f *testing.F) {
-	for _, s := range append(syntheticSeeds(), realSeeds(f, optionalDataDir())...) {
+	for _, s := range append(syntheticSeeds(), realSeeds(f, datadirtest.Lookup())...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
