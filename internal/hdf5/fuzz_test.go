@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"compactv4/internal/datadir/datadirtest"
 )
@@ -66,6 +67,27 @@ func exerciseOpts(data []byte, opts *Options) {
 	})
 }
 
+// fuzzDeadline is how long one fuzz input may take. The reader must give up on a corrupt file,
+// not loop over it: the go fuzzer reports crashes but not hangs, so the target fails an input
+// that exceeds this (its inputs take well under a millisecond).
+const fuzzDeadline = 10 * time.Second
+
+// withinDeadline runs fn and fails t when it has not returned within fuzzDeadline; the fuzzer
+// then saves the input under testdata/fuzz.
+func withinDeadline(t *testing.T, fn func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fn()
+	}()
+	select {
+	case <-done:
+	case <-time.After(fuzzDeadline):
+		t.Fatalf("input not finished after %v: the reader hangs or loops on it", fuzzDeadline)
+	}
+}
+
 var errStop = os.ErrDeadlineExceeded // any sentinel: ends a walk early
 
 // fuzzSeeds returns the synthetic files and, when the data directory is present, three real
@@ -94,7 +116,7 @@ func FuzzOpen(f *testing.F) {
 	f.Add([]byte(signature))
 	f.Add([]byte("not an HDF5 file at all"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		exercise(data)
+		withinDeadline(t, func() { exercise(data) })
 	})
 }
 
@@ -106,6 +128,6 @@ func FuzzOpenNoChecksums(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true})
+		withinDeadline(t, func() { exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true}) })
 	})
 }
