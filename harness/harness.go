@@ -91,6 +91,18 @@ type Result struct {
 	Notes       []string
 }
 
+// AddTable records a table that one of Env's writers wrote: it appends name to r.Tables unless
+// err is set, and returns err, so that a write reads
+//
+//	if err := res.AddTable(env.WriteCSV("models.csv", header, rows)); err != nil { ... }
+func (r *Result) AddTable(name string, err error) error {
+	if err != nil {
+		return err
+	}
+	r.Tables = append(r.Tables, name)
+	return nil
+}
+
 // Experiment is one experiment of the paper.
 type Experiment struct {
 	Name   string   // package name under experiments/, e.g. "compression"

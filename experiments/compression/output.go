@@ -25,11 +25,9 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 		r = append(r, strconv.Itoa(m.Params.Total), strconv.Itoa(m.Params.Trainable), strconv.Itoa(m.Params.NonTrainable))
 		rows = append(rows, r)
 	}
-	name, err := env.WriteCSV("models.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4", "n_params", "n_trainable", "n_nontrainable"}, rows)
-	if err != nil {
+	if err := res.AddTable(env.WriteCSV("models.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4", "n_params", "n_trainable", "n_nontrainable"}, rows)); err != nil {
 		return err
 	}
-	res.Tables = append(res.Tables, name)
 
 	rows = rows[:0]
 	for _, ev := range evals {
@@ -40,17 +38,13 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 			}
 			rows = append(rows, []string{ev.Session.ID, strconv.Itoa(n), strconv.Itoa(models[i].Params.Total), ftoa(ev.R[n]), ftoa(ev.R2[n]), r2er})
 		}
-		name, err := env.WriteNPY("predictions_"+ev.Session.ID+".npy", []int{len(ev.Pred), ev.Hi - ev.Lo}, flatten(ev.Pred))
-		if err != nil {
+		if err := res.AddTable(env.WriteNPY("predictions_"+ev.Session.ID+".npy", []int{len(ev.Pred), ev.Hi - ev.Lo}, flatten(ev.Pred))); err != nil {
 			return err
 		}
-		res.Tables = append(res.Tables, name)
 	}
-	name, err = env.WriteCSV("neurons.csv", []string{"session", "neuron", "n_params", "r_eval", "r2_eval", "r2er_eval"}, rows)
-	if err != nil {
+	if err := res.AddTable(env.WriteCSV("neurons.csv", []string{"session", "neuron", "n_params", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
 		return err
 	}
-	res.Tables = append(res.Tables, name)
 
 	acc, err := summarizeAccuracy(evals)
 	if err != nil {
@@ -81,7 +75,7 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 		v, _ := res.Values.Get(fmt.Sprintf("C5/median_filters_layer%d", l))
 		med[l] = v.Num
 	}
-	name, err = env.WriteJSON("summary.json", map[string]any{
+	if err := res.AddTable(env.WriteJSON("summary.json", map[string]any{
 		"teacher": map[string]int{"resnet50_trunk": t.Trunk, "member": t.Member, "members": t.Members, "total": t.Total},
 		"compact_params": map[string]float64{
 			"models": float64(len(models)), "median": s.Median, "min": s.Min, "max": s.Max, "compression_factor": s.Factor,
@@ -91,11 +85,9 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 			"sessions": sessions, "pooled": conv(acc.Pooled),
 			"metric": "Pearson r and r² of predictions against repeat-averaged responses on each session's evaluation half (images M/2+1…M); r2er = noise-corrected R² (Pospisil & Bair 2021, upstream compute_r2_ER) where raw repeats are present; medians with 90 % percentile-bootstrap CIs",
 		},
-	})
-	if err != nil {
+	})); err != nil {
 		return err
 	}
-	res.Tables = append(res.Tables, name)
 	return nil
 }
 

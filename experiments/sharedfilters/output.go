@@ -18,13 +18,6 @@ import (
 func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
 
 func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *Shared) error {
-	add := func(name string, err error) error {
-		if err != nil {
-			return err
-		}
-		res.Tables = append(res.Tables, name)
-		return nil
-	}
 
 	// Shared models, per neuron (the acceptance table of the issue).
 	var rows [][]string
@@ -41,7 +34,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 			}
 		}
 	}
-	if err := add(env.WriteCSV("shared_models.csv", []string{"teacher", "K", "session", "neuron", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
+	if err := res.AddTable(env.WriteCSV("shared_models.csv", []string{"teacher", "K", "session", "neuron", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
 		return err
 	}
 	rows = rows[:0]
@@ -56,7 +49,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 			i++
 		}
 	}
-	if err := add(env.WriteCSV("compact_models.csv", []string{"session", "neuron", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
+	if err := res.AddTable(env.WriteCSV("compact_models.csv", []string{"session", "neuron", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
 		return err
 	}
 	sums, ref, err := summaries(sh)
@@ -92,7 +85,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		r = append(r, ci(ref.R2ER, ref.HasR2ER)...)
 		rows = append(rows, append(r, "", ""))
 	}
-	if err := add(env.WriteCSV("shared_summary.csv", []string{"teacher", "K", "n_params", "n_neurons",
+	if err := res.AddTable(env.WriteCSV("shared_summary.csv", []string{"teacher", "K", "n_params", "n_neurons",
 		"median_r", "r_ci90_lo", "r_ci90_hi", "median_r2", "r2_ci90_lo", "r2_ci90_hi", "median_r2er", "r2er_ci90_lo", "r2er_ci90_hi",
 		"mapping_aligned_median_r", "mapping_shifted_median_r"}, rows)); err != nil {
 		return err
@@ -111,7 +104,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		r = append(r, strconv.Itoa(c.FilterNarrow[i]), strconv.Itoa(c.PRNarrow[i]))
 		rows = append(rows, r)
 	}
-	if err := add(env.WriteCSV("consolidation.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4",
+	if err := res.AddTable(env.WriteCSV("consolidation.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4",
 		"pr0", "pr1", "pr2", "pr3", "pr4", "sharpest_filter_narrowing_layer", "sharpest_pr_narrowing_layer"}, rows)); err != nil {
 		return err
 	}
@@ -153,7 +146,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		}
 		layers = append(layers, lj)
 	}
-	if err := add(env.WriteJSON("filter_similarity.json", map[string]any{
+	if err := res.AddTable(env.WriteJSON("filter_similarity.json", map[string]any{
 		"method": "best match of every kernel in every other model by |cos| of mean-removed kernels (layer 0: 5x5x3 conv kernels; layers 1-4: 5x5 depthwise kernels), " +
 			"or by |Pearson r| of layer-0 responses to natural-image patches; pair similarity = mean best match, symmetrised",
 		"quantiles":     deciles,
@@ -166,7 +159,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		return err
 	}
 	if l0 := findLayer(sim, 0, "kernel"); l0 != nil {
-		if err := add(env.WriteNPY("pair_similarity_layer0.npy", []int{len(l0.Dists[0].Pair), len(l0.Dists[0].Pair)}, flat32(l0.Dists[0].Pair))); err != nil {
+		if err := res.AddTable(env.WriteNPY("pair_similarity_layer0.npy", []int{len(l0.Dists[0].Pair), len(l0.Dists[0].Pair)}, flat32(l0.Dists[0].Pair))); err != nil {
 			return err
 		}
 	}
@@ -176,20 +169,20 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	for i, k := range cr.Ks {
 		rows = append(rows, []string{strconv.Itoa(k), ftoa(cr.Fit[i]), ftoa(cr.Silhouette[i]), ftoa(cr.NullFit[i]), ftoa(cr.NullSilh[i])})
 	}
-	if err := add(env.WriteCSV("cluster_choice.csv", []string{"k", "mean_abs_cos_to_centre", "silhouette", "null_mean_abs_cos_to_centre", "null_silhouette"}, rows)); err != nil {
+	if err := res.AddTable(env.WriteCSV("cluster_choice.csv", []string{"k", "mean_abs_cos_to_centre", "silhouette", "null_mean_abs_cos_to_centre", "null_silhouette"}, rows)); err != nil {
 		return err
 	}
 	rows = rows[:0]
 	for j := range cr.Centres {
 		rows = append(rows, []string{strconv.Itoa(j), strconv.Itoa(cr.Filters[j]), strconv.Itoa(cr.ModelsUsed[j])})
 	}
-	if err := add(env.WriteCSV("clusters.csv", []string{"cluster", "kernels", "models"}, rows)); err != nil {
+	if err := res.AddTable(env.WriteCSV("clusters.csv", []string{"cluster", "kernels", "models"}, rows)); err != nil {
 		return err
 	}
-	if err := add(env.WriteNPY("cluster_centres.npy", []int{len(cr.Centres), KernelSize, KernelSize, 3}, flat32(cr.Centres))); err != nil {
+	if err := res.AddTable(env.WriteNPY("cluster_centres.npy", []int{len(cr.Centres), KernelSize, KernelSize, 3}, flat32(cr.Centres))); err != nil {
 		return err
 	}
-	return add(env.WriteNPY("cluster_usage.npy", []int{len(cr.Usage), len(cr.Centres)}, flat32(cr.Usage)))
+	return res.AddTable(env.WriteNPY("cluster_usage.npy", []int{len(cr.Usage), len(cr.Centres)}, flat32(cr.Usage)))
 }
 
 func flat32(m [][]float64) []float32 {

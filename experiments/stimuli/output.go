@@ -25,13 +25,6 @@ func ftoa(x float64) string {
 // writeTables writes the per-model table, the images (PNG per model and one .npy), the
 // optimisation traces, the natural-image responses and a summary.
 func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimulus, sum Summary) error {
-	add := func(name string, err error) error {
-		if err != nil {
-			return err
-		}
-		res.Tables = append(res.Tables, name)
-		return nil
-	}
 	var rows [][]string
 	for _, s := range stims {
 		nat := []string{"", "", "", "", "", ""}
@@ -45,7 +38,7 @@ func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimu
 			ftoa(s.Synth.Initial), ftoa(s.Synth.Response), ftoa(s.Uint8Response),
 		}, nat...))
 	}
-	if err := add(env.WriteCSV("stimuli.csv", []string{
+	if err := res.AddTable(env.WriteCSV("stimuli.csv", []string{
 		"session", "neuron", "stem", "seed", "restart", "best_step",
 		"response_noise", "response_synth", "response_png",
 		"natural_max", "natural_argmax_image", "natural_median", "ratio", "normalized_gain", "exceeds_natural_max",
@@ -66,14 +59,14 @@ func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimu
 			return fmt.Errorf("%s: %w", s.ID.Stem(), err)
 		}
 		name := "images/" + s.ID.Stem() + ".png"
-		if err := add(name, harness.WriteFileAtomic(filepath.Join(env.Out, filepath.FromSlash(name)), b)); err != nil {
+		if err := res.AddTable(name, harness.WriteFileAtomic(filepath.Join(env.Out, filepath.FromSlash(name)), b)); err != nil {
 			return err
 		}
 	}
-	if err := add(env.WriteNPY("images.npy", []int{len(stims), h, w, 3}, imgs)); err != nil {
+	if err := res.AddTable(env.WriteNPY("images.npy", []int{len(stims), h, w, 3}, imgs)); err != nil {
 		return err
 	}
-	if err := add(env.WriteNPY("traces.npy", []int{len(stims), p.Steps}, traces)); err != nil {
+	if err := res.AddTable(env.WriteNPY("traces.npy", []int{len(stims), p.Steps}, traces)); err != nil {
 		return err
 	}
 	var sessions []string
@@ -91,11 +84,11 @@ func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimu
 	}
 	for _, ss := range sessions {
 		n := count[ss]
-		if err := add(env.WriteNPY("natural_responses_"+ss+".npy", []int{n, len(nat[ss]) / n}, nat[ss])); err != nil {
+		if err := res.AddTable(env.WriteNPY("natural_responses_"+ss+".npy", []int{n, len(nat[ss]) / n}, nat[ss])); err != nil {
 			return err
 		}
 	}
-	return add(env.WriteJSON("summary.json", map[string]any{
+	return res.AddTable(env.WriteJSON("summary.json", map[string]any{
 		"params":                       p,
 		"base_seed":                    uint64(BaseSeed),
 		"models":                       sum.Models,
