@@ -1,6 +1,7 @@
 //go:build amd64 && !purego
 
 #include "textflag.h"
+#include "tile6x16_amd64.h"
 
 // AVX2+FMA kernels. The Go declarations and their contracts are in kernels_amd64.go; the pure-Go
 // versions with the same semantics (and the same summation order) are in kernels_generic.go.
@@ -20,18 +21,7 @@ gemm_panel:
 	MOVQ nseg+24(FP), DX
 	MOVQ seglen+32(FP), AX
 	MOVQ segStride+40(FP), R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
+	TILE_ZERO
 	TESTQ DX, DX
 	JLE   gemm_epilogue
 	TESTQ AX, AX
@@ -44,26 +34,7 @@ gemm_seg:
 	MOVQ AX, CX
 
 gemm_k:
-	VMOVUPS      (BX), Y12
-	VMOVUPS      32(BX), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS (SI)(DI*1), Y15
-	VFMADD231PS  Y12, Y15, Y2
-	VFMADD231PS  Y13, Y15, Y3
-	VBROADCASTSS (SI)(DI*2), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS (R8), Y15
-	VFMADD231PS  Y12, Y15, Y6
-	VFMADD231PS  Y13, Y15, Y7
-	VBROADCASTSS (R8)(DI*1), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS (R8)(DI*2), Y15
-	VFMADD231PS  Y12, Y15, Y10
-	VFMADD231PS  Y13, Y15, Y11
+	TILE_FMA
 	ADDQ         $64, BX
 	ADDQ         R9, SI
 	ADDQ         R9, R8
@@ -81,18 +52,7 @@ gemm_epilogue:
 	MOVQ  flags+80(FP), AX
 	TESTQ $1, AX
 	JZ    gemm_noacc
-	VADDPS (SI), Y0, Y0
-	VADDPS 32(SI), Y1, Y1
-	VADDPS (SI)(DI*1), Y2, Y2
-	VADDPS 32(SI)(DI*1), Y3, Y3
-	VADDPS (SI)(DI*2), Y4, Y4
-	VADDPS 32(SI)(DI*2), Y5, Y5
-	VADDPS (R8), Y6, Y6
-	VADDPS 32(R8), Y7, Y7
-	VADDPS (R8)(DI*1), Y8, Y8
-	VADDPS 32(R8)(DI*1), Y9, Y9
-	VADDPS (R8)(DI*2), Y10, Y10
-	VADDPS 32(R8)(DI*2), Y11, Y11
+	TILE_ADD_C
 
 gemm_noacc:
 	TESTQ $2, AX
@@ -131,18 +91,7 @@ gemm_nobias:
 	VMAXPS Y11, Y14, Y11
 
 gemm_store:
-	VMOVUPS Y0, (SI)
-	VMOVUPS Y1, 32(SI)
-	VMOVUPS Y2, (SI)(DI*1)
-	VMOVUPS Y3, 32(SI)(DI*1)
-	VMOVUPS Y4, (SI)(DI*2)
-	VMOVUPS Y5, 32(SI)(DI*2)
-	VMOVUPS Y6, (R8)
-	VMOVUPS Y7, 32(R8)
-	VMOVUPS Y8, (R8)(DI*1)
-	VMOVUPS Y9, 32(R8)(DI*1)
-	VMOVUPS Y10, (R8)(DI*2)
-	VMOVUPS Y11, 32(R8)(DI*2)
+	TILE_STORE_C
 	// Next panel: B is already there; C and bias move 16 columns.
 	ADDQ $64, R12
 	ADDQ $64, R13
