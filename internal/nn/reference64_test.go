@@ -217,6 +217,22 @@ func biasBack64(dy []float64, db []float64) {
 
 // backward returns the input gradient and the gradient of every weight tensor (Weights() order;
 // nil for batchnorm moving statistics) of Σ dOut·out.
+// mseWeightGrads runs forward in training mode and returns the weight gradients of the MSE loss
+// mean((out-y)²) over all outputs (the loss the Trainer minimises).
+func (r *ref64) mseWeightGrads(x []float64, batch int, y []float64) ([][]float64, error) {
+	p, err := r.forward(x, batch)
+	if err != nil {
+		return nil, err
+	}
+	out := p.acts[len(p.acts)-1]
+	dOut := make([]float64, len(out))
+	for j := range out {
+		dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
+	}
+	_, dw := r.backward(p, dOut)
+	return dw, nil
+}
+
 func (r *ref64) backward(p *pass64, dOut []float64) (dx []float64, dw [][]float64) {
 	dw = make([][]float64, len(r.w))
 	for i, w := range r.w {

@@ -131,16 +131,10 @@ func TestTrainerGradientsFiniteDifferences(t *testing.T) {
 			x32 := to32(gaussian64(rng, batch*r.shapes[0].Size(), 1))
 			y32 := to32(gaussian64(rng, batch*nout, 1))
 			x, y := to64(x32), to64(y32)
-			p, err := r.forward(x, batch)
+			dw64, err := r.mseWeightGrads(x, batch, y)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out := p.acts[len(p.acts)-1]
-			dOut := make([]float64, len(out))
-			for j := range out {
-				dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
-			}
-			_, dw64 := r.backward(p, dOut)
 			// Finite differences of every trainable weight (not the moving statistics), once.
 			f := func() float64 { return trainLoss64(r, x, batch, y) }
 			fds := make([][]float64, len(r.w))
@@ -407,16 +401,10 @@ func TestTrainerPaperGeometry(t *testing.T) {
 			t.Fatal(err)
 		}
 		x, y := to64(x32), to64(y32)
-		p, err := r.forward(x, batch)
+		dw, err := r.mseWeightGrads(x, batch, y)
 		if err != nil {
 			t.Fatal(err)
 		}
-		out := p.acts[len(p.acts)-1]
-		dOut := make([]float64, len(out))
-		for j := range out {
-			dOut[j] = 2 * (out[j] - y[j]) / float64(len(out))
-		}
-		_, dw := r.backward(p, dOut)
 		ws := tr.net.Weights()
 		zero := biasesBeforeBN(mn, r)
 		for _, pr := range tr.params {
