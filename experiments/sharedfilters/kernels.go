@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"compactv4/internal/gauss"
 	"compactv4/internal/model"
 )
 
@@ -200,60 +201,25 @@ func shuffleSpatial(src *rand.Rand, v []float64, c int) ([]float64, error) {
 	return out, nil
 }
 
-// gaussTaps are the weights of scipy.ndimage.gaussian_filter with sigma 0.5 and truncate 4
-// (radius int(4·0.5+0.5) = 2): the smoothing the upstream distillation applied to the depthwise
-// kernels of layers 1-4 after every block of training (spec §8).
-var gaussTaps = func() [5]float64 {
-	var w [5]float64
-	var sum float64
-	for i := range w {
-		x := float64(i - 2)
-		w[i] = math.Exp(-0.5 * x * x / (0.5 * 0.5))
-		sum += w[i]
-	}
-	for i := range w {
-		w[i] /= sum
+// smoothTaps are the weights of the upstream kernel smoothing (spec §8): scipy's Gaussian with
+// sigma 0.5, truncate 4 (five taps).
+var smoothTaps = func() []float64 {
+	w, err := gauss.Kernel(0.5, 4)
+	if err != nil {
+		panic(err) // constant arguments
 	}
 	return w
 }()
 
-// reflectIndex maps an index outside [0, n) back inside as scipy's mode 'reflect'
-// (d c b a | a b c d | d c b a).
-func reflectIndex(i, n int) int {
-	for i < 0 || i >= n {
-		if i < 0 {
-			i = -i - 1
-		} else {
-			i = 2*n - i - 1
-		}
-	}
-	return i
-}
-
-// smooth5x5 applies the upstream kernel smoothing (sigma 0.5, mode 'reflect', separable along
-// both axes) to a 5×5 kernel in row-major order.
+// smooth5x5 applies the upstream kernel smoothing (scipy.ndimage.gaussian_filter, sigma 0.5 on
+// both spatial axes, mode 'reflect') to a 5×5 kernel in row-major order.
 func smooth5x5(v []float64) ([]float64, error) {
 	if len(v) != spatial {
 		return nil, fmt.Errorf("smooth: %d values, want %d", len(v), spatial)
 	}
-	var tmp, out [spatial]float64
-	for y := 0; y < KernelSize; y++ {
-		for x := 0; x < KernelSize; x++ {
-			var s float64
-			for t, w := range gaussTaps {
-				s += w * v[y*KernelSize+reflectIndex(x+t-2, KernelSize)]
-			}
-			tmp[y*KernelSize+x] = s
-		}
+	out := make([]float64, spatial)
+	if err := gauss.FilterHW(out, v, KernelSize, KernelSize, 1, smoothTaps); err != nil {
+		return nil, fmt.Errorf("smooth: %w", err)
 	}
-	for y := 0; y < KernelSize; y++ {
-		for x := 0; x < KernelSize; x++ {
-			var s float64
-			for t, w := range gaussTaps {
-				s += w * tmp[reflectIndex(y+t-2, KernelSize)*KernelSize+x]
-			}
-			out[y*KernelSize+x] = s
-		}
-	}
-	return out[:], nil
+	return out, nil
 }

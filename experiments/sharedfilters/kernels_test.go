@@ -238,11 +238,3 @@ func TestSmoothMatchesScipy(t *testing.T) {
 		t.Error("24 values accepted")
 	}
 }
-
-func TestReflectIndex(t *testing.T) {
-	for _, c := range []struct{ i, want int }{{-1, 0}, {-2, 1}, {0, 0}, {4, 4}, {5, 4}, {6, 3}} {
-		if got := reflectIndex(c.i, 5); got != c.want {
-			t.Errorf("reflectIndex(%d, 5) = %d, want %d", c.i, got, c.want)
-		}
-	}
-}

@@ -9,10 +9,9 @@
 // upstream's class defaults (DefaultParams: 1,000 steps of size 10, gradient normalised by
 // sqrt(mean(g²)) + 1e-5 and smoothed with σ = 1, image smoothed every 50 steps, pixels clipped
 // to [0, 255] after recentring, best image kept, batchnorm in inference mode); script6's 100
-// steps × 9 restarts are Script6Params. GaussianKernel and GaussianFilterHW are
-// scipy.ndimage.gaussian_filter's weights and 'reflect' filtering of float64 data, bit for bit
-// (nn.GaussianFilter2D filters float32 data; upstream's image and gradient are float64 numpy
-// arrays). Checks: the filter and the whole loop, run on an analytic model, equal upstream's
+// steps × 9 restarts are Script6Params. The smoothing is internal/gauss (gauss.Kernel and gauss.FilterHW:
+// scipy.ndimage.gaussian_filter's weights and 'reflect' filtering of float64 data, bit for bit;
+// upstream's image and gradient are float64 numpy arrays). Checks: the filter and the whole loop, run on an analytic model, equal upstream's
 // loop ported to numpy/scipy bit for bit (testdata/gen_reference.py); on a published model the
 // synthesis follows an independent PyTorch implementation of the same loop
 // (testdata/torch_synth.py) to 1e-6 for the first steps and to about 1 % after 60

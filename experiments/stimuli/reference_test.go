@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/gaussian.json and testdata/synth.json with testdata/gen_reference.py (needs /usr/bin/python3 with numpy and scipy)")
+var update = flag.Bool("update", false, "rewrite testdata/synth.json with testdata/gen_reference.py (needs /usr/bin/python3 with numpy and scipy)")
 
 const python = "/usr/bin/python3"
 
@@ -34,7 +34,7 @@ func TestReferenceScript(t *testing.T) {
 	if err != nil {
 		t.Fatalf("gen_reference.py: %v\n%s", err, out)
 	}
-	for _, name := range []string{"gaussian.json", "synth.json"} {
+	for _, name := range []string{"synth.json"} {
 		got, err := os.ReadFile(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"compactv4/internal/gauss"
 	"compactv4/internal/model"
 )
 
@@ -133,7 +134,7 @@ func Synthesize(ctx context.Context, m Model, h, w int, p Params, seed uint64) (
 	if n := m.Outputs(); n != 1 {
 		return nil, fmt.Errorf("synthesis: the model has %d outputs, want a single-neuron model", n)
 	}
-	wts, err := GaussianKernel(p.Sigma, p.Truncate)
+	wts, err := gauss.Kernel(p.Sigma, p.Truncate)
 	if err != nil {
 		return nil, fmt.Errorf("synthesis: %w", err)
 	}
@@ -226,11 +227,11 @@ func synthesizeFrom(ctx context.Context, m Model, h, w int, p Params, wts []floa
 			g[i] = d
 			sq[i] = d * d
 		}
-		scale := math.Sqrt(numpySum(sq)/float64(n)) + 1e-5
+		scale := math.Sqrt(gauss.NumpySum(sq)/float64(n)) + 1e-5
 		for i := range g {
 			g[i] /= scale
 		}
-		if err := gaussianFilterHW(g, g, tmp, h, w, 3, wts); err != nil {
+		if err := gauss.FilterHWScratch(g, g, tmp, h, w, 3, wts); err != nil {
 			return nil, err
 		}
 		for i := range img {
@@ -250,7 +251,7 @@ func synthesizeFrom(ctx context.Context, m Model, h, w int, p Params, wts []floa
 			s.BestStep = t
 		}
 		if t%p.SmoothEvery == 0 && t > 0 {
-			if err := gaussianFilterHW(img, img, tmp, h, w, 3, wts); err != nil {
+			if err := gauss.FilterHWScratch(img, img, tmp, h, w, 3, wts); err != nil {
 				return nil, err
 			}
 			fresh = false

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"compactv4/internal/gauss"
 	"compactv4/internal/model"
 )
 
@@ -47,7 +48,7 @@ func (m *quadModel) InputGrad(x []float32, batch int, dOut, out, dx []float32) e
 		t[i] = float64(m.w[i]*xv) - float64(float64(float64(0.5*m.q[i])*xv)*xv)
 		dx[i] = float32(m.w[i]-float64(m.q[i]*xv)) * dOut[0]
 	}
-	out[0] = float32(numpySum(t))
+	out[0] = float32(gauss.NumpySum(t))
 	if m.nanAt > 0 && m.calls >= m.nanAt {
 		dx[len(dx)/2] = float32(math.NaN())
 	}
@@ -79,7 +80,7 @@ func TestSynthReference(t *testing.T) {
 	if len(ref.Cases) != 2 {
 		t.Fatalf("%d cases in testdata/synth.json, want 2", len(ref.Cases))
 	}
-	wts, err := GaussianKernel(1, 4)
+	wts, err := gauss.Kernel(1, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +184,7 @@ func TestSynthesizeDeterministic(t *testing.T) {
 	// running each restart alone.
 	best := math.Inf(-1)
 	for k := 0; k < 4; k++ {
-		wts, _ := GaussianKernel(1, 4)
+		wts, _ := gauss.Kernel(1, 4)
 		s, err := synthesizeFrom(ctx, randomQuad(h, w, 1), h, w, paramsWithSteps(60), wts, NoiseImage(rand.New(rand.NewPCG(seed, uint64(k))), h, w))
 		if err != nil {
 			t.Fatal(err)

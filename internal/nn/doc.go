@@ -106,7 +106,7 @@
 // the biased variance (Trainer); MSE as the mean over batch and outputs; Adam with the bias
 // correction folded into the step size and SGD with momentum m = μ·m − lr·g, both with
 // element-wise clipvalue (Optimizer); GlorotUniform with Keras' fans (InitKeras);
-// scipy.ndimage.gaussian_filter for the smoothing, bit for bit (GaussianFilter2D).
+// scipy.ndimage.gaussian_filter for the smoothing, bit for bit (gauss.Filter2D).
 //
 // A step runs the stages one after another over the whole batch (batchnorm needs the batch's
 // statistics before any image can go on), each image's work fused row by row so that a row is

@@ -1,14 +1,13 @@
 #!/usr/bin/python3
 """Reference outputs for the stimuli package's tests, computed with numpy and scipy.
 
-Writes testdata/gaussian.json (scipy.ndimage.gaussian_filter over the two spatial axes of small
-HWC images, and scipy's 1-D Gaussian weights) and testdata/synth.json (upstream's
-SynthClass.optimize_synth_image loop, ported line by line, run on a small analytic "model" in
-place of a Keras network so that it needs no TensorFlow).
+Writes testdata/synth.json (upstream's SynthClass.optimize_synth_image loop, ported line by
+line, run on a small analytic "model" in place of a Keras network so that it needs no
+TensorFlow). The Gaussian filter's own references are internal/gauss/testdata/gen_gaussian.py.
 
 Usage: /usr/bin/python3 testdata/gen_reference.py OUTDIR
 (the Go tests run it into a temporary directory when /usr/bin/python3 has numpy and scipy, and
-compare with the committed files; `go test -run TestReference -update` rewrites them).
+compare with the committed file; `go test -run TestReference -update` rewrites it).
 """
 import json
 import os
@@ -17,31 +16,8 @@ import sys
 import numpy as np
 import scipy
 from scipy import ndimage
-from scipy.ndimage import _filters
 
 RGB_MEANS = np.array([116.222, 109.270, 100.381])
-
-
-def gaussian_cases():
-    rng = np.random.default_rng(20260412)
-    cases = []
-    for (h, w, c) in [(1, 1, 1), (2, 3, 1), (3, 5, 2), (7, 4, 3), (12, 16, 3)]:
-        for (sigma, truncate) in [(1.0, 4.0), (0.5, 4.0), (2.3, 4.0), (1.0, 2.0)]:
-            x = rng.normal(size=(1, h, w, c)) * 30.0
-            y = ndimage.gaussian_filter(x, (0.0, sigma, sigma, 0.0), mode='reflect', truncate=truncate)
-            cases.append({"h": h, "w": w, "c": c, "sigma": sigma, "truncate": truncate,
-                          "x": x.ravel().tolist(), "y": y.ravel().tolist()})
-    kernels = []
-    for (sigma, truncate) in [(1.0, 4.0), (0.5, 4.0), (2.3, 4.0), (1.0, 2.0), (3.7, 4.0), (20.0, 4.0)]:
-        r = int(truncate * sigma + 0.5)
-        kernels.append({"sigma": sigma, "truncate": truncate,
-                        "weights": _filters._gaussian_kernel1d(sigma, 0, r).tolist()})
-    sums = []
-    for n in [1, 2, 5, 7, 8, 9, 16, 19, 127, 128, 129, 130, 576, 1000, 1025, 2100, 8192, 8193, 9000, 20000, 37632]:
-        # exact in any IEEE arithmetic: integers mod a prime, one correctly rounded division
-        x = ((np.arange(n, dtype=np.int64) * 7919) % 10007).astype(np.float64) / 97.0
-        sums.append({"n": n, "sum": float(np.sum(x)), "mean_sq": float(np.mean(np.square(x)))})
-    return {"scipy": scipy.__version__, "numpy": np.__version__, "cases": cases, "kernels": kernels, "sums": sums}
 
 
 class QuadModel:
@@ -125,7 +101,7 @@ def synth_cases():
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
-    for name, fn in [("gaussian.json", gaussian_cases), ("synth.json", synth_cases)]:
+    for name, fn in [("synth.json", synth_cases)]:
         with open(os.path.join(out, name), "w") as f:
             json.dump(fn(), f, separators=(",", ":"))
             f.write("\n")

@@ -1,4 +1,9 @@
-package stimuli
+// Package gauss is scipy.ndimage's Gaussian filter, bit for bit: the 1-D weights of
+// gaussian_filter (scipy 1.10 _gaussian_kernel1d, summed as numpy sums), its 'reflect' boundary
+// and its symmetric-kernel summation order, for float64 images (FilterHW, the preferred-stimulus
+// synthesis of spec §9) and float32 arrays (Filter2D, the weight smoothing of spec §8). The
+// references are scipy's own outputs (testdata/, with the scripts that wrote them).
+package gauss
 
 import (
 	"fmt"
@@ -6,25 +11,26 @@ import (
 	"math/big"
 )
 
-// GaussianKernel returns the normalised weights of scipy.ndimage's 1-D Gaussian filter of order 0
+// Kernel returns the normalised weights of scipy.ndimage's 1-D Gaussian filter of order 0
 // (scipy 1.10 _gaussian_kernel1d): radius = int(truncate·sigma + 0.5), weights
 // exp(−0.5/sigma²·x²) for x = −radius…radius, divided by their sum. The sum is taken in the
 // order of numpy's pairwise summation, so the weights are the bytes scipy uses.
-func GaussianKernel(sigma, truncate float64) ([]float64, error) {
+func Kernel(sigma, truncate float64) ([]float64, error) {
 	if !(sigma > 0) || math.IsInf(sigma, 0) || !(truncate >= 0) || math.IsInf(truncate, 0) {
 		return nil, fmt.Errorf("gaussian kernel: sigma %v and truncate %v must be finite, sigma > 0, truncate >= 0", sigma, truncate)
 	}
-	r := int(truncate*sigma + 0.5)
-	if r > 1<<16 {
-		return nil, fmt.Errorf("gaussian kernel: radius %d too large", r)
+	rf := truncate*sigma + 0.5 // checked before the conversion, which overflows silently
+	if rf > 1<<16 {
+		return nil, fmt.Errorf("gaussian kernel: radius %.6g too large", rf)
 	}
+	r := int(rf)
 	sigma2 := sigma * sigma
 	phi := make([]float64, 2*r+1)
 	for i := range phi {
 		x := float64(i - r)
 		phi[i] = expRounded(-0.5 / sigma2 * (x * x))
 	}
-	s := numpySum(phi)
+	s := NumpySum(phi)
 	for i := range phi {
 		phi[i] /= s
 	}
@@ -58,10 +64,10 @@ func expRounded(x float64) float64 {
 	return f
 }
 
-// numpySum is numpy's sum of a contiguous float64 array (np.add.reduce, numpy 1.24): the
+// NumpySum is numpy's sum of a contiguous float64 array (np.add.reduce, numpy 1.24): the
 // reduction's iterator hands the inner loop blocks of at most 8192 elements (NPY_BUFSIZE),
 // each added pairwise to the running sum, which starts at zero.
-func numpySum(xs []float64) float64 {
+func NumpySum(xs []float64) float64 {
 	const block = 8192
 	s := 0.0
 	for len(xs) > 0 {
@@ -105,9 +111,9 @@ func pairwiseSum(xs []float64) float64 {
 	}
 }
 
-// reflectIndex maps an index of the extended line to the line of length n as scipy's mode 'reflect'
+// ReflectIndex maps an index of the extended line to the line of length n as scipy's mode 'reflect'
 // (d c b a | a b c d | d c b a, repeated for reaches beyond one length).
-func reflectIndex(i, n int) int {
+func ReflectIndex(i, n int) int {
 	p := 2 * n
 	m := i % p
 	if m < 0 {
@@ -119,18 +125,19 @@ func reflectIndex(i, n int) int {
 	return m
 }
 
-// GaussianFilterHW smooths an h×w image with c channels (HWC order, as one image of a Keras
-// NHWC batch) along its two spatial axes with the symmetric weights of GaussianKernel, exactly
+// FilterHW smooths an h×w image with c channels (HWC order, as one image of a Keras
+// NHWC batch) along its two spatial axes with the symmetric weights of Kernel, exactly
 // as scipy.ndimage.gaussian_filter(x, (0, σ, σ, 0), mode='reflect') does for float64 data: first
 // along the rows axis (y), then along the columns axis (x), each pass computing
 // w[0]·x[i] + Σ_{k=r…1} w[k]·(x[i−k] + x[i+k]) in that order (scipy's NI_Correlate1D, symmetric
 // branch). dst and src must both have length h·w·c and may be the same slice.
-func GaussianFilterHW(dst, src []float64, h, w, c int, weights []float64) error {
-	return gaussianFilterHW(dst, src, nil, h, w, c, weights)
+func FilterHW(dst, src []float64, h, w, c int, weights []float64) error {
+	return FilterHWScratch(dst, src, nil, h, w, c, weights)
 }
 
-// gaussianFilterHW is GaussianFilterHW with a scratch slice (allocated when too short).
-func gaussianFilterHW(dst, src, tmp []float64, h, w, c int, weights []float64) error {
+// FilterHWScratch is FilterHW with a scratch slice of h·w·c values, reused across calls
+// (allocated when too short).
+func FilterHWScratch(dst, src, tmp []float64, h, w, c int, weights []float64) error {
 	if h <= 0 || w <= 0 || c <= 0 {
 		return fmt.Errorf("gaussian filter: bad image shape %d×%d×%d", h, w, c)
 	}
@@ -164,8 +171,8 @@ func gaussianFilterHW(dst, src, tmp []float64, h, w, c int, weights []float64) e
 			out[i] = float64(ctr[i] * w0)
 		}
 		for k := r; k >= 1; k-- {
-			a := src[reflectIndex(y-k, h)*rl:][:rl]
-			b := src[reflectIndex(y+k, h)*rl:][:rl]
+			a := src[ReflectIndex(y-k, h)*rl:][:rl]
+			b := src[ReflectIndex(y+k, h)*rl:][:rl]
 			wk := weights[r-k]
 			for i := range out {
 				out[i] += float64((a[i] + b[i]) * wk)
@@ -178,7 +185,7 @@ func gaussianFilterHW(dst, src, tmp []float64, h, w, c int, weights []float64) e
 	hi := make([]int, w*(r+1))
 	for k := 1; k <= r; k++ {
 		for x := 0; x < w; x++ {
-			lo[k*w+x], hi[k*w+x] = reflectIndex(x-k, w)*c, reflectIndex(x+k, w)*c
+			lo[k*w+x], hi[k*w+x] = ReflectIndex(x-k, w)*c, ReflectIndex(x+k, w)*c
 		}
 	}
 	for y := 0; y < h; y++ {
@@ -213,4 +220,47 @@ func gaussianFilterHW(dst, src, tmp []float64, h, w, c int, weights []float64) e
 		}
 	}
 	return nil
+}
+
+// Filter2D filters src, a float32 array of shape (h, w, rest) in row-major order, along
+// its first two axes into dst (which may be src) as scipy.ndimage.gaussian_filter(a,
+// sigma=[σ, σ, 0, …], mode='reflect', truncate=truncate) filters a float32 array: axis 0 then
+// axis 1, each pass correlate1d in float64 with scipy's symmetric-kernel summation order
+// (w₀·x₀ + Σ_{k=r..1} w_k·(x₋ₖ + xₖ)) and rounded to float32 in between. The results equal
+// scipy's bit for bit (TestFilter2DScipy).
+func Filter2D(dst, src []float32, h, w, rest int, sigma, truncate float64) error {
+	if h < 1 || w < 1 || rest < 1 || len(src) != h*w*rest || len(dst) != len(src) {
+		return fmt.Errorf("gaussian filter: shape (%d,%d,%d) for %d values into %d", h, w, rest, len(src), len(dst))
+	}
+	k, err := Kernel(sigma, truncate)
+	if err != nil {
+		return fmt.Errorf("gaussian filter: %w", err)
+	}
+	tmp := make([]float32, len(src))
+	filterAxis(tmp, src, h, w*rest, k) // axis 0: lines of h values, w·rest apart
+	for y := 0; y < h; y++ {           // axis 1: per row, lines of w values, rest apart
+		row := y * w * rest
+		filterAxis(dst[row:row+w*rest], tmp[row:row+w*rest], w, rest, k)
+	}
+	return nil
+}
+
+// filterAxis correlates every line (n values, stride apart; stride lines) of src with the
+// symmetric kernel k, reflect boundary, into dst.
+func filterAxis(dst, src []float32, n, stride int, k []float64) {
+	r := len(k) / 2
+	line := make([]float64, n+2*r)
+	for l := 0; l < stride; l++ {
+		for i := range line {
+			line[i] = float64(src[ReflectIndex(i-r, n)*stride+l])
+		}
+		for i := 0; i < n; i++ {
+			c := i + r
+			v := line[c] * k[r]
+			for j := -r; j < 0; j++ {
+				v += (line[c+j] + line[c-j]) * k[r+j]
+			}
+			dst[i*stride+l] = float32(v)
+		}
+	}
 }
