@@ -9,18 +9,6 @@ import (
 	"compactv4/internal/v4data"
 )
 
-func TestComma(t *testing.T) {
-	tests := []struct {
-		n    int
-		want string
-	}{{0, "0"}, {999, "999"}, {1000, "1,000"}, {12469, "12,469"}, {62779800, "62,779,800"}, {-1234, "-1,234"}}
-	for _, tt := range tests {
-		if got := comma(tt.n); got != tt.want {
-			t.Errorf("comma(%d) = %q, want %q", tt.n, got, tt.want)
-		}
-	}
-}
-
 func TestStatus(t *testing.T) {
 	c := &harness.Claim{ID: "CX", Numbers: map[string]float64{"a": 1, "b": 2}}
 	tests := []struct {

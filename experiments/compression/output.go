@@ -125,7 +125,7 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	}
 	p, err := plots.Scatter([]plots.Series{{Label: fmt.Sprintf("compact models (n = %d)", len(models)), X: rank, Y: counts}}, plots.ScatterOptions{
 		Axes: plots.Axes{
-			Title:  fmt.Sprintf("Teacher %.1f M vs compact median %s parameters: %.0f-fold", float64(t.Total)/1e6, comma(int(s.Median)), s.Factor),
+			Title:  fmt.Sprintf("Teacher %.1f M vs compact median %s parameters: %.0f-fold", float64(t.Total)/1e6, harness.Comma(int(s.Median)), s.Factor),
 			XLabel: "Compact model (sorted by size)", YLabel: "Parameters",
 			LogY: true, YLim: plots.Limits{Min: 1e3, Max: 2e8},
 		},

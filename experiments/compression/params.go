@@ -177,7 +177,7 @@ func recordSizes(res *harness.Result, claims *harness.Claims, t Teacher, models 
 	res.Claims = append(res.Claims, harness.ClaimResult{
 		ID: "C1", Status: st, Detail: detail, Figures: []string{"params"},
 		Value: fmt.Sprintf("%s parameters = ResNet50 trunk %s + %d members × %s (from %s; members counted in the manifest)",
-			comma(t.Total), comma(t.Trunk), t.Members, comma(t.Member), path.Base(EnsembleSummaryPath)),
+			harness.Comma(t.Total), harness.Comma(t.Trunk), t.Members, harness.Comma(t.Member), path.Base(EnsembleSummaryPath)),
 	})
 
 	c2, err := claims.Lookup("C2")
@@ -194,7 +194,7 @@ func recordSizes(res *harness.Result, claims *harness.Claims, t Teacher, models 
 	res.Claims = append(res.Claims, harness.ClaimResult{
 		ID: "C2", Status: st, Detail: detail, Figures: []string{"params"},
 		Value: fmt.Sprintf("%d models: median %s parameters (min %s, max %s), counted from the weights and equal to every model summary; %s / %s = %.0f-fold",
-			len(models), comma(int(s.Median)), comma(int(s.Min)), comma(int(s.Max)), comma(t.Total), comma(int(s.Median)), s.Factor),
+			len(models), harness.Comma(int(s.Median)), harness.Comma(int(s.Min)), harness.Comma(int(s.Max)), harness.Comma(t.Total), harness.Comma(int(s.Median)), s.Factor),
 	})
 	return nil
 }
@@ -243,20 +243,4 @@ func filterString(f [model.NumLayers]int) string {
 		s[i] = fmt.Sprint(x)
 	}
 	return strings.Join(s, ",")
-}
-
-// comma formats an integer with thousands separators.
-func comma(n int) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + comma(-n)
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

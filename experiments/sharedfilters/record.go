@@ -410,7 +410,7 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 		if float64(params[k]) != want {
 			diffs = append(diffs, fmt.Sprintf("K=%d: %d parameters, paper %g", k, params[k], want))
 		}
-		pstr = append(pstr, fmt.Sprintf("K=%d %s", k, comma(params[k])))
+		pstr = append(pstr, fmt.Sprintf("K=%d %s", k, harness.Comma(params[k])))
 	}
 
 	sums, ref, err := summaries(sh)
@@ -505,20 +505,4 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 	res.Claims = append(res.Claims, cr)
 	res.Notes = append(res.Notes, "C7: "+cr.Value+".")
 	return nil
-}
-
-// comma formats an integer with thousands separators.
-func comma(n int) string {
-	if n < 0 {
-		return "-" + comma(-n)
-	}
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

@@ -119,11 +119,3 @@ func TestDecodeCached(t *testing.T) {
 		t.Error("truncated entry accepted")
 	}
 }
-
-func TestComma(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 340534: "340,534", -1234567: "-1,234,567"} {
-		if got := comma(n); got != want {
-			t.Errorf("comma(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
