@@ -40,7 +40,10 @@ func TestGoldens(t *testing.T) {
 			if testing.Verbose() {
 				log = os.Stderr
 			}
-			cache := harness.NewCache(t.TempDir(), "test", log)
+			cache, err := harness.NewCache(t.TempDir(), log)
+			if err != nil {
+				t.Fatal(err)
+			}
 			out1, out2 := t.TempDir(), t.TempDir()
 			rec, err := harness.RunExperiment(context.Background(), e, harness.RunOptions{
 				Profile: harness.Quick, DataDir: dir, Out: out1, Cache: cache, Log: log,

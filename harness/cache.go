@@ -10,65 +10,64 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
 
 // Cache stores the outputs of expensive steps (model predictions, optimised images) on disk,
-// keyed by a hash of the step's name, its input files (by git blob SHA-1), its parameters and
-// the code version. A step is reused only when all four are unchanged; otherwise it runs again,
-// and the cache says why.
-//
-// The code version is the SHA-256 of the running executable by default: any change to the code
-// invalidates every entry. That is coarse, but it cannot serve a stale result.
+// keyed by a hash of the step's name, its input files (by their pinned hashes), its parameters,
+// and the code that computes it (see code.go: the packages the step names and everything of the
+// module they import). A step is reused only when all of these are unchanged; otherwise it runs
+// again, and the cache says why.
 type Cache struct {
 	dir  string
-	code string
+	code *codeGraph
 	log  io.Writer
 	mu   sync.Mutex
 }
 
-// CodeVersion returns the SHA-256 of the running executable.
-func CodeVersion() (string, error) {
-	exe, err := os.Executable()
+// NewCache returns a cache in dir, logging its decisions to log (which may be nil). The code of
+// every step is read from the sources embedded in the running binary. An empty dir gives a cache
+// that never stores anything.
+func NewCache(dir string, log io.Writer) (*Cache, error) {
+	g, err := suiteCode()
 	if err != nil {
-		return "", fmt.Errorf("code version: %w", err)
+		return nil, err
 	}
-	f, err := os.Open(exe)
-	if err != nil {
-		return "", fmt.Errorf("code version: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("code version: %w", err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return newCache(dir, g, log), nil
 }
 
-// NewCache returns a cache in dir for the given code version, logging decisions to log (which
-// may be nil). An empty dir gives a cache that never stores anything.
-func NewCache(dir, codeVersion string, log io.Writer) *Cache {
+func newCache(dir string, g *codeGraph, log io.Writer) *Cache {
 	if log == nil {
 		log = io.Discard
 	}
-	return &Cache{dir: dir, code: codeVersion, log: log}
+	return &Cache{dir: dir, code: g, log: log}
 }
 
 // Step identifies one cacheable computation.
 type Step struct {
-	Name    string  // unique and stable, e.g. "compression/predict/190923"
-	Inputs  []Input // data files read, with their SHA-1
-	Params  any     // anything JSON-encodable that changes the result (seeds included)
-	Version string  // bumped by hand when the step's meaning changes without a code change elsewhere
+	Name   string  // unique and stable, e.g. "predict/compact_model_190923_neuron0/190923/600-1200"
+	Inputs []Input // data files read, with their pinned hashes
+	Params any     // anything JSON-encodable that changes the result (seeds included)
+	// Code lists the import paths of the packages whose code computes the step (e.g.
+	// "compactv4/internal/synth"); the packages they import are included. Name the package
+	// that holds the step's computation, and keep that computation out of packages that change
+	// for other reasons (an experiment's tables and figures) so that editing those does not
+	// invalidate the step. Empty means every package of the module.
+	Code []string
+	// Version is bumped by hand when the step's meaning changes in a way no code edit shows
+	// (for example, a change of data layout in a file read from outside the module).
+	Version string
 }
 
 type stepRecord struct {
-	Key     string `json:"key"`
-	Inputs  string `json:"inputs"`
-	Params  string `json:"params"`
-	Code    string `json:"code"`
-	Version string `json:"version"`
+	Key      string            `json:"key"`
+	Inputs   string            `json:"inputs"`
+	Params   string            `json:"params"`
+	Code     string            `json:"code"`
+	Packages map[string]string `json:"packages"`
+	Version  string            `json:"version"`
 }
 
 func hashJSON(v any) (string, error) {
@@ -89,7 +88,11 @@ func (c *Cache) record(s Step) (stepRecord, error) {
 	if err != nil {
 		return stepRecord{}, fmt.Errorf("cache key of %s: params: %w", s.Name, err)
 	}
-	r := stepRecord{Inputs: in, Params: pa, Code: c.code, Version: s.Version}
+	code, pkgs, err := c.code.version(s.Code)
+	if err != nil {
+		return stepRecord{}, fmt.Errorf("cache key of %s: %w", s.Name, err)
+	}
+	r := stepRecord{Inputs: in, Params: pa, Code: code, Packages: pkgs, Version: s.Version}
 	r.Key, err = hashJSON([]string{s.Name, r.Inputs, r.Params, r.Code, r.Version})
 	return r, err
 }
@@ -151,7 +154,7 @@ func reason(prev, cur stepRecord) string {
 		why = append(why, "parameters changed")
 	}
 	if prev.Code != cur.Code {
-		why = append(why, "code changed")
+		why = append(why, codeChange(prev.Packages, cur.Packages))
 	}
 	if prev.Version != cur.Version {
 		why = append(why, "step version changed")
@@ -160,6 +163,29 @@ func reason(prev, cur stepRecord) string {
 		return "cached result missing"
 	}
 	return strings.Join(why, ", ")
+}
+
+// codeChange says which packages' code differs between two records.
+func codeChange(prev, cur map[string]string) string {
+	var changed []string
+	for p, h := range cur {
+		if prev[p] != h {
+			changed = append(changed, p)
+		}
+	}
+	for p := range prev {
+		if _, ok := cur[p]; !ok {
+			changed = append(changed, p)
+		}
+	}
+	if len(changed) == 0 {
+		return "code changed (toolchain, kernels or external modules)"
+	}
+	slices.Sort(changed)
+	if len(changed) > 3 {
+		changed = append(changed[:3], fmt.Sprintf("%d more", len(changed)-3))
+	}
+	return "code changed: " + strings.Join(changed, ", ")
 }
 
 // Clear removes every cached entry.

@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"gonum.org/v1/plot/vg"
+
 	"compactv4/internal/npy"
+	"compactv4/internal/plots"
 )
 
 // Inputs verifies data files through the store (so that the run records them as inputs even when
@@ -37,22 +40,28 @@ func (e *Env) MissingFile(path, reason string) Missing {
 	return m
 }
 
-// WriteCSV writes a table with a header row to Out/name and returns name, for Result.Tables.
+// WriteCSV writes a table with a header row to Out/name and returns name, for Result.AddTable.
 func (e *Env) WriteCSV(name string, header []string, rows [][]string) (string, error) {
+	return name, WriteCSVFile(filepath.Join(e.Out, name), header, rows)
+}
+
+// WriteCSVFile writes a table with a header row to path (atomically). Every row must have the
+// header's number of fields; numbers are written with FormatFloat.
+func WriteCSVFile(path string, header []string, rows [][]string) error {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	if err := w.Write(header); err != nil {
-		return "", err
+		return err
 	}
 	for i, r := range rows {
 		if len(r) != len(header) {
-			return "", fmt.Errorf("table %s row %d has %d fields, header %d", name, i, len(r), len(header))
+			return fmt.Errorf("table %s row %d has %d fields, header %d", filepath.Base(path), i, len(r), len(header))
 		}
 	}
 	if err := w.WriteAll(rows); err != nil {
-		return "", fmt.Errorf("table %s: %w", name, err)
+		return fmt.Errorf("table %s: %w", filepath.Base(path), err)
 	}
-	return name, WriteFileAtomic(filepath.Join(e.Out, name), b.Bytes())
+	return WriteFileAtomic(path, b.Bytes())
 }
 
 // WriteJSON writes v as indented JSON to Out/name and returns name.
@@ -72,4 +81,15 @@ func (e *Env) WriteNPY(name string, shape []int, data []float32) (string, error)
 		return "", fmt.Errorf("array %s: %w", name, err)
 	}
 	return name, WriteFileAtomic(filepath.Join(e.Out, name), b.Bytes())
+}
+
+// SaveFigure writes a figure as Out/name.png and Out/name.svg in the house style and returns
+// name, for Result.AddFigure:
+//
+//	if err := res.AddFigure(env.SaveFigure(p, "params", plots.SingleColumn, h)); err != nil { ... }
+func (e *Env) SaveFigure(d plots.Drawer, name string, w, h vg.Length) (string, error) {
+	if err := plots.Save(d, e.Out, name, w, h); err != nil {
+		return "", fmt.Errorf("figure %s: %w", name, err)
+	}
+	return name, nil
 }

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -17,6 +18,24 @@ func TestComma(t *testing.T) {
 	for _, tt := range tests {
 		if got := Comma(tt.n); got != tt.want {
 			t.Errorf("Comma(%d) = %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestFormatFloat(t *testing.T) {
+	for _, tt := range []struct {
+		x    float64
+		want string
+	}{
+		{0.1, "0.1"}, {1.0 / 3, "0.3333333333333333"}, {-2, "-2"}, {1e21, "1e+21"}, {1e-7, "1e-07"},
+		{math.NaN(), "NaN"}, {math.Inf(1), "Inf"}, {math.Inf(-1), "-Inf"},
+	} {
+		got := FormatFloat(tt.x)
+		if got != tt.want {
+			t.Errorf("FormatFloat(%v) = %q, want %q", tt.x, got, tt.want)
+		}
+		if back, err := strconv.ParseFloat(got, 64); err != nil || !(back == tt.x || math.IsNaN(back) && math.IsNaN(tt.x)) {
+			t.Errorf("FormatFloat(%v) = %q reads back as %v, %v", tt.x, got, back, err)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 
@@ -42,8 +43,19 @@ type Env struct {
 	Profile Profile
 	Data    *v4data.Store // verified access to the public data
 	Out     string        // directory for this experiment's tables and figures (exists, empty)
-	Cache   *Cache
-	Log     io.Writer // progress and cache decisions; never nil
+	Cache   *Cache        // may be nil: every step computes
+	Log     io.Writer     // progress and cache decisions; never nil
+	claims  map[string]*Claim
+}
+
+// Claim returns one of the claims the experiment declared in its Definition, with the paper's
+// published numbers; any other id is an error.
+func (e *Env) Claim(id string) (*Claim, error) {
+	c, ok := e.claims[id]
+	if !ok {
+		return nil, fmt.Errorf("claim %s is not one this experiment declares", id)
+	}
+	return c, nil
 }
 
 // Logf writes one progress line.
@@ -91,6 +103,15 @@ type Result struct {
 	Notes       []string
 }
 
+// AddFigure records a figure that Env.SaveFigure wrote, as AddTable records a table.
+func (r *Result) AddFigure(name string, err error) error {
+	if err != nil {
+		return err
+	}
+	r.Figures = append(r.Figures, name)
+	return nil
+}
+
 // AddTable records a table that one of Env's writers wrote: it appends name to r.Tables unless
 // err is set, and returns err, so that a write reads
 //
@@ -103,33 +124,79 @@ func (r *Result) AddTable(name string, err error) error {
 	return nil
 }
 
-// Experiment is one experiment of the paper.
-type Experiment struct {
+// Definition describes an experiment whose plan has type P. An experiment package registers one
+// from its init function (see the package doc of experiments/ for the template):
+//
+//	func init() {
+//		harness.Register(harness.Definition[Plan]{
+//			Name: "compression", Title: "...", Paper: "Fig. 1c-h",
+//			Claims: []string{"C1", "C2"},
+//			Plan:   planFor,
+//			Run:    run,
+//		})
+//	}
+type Definition[P any] struct {
 	Name   string   // package name under experiments/, e.g. "compression"
 	Title  string   // one line
 	Paper  string   // the paper's figures, e.g. "Fig. 1c-h"
-	Claims []string // ids of reference/claims.json this experiment speaks to
-	Run    func(ctx context.Context, env *Env) (*Result, error)
+	Claims []string // ids of reference/claims.json the experiment reports on, each exactly once
+	// Plan says what a profile runs (sessions, models, parameters): a JSON-encodable value,
+	// recorded in result.json. It fails only for a profile the experiment cannot run.
+	Plan func(Profile) (P, error)
+	// Run computes the experiment for a plan. It reads data, the cache and its claims through
+	// env, and returns every number its figures show (Result.Values) and a ClaimResult for each
+	// of Claims.
+	Run func(ctx context.Context, env *Env, plan P) (*Result, error)
+}
+
+// Experiment is one registered experiment of the paper.
+type Experiment struct {
+	Name   string
+	Title  string
+	Paper  string
+	Claims []string
+	plan   func(Profile) (any, error)
+	run    func(ctx context.Context, env *Env, plan any) (*Result, error)
+}
+
+// Plan returns what the experiment runs on a profile.
+func (e *Experiment) Plan(p Profile) (any, error) { return e.plan(p) }
+
+// Register adds an experiment to the registry. It panics on a duplicate or incomplete
+// registration, or a claim id that reference/claims.json lacks: programming errors that any test
+// catches.
+func Register[P any](d Definition[P]) {
+	if d.Name == "" || d.Plan == nil || d.Run == nil {
+		panic("harness: Register needs a name, a Plan and a Run function")
+	}
+	claims, err := PaperClaims()
+	if err != nil {
+		panic(err)
+	}
+	for i, id := range d.Claims {
+		if _, err := claims.Lookup(id); err != nil || slices.Contains(d.Claims[:i], id) {
+			panic(fmt.Sprintf("harness: experiment %s: claim %q is unknown or listed twice", d.Name, id))
+		}
+	}
+	e := &Experiment{
+		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims,
+		plan: func(p Profile) (any, error) { return d.Plan(p) },
+		run: func(ctx context.Context, env *Env, plan any) (*Result, error) {
+			return d.Run(ctx, env, plan.(P))
+		},
+	}
+	regMu.Lock()
+	defer regMu.Unlock()
+	if _, dup := registry[e.Name]; dup {
+		panic("harness: experiment " + e.Name + " registered twice")
+	}
+	registry[e.Name] = e
 }
 
 var (
 	regMu    sync.Mutex
 	registry = map[string]*Experiment{}
 )
-
-// Register adds an experiment to the registry. It panics on a duplicate or incomplete
-// registration, which are programming errors caught by any test.
-func Register(e *Experiment) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	if e.Name == "" || e.Run == nil {
-		panic("harness: Register needs a name and a Run function")
-	}
-	if _, dup := registry[e.Name]; dup {
-		panic("harness: experiment " + e.Name + " registered twice")
-	}
-	registry[e.Name] = e
-}
 
 // Experiments returns every registered experiment, sorted by name.
 func Experiments() []*Experiment {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"sort"
 	"strings"
 
 	"compactv4/reference"
@@ -29,6 +30,30 @@ func (c *Claim) Number(name string) (float64, error) {
 		return 0, fmt.Errorf("claim %s has no published number %q in reference/claims.json", c.ID, name)
 	}
 	return v, nil
+}
+
+// Compare checks named values against the claim's published numbers: Reproduced when every one
+// is equal, else Differs with the differences listed ("name got, paper want; ...").
+func (c *Claim) Compare(got map[string]float64) (Status, string, error) {
+	names := make([]string, 0, len(got))
+	for n := range got {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var diffs []string
+	for _, n := range names {
+		want, err := c.Number(n)
+		if err != nil {
+			return "", "", err
+		}
+		if got[n] != want {
+			diffs = append(diffs, fmt.Sprintf("%s %g, paper %g", n, got[n], want))
+		}
+	}
+	if len(diffs) > 0 {
+		return Differs, strings.Join(diffs, "; "), nil
+	}
+	return Reproduced, "", nil
 }
 
 // PaperClaims returns the claims embedded from reference/claims.json.

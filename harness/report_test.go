@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -33,8 +32,7 @@ func TestReport(t *testing.T) {
 		{ID: "C3", Claim: "c", PaperValue: "3", Experiment: "other"},
 		{ID: "C4", Claim: "d", PaperValue: "4", Experiment: "unbuilt"},
 	}}
-	run := func(context.Context, *Env) (*Result, error) { return nil, nil }
-	reg := []*Experiment{{Name: "exp", Title: "E", Run: run}, {Name: "other", Title: "O", Run: run}}
+	reg := []*Experiment{{Name: "exp", Title: "E"}, {Name: "other", Title: "O"}}
 	recs := map[string]*Record{"other": {
 		Experiment: "other", Profile: Full,
 		Claims: []ClaimResult{{ID: "C1", Value: "v1 again", Status: Computed}, {ID: "C3", Value: "v3", Status: Computed}},
@@ -59,5 +57,26 @@ func TestReport(t *testing.T) {
 	}
 	if md != Report(claims, reg, recs) {
 		t.Error("report not deterministic")
+	}
+}
+
+func TestClaimCompare(t *testing.T) {
+	c := &Claim{ID: "CX", Numbers: map[string]float64{"a": 1, "b": 2}}
+	tests := []struct {
+		got    map[string]float64
+		status Status
+		detail string
+		err    bool
+	}{
+		{map[string]float64{"a": 1, "b": 2}, Reproduced, "", false},
+		{map[string]float64{"a": 1, "b": 3}, Differs, "b 3, paper 2", false},
+		{map[string]float64{"a": 0, "b": 3}, Differs, "a 0, paper 1; b 3, paper 2", false},
+		{map[string]float64{"a": 1, "c": 2}, "", "", true}, // no published number "c"
+	}
+	for _, tt := range tests {
+		st, detail, err := c.Compare(tt.got)
+		if (err != nil) != tt.err || st != tt.status || detail != tt.detail {
+			t.Errorf("Compare(%v) = %q, %q, %v; want %q, %q (error %v)", tt.got, st, detail, err, tt.status, tt.detail, tt.err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"compactv4/internal/v4data"
@@ -30,6 +31,7 @@ type Record struct {
 	Title       string        `json:"title"`
 	Paper       string        `json:"paper"`
 	Profile     Profile       `json:"profile"`
+	Plan        any           `json:"plan"`
 	Claims      []ClaimResult `json:"claims"`
 	Figures     []string      `json:"figures"`
 	Tables      []string      `json:"tables"`
@@ -60,13 +62,23 @@ func RunExperiment(ctx context.Context, e *Experiment, opts RunOptions) (*Record
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Name, err)
 	}
-	env := &Env{Profile: opts.Profile, Data: store, Out: out, Cache: opts.Cache, Log: log}
-	res, err := e.Run(ctx, env)
+	plan, err := e.plan(opts.Profile)
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s profile): %w", e.Name, opts.Profile, err)
 	}
+	env := &Env{Profile: opts.Profile, Data: store, Out: out, Cache: opts.Cache, Log: log}
+	if env.claims, err = declaredClaims(e); err != nil {
+		return nil, err
+	}
+	res, err := e.run(ctx, env, plan)
+	if err != nil {
+		return nil, fmt.Errorf("%s (%s profile): %w", e.Name, opts.Profile, err)
+	}
+	if err := checkClaims(e, res.Claims); err != nil {
+		return nil, err
+	}
 	rec := &Record{
-		Experiment: e.Name, Title: e.Title, Paper: e.Paper, Profile: opts.Profile,
+		Experiment: e.Name, Title: e.Title, Paper: e.Paper, Profile: opts.Profile, Plan: plan,
 		Claims: res.Claims, Figures: res.Figures, Tables: res.Tables,
 		NotRunnable: res.NotRunnable, Notes: res.Notes,
 		Values: res.Values.List(),
@@ -84,6 +96,40 @@ func RunExperiment(ctx context.Context, e *Experiment, opts RunOptions) (*Record
 		}
 	}
 	return rec, nil
+}
+
+// declaredClaims returns the claims an experiment declares, from reference/claims.json.
+func declaredClaims(e *Experiment) (map[string]*Claim, error) {
+	all, err := PaperClaims()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*Claim{}
+	for _, id := range e.Claims {
+		c, err := all.Lookup(id)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name, err)
+		}
+		out[id] = c
+	}
+	return out, nil
+}
+
+// checkClaims requires one result for each declared claim and none for another.
+func checkClaims(e *Experiment, got []ClaimResult) error {
+	n := map[string]int{}
+	for _, c := range got {
+		if !slices.Contains(e.Claims, c.ID) {
+			return fmt.Errorf("%s reports on claim %s, which it does not declare", e.Name, c.ID)
+		}
+		n[c.ID]++
+	}
+	for _, id := range e.Claims {
+		if n[id] != 1 {
+			return fmt.Errorf("%s declares claim %s but reports on it %d times (want once)", e.Name, id, n[id])
+		}
+	}
+	return nil
 }
 
 func writeRecord(path string, rec *Record) error {
@@ -174,4 +220,41 @@ func orNothing(s string) string {
 		return "nothing"
 	}
 	return s
+}
+
+// AutoProfile is Full when every file of the full profile is present in the data directory dir,
+// else Quick.
+func AutoProfile(dir string) (Profile, error) {
+	files, err := v4data.ProfileFiles(v4data.ProfileFull)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range files {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(e.Path))); err != nil {
+			return Quick, nil
+		}
+	}
+	return Full, nil
+}
+
+// WriteReproduce writes REPRODUCE.md in the project root from the records of the registered
+// experiments under out (an experiment not run there is shown as not run), and returns its path.
+func WriteReproduce(root, out string) (string, error) {
+	claims, err := PaperClaims()
+	if err != nil {
+		return "", err
+	}
+	recs := map[string]*Record{}
+	for _, e := range Experiments() {
+		rec, err := ReadRecord(out, e.Name)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		recs[e.Name] = rec
+	}
+	path := filepath.Join(root, "REPRODUCE.md")
+	return path, WriteFileAtomic(path, []byte(Report(claims, Experiments(), recs)))
 }

@@ -2,27 +2,27 @@ package compression
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 
 	"gonum.org/v1/plot/vg"
 
+	"compactv4/eval"
 	"compactv4/harness"
-	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/plots"
 )
 
-func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
-
-func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Compact, s Sizes, evals []*SessionEval) error {
+func writeTables(env *harness.Env, res *harness.Result, t teacherSize, models []*eval.Compact, s sizeSummary, evals []*sessionEval, acc *accuracy) error {
 	var rows [][]string
 	for _, m := range models {
 		r := []string{m.ID.Session, strconv.Itoa(m.ID.Neuron)}
 		for _, f := range m.Filters {
 			r = append(r, strconv.Itoa(f))
 		}
-		r = append(r, strconv.Itoa(m.Params.Total), strconv.Itoa(m.Params.Trainable), strconv.Itoa(m.Params.NonTrainable))
+		p := m.Net.Params()
+		r = append(r, strconv.Itoa(p.Total), strconv.Itoa(p.Trainable), strconv.Itoa(p.NonTrainable))
 		rows = append(rows, r)
 	}
 	if err := res.AddTable(env.WriteCSV("models.csv", []string{"session", "neuron", "f0", "f1", "f2", "f3", "f4", "n_params", "n_trainable", "n_nontrainable"}, rows)); err != nil {
@@ -30,65 +30,42 @@ func writeTables(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	}
 
 	rows = rows[:0]
-	for _, ev := range evals {
-		for n, i := range ev.Models {
-			r2er := ""
+	sessions := map[string]any{}
+	for i, ev := range evals {
+		for n, m := range ev.models {
+			r2er := math.NaN()
 			if ev.R2ER != nil {
-				r2er = ftoa(ev.R2ER[n])
+				r2er = ev.R2ER[n]
 			}
-			rows = append(rows, []string{ev.Session.ID, strconv.Itoa(n), strconv.Itoa(models[i].Params.Total), ftoa(ev.R[n]), ftoa(ev.R2[n]), r2er})
+			rows = append(rows, []string{ev.session.ID, strconv.Itoa(n), strconv.Itoa(m.Net.Params().Total),
+				harness.FormatFloat(ev.R[n]), harness.FormatFloat(ev.R2[n]), harness.FormatFloat(r2er)})
 		}
-		if err := res.AddTable(env.WriteNPY("predictions_"+ev.Session.ID+".npy", []int{len(ev.Pred), ev.Hi - ev.Lo}, flatten(ev.Pred))); err != nil {
+		if err := res.AddTable(env.WriteNPY("predictions_"+ev.session.ID+".npy", []int{len(ev.pred), ev.resp.Images()}, flatten(ev.pred))); err != nil {
 			return err
+		}
+		sessions[ev.session.ID] = map[string]any{
+			"neurons": len(ev.models), "eval_images": []int{ev.resp.Lo + 1, ev.resp.Hi},
+			"medians": eval.JSONMedians(acc.session[i]),
 		}
 	}
 	if err := res.AddTable(env.WriteCSV("neurons.csv", []string{"session", "neuron", "n_params", "r_eval", "r2_eval", "r2er_eval"}, rows)); err != nil {
 		return err
 	}
-
-	acc, err := summarizeAccuracy(evals)
-	if err != nil {
-		return err
+	var pooled any = map[string]any{}
+	if acc.pooled != nil {
+		pooled = eval.JSONMedians(*acc.pooled)
 	}
-	type ci struct {
-		N      int     `json:"n"`
-		Median float64 `json:"median"`
-		Lo     float64 `json:"ci90_lo"`
-		Hi     float64 `json:"ci90_hi"`
-	}
-	conv := func(m map[string]metrics.MedianCI) map[string]ci {
-		out := map[string]ci{}
-		for k, v := range m {
-			out[k] = ci{v.N, v.Median, v.Lo, v.Hi}
-		}
-		return out
-	}
-	sessions := map[string]any{}
-	for _, ev := range evals {
-		sessions[ev.Session.ID] = map[string]any{
-			"neurons": len(ev.Models), "eval_images": []int{ev.Lo + 1, ev.Hi},
-			"medians": conv(acc.Session[ev.Session.ID]),
-		}
-	}
-	var med [model.NumLayers]float64
-	for l := range med {
-		v, _ := res.Values.Get(fmt.Sprintf("C5/median_filters_layer%d", l))
-		med[l] = v.Num
-	}
-	if err := res.AddTable(env.WriteJSON("summary.json", map[string]any{
+	return res.AddTable(env.WriteJSON("summary.json", map[string]any{
 		"teacher": map[string]int{"resnet50_trunk": t.Trunk, "member": t.Member, "members": t.Members, "total": t.Total},
 		"compact_params": map[string]float64{
 			"models": float64(len(models)), "median": s.Median, "min": s.Min, "max": s.Max, "compression_factor": s.Factor,
 		},
-		"median_filters_per_layer": med,
+		"median_filters_per_layer": medianFilters(models),
 		"accuracy": map[string]any{
-			"sessions": sessions, "pooled": conv(acc.Pooled),
+			"sessions": sessions, "pooled": pooled,
 			"metric": "Pearson r and r² of predictions against repeat-averaged responses on each session's evaluation half (images M/2+1…M); r2er = noise-corrected R² (Pospisil & Bair 2021, upstream compute_r2_ER) where raw repeats are present; medians with 90 % percentile-bootstrap CIs",
 		},
-	})); err != nil {
-		return err
-	}
-	return nil
+	}))
 }
 
 func flatten(x [][]float32) []float32 {
@@ -104,19 +81,12 @@ const (
 	figHeight = 70 * vg.Millimeter
 )
 
-func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Compact, s Sizes, evals []*SessionEval) error {
-	save := func(d plots.Drawer, name string, w, h vg.Length) error {
-		if err := plots.Save(d, env.Out, name, w, h); err != nil {
-			return fmt.Errorf("figure %s: %w", name, err)
-		}
-		res.Figures = append(res.Figures, name)
-		return nil
-	}
+func drawFigures(env *harness.Env, res *harness.Result, t teacherSize, models []*eval.Compact, s sizeSummary, evals []*sessionEval) error {
 
 	// Parameter counts: every compact model against the teacher (log axis).
 	counts := make([]float64, len(models))
 	for i, m := range models {
-		counts[i] = float64(m.Params.Total)
+		counts[i] = float64(m.Net.Params().Total)
 	}
 	sort.Float64s(counts)
 	rank := make([]float64, len(counts))
@@ -138,7 +108,7 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	if err != nil {
 		return err
 	}
-	if err := save(p, "params", figWidth, figHeight); err != nil {
+	if err := res.AddFigure(env.SaveFigure(p, "params", figWidth, figHeight)); err != nil {
 		return err
 	}
 
@@ -158,7 +128,7 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	if err != nil {
 		return err
 	}
-	if err := save(p, "filters", figWidth, figHeight); err != nil {
+	if err := res.AddFigure(env.SaveFigure(p, "filters", figWidth, figHeight)); err != nil {
 		return err
 	}
 
@@ -171,7 +141,7 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 		var gs []plots.Group
 		for _, ev := range evals {
 			if xs := ev.metric(name); xs != nil {
-				gs = append(gs, plots.Group{Label: ev.Session.ID, Values: xs})
+				gs = append(gs, plots.Group{Label: ev.session.ID, Values: xs})
 			}
 		}
 		if len(gs) != len(evals) {
@@ -194,7 +164,7 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	if err != nil {
 		return err
 	}
-	if err := save(acc, "accuracy", figWidth*vg.Length(len(panels)), figHeight); err != nil {
+	if err := res.AddFigure(env.SaveFigure(acc, "accuracy", figWidth*vg.Length(len(panels)), figHeight)); err != nil {
 		return err
 	}
 
@@ -202,13 +172,13 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	panels = panels[:0]
 	for _, g := range gridNeurons(evals) {
 		ev := g.session
-		x := make([]float64, len(ev.Pred[g.neuron]))
-		for i, v := range ev.Pred[g.neuron] {
+		x := make([]float64, len(ev.pred[g.neuron]))
+		for i, v := range ev.pred[g.neuron] {
 			x[i] = float64(v)
 		}
-		p, err := plots.Scatter([]plots.Series{{X: x, Y: ev.Recorded[g.neuron]}}, plots.ScatterOptions{
+		p, err := plots.Scatter([]plots.Series{{X: x, Y: ev.resp.Averaged[g.neuron]}}, plots.ScatterOptions{
 			Axes: plots.Axes{
-				Title:  fmt.Sprintf("%s neuron %d, r = %.2f", ev.Session.ID, g.neuron, ev.R[g.neuron]),
+				Title:  fmt.Sprintf("%s neuron %d, r = %.2f", ev.session.ID, g.neuron, ev.R[g.neuron]),
 				XLabel: "Predicted (a.u.)", YLabel: "Recorded (spikes / 100 ms)",
 			},
 		})
@@ -221,5 +191,18 @@ func drawFigures(env *harness.Env, res *harness.Result, t Teacher, models []Comp
 	if err != nil {
 		return err
 	}
-	return save(grid, "predictions", plots.DoubleColumn, 2*figHeight)
+	return res.AddFigure(env.SaveFigure(grid, "predictions", plots.DoubleColumn, 2*figHeight))
+}
+
+// metric returns one of the session's scores by name (nil when not computed).
+func (ev *sessionEval) metric(name string) []float64 {
+	switch name {
+	case "r":
+		return ev.R
+	case "r2":
+		return ev.R2
+	case "r2er":
+		return ev.R2ER
+	}
+	return nil
 }

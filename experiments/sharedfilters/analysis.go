@@ -11,9 +11,11 @@ import (
 	"sort"
 	"sync"
 
+	"compactv4/eval"
 	"compactv4/harness"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
+	"compactv4/internal/nn"
 )
 
 // Null populations of the filter comparison.
@@ -46,7 +48,7 @@ func initShape(l int) []int {
 }
 
 func nullSource(kind, layer, index int) *rand.Rand {
-	return rand.New(metrics.NewSource(NullSeed + uint64(kind)<<32 + uint64(layer)<<24 + uint64(index)))
+	return rand.New(metrics.NewSource(nullSeed + uint64(kind)<<32 + uint64(layer)<<24 + uint64(index)))
 }
 
 // Dist is the similarity structure of one population of kernels (observed or null).
@@ -94,7 +96,7 @@ type Similarity struct {
 
 // analyseSimilarity compares the kernels of layers 0-4 across models, and layer 0 also by
 // responses to natural-image patches.
-func analyseSimilarity(ctx context.Context, env *harness.Env, models []Compact, pm *PatchMetric) (*Similarity, error) {
+func analyseSimilarity(ctx context.Context, env *harness.Env, models []*eval.Compact, pm *PatchMetric) (*Similarity, error) {
 	sim := &Similarity{Patches: pm.Patches, VarianceShare: pm.VarianceShare}
 	type job struct {
 		layer int
@@ -153,8 +155,8 @@ func testsString(ls *LayerSim) string {
 }
 
 // layerVectors builds the normalised kernels of every model for one layer and population.
-func layerVectors(models []Compact, layer, kind int, how string, pm *PatchMetric) ([][][]float64, int, error) {
-	limit, err := GlorotLimit(initShape(layer))
+func layerVectors(models []*eval.Compact, layer, kind int, how string, pm *PatchMetric) ([][][]float64, int, error) {
+	limit, err := nn.GlorotLimit(initShape(layer))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -208,7 +210,7 @@ func layerVectors(models []Compact, layer, kind int, how string, pm *PatchMetric
 			} else {
 				u, err = unitCentred(v)
 			}
-			if errors.Is(err, errDegenerate) {
+			if errors.Is(err, metrics.ErrZeroVector) {
 				excluded++
 				continue
 			}
@@ -268,7 +270,7 @@ func (bm *BestMatch) FilterMedians() []float64 {
 func nullTest(obs, null *Dist) (NullTest, error) {
 	t := NullTest{Kind: null.Kind}
 	var err error
-	if t.AUC, err = AUC(obs.PairVals, null.PairVals); err != nil {
+	if t.AUC, err = metrics.AUC(obs.PairVals, null.PairVals); err != nil {
 		return t, err
 	}
 	var a, b []float64
@@ -277,7 +279,7 @@ func nullTest(obs, null *Dist) (NullTest, error) {
 			a, b = append(a, obs.ModelMean[i]), append(b, null.ModelMean[i])
 		}
 	}
-	if t.Wins, t.Losses, t.P, err = SignTest(a, b); err != nil {
+	if t.Wins, t.Losses, t.P, err = metrics.SignTest(a, b); err != nil {
 		return t, err
 	}
 	q := metrics.Quantile(null.PairVals, 0.99)
@@ -318,7 +320,7 @@ type ClusterResult struct {
 
 // analyseClusters clusters the pooled, centred layer-0 kernels for k = ClusterKMin…ClusterKMax,
 // chooses k by the silhouette width, and reports how the models use the clusters.
-func analyseClusters(ctx context.Context, env *harness.Env, models []Compact) (*ClusterResult, error) {
+func analyseClusters(ctx context.Context, env *harness.Env, models []*eval.Compact) (*ClusterResult, error) {
 	obsV, excl, err := layerVectors(models, 0, 0, "kernel", nil)
 	if err != nil {
 		return nil, err
@@ -346,11 +348,11 @@ func analyseClusters(ctx context.Context, env *harness.Env, models []Compact) (*
 	for k := ClusterKMin; k <= kmax; k++ {
 		cr.Ks = append(cr.Ks, k)
 	}
-	fits := func(fs *FilterSet, seedOff uint64) ([]*Clustering, []float64, int, error) {
-		idx := sampleIndices(fs.Len(), SilhouetteSamples, SilhouetteSeed+seedOff)
+	fits := func(fs *FilterSet, seedOff uint64) ([]*metrics.Clustering, []float64, int, error) {
+		idx := sampleIndices(fs.Len(), SilhouetteSamples, silhouetteSeed+seedOff)
 		m := len(idx)
-		dist := sampleDistances(fs, idx)
-		cls := make([]*Clustering, len(cr.Ks))
+		dist := metrics.AxialDistances(fs.Vectors, idx)
+		cls := make([]*metrics.Clustering, len(cr.Ks))
 		sil := make([]float64, len(cr.Ks))
 		errs := make([]error, len(cr.Ks))
 		var wg sync.WaitGroup
@@ -365,13 +367,13 @@ func analyseClusters(ctx context.Context, env *harness.Env, models []Compact) (*
 					errs[i] = ctx.Err()
 					return
 				}
-				c, err := AxialKMeans(fs, k, ClusterRestarts, rand.New(metrics.NewSource(ClusterSeed+seedOff+uint64(k))))
+				c, err := metrics.AxialKMeans(fs.Vectors, k, ClusterRestarts, rand.New(metrics.NewSource(clusterSeed+seedOff+uint64(k))))
 				if err != nil {
 					errs[i] = err
 					return
 				}
 				cls[i] = c
-				sil[i], errs[i] = silhouetteFromDist(dist, m, c.Assign, k, idx)
+				sil[i], errs[i] = metrics.SilhouetteFromDistances(dist, m, c.Assign, k, idx)
 			}()
 		}
 		wg.Wait()
@@ -468,7 +470,7 @@ func displaySign(c []float64) []float64 {
 
 // Consolidation is the per-layer width of every model: filters and effective dimensionality.
 type Consolidation struct {
-	Models        []Compact
+	Models        []*eval.Compact
 	PR            [][model.NumLayers]float64
 	MedianFilters [model.NumLayers]float64
 	MedianPR      [model.NumLayers]float64
@@ -480,7 +482,7 @@ type Consolidation struct {
 	MedianFilterRatio, MedianPRR [Transitions + 1]float64 // median ratio x[l]/x[l−1]
 }
 
-func summariseConsolidation(models []Compact, pr [][model.NumLayers]float64) (*Consolidation, error) {
+func summariseConsolidation(models []*eval.Compact, pr [][model.NumLayers]float64) (*Consolidation, error) {
 	if len(models) != len(pr) {
 		return nil, fmt.Errorf("%d models, %d dimensionalities", len(models), len(pr))
 	}

@@ -50,7 +50,7 @@ func BenchmarkAxialKMeans(b *testing.B) {
 	fs := benchSet(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := AxialKMeans(fs, 9, ClusterRestarts, rand.New(metrics.NewSource(uint64(i)))); err != nil {
+		if _, err := metrics.AxialKMeans(fs.Vectors, 9, ClusterRestarts, rand.New(metrics.NewSource(uint64(i)))); err != nil {
 			b.Fatal(err)
 		}
 	}

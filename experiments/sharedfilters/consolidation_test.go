@@ -5,71 +5,10 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"compactv4/eval"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 )
-
-func TestParticipationRatio(t *testing.T) {
-	cases := []struct {
-		c    []float64
-		f    int
-		want float64
-	}{
-		{[]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, 3, 3}, // isotropic
-		{[]float64{1, 0, 0, 0, 0, 0, 0, 0, 0}, 3, 1}, // one direction
-		{[]float64{2, 0, 0, 1}, 2, 9.0 / 5},          // (2+1)²/(4+1)
-		{[]float64{1, 1, 1, 1}, 2, 1},                // perfectly correlated: rank 1
-		{[]float64{0, 0, 0, 0}, 2, 0},                // nothing varies
-	}
-	for _, c := range cases {
-		got, err := ParticipationRatio(c.c, c.f)
-		if err != nil || !near(got, c.want, 1e-15) {
-			t.Errorf("PR(%v) = %v, %v; want %v", c.c, got, err, c.want)
-		}
-	}
-	for _, bad := range [][]float64{{1, 2, 3, 1}, {1, math.NaN(), math.NaN(), 1}, {1, 0, 0}} {
-		if _, err := ParticipationRatio(bad, 2); err == nil {
-			t.Errorf("PR(%v): no error", bad)
-		}
-	}
-}
-
-func TestCovAccum(t *testing.T) {
-	// Rows (1,2), (3,4), (5,6): both channels have variance 8/3 and covariance 8/3.
-	x := []float32{1, 2, 3, 4, 5, 6}
-	a := newCovAccum(2)
-	if err := a.add(x); err != nil {
-		t.Fatal(err)
-	}
-	c, err := a.cov()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range c {
-		if !near(v, 8.0/3, 1e-12) {
-			t.Errorf("cov[%d] = %v, want 8/3", i, v)
-		}
-	}
-	// Split over calls, same result.
-	b := newCovAccum(2)
-	_ = b.add(x[:2])
-	_ = b.add(x[2:])
-	cb, _ := b.cov()
-	for i := range c {
-		if cb[i] != c[i] {
-			t.Errorf("split accumulation differs at %d: %v vs %v", i, cb[i], c[i])
-		}
-	}
-	if err := a.add([]float32{1, 2, 3}); err == nil {
-		t.Error("partial row accepted")
-	}
-	if err := a.add([]float32{1, float32(math.Inf(1))}); err == nil {
-		t.Error("infinity accepted")
-	}
-	if _, err := newCovAccum(2).cov(); err == nil {
-		t.Error("covariance of no rows")
-	}
-}
 
 func TestSharpestNarrowing(t *testing.T) {
 	cases := []struct {
@@ -96,7 +35,7 @@ func TestSharpestNarrowing(t *testing.T) {
 }
 
 func TestSummariseConsolidation(t *testing.T) {
-	ms := []Compact{
+	ms := []*eval.Compact{
 		{Filters: [5]int{40, 50, 3, 7, 3}},
 		{Filters: [5]int{20, 60, 10, 3, 3}},
 		{Filters: [5]int{30, 10, 3, 3, 3}},
@@ -138,7 +77,7 @@ func TestPatchMetric(t *testing.T) {
 		// Correlated neighbours, like images: a smooth ramp plus noise.
 		x[i] = float32(0.01*float64(i%(w*c)) + src.NormFloat64())
 	}
-	cov, count, err := patchCovariance(x, n, h, w, c)
+	cov, count, err := eval.PatchCovariance(x, n, h, w, c, KernelSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +120,7 @@ func TestPatchMetric(t *testing.T) {
 		t.Fatal(err)
 	}
 	ub, _ := pm.Transform(fb)
-	if got := dot(ua, ub); !near(got, want, 1e-5) {
+	if got := metrics.Dot(ua, ub); !near(got, want, 1e-5) {
 		t.Errorf("transformed cosine %v, response correlation %v", got, want)
 	}
 	var sum float64
@@ -194,7 +133,7 @@ func TestPatchMetric(t *testing.T) {
 	if _, err := pm.Transform(fa[:10]); err == nil {
 		t.Error("short filter accepted")
 	}
-	if _, _, err := patchCovariance(x[:10], n, h, w, c); err == nil {
+	if _, _, err := eval.PatchCovariance(x[:10], n, h, w, c, KernelSize); err == nil {
 		t.Error("short input accepted")
 	}
 	if _, err := factorPatchCov(make([]float64, 4), 2, 1); err == nil {

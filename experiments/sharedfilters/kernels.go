@@ -1,13 +1,14 @@
 package sharedfilters
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
 	"compactv4/internal/gauss"
+	"compactv4/internal/metrics"
 	"compactv4/internal/model"
+	"compactv4/internal/nn"
 )
 
 // KernelSize is the side of every convolution kernel of the compact-model trunk (spec §4.1).
@@ -18,7 +19,7 @@ const spatial = KernelSize * KernelSize
 
 // errDegenerate reports a kernel that is constant (or zero), whose direction after removing its
 // mean is undefined.
-var errDegenerate = errors.New("kernel is constant after removing its mean")
+var errDegenerate = fmt.Errorf("kernel is constant after removing its mean: %w", metrics.ErrZeroVector)
 
 // conv0Kernels returns the filters of a Conv2D kernel of shape (5,5,C,F) (Keras HWIO layout) as
 // F vectors of 25·C values in HWC order (position-major, channel-minor), the order
@@ -123,54 +124,6 @@ func unitCentred(v []float64) ([]float64, error) {
 	return out, nil
 }
 
-// unit returns v scaled to unit norm (no centring).
-func unit(v []float64) ([]float64, error) {
-	var ss float64
-	for _, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, fmt.Errorf("vector holds %v", x)
-		}
-		ss += x * x
-	}
-	if ss == 0 {
-		return nil, errDegenerate
-	}
-	n := math.Sqrt(ss)
-	out := make([]float64, len(v))
-	for i, x := range v {
-		out[i] = x / n
-	}
-	return out, nil
-}
-
-// GlorotLimit is the half-width of Keras' GlorotUniform initialiser for a kernel of the given
-// shape: sqrt(6 / (fan_in + fan_out)), with Keras' fans for convolution kernels (the product of
-// the leading, receptive-field dimensions times the input channels, respectively the output
-// channels; keras.src.initializers.random_initializers.compute_fans).
-func GlorotLimit(shape []int) (float64, error) {
-	var fanIn, fanOut int
-	switch len(shape) {
-	case 0:
-		fanIn, fanOut = 1, 1
-	case 1:
-		fanIn, fanOut = shape[0], shape[0]
-	case 2:
-		fanIn, fanOut = shape[0], shape[1]
-	default:
-		rf := 1
-		for _, d := range shape[:len(shape)-2] {
-			rf *= d
-		}
-		fanIn, fanOut = shape[len(shape)-2]*rf, shape[len(shape)-1]*rf
-	}
-	for _, d := range shape {
-		if d < 1 {
-			return 0, fmt.Errorf("glorot: shape %v has a dimension < 1", shape)
-		}
-	}
-	return math.Sqrt(6 / float64(fanIn+fanOut)), nil
-}
-
 // glorotKernels draws n kernels of dim values uniformly in [−limit, limit), the initial values
 // of a freshly initialised layer (the upstream compact models were initialised with Keras'
 // GlorotUniform, config.json), from a seeded source.
@@ -204,7 +157,7 @@ func shuffleSpatial(src *rand.Rand, v []float64, c int) ([]float64, error) {
 // smoothTaps are the weights of the upstream kernel smoothing (spec §8): scipy's Gaussian with
 // sigma 0.5, truncate 4 (five taps).
 var smoothTaps = func() []float64 {
-	w, err := gauss.Kernel(0.5, 4)
+	w, err := gauss.Kernel(nn.SmoothSigma, nn.SmoothTruncate)
 	if err != nil {
 		panic(err) // constant arguments
 	}

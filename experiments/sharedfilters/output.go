@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -15,9 +16,7 @@ import (
 	"compactv4/internal/plots"
 )
 
-func ftoa(x float64) string { return strconv.FormatFloat(x, 'g', 8, 64) }
-
-func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *Shared) error {
+func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *sharedEval) error {
 
 	// Shared models, per neuron (the acceptance table of the issue).
 	var rows [][]string
@@ -25,11 +24,11 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		i := 0
 		for s, ev := range sh.Sessions {
 			for n := range m.Pred[s] {
-				r2er := ""
+				r2er := math.NaN()
 				if m.R2ER != nil {
-					r2er = ftoa(m.R2ER[i])
+					r2er = m.R2ER[i]
 				}
-				rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), ev.Session.ID, strconv.Itoa(n), ftoa(m.R[i]), ftoa(m.R2[i]), r2er})
+				rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), ev.session.ID, strconv.Itoa(n), harness.FormatFloat(m.R[i]), harness.FormatFloat(m.R2[i]), harness.FormatFloat(r2er)})
 				i++
 			}
 		}
@@ -41,11 +40,11 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	i := 0
 	for s, ev := range sh.Sessions {
 		for n := range sh.CompactPred[s] {
-			r2er := ""
+			r2er := math.NaN()
 			if sh.Compact.R2ER != nil {
-				r2er = ftoa(sh.Compact.R2ER[i])
+				r2er = sh.Compact.R2ER[i]
 			}
-			rows = append(rows, []string{ev.Session.ID, strconv.Itoa(n), ftoa(sh.Compact.R[i]), ftoa(sh.Compact.R2[i]), r2er})
+			rows = append(rows, []string{ev.session.ID, strconv.Itoa(n), harness.FormatFloat(sh.Compact.R[i]), harness.FormatFloat(sh.Compact.R2[i]), harness.FormatFloat(r2er)})
 			i++
 		}
 	}
@@ -57,33 +56,37 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		return err
 	}
 	rows = rows[:0]
-	ci := func(s metrics.MedianCI, ok bool) []string {
-		if !ok {
-			return []string{"", "", ""}
+	ci := func(s *metrics.MedianCI) []string {
+		if s == nil {
+			nan := harness.FormatFloat(math.NaN())
+			return []string{nan, nan, nan}
 		}
-		return []string{ftoa(s.Median), ftoa(s.Lo), ftoa(s.Hi)}
+		return []string{harness.FormatFloat(s.Median), harness.FormatFloat(s.Lo), harness.FormatFloat(s.Hi)}
 	}
 	for i, m := range sh.Models {
 		r := []string{m.Teacher, strconv.Itoa(m.K), strconv.Itoa(m.Params.Total)}
 		if sums == nil {
 			r = append(r, "0")
-			r = append(r, make([]string, 11)...)
+			for range 11 {
+				r = append(r, harness.FormatFloat(math.NaN()))
+			}
 		} else {
 			s := sums[i]
 			r = append(r, strconv.Itoa(s.R.N))
-			r = append(r, ci(s.R, true)...)
-			r = append(r, ci(s.R2, true)...)
-			r = append(r, ci(s.R2ER, s.HasR2ER)...)
-			r = append(r, ftoa(m.MapAligned), ftoa(m.MapShifted))
+			r = append(r, ci(&s.R)...)
+			r = append(r, ci(&s.R2)...)
+			r = append(r, ci(s.R2ER)...)
+			r = append(r, harness.FormatFloat(m.MapAligned), harness.FormatFloat(m.MapShifted))
 		}
 		rows = append(rows, r)
 	}
 	if sums != nil {
 		r := []string{"compact_models", "", "", strconv.Itoa(ref.R.N)}
-		r = append(r, ci(ref.R, true)...)
-		r = append(r, ci(ref.R2, true)...)
-		r = append(r, ci(ref.R2ER, ref.HasR2ER)...)
-		rows = append(rows, append(r, "", ""))
+		r = append(r, ci(&ref.R)...)
+		r = append(r, ci(&ref.R2)...)
+		r = append(r, ci(ref.R2ER)...)
+		nan := harness.FormatFloat(math.NaN())
+		rows = append(rows, append(r, nan, nan))
 	}
 	if err := res.AddTable(env.WriteCSV("shared_summary.csv", []string{"teacher", "K", "n_params", "n_neurons",
 		"median_r", "r_ci90_lo", "r_ci90_hi", "median_r2", "r2_ci90_lo", "r2_ci90_hi", "median_r2er", "r2er_ci90_lo", "r2er_ci90_hi",
@@ -99,7 +102,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 			r = append(r, strconv.Itoa(f))
 		}
 		for _, p := range c.PR[i] {
-			r = append(r, ftoa(p))
+			r = append(r, harness.FormatFloat(p))
 		}
 		r = append(r, strconv.Itoa(c.FilterNarrow[i]), strconv.Itoa(c.PRNarrow[i]))
 		rows = append(rows, r)
@@ -151,10 +154,10 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 			"or by |Pearson r| of layer-0 responses to natural-image patches; pair similarity = mean best match, symmetrised",
 		"quantiles":     deciles,
 		"patches":       sim.Patches,
-		"patch_images":  fmt.Sprintf("session %s images 1-%d, recentred, every 5x5 valid position", DimSession, DimImages),
-		"null_seed":     NullSeed,
+		"patch_images":  fmt.Sprintf("session %s images 1-%d, recentred, every 5x5 valid position", dimSession, dimImages),
+		"null_seed":     nullSeed,
 		"layers":        layers,
-		"cluster_seeds": []uint64{ClusterSeed, SilhouetteSeed},
+		"cluster_seeds": []uint64{clusterSeed, silhouetteSeed},
 	})); err != nil {
 		return err
 	}
@@ -167,7 +170,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	// Clusters.
 	rows = rows[:0]
 	for i, k := range cr.Ks {
-		rows = append(rows, []string{strconv.Itoa(k), ftoa(cr.Fit[i]), ftoa(cr.Silhouette[i]), ftoa(cr.NullFit[i]), ftoa(cr.NullSilh[i])})
+		rows = append(rows, []string{strconv.Itoa(k), harness.FormatFloat(cr.Fit[i]), harness.FormatFloat(cr.Silhouette[i]), harness.FormatFloat(cr.NullFit[i]), harness.FormatFloat(cr.NullSilh[i])})
 	}
 	if err := res.AddTable(env.WriteCSV("cluster_choice.csv", []string{"k", "mean_abs_cos_to_centre", "silhouette", "null_mean_abs_cos_to_centre", "null_silhouette"}, rows)); err != nil {
 		return err
@@ -197,14 +200,7 @@ func flat32(m [][]float64) []float32 {
 
 const panelHeight = 60 * vg.Millimeter
 
-func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *Shared) error {
-	save := func(d plots.Drawer, name string, w, h vg.Length) error {
-		if err := plots.Save(d, env.Out, name, w, h); err != nil {
-			return fmt.Errorf("figure %s: %w", name, err)
-		}
-		res.Figures = append(res.Figures, name)
-		return nil
-	}
+func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *sharedEval) error {
 
 	// Filter similarity: one histogram per layer and comparison.
 	var panels []plots.Drawer
@@ -238,7 +234,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	if err := save(g, "filter_similarity", plots.DoubleColumn, 3*panelHeight); err != nil {
+	if err := res.AddFigure(env.SaveFigure(g, "filter_similarity", plots.DoubleColumn, 3*panelHeight)); err != nil {
 		return err
 	}
 
@@ -269,7 +265,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	if err := save(byLayer, "similarity_by_layer", plots.SingleColumn, 75*vg.Millimeter); err != nil {
+	if err := res.AddFigure(env.SaveFigure(byLayer, "similarity_by_layer", plots.SingleColumn, 75*vg.Millimeter)); err != nil {
 		return err
 	}
 
@@ -278,7 +274,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	for i, k := range cr.Ks {
 		ks[i] = float64(k)
 	}
-	ch := cr.Silhouette[slicesIndex(cr.Ks, cr.Chosen)]
+	ch := cr.Silhouette[slices.Index(cr.Ks, cr.Chosen)]
 	silP, err := plots.Lines([]plots.Series{
 		{Label: "compact models", X: ks, Y: cr.Silhouette},
 		{Label: "null: initialiser", X: ks, Y: cr.NullSilh},
@@ -335,13 +331,16 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	if err := save(g, "filter_clusters", plots.DoubleColumn, 2*panelHeight+20*vg.Millimeter); err != nil {
+	if err := res.AddFigure(env.SaveFigure(g, "filter_clusters", plots.DoubleColumn, 2*panelHeight+20*vg.Millimeter)); err != nil {
 		return err
 	}
 
 	// Example models' layer-0 kernels, ordered by cluster and by closeness to its centre.
 	ex, err := exampleFilters(cr)
-	if err := save2(env, res, ex, err, "layer0_filters", plots.DoubleColumn, 2*panelHeight); err != nil {
+	if err != nil {
+		return fmt.Errorf("figure layer0_filters: %w", err)
+	}
+	if err := res.AddFigure(env.SaveFigure(ex, "layer0_filters", plots.DoubleColumn, 2*panelHeight)); err != nil {
 		return err
 	}
 
@@ -364,7 +363,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 		return err
 	}
 	pp, err := plots.Groups(pg, plots.GroupOptions{
-		Axes:           plots.Axes{Title: fmt.Sprintf("Effective dimensionality (%d images)", DimImages), XLabel: "Layer", YLabel: "Participation ratio", LogY: true},
+		Axes:           plots.Axes{Title: fmt.Sprintf("Effective dimensionality (%d images)", dimImages), XLabel: "Layer", YLabel: "Participation ratio", LogY: true},
 		ConnectMedians: true, Seed: 2,
 	})
 	if err != nil {
@@ -387,7 +386,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	if err := save(g, "consolidation", plots.DoubleColumn, panelHeight); err != nil {
+	if err := res.AddFigure(env.SaveFigure(g, "consolidation", plots.DoubleColumn, panelHeight)); err != nil {
 		return err
 	}
 
@@ -440,7 +439,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err != nil {
 		return err
 	}
-	return save(g, "shared_models", plots.DoubleColumn, 2*panelHeight)
+	return res.AddFigure(env.SaveFigure(g, "shared_models", plots.DoubleColumn, 2*panelHeight))
 }
 
 func aucs(ls *LayerSim) string {
@@ -455,18 +454,6 @@ func aucs(ls *LayerSim) string {
 		s += fmt.Sprintf("%.2f", t.AUC)
 	}
 	return s
-}
-
-// save2 saves a figure built by a function that may fail.
-func save2(env *harness.Env, res *harness.Result, d plots.Drawer, err error, name string, w, h vg.Length) error {
-	if err != nil {
-		return fmt.Errorf("figure %s: %w", name, err)
-	}
-	if err := plots.Save(d, env.Out, name, w, h); err != nil {
-		return fmt.Errorf("figure %s: %w", name, err)
-	}
-	res.Figures = append(res.Figures, name)
-	return nil
 }
 
 // exampleModels picks up to four models spread over the profile's list: the first, the last and
@@ -493,7 +480,7 @@ func exampleFilters(cr *ClusterResult) (plots.Drawer, error) {
 		for i := fs.Start[m]; i < fs.Start[m+1]; i++ {
 			idx = append(idx, i)
 		}
-		closeness := func(i int) float64 { return math.Abs(dot(fs.Row(i), cr.Centres[cr.Assign[i]])) }
+		closeness := func(i int) float64 { return math.Abs(metrics.Dot(fs.Row(i), cr.Centres[cr.Assign[i]])) }
 		sort.SliceStable(idx, func(a, b int) bool {
 			if cr.Assign[idx[a]] != cr.Assign[idx[b]] {
 				return cr.Assign[idx[a]] < cr.Assign[idx[b]]
@@ -503,7 +490,7 @@ func exampleFilters(cr *ClusterResult) (plots.Drawer, error) {
 		var imgs []image.Image
 		for _, i := range idx {
 			v := fs.Row(i)
-			if dot(v, cr.Centres[cr.Assign[i]]) < 0 {
+			if metrics.Dot(v, cr.Centres[cr.Assign[i]]) < 0 {
 				v = displayFlip(v)
 			}
 			im, err := plots.Signed(v, KernelSize, KernelSize, 3, scale)
@@ -535,7 +522,7 @@ func displayFlip(v []float64) []float64 {
 	return out
 }
 
-func teachersIn(sh *Shared) []string {
+func teachersIn(sh *sharedEval) []string {
 	var out []string
 	for _, m := range sh.Models {
 		if len(out) == 0 || out[len(out)-1] != m.Teacher {

@@ -3,9 +3,11 @@ package sharedfilters
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
+	"compactv4/eval"
 	"compactv4/harness"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
@@ -194,16 +196,7 @@ func recordClusters(res *harness.Result, cr *ClusterResult) {
 	}
 	v.Num("clusters/median_clusters_per_model", metrics.Median(cpm), 0, 0)
 	res.Notes = append(res.Notes, fmt.Sprintf("Layer-0 clusters: k = %d (largest silhouette width, %.3f; the initialiser null gives %.3f at that k); models using each cluster: %s of %d.",
-		cr.Chosen, cr.Silhouette[slicesIndex(cr.Ks, cr.Chosen)], cr.NullSilh[slicesIndex(cr.Ks, cr.Chosen)], ints(cr.ModelsUsed), len(cr.Usage)))
-}
-
-func slicesIndex(xs []int, x int) int {
-	for i, y := range xs {
-		if y == x {
-			return i
-		}
-	}
-	return -1
+		cr.Chosen, cr.Silhouette[slices.Index(cr.Ks, cr.Chosen)], cr.NullSilh[slices.Index(cr.Ks, cr.Chosen)], ints(cr.ModelsUsed), len(cr.Usage)))
 }
 
 func ints(xs []int) string {
@@ -214,7 +207,7 @@ func ints(xs []int) string {
 	return strings.Join(s, ", ")
 }
 
-func recordConsolidation(res *harness.Result, claims *harness.Claims, p harness.Profile, plan Plan, c *Consolidation) error {
+func recordConsolidation(res *harness.Result, env *harness.Env, p plan, c *Consolidation) error {
 	v := &res.Values
 	for i, m := range c.Models {
 		for l := 0; l < model.NumLayers; l++ {
@@ -238,43 +231,27 @@ func recordConsolidation(res *harness.Result, claims *harness.Claims, p harness.
 	n := len(c.Models)
 	ft, pt := argmaxCount(c.FilterNarrowN[:]), argmaxCount(c.PRNarrowN[:])
 	value := fmt.Sprintf("%d models: median filters per layer %s; median effective dimensionality (participation ratio on %d natural images) %s. Sharpest narrowing of filters at layer %d→%d in %d of %d models (%.0f %%); of effective dimensionality at layer %d→%d in %d of %d (%.0f %%); %d models keep 3 filters in layer 2",
-		n, floats(c.MedianFilters[:], "%g"), DimImages, floats(c.MedianPR[:], "%.1f"),
+		n, floats(c.MedianFilters[:], "%g"), dimImages, floats(c.MedianPR[:], "%.1f"),
 		ft-1, ft, c.FilterNarrowN[ft], n, 100*float64(c.FilterNarrowN[ft])/float64(n),
 		pt-1, pt, c.PRNarrowN[pt], n, 100*float64(c.PRNarrowN[pt])/float64(n), c.ThreeInLayer2)
 	cr := harness.ClaimResult{ID: "C5", Value: value, Figures: []string{"consolidation"}}
-	cl, err := claims.Lookup("C5")
+	cl, err := env.Claim("C5")
 	if err != nil {
 		return err
 	}
-	all := len(plan.ModelSessions) == len(v4data.TestSessions)
-	if !all {
+	if len(p.ModelSessions) != len(v4data.TestSessions) {
 		cr.Status = harness.Partial
-		cr.Detail = fmt.Sprintf("%s profile: the %d compact models of session(s) %s only; the published medians are over all 219 models (run -profile full). The effective dimensionality has no published value", p, n, sessionsOf(c.Models))
+		cr.Detail = fmt.Sprintf("%s profile: the %d compact models of session(s) %s only; the published medians are over all 219 models (run -profile full). The effective dimensionality has no published value", env.Profile, n, sessionsOf(c.Models))
 	} else {
-		var diffs []string
 		got := map[string]float64{"models_with_3_filters_in_layer2": float64(c.ThreeInLayer2)}
 		for l := 0; l < model.NumLayers; l++ {
 			got[fmt.Sprintf("median_filters_layer%d", l)] = c.MedianFilters[l]
 		}
-		names := make([]string, 0, len(got))
-		for k := range got {
-			names = append(names, k)
+		if cr.Status, cr.Detail, err = cl.Compare(got); err != nil {
+			return err
 		}
-		sort.Strings(names)
-		for _, k := range names {
-			want, err := cl.Number(k)
-			if err != nil {
-				return err
-			}
-			if got[k] != want {
-				diffs = append(diffs, fmt.Sprintf("%s %g, paper %g", k, got[k], want))
-			}
-		}
-		cr.Status = harness.Reproduced
-		cr.Detail = "the filter counts equal the published ones; the effective dimensionality has no published value"
-		if len(diffs) > 0 {
-			cr.Status = harness.Differs
-			cr.Detail = strings.Join(diffs, "; ")
+		if cr.Status == harness.Reproduced {
+			cr.Detail = "the filter counts equal the published ones; the effective dimensionality has no published value"
 		}
 	}
 	res.Claims = append(res.Claims, cr)
@@ -300,7 +277,7 @@ func floats(xs []float64, f string) string {
 	return strings.Join(s, ", ")
 }
 
-func sessionsOf(ms []Compact) string {
+func sessionsOf(ms []*eval.Compact) string {
 	var out []string
 	for _, m := range ms {
 		if len(out) == 0 || out[len(out)-1] != m.ID.Session {
@@ -319,30 +296,6 @@ var teacherLabel = map[string]string{
 	"from_resnet50_robust":       "ResNet50-robust",
 	"from_vgg19":                 "VGG19",
 	"from_cornets":               "CORnet-S",
-}
-
-// Summary holds the medians of one shared model (or of the compact reference).
-type Summary struct {
-	R, R2, R2ER metrics.MedianCI
-	HasR2ER     bool
-}
-
-func summarise(s Scores, seed uint64) (Summary, error) {
-	var out Summary
-	var err error
-	if out.R, err = metrics.MedianWithCI(s.R, seed); err != nil {
-		return out, err
-	}
-	if out.R2, err = metrics.MedianWithCI(s.R2, seed+1); err != nil {
-		return out, err
-	}
-	if s.R2ER != nil {
-		out.HasR2ER = true
-		if out.R2ER, err = metrics.MedianWithCI(s.R2ER, seed+2); err != nil {
-			return out, err
-		}
-	}
-	return out, nil
 }
 
 func teacherIndex(t string) int {
@@ -364,25 +317,28 @@ func kIndex(k int) int {
 }
 
 // summaries returns the medians of every evaluated shared model and of the compact reference.
-func summaries(sh *Shared) ([]Summary, Summary, error) {
+func summaries(sh *sharedEval) ([]eval.Summary, eval.Summary, error) {
 	if len(sh.Sessions) == 0 {
-		return nil, Summary{}, nil
+		return nil, eval.Summary{}, nil
 	}
-	out := make([]Summary, len(sh.Models))
+	out := make([]eval.Summary, len(sh.Models))
 	for i, m := range sh.Models {
-		s, err := summarise(m.Scores, BootstrapSeed+uint64(1000*teacherIndex(m.Teacher)+10*kIndex(m.K)))
+		s, err := eval.Summarize(m.Scores, seeds(bootstrapSeed+uint64(1000*teacherIndex(m.Teacher)+10*kIndex(m.K))))
 		if err != nil {
-			return nil, Summary{}, fmt.Errorf("%s K=%d: %w", m.Teacher, m.K, err)
+			return nil, eval.Summary{}, fmt.Errorf("%s K=%d: %w", m.Teacher, m.K, err)
 		}
 		out[i] = s
 	}
-	ref, err := summarise(sh.Compact, BootstrapSeed+100000)
+	ref, err := eval.Summarize(sh.Compact, seeds(bootstrapSeed+100000))
 	return out, ref, err
 }
 
-func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env, plan Plan, sh *Shared) error {
+// seeds gives a model's r, r² and r²_ER intervals the seeds seed, seed+1 and seed+2.
+func seeds(seed uint64) eval.Seeds { return eval.Seeds{R: seed, R2: seed + 1, R2ER: seed + 2} }
+
+func recordShared(res *harness.Result, env *harness.Env, p plan, sh *sharedEval) error {
 	v := &res.Values
-	cl, err := claims.Lookup("C7")
+	cl, err := env.Claim("C7")
 	if err != nil {
 		return err
 	}
@@ -419,7 +375,7 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 	}
 	var sessions []string
 	for _, ev := range sh.Sessions {
-		sessions = append(sessions, ev.Session.ID)
+		sessions = append(sessions, ev.session.ID)
 	}
 	cr := harness.ClaimResult{ID: "C7", Figures: []string{"shared_models"}}
 	if len(sh.Sessions) == 0 {
@@ -436,22 +392,22 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 		key := fmt.Sprintf("C7/%s/K%d", m.Teacher, m.K)
 		v.CI(key+"/r", sums[i].R, tolMedian)
 		v.CI(key+"/r2", sums[i].R2, tolMedian)
-		if sums[i].HasR2ER {
-			v.CI(key+"/r2er", sums[i].R2ER, tolMedian)
+		if sums[i].R2ER != nil {
+			v.CI(key+"/r2er", *sums[i].R2ER, tolMedian)
 		}
 		v.Num(key+"/mapping_aligned_median_r", m.MapAligned, tolMedian, 0)
 		v.Num(key+"/mapping_shifted_median_r", m.MapShifted, tolMedian, 0)
 	}
 	v.CI("C7/compact_reference/r", ref.R, tolMedian)
 	v.CI("C7/compact_reference/r2", ref.R2, tolMedian)
-	if ref.HasR2ER {
-		v.CI("C7/compact_reference/r2er", ref.R2ER, tolMedian)
+	if ref.R2ER != nil {
+		v.CI("C7/compact_reference/r2er", *ref.R2ER, tolMedian)
 	}
 
 	// The best teacher and K by median r² (r²_ER when available).
-	metric, get := "r²", func(s Summary) metrics.MedianCI { return s.R2 }
-	if ref.HasR2ER {
-		metric, get = "r²_ER", func(s Summary) metrics.MedianCI { return s.R2ER }
+	metric, get := "r²", func(s eval.Summary) metrics.MedianCI { return s.R2 }
+	if ref.R2ER != nil {
+		metric, get = "r²_ER", func(s eval.Summary) metrics.MedianCI { return *s.R2ER }
 	}
 	best := 0
 	for i := range sums {
@@ -463,7 +419,7 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 	v.Text("C7/best", fmt.Sprintf("%s K=%d", bm.Teacher, bm.K))
 	// Best K per teacher.
 	var perTeacher []string
-	for _, t := range plan.Teachers {
+	for _, t := range p.Teachers {
 		bi := -1
 		for i, m := range sh.Models {
 			if m.Teacher == t && (bi < 0 || get(sums[i]).Median > get(sums[bi]).Median) {
@@ -491,14 +447,14 @@ func recordShared(res *harness.Result, claims *harness.Claims, env *harness.Env,
 		cr.Status = harness.Partial
 		detail = append(detail, "parameter counts equal the published ones; the paper's R² values are not available")
 	}
-	if !ref.HasR2ER {
+	if ref.R2ER == nil {
 		detail = append(detail, "accuracy is Pearson r / r² against repeat-averaged responses, not the paper's noise-corrected R² (the test sessions' raw repeats are missing, named below)")
 	}
-	if len(sh.Sessions) < len(plan.EvalSessions) {
-		detail = append(detail, fmt.Sprintf("%d of %d test sessions evaluated (images missing, named below)", len(sh.Sessions), len(plan.EvalSessions)))
+	if len(sh.Sessions) < len(p.EvalSessions) {
+		detail = append(detail, fmt.Sprintf("%d of %d test sessions evaluated (images missing, named below)", len(sh.Sessions), len(p.EvalSessions)))
 	}
-	if len(plan.Ks) < len(v4data.SharedKs) {
-		detail = append(detail, fmt.Sprintf("%s profile: K = %s only", env.Profile, ints(plan.Ks)))
+	if len(p.Ks) < len(v4data.SharedKs) {
+		detail = append(detail, fmt.Sprintf("%s profile: K = %s only", env.Profile, ints(p.Ks)))
 	}
 	detail = append(detail, fmt.Sprintf("output-row mapping check: median r between output row Offset+n and compact model n ≥ %.2f for every model, ≤ %.2f when shifted by one neuron", minAl, maxSh))
 	cr.Detail = strings.Join(detail, "; ")

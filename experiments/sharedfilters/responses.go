@@ -3,9 +3,9 @@ package sharedfilters
 import (
 	"fmt"
 
-	"gonum.org/v1/gonum/mat"
+	"compactv4/internal/metrics"
 
-	"compactv4/internal/nn"
+	"gonum.org/v1/gonum/mat"
 )
 
 // PatchMetric turns the correlation of two layer-0 filters' responses to natural images into a
@@ -22,39 +22,6 @@ type PatchMetric struct {
 	// largest first: natural-image patches vary mostly along a few smooth directions, which
 	// makes the responses of unrelated filters correlated.
 	VarianceShare []float64
-}
-
-// patchCovariance estimates the covariance (dim×dim, row-major, dim = 25·c) of all 5×5×c
-// patches at 'valid' positions (every position where the kernel fits inside the image) of n
-// images x (recentred float32, NHWC, h×w×c each), and returns it with the number of patches.
-func patchCovariance(x []float32, n, h, w, c int) ([]float64, int, error) {
-	if n < 1 || h < KernelSize || w < KernelSize || c < 1 || len(x) != n*h*w*c {
-		return nil, 0, fmt.Errorf("patch covariance: %d values for %d images of %d×%d×%d", len(x), n, h, w, c)
-	}
-	dim := spatial * c
-	acc := newCovAccum(dim)
-	oh, ow := h-KernelSize+1, w-KernelSize+1
-	buf := make([]float32, oh*ow*dim)
-	for k := 0; k < n; k++ {
-		img := x[k*h*w*c : (k+1)*h*w*c]
-		p := 0
-		for y := 0; y < oh; y++ {
-			for xx := 0; xx < ow; xx++ {
-				for i := 0; i < KernelSize; i++ {
-					row := img[((y+i)*w+xx)*c : ((y+i)*w+xx+KernelSize)*c]
-					p += copy(buf[p:], row)
-				}
-			}
-		}
-		if err := acc.add(buf); err != nil {
-			return nil, 0, err
-		}
-	}
-	cov, err := acc.cov()
-	if err != nil {
-		return nil, 0, err
-	}
-	return cov, acc.N, nil
 }
 
 // factorPatchCov factorises a patch covariance matrix (dim×dim, row-major) estimated from
@@ -105,14 +72,5 @@ func (pm *PatchMetric) Transform(w []float64) ([]float64, error) {
 		}
 		v[i] = s
 	}
-	return unit(v)
-}
-
-// recentreAll converts uint8 NHWC pixels into the recentred float32 input of the models.
-func recentreAll(pix []uint8) ([]float32, error) {
-	x := make([]float32, len(pix))
-	if err := nn.Recenter(pix, x); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return metrics.Unit(v)
 }

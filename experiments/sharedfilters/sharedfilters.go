@@ -29,73 +29,64 @@ import (
 	"context"
 	"fmt"
 
+	"compactv4/eval"
 	"compactv4/harness"
 	"compactv4/internal/v4data"
 )
 
 func init() {
-	harness.Register(&harness.Experiment{
+	harness.Register(harness.Definition[plan]{
 		Name:   "sharedfilters",
 		Title:  "Shared early filters, consolidation, and shared compact models versus the number of filters K",
 		Paper:  "Fig. 3a-d",
 		Claims: []string{"C5", "C6", "C7"},
-		Run:    Run,
+		Plan:   planFor,
+		Run:    run,
 	})
 }
 
-// Plan is what a profile runs.
-type Plan struct {
+// plan is what a profile runs.
+type plan struct {
 	// ModelSessions are the sessions whose compact models are analysed (filters, consolidation).
-	ModelSessions []string
+	ModelSessions []string `json:"model_sessions"`
 	// EvalSessions are the test sessions whose evaluation halves the shared models predict.
-	EvalSessions []string
+	EvalSessions []string `json:"eval_sessions"`
 	// Teachers and Ks select the shared compact models.
-	Teachers []string
-	Ks       []int
+	Teachers []string `json:"teachers"`
+	Ks       []int    `json:"ks"`
 }
 
-// PlanFor returns the plan of a profile: quick uses session 190923 (its 33 compact models, its
-// evaluation images) and the K = 5, 50, 200 models of every teacher; full uses all four test
-// sessions and all 56 shared models.
-func PlanFor(p harness.Profile) Plan {
-	all := make([]string, len(v4data.TestSessions))
-	for i, s := range v4data.TestSessions {
-		all[i] = s.ID
-	}
+// planFor: quick uses the quick profile's test session (its 33 compact models, its evaluation
+// images) and the K = 5, 50, 200 models of every teacher; full uses all four test sessions and
+// all 56 shared models.
+func planFor(p harness.Profile) (plan, error) {
 	if p == harness.Quick {
-		return Plan{
-			ModelSessions: []string{"190923"}, EvalSessions: []string{"190923"},
-			Teachers: v4data.Teachers, Ks: []int{5, 50, 200},
-		}
+		q := []string{v4data.QuickSession.ID}
+		return plan{ModelSessions: q, EvalSessions: q, Teachers: v4data.Teachers, Ks: []int{5, 50, 200}}, nil
 	}
-	return Plan{ModelSessions: all, EvalSessions: all, Teachers: v4data.Teachers, Ks: v4data.SharedKs}
+	all := v4data.TestSessionIDs()
+	return plan{ModelSessions: all, EvalSessions: all, Teachers: v4data.Teachers, Ks: v4data.SharedKs}, nil
 }
 
 // Seeds of every random draw of the experiment. Null-model kernels of compact model i (its
-// position among all 219) for layer l come from NullSeed + nullKind<<32 + l<<24 + i, so a
+// position among all 219) for layer l come from nullSeed + nullKind<<32 + l<<24 + i, so a
 // model's null does not depend on which other models a profile includes.
 const (
-	NullSeed       = 0x5eed0f11
-	ClusterSeed    = 20260306
-	SilhouetteSeed = 20260307
-	BootstrapSeed  = 20260308
+	nullSeed       = 0x5eed0f11
+	clusterSeed    = 20260306
+	silhouetteSeed = 20260307
+	bootstrapSeed  = 20260308
 )
 
-// Run runs the experiment.
-func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
-	claims, err := harness.PaperClaims()
-	if err != nil {
-		return nil, err
-	}
-	plan := PlanFor(env.Profile)
+func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
 	res := &harness.Result{}
-	imgs := &imageCache{env: env}
-
-	models, err := loadCompacts(ctx, env, plan)
+	d := eval.New(env, res)
+	models, err := eval.LoadCompacts(ctx, env.Data, eval.InSessions(p.ModelSessions...))
 	if err != nil {
 		return nil, fmt.Errorf("compact models: %w", err)
 	}
-	pm, err := patchMetric(env, imgs)
+	env.Logf("loaded %d compact models", len(models))
+	pm, err := patchMetric(env, d)
 	if err != nil {
 		return nil, fmt.Errorf("patch statistics: %w", err)
 	}
@@ -107,7 +98,7 @@ func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("filter clusters: %w", err)
 	}
-	dims, err := dimensionality(ctx, env, imgs, models)
+	dims, err := dimensionality(ctx, env, d, models)
 	if err != nil {
 		return nil, fmt.Errorf("effective dimensionality: %w", err)
 	}
@@ -115,7 +106,7 @@ func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("consolidation: %w", err)
 	}
-	shared, err := evaluateShared(ctx, env, res, imgs, plan, models)
+	shared, err := evaluateShared(ctx, env, d, p, models)
 	if err != nil {
 		return nil, fmt.Errorf("shared compact models: %w", err)
 	}
@@ -124,17 +115,14 @@ func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
 		return nil, err
 	}
 	recordClusters(res, clus)
-	if err := recordConsolidation(res, claims, env.Profile, plan, cons); err != nil {
+	if err := recordConsolidation(res, env, p, cons); err != nil {
 		return nil, err
 	}
-	if err := recordShared(res, claims, env, plan, shared); err != nil {
+	if err := recordShared(res, env, p, shared); err != nil {
 		return nil, err
 	}
 	if err := writeTables(env, res, sim, clus, cons, shared); err != nil {
 		return nil, err
 	}
-	if err := drawFigures(env, res, sim, clus, cons, shared); err != nil {
-		return nil, err
-	}
-	return res, nil
+	return res, drawFigures(env, res, sim, clus, cons, shared)
 }

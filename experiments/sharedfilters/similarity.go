@@ -6,15 +6,15 @@ import (
 	"sort"
 	"sync"
 
+	"compactv4/internal/metrics"
 	"compactv4/internal/nn"
 )
 
 // FilterSet holds unit vectors (normalised kernels) of several models, grouped by model: the
 // vectors of model m are rows Start[m] … Start[m+1]−1.
 type FilterSet struct {
-	Dim   int
-	Vecs  []float64 // row-major, one row of Dim values per filter
-	Start []int     // len = models + 1, Start[0] = 0
+	metrics.Vectors       // one row per filter
+	Start           []int // len = models + 1, Start[0] = 0
 }
 
 // NewFilterSet stacks the vectors of each model; every vector must have length dim.
@@ -23,27 +23,21 @@ func NewFilterSet(dim int, perModel [][][]float64) (*FilterSet, error) {
 	if dim < 1 {
 		return nil, fmt.Errorf("filter set: dimension %d", dim)
 	}
-	fs := &FilterSet{Dim: dim, Start: make([]int, 1, len(perModel)+1)}
+	fs := &FilterSet{Vectors: metrics.Vectors{Dim: dim}, Start: make([]int, 1, len(perModel)+1)}
 	for m, vs := range perModel {
 		for i, v := range vs {
 			if len(v) != dim {
 				return nil, fmt.Errorf("filter set: model %d vector %d has %d values, want %d", m, i, len(v), dim)
 			}
-			fs.Vecs = append(fs.Vecs, v...)
+			fs.Data = append(fs.Data, v...)
 		}
 		fs.Start = append(fs.Start, fs.Start[m]+len(vs))
 	}
 	return fs, nil
 }
 
-// Len is the number of vectors.
-func (fs *FilterSet) Len() int { return fs.Start[len(fs.Start)-1] }
-
 // Models is the number of models.
 func (fs *FilterSet) Models() int { return len(fs.Start) - 1 }
-
-// Row returns vector i.
-func (fs *FilterSet) Row(i int) []float64 { return fs.Vecs[i*fs.Dim : (i+1)*fs.Dim] }
 
 // Owner returns the model of vector i.
 func (fs *FilterSet) Owner(i int) int {
@@ -71,8 +65,8 @@ func bestMatches(fs *FilterSet, workers int) *BestMatch {
 	if n == 0 {
 		return bm
 	}
-	u := make([]float32, len(fs.Vecs))
-	for i, x := range fs.Vecs {
+	u := make([]float32, len(fs.Data))
+	for i, x := range fs.Data {
 		u[i] = float32(x)
 	}
 	if workers < 1 {
@@ -200,77 +194,4 @@ func rowMeans(m [][]float64) []float64 {
 		}
 	}
 	return out
-}
-
-// AUC returns the probability that a value drawn from x exceeds one drawn from y, counting ties
-// as one half: the Mann-Whitney U statistic divided by len(x)·len(y). 0.5 means the two
-// samples are indistinguishable by rank, 1 that every x exceeds every y. NaNs are an error.
-func AUC(x, y []float64) (float64, error) {
-	if len(x) == 0 || len(y) == 0 {
-		return 0, fmt.Errorf("auc: empty sample (%d and %d values)", len(x), len(y))
-	}
-	xs := append([]float64(nil), x...)
-	ys := append([]float64(nil), y...)
-	for _, s := range [][]float64{xs, ys} {
-		for _, v := range s {
-			if math.IsNaN(v) {
-				return 0, fmt.Errorf("auc: NaN in sample")
-			}
-		}
-		sort.Float64s(s)
-	}
-	// For each x, count the ys below it and equal to it, walking both sorted samples.
-	var u float64
-	lo, hi := 0, 0 // ys[:lo] < v, ys[:hi] <= v
-	for _, v := range xs {
-		for lo < len(ys) && ys[lo] < v {
-			lo++
-		}
-		if hi < lo {
-			hi = lo
-		}
-		for hi < len(ys) && ys[hi] <= v {
-			hi++
-		}
-		u += float64(lo) + 0.5*float64(hi-lo)
-	}
-	return u / (float64(len(xs)) * float64(len(ys))), nil
-}
-
-// SignTest compares paired values: wins counts pairs with x > y, losses pairs with x < y (ties
-// are dropped), and p is the two-sided exact binomial p-value of the wins under p = 1/2.
-func SignTest(x, y []float64) (wins, losses int, p float64, err error) {
-	if len(x) != len(y) {
-		return 0, 0, 0, fmt.Errorf("sign test: %d and %d values", len(x), len(y))
-	}
-	for i := range x {
-		if math.IsNaN(x[i]) || math.IsNaN(y[i]) {
-			return 0, 0, 0, fmt.Errorf("sign test: NaN in pair %d", i)
-		}
-		switch {
-		case x[i] > y[i]:
-			wins++
-		case x[i] < y[i]:
-			losses++
-		}
-	}
-	return wins, losses, binomTwoSided(wins, wins+losses), nil
-}
-
-// binomTwoSided is the two-sided p-value of k successes in n fair trials: twice the smaller
-// tail probability, at most 1.
-func binomTwoSided(k, n int) float64 {
-	if n == 0 {
-		return 1
-	}
-	lo := min(k, n-k)
-	// P(X ≤ lo) by summing the pmf in log space.
-	var tail float64
-	lgN, _ := math.Lgamma(float64(n + 1))
-	for i := 0; i <= lo; i++ {
-		a, _ := math.Lgamma(float64(i + 1))
-		b, _ := math.Lgamma(float64(n - i + 1))
-		tail += math.Exp(lgN - a - b - float64(n)*math.Ln2)
-	}
-	return math.Min(1, 2*tail)
 }

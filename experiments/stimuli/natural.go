@@ -1,35 +1,21 @@
 package stimuli
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math"
-	"sort"
 
-	"compactv4/harness"
-	"compactv4/internal/model"
-	"compactv4/internal/nn"
-	"compactv4/internal/npy"
+	"compactv4/eval"
+	"compactv4/internal/metrics"
 	"compactv4/internal/v4data"
 )
 
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
-
-// isMissing reports whether err says a data file is absent (as opposed to corrupt or unreadable).
-func isMissing(err error) bool {
-	var me *v4data.MissingError
-	return errors.As(err, &me)
-}
-
 // naturalResponses predicts, for every session of the stimuli, the responses of its models to
-// all of the session's natural images (one cached step per session), and fills in each
-// stimulus's natural-image statistics and response ratio. A session whose images are missing is
-// recorded as not runnable (its stimuli keep Natural == nil). It also evaluates every model on
-// its stimulus as saved in the PNG (Uint8Response).
-func naturalResponses(ctx context.Context, env *harness.Env, res *harness.Result, stims []*Stimulus, nets []*model.Network) error {
+// all of the session's natural images (one cached step per model), and fills in each stimulus's
+// natural-image statistics and response ratio. A session whose images are missing is recorded
+// as not runnable (its stimuli keep Natural == nil). It also evaluates every model on its
+// stimulus as saved in the PNG (Uint8Response).
+func naturalResponses(ctx context.Context, d *eval.Data, stims []*Stimulus, models []*eval.Compact) error {
 	bySession := map[string][]int{}
 	var order []string
 	for i, s := range stims {
@@ -44,78 +30,29 @@ func naturalResponses(ctx context.Context, env *harness.Env, res *harness.Result
 		if !ok {
 			return fmt.Errorf("unknown test session %s", session)
 		}
-		imgPath := v4data.ImagesPath(session)
-		if _, err := env.Data.Path(imgPath); err != nil {
-			if !isMissing(err) {
-				return err
-			}
-			res.NotRunnable = append(res.NotRunnable, env.MissingFile(imgPath, fmt.Sprintf(
-				"images of test session %s: the natural-image responses of its %d synthesised models, and so their response ratios, are not computed (their preferred stimuli are)", session, len(idx))))
-			env.Logf("session %s: natural-image responses not runnable, %s is missing", session, imgPath)
-			continue
-		}
-		paths := []string{imgPath}
-		neurons := make([]int, len(idx))
-		for k, i := range idx {
-			paths = append(paths, v4data.FormatKeras.CompactPath(stims[i].ID))
-			neurons[k] = stims[i].ID.Neuron
-		}
-		inputs, err := env.Inputs(paths...)
+		ok, err := d.HasImages(session, fmt.Sprintf("the natural-image responses of its %d synthesised models, and so their response ratios, are not computed (their preferred stimuli are)", len(idx)))
 		if err != nil {
 			return err
 		}
-		m := ts.Images
-		step := harness.Step{
-			Name: "stimuli/natural/" + session, Inputs: inputs, Version: StepVersion,
-			Params: map[string]any{"format": "keras", "neurons": neurons, "images": m},
+		if !ok {
+			continue
 		}
-		b, err := env.Cache.Do(step, func() ([]byte, error) {
-			im, err := v4data.LoadImages(env.Data, session, m)
-			if err != nil {
-				return nil, err
-			}
-			all := make([]float32, 0, len(idx)*m)
-			for k, i := range idx {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
-				net, err := nn.Compile(nets[i])
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", stims[i].ID.Stem(), err)
-				}
-				p, err := net.Predict(im.Pix, m)
-				if err != nil {
-					return nil, fmt.Errorf("%s: %w", stims[i].ID.Stem(), err)
-				}
-				all = append(all, p...)
-				env.Logf("  natural images: %s (%d/%d)", stims[i].ID.Stem(), k+1, len(idx))
-			}
-			var buf bytes.Buffer
-			if err := npy.WriteFloat32(&buf, []int{len(idx), m}, all); err != nil {
-				return nil, err
-			}
-			return buf.Bytes(), nil
-		})
+		ms := make([]eval.Model, len(idx))
+		for k, i := range idx {
+			ms[k] = models[i]
+		}
+		pred, err := d.PredictEach(ctx, ms, session, 0, ts.Images)
 		if err != nil {
-			return fmt.Errorf("session %s: %w", session, err)
-		}
-		shape, flat, err := npy.ReadFloat32(bytes.NewReader(b))
-		if err != nil || len(shape) != 2 || shape[0] != len(idx) || shape[1] != m {
-			return fmt.Errorf("cached natural-image responses of %s: shape %v, %v", session, shape, err)
+			return err
 		}
 		for k, i := range idx {
-			if err := setNatural(stims[i], flat[k*m:(k+1)*m]); err != nil {
+			if err := setNatural(stims[i], pred[k]); err != nil {
 				return err
 			}
 		}
-		env.Logf("session %s: %d models on %d natural images", session, len(idx), m)
 	}
 	for i, s := range stims {
-		net, err := nn.Compile(nets[i])
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.ID.Stem(), err)
-		}
-		out, err := net.Predict(s.Synth.Uint8(), 1)
+		out, err := models[i].Predict(s.Synth.Uint8(), 1)
 		if err != nil {
 			return fmt.Errorf("%s: response to its PNG stimulus: %w", s.ID.Stem(), err)
 		}
@@ -143,8 +80,7 @@ func setNatural(s *Stimulus, resp []float32) error {
 			s.NatMax, s.NatArgmax = x, j
 		}
 	}
-	sort.Float64s(xs)
-	s.NatMedian = median(xs)
+	s.NatMedian = metrics.Median(xs)
 	s.Exceeds = s.Synth.Response > s.NatMax
 	s.Ratio = math.NaN()
 	if s.NatMax > 0 {

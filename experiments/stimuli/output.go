@@ -13,29 +13,24 @@ import (
 
 	"compactv4/harness"
 	"compactv4/internal/plots"
+	"compactv4/internal/synth"
 )
-
-func ftoa(x float64) string {
-	if math.IsNaN(x) {
-		return ""
-	}
-	return strconv.FormatFloat(x, 'g', 8, 64)
-}
 
 // writeTables writes the per-model table, the images (PNG per model and one .npy), the
 // optimisation traces, the natural-image responses and a summary.
-func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimulus, sum Summary) error {
+func writeTables(env *harness.Env, res *harness.Result, p synth.Params, stims []*Stimulus, sum Summary) error {
 	var rows [][]string
 	for _, s := range stims {
-		nat := []string{"", "", "", "", "", ""}
+		nan := harness.FormatFloat(math.NaN())
+		nat := []string{nan, nan, nan, nan, nan, nan} // not computed: the session's images are missing
 		if s.HasNatural() {
 			norm := (s.Synth.Response - s.NatMedian) / (s.NatMax - s.NatMedian)
-			nat = []string{ftoa(s.NatMax), strconv.Itoa(s.NatArgmax + 1), ftoa(s.NatMedian), ftoa(s.Ratio), ftoa(norm), strconv.FormatBool(s.Exceeds)}
+			nat = []string{harness.FormatFloat(s.NatMax), strconv.Itoa(s.NatArgmax + 1), harness.FormatFloat(s.NatMedian), harness.FormatFloat(s.Ratio), harness.FormatFloat(norm), strconv.FormatBool(s.Exceeds)}
 		}
 		rows = append(rows, append([]string{
 			s.ID.Session, strconv.Itoa(s.ID.Neuron), s.ID.Stem(), strconv.FormatUint(s.Seed, 10),
 			strconv.Itoa(s.Synth.Restart), strconv.Itoa(s.Synth.BestStep),
-			ftoa(s.Synth.Initial), ftoa(s.Synth.Response), ftoa(s.Uint8Response),
+			harness.FormatFloat(s.Synth.Initial), harness.FormatFloat(s.Synth.Response), harness.FormatFloat(s.Uint8Response),
 		}, nat...))
 	}
 	if err := res.AddTable(env.WriteCSV("stimuli.csv", []string{
@@ -90,7 +85,7 @@ func writeTables(env *harness.Env, res *harness.Result, p Params, stims []*Stimu
 	}
 	return res.AddTable(env.WriteJSON("summary.json", map[string]any{
 		"params":                       p,
-		"base_seed":                    uint64(BaseSeed),
+		"base_seed":                    uint64(baseSeed),
 		"models":                       sum.Models,
 		"models_with_natural_images":   sum.WithNatural,
 		"models_exceeding_natural_max": sum.Exceed,
@@ -133,7 +128,7 @@ func encodePNG(pix []uint8, h, w int) ([]byte, error) {
 // FigureModels returns the indices of the stimuli that the main figure shows: all of them when
 // there are at most 8, else 8 per session, evenly spaced over the session's stimuli.
 func FigureModels(stims []*Stimulus) []int {
-	if len(stims) <= QuickModels {
+	if len(stims) <= quickModels {
 		out := make([]int, len(stims))
 		for i := range out {
 			out[i] = i
@@ -143,7 +138,7 @@ func FigureModels(stims []*Stimulus) []int {
 	var out []int
 	for _, idx := range sessionIndices(stims) {
 		n := len(idx)
-		k := min(n, QuickModels)
+		k := min(n, quickModels)
 		for i := 0; i < k; i++ {
 			out = append(out, idx[i*n/k])
 		}
@@ -168,13 +163,6 @@ func sessionIndices(stims []*Stimulus) [][]int {
 }
 
 func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error {
-	save := func(d plots.Drawer, name string, w, h vg.Length) error {
-		if err := plots.Save(d, env.Out, name, w, h); err != nil {
-			return fmt.Errorf("figure %s: %w", name, err)
-		}
-		res.Figures = append(res.Figures, name)
-		return nil
-	}
 	grid := func(idx []int, cols int, title string, short bool) (plots.Drawer, vg.Length, error) {
 		var imgs []image.Image
 		var titles []string
@@ -204,14 +192,14 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 	const title = "Preferred stimuli: session, neuron, response / largest natural-image response"
 	idx := FigureModels(stims)
 	cols := 4
-	if len(idx) > QuickModels {
-		cols = QuickModels
+	if len(idx) > quickModels {
+		cols = quickModels
 	}
 	d, hgt, err := grid(idx, cols, title, false)
 	if err != nil {
 		return err
 	}
-	if err := save(d, "preferred_stimuli", plots.DoubleColumn, hgt); err != nil {
+	if err := res.AddFigure(env.SaveFigure(d, "preferred_stimuli", plots.DoubleColumn, hgt)); err != nil {
 		return err
 	}
 	if len(idx) < len(stims) {
@@ -221,7 +209,7 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 			if err != nil {
 				return err
 			}
-			if err := save(d, "preferred_stimuli_"+ss, plots.DoubleColumn, hgt); err != nil {
+			if err := res.AddFigure(env.SaveFigure(d, "preferred_stimuli_"+ss, plots.DoubleColumn, hgt)); err != nil {
 				return err
 			}
 		}
@@ -266,7 +254,7 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 		if err != nil {
 			return err
 		}
-		if err := save(plots.Square(p), "synth_vs_natural", plots.SingleColumn, plots.SingleColumn); err != nil {
+		if err := res.AddFigure(env.SaveFigure(plots.Square(p), "synth_vs_natural", plots.SingleColumn, plots.SingleColumn)); err != nil {
 			return err
 		}
 	}
@@ -284,7 +272,7 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 			x[t], y[t] = float64(t+1), float64(r)/s.NatMax
 		}
 		lbl := ""
-		if len(idx) <= QuickModels {
+		if len(idx) <= quickModels {
 			lbl = fmt.Sprintf("%s n%d", s.ID.Session, s.ID.Neuron)
 		}
 		lines = append(lines, plots.Series{Label: lbl, X: x, Y: y})
@@ -301,7 +289,7 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 		if err != nil {
 			return err
 		}
-		if err := save(p, "optimisation", plots.SingleColumn, 70*vg.Millimeter); err != nil {
+		if err := res.AddFigure(env.SaveFigure(p, "optimisation", plots.SingleColumn, 70*vg.Millimeter)); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"compactv4/harness"
+	"compactv4/internal/synth"
+	"compactv4/internal/v4data"
 )
 
 // Tolerances of the golden values, and why.
@@ -56,7 +58,7 @@ func ExceedTolerance(stims []*Stimulus) int {
 func key(s *Stimulus) string { return fmt.Sprintf("%s/n%d", s.ID.Session, s.ID.Neuron) }
 
 // record stores the golden values and the notes (headline numbers) of a run.
-func record(res *harness.Result, prof harness.Profile, p Params, stims []*Stimulus, sum Summary) {
+func record(res *harness.Result, prof harness.Profile, p synth.Params, stims []*Stimulus, sum Summary) {
 	v := &res.Values
 	v.Exact("models", float64(sum.Models))
 	v.Exact("models_with_natural_images", float64(sum.WithNatural))
@@ -86,11 +88,11 @@ func record(res *harness.Result, prof harness.Profile, p Params, stims []*Stimul
 	}
 	sel := "all published compact models"
 	if prof == harness.Quick {
-		sel = fmt.Sprintf("%d neurons of session %s evenly spaced over its neurons (n = ⌊i·N/%d⌋)", QuickModels, QuickSession, QuickModels)
+		sel = fmt.Sprintf("%d neurons of session %s evenly spaced over its neurons (n = ⌊i·N/%d⌋)", quickModels, v4data.QuickSession.ID, quickModels)
 	}
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("E3 (%s profile): preferred stimuli of %d compact models (%s; %s), each synthesised from white noise by %d gradient steps of size %g (gradient normalised by its RMS and smoothed with σ = %g, image smoothed every %d steps, %d run%s per model, seeds from base %#x and the model's file stem).",
-			prof, sum.Models, sel, strings.Join(parts, ", "), p.Steps, p.StepSize, p.Sigma, p.SmoothEvery, p.Restarts, plural(p.Restarts), uint64(BaseSeed)),
+			prof, sum.Models, sel, strings.Join(parts, ", "), p.Steps, p.StepSize, p.Sigma, p.SmoothEvery, p.Restarts, plural(p.Restarts), uint64(baseSeed)),
 	)
 	if sum.WithNatural > 0 {
 		res.Notes = append(res.Notes,

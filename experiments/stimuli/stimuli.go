@@ -1,76 +1,88 @@
+// Package stimuli is experiment E3 of the paper (Fig. 2a): the preferred stimuli of the
+// single-neuron compact models, synthesised by gradient ascent on each model's response from
+// white noise exactly as upstream's SynthClass.optimize_synth_image does (internal/synth,
+// reference/upstream.md §9), and compared with the model's responses to its session's natural
+// images.
+//
+// The quick profile synthesises 8 models of the quick session (neurons 0, 4, …, 28: evenly
+// spaced), the full profile all 219, both with upstream's defaults (synth.DefaultParams: one
+// run of 1,000 steps, the setting of the paper's optimisation; script6's 100 steps × 9 restarts
+// is a demonstration). Each model's noise comes from PCG(synth.ModelSeed(baseSeed, stem),
+// restart), so a model's stimulus does not depend on which others run; models run concurrently,
+// one per core, each a cached step. Every model is then evaluated on all images of its session;
+// a session whose images are missing (211022 in the local data copy) is not runnable for that
+// comparison, while its stimuli are still synthesised. Outputs below <out>/stimuli: stimuli.csv
+// (per model: seed, best step, responses to the noise, the synthesised image and its uint8 PNG,
+// largest and median natural-image response, ratio), images/<stem>.png, images.npy (float32 raw
+// images), traces.npy (response after every step), natural_responses_<session>.npy,
+// summary.json; figures preferred_stimuli (Fig. 2a style: session, neuron, response ratio),
+// per-session grids in the full profile, synth_vs_natural and optimisation. The golden values
+// and their tolerances are explained in record.go.
 package stimuli
 
 import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
+	"slices"
 	"sort"
-	"sync"
 	"time"
 
+	"compactv4/eval"
 	"compactv4/harness"
-	"compactv4/internal/model"
-	"compactv4/internal/nn"
+	"compactv4/internal/metrics"
+	"compactv4/internal/synth"
 	"compactv4/internal/v4data"
 )
 
 func init() {
-	harness.Register(&harness.Experiment{
+	harness.Register(harness.Definition[plan]{
 		Name:  "stimuli",
 		Title: "Preferred stimuli of the compact models: synthesised images against the largest natural-image response",
 		Paper: "Fig. 2a",
-		Run:   Run,
+		Plan:  planFor,
+		Run:   run,
 	})
 }
 
-// BaseSeed is the base of every model's seed (see ModelSeed): the noise that the synthesis of
-// model <stem> starts from is drawn from PCG(ModelSeed(BaseSeed, stem), restart).
-const BaseSeed = 0x5717_2a00_e3
+// baseSeed is the base of every model's seed: the noise that the synthesis of model <stem>
+// starts from is drawn from PCG(synth.ModelSeed(baseSeed, stem), restart).
+const baseSeed = 0x5717_2a00_e3
 
-// QuickSession and QuickModels define the quick profile's models: QuickModels neurons of
-// QuickSession, evenly spaced over its neurons (see Select).
-const (
-	QuickSession = "190923"
-	QuickModels  = 8
-)
+// quickModels is the number of models of the quick profile.
+const quickModels = 8
 
-// ParamsFor returns the synthesis parameters of a profile. Both profiles use upstream's class
-// defaults (DefaultParams: one run of 1,000 steps), the setting of the paper's optimisation;
-// script6's 100 steps × 9 restarts is a demonstration script (Script6Params offers it). 1,000
-// steps fit the quick profile's time budget (8 models) and the full one (219 models) in about
-// half an hour on 2 cores.
-func ParamsFor(p harness.Profile) Params { return DefaultParams() }
+// plan is what a profile runs.
+type plan struct {
+	Synthesis synth.Params       `json:"synthesis"`
+	Models    []v4data.CompactID `json:"models"`
+}
 
-// Select returns the compact models a profile synthesises, in the order of v4data.CompactIDs:
-// for quick, QuickModels neurons of QuickSession evenly spaced over its N neurons
-// (neuron ⌊i·N/QuickModels⌋ for i = 0…QuickModels−1: 0, 4, 8, …, 28 of 33); for full, all 219.
-func Select(ids []v4data.CompactID, p harness.Profile) ([]v4data.CompactID, error) {
-	if p != harness.Quick {
-		return ids, nil
+// planFor: quick takes quickModels neurons of the quick session evenly spaced over its N
+// neurons (neuron ⌊i·N/quickModels⌋ for i = 0…quickModels−1: 0, 4, 8, …, 28 of 33); full takes
+// every published model, in v4data.CompactIDs order.
+func planFor(p harness.Profile) (plan, error) {
+	pl := plan{Synthesis: synth.DefaultParams()}
+	if p == harness.Quick {
+		ts := v4data.QuickSession
+		for i := range quickModels {
+			pl.Models = append(pl.Models, v4data.CompactID{Session: ts.ID, Neuron: i * ts.Neurons / quickModels})
+		}
+		return pl, nil
 	}
-	var session []v4data.CompactID
-	for _, id := range ids {
-		if id.Session == QuickSession {
-			session = append(session, id)
+	for _, ts := range v4data.TestSessions {
+		for n := range ts.Neurons {
+			pl.Models = append(pl.Models, v4data.CompactID{Session: ts.ID, Neuron: n})
 		}
 	}
-	n := len(session)
-	if n < QuickModels {
-		return nil, fmt.Errorf("session %s has %d compact models, want at least %d", QuickSession, n, QuickModels)
-	}
-	out := make([]v4data.CompactID, QuickModels)
-	for i := range out {
-		out[i] = session[i*n/QuickModels]
-	}
-	return out, nil
+	return pl, nil
 }
 
 // Stimulus is the outcome for one compact model.
 type Stimulus struct {
 	ID    v4data.CompactID
 	Seed  uint64
-	Synth *Synth
+	Synth *synth.Synth
 	// Uint8Response is the model's response (inference engine, nn.Net) to the stimulus as saved
 	// in the PNG: Synth.Uint8(), recentred as any image.
 	Uint8Response float64
@@ -89,148 +101,37 @@ type Stimulus struct {
 // HasNatural reports whether the model's natural-image responses were computed.
 func (s *Stimulus) HasNatural() bool { return s.Natural != nil }
 
-// Run runs the experiment.
-func Run(ctx context.Context, env *harness.Env) (*harness.Result, error) {
-	p := ParamsFor(env.Profile)
-	all, err := v4data.CompactIDs(env.Data)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := Select(all, env.Profile)
-	if err != nil {
-		return nil, err
-	}
-	return run(ctx, env, p, ids)
-}
-
-// run synthesises the stimuli of the given models with parameters p, computes their
-// natural-image responses, and writes the tables and figures.
-func run(ctx context.Context, env *harness.Env, p Params, ids []v4data.CompactID) (*harness.Result, error) {
-	if len(ids) == 0 {
+// run synthesises the stimuli of the plan's models, computes their natural-image responses,
+// and writes the tables and figures.
+func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
+	if len(p.Models) == 0 {
 		return nil, fmt.Errorf("no compact models selected")
 	}
 	res := &harness.Result{}
-	var err error
-	nets := make([]*model.Network, len(ids))
-	for i, id := range ids {
-		if nets[i], err = v4data.LoadCompact(env.Data, id, v4data.FormatKeras); err != nil {
-			return nil, err
-		}
+	models, err := eval.LoadCompacts(ctx, env.Data, func(id v4data.CompactID) bool { return slices.Contains(p.Models, id) })
+	if err != nil {
+		return nil, err
+	}
+	if len(models) != len(p.Models) {
+		return nil, fmt.Errorf("%d of the plan's %d compact models are published", len(models), len(p.Models))
 	}
 	start := time.Now()
-	stims, err := synthesizeAll(ctx, env, ids, nets, p)
+	stims, err := synthesizeAll(ctx, env, models, p.Synthesis)
 	if err != nil {
 		return nil, err
 	}
 	env.Logf("synthesised %d preferred stimuli in %v", len(stims), time.Since(start).Round(time.Millisecond))
 	start = time.Now()
-	if err := naturalResponses(ctx, env, res, stims, nets); err != nil {
+	if err := naturalResponses(ctx, eval.New(env, res), stims, models); err != nil {
 		return nil, err
 	}
 	env.Logf("natural-image responses in %v", time.Since(start).Round(time.Millisecond))
 	sum := summarize(stims)
-	record(res, env.Profile, p, stims, sum)
-	if err := writeTables(env, res, p, stims, sum); err != nil {
+	record(res, env.Profile, p.Synthesis, stims, sum)
+	if err := writeTables(env, res, p.Synthesis, stims, sum); err != nil {
 		return nil, err
 	}
-	if err := drawFigures(env, res, stims); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// synthesizeAll synthesises every model's preferred stimulus, each a cached step. A GradNet
-// computes one image on one goroutine, so models run concurrently, one per core; every model's
-// result depends only on its own inputs and seed, so the bytes do not depend on the schedule.
-func synthesizeAll(ctx context.Context, env *harness.Env, ids []v4data.CompactID, nets []*model.Network, p Params) ([]*Stimulus, error) {
-	stims := make([]*Stimulus, len(ids))
-	errs := make([]error, len(ids))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		mu   sync.Mutex
-		done int
-		next = make(chan int)
-		wg   sync.WaitGroup
-	)
-	workers := min(runtime.GOMAXPROCS(0), len(ids))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				t0 := time.Now()
-				s, err := synthesizeModel(ctx, env, ids[i], nets[i], p)
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", ids[i].Stem(), err)
-					cancel()
-					continue
-				}
-				stims[i] = s
-				mu.Lock()
-				done++
-				env.Logf("  %s: response %.4g after step %d (%d/%d, %v)", ids[i].Stem(), s.Synth.Response, s.Synth.BestStep, done, len(ids), time.Since(t0).Round(time.Millisecond))
-				mu.Unlock()
-			}
-		}()
-	}
-	for i := range ids {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return stims, nil
-}
-
-// StepVersion is bumped when the meaning of a cached synthesis changes without a code change
-// (it never needs to be in practice: any code change invalidates the cache).
-const StepVersion = "1"
-
-func synthesizeModel(ctx context.Context, env *harness.Env, id v4data.CompactID, net *model.Network, p Params) (*Stimulus, error) {
-	inputs, err := env.Inputs(v4data.FormatKeras.CompactPath(id))
-	if err != nil {
-		return nil, err
-	}
-	seed := ModelSeed(BaseSeed, id.Stem())
-	step := harness.Step{
-		Name: "stimuli/synth/" + id.Stem(), Inputs: inputs, Version: StepVersion,
-		Params: map[string]any{"params": p, "seed": seed, "format": "keras"},
-	}
-	h, w := net.Input[0], net.Input[1]
-	b, err := env.Cache.Do(step, func() ([]byte, error) {
-		g, err := nn.NewGradNet(net)
-		if err != nil {
-			return nil, err
-		}
-		g.SetWorkers(1)
-		s, err := Synthesize(ctx, g, h, w, p, seed)
-		if err != nil {
-			return nil, err
-		}
-		return s.MarshalBinary()
-	})
-	if err != nil {
-		return nil, err
-	}
-	s, err := ReadSynth(bytesReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("cached synthesis: %w", err)
-	}
-	if s.H != h || s.W != w || len(s.Trace) != p.Steps {
-		return nil, fmt.Errorf("cached synthesis: %d×%d image, %d steps; want %d×%d, %d", s.H, s.W, len(s.Trace), h, w, p.Steps)
-	}
-	return &Stimulus{ID: id, Seed: seed, Synth: s, Ratio: math.NaN()}, nil
+	return res, drawFigures(env, res, stims)
 }
 
 // Summary is what the experiment found over all models.
@@ -267,16 +168,7 @@ func summarize(stims []*Stimulus) Summary {
 	if len(rs) > 0 {
 		sort.Float64s(rs)
 		s.MinRatio, s.MaxRatio = rs[0], rs[len(rs)-1]
-		s.MedianRatio = median(rs)
+		s.MedianRatio = metrics.Median(rs)
 	}
 	return s
-}
-
-// median of sorted values.
-func median(sorted []float64) float64 {
-	n := len(sorted)
-	if n%2 == 1 {
-		return sorted[n/2]
-	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2
 }

@@ -15,23 +15,18 @@ import (
 	"compactv4/harness"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/npy"
+	"compactv4/internal/synth"
 	"compactv4/internal/v4data"
 )
 
-func TestSelect(t *testing.T) {
-	var ids []v4data.CompactID
-	for _, ts := range v4data.TestSessions {
-		for n := 0; n < ts.Neurons; n++ {
-			ids = append(ids, v4data.CompactID{Session: ts.ID, Neuron: n})
-		}
-	}
-	q, err := Select(ids, harness.Quick)
+func TestPlan(t *testing.T) {
+	q, err := planFor(harness.Quick)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var got []int
-	for _, id := range q {
-		if id.Session != QuickSession {
+	for _, id := range q.Models {
+		if id.Session != v4data.QuickSession.ID {
 			t.Fatalf("quick selected %v", id)
 		}
 		got = append(got, id.Neuron)
@@ -39,20 +34,29 @@ func TestSelect(t *testing.T) {
 	if want := []int{0, 4, 8, 12, 16, 20, 24, 28}; !reflect.DeepEqual(got, want) {
 		t.Errorf("quick neurons %v, want %v", got, want)
 	}
-	f, err := Select(ids, harness.Full)
+	f, err := planFor(harness.Full)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f) != 219 {
-		t.Errorf("full selects %d models, want 219", len(f))
+	if len(f.Models) != 219 || q.Synthesis != synth.DefaultParams() || f.Synthesis != synth.DefaultParams() {
+		t.Errorf("full plan: %d models, %+v", len(f.Models), f.Synthesis)
 	}
-	if _, err := Select(ids[:5], harness.Quick); err == nil {
-		t.Error("quick accepted a session with 5 models")
+	// The full plan is every published model, in the data's order.
+	store, err := v4data.Open(datadirtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := v4data.CompactIDs(store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ids, f.Models) {
+		t.Error("the full plan's models differ from the published ones")
 	}
 }
 
 func stim(session string, neuron int, resp float64) *Stimulus {
-	return &Stimulus{ID: v4data.CompactID{Session: session, Neuron: neuron}, Synth: &Synth{Response: resp, BestStep: 3}, Ratio: math.NaN()}
+	return &Stimulus{ID: v4data.CompactID{Session: session, Neuron: neuron}, Synth: &synth.Synth{Response: resp, BestStep: 3}, Ratio: math.NaN()}
 }
 
 func TestSetNaturalAndSummary(t *testing.T) {
@@ -125,12 +129,11 @@ func TestRunSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids := []v4data.CompactID{{Session: "190923", Neuron: 12}, {Session: "211022", Neuron: 0}}
-	p := DefaultParams()
-	p.Steps = 12
+	p := plan{Synthesis: synth.DefaultParams(), Models: []v4data.CompactID{{Session: "190923", Neuron: 12}, {Session: "211022", Neuron: 0}}}
+	p.Synthesis.Steps = 12
 	runOnce := func(out string) *harness.Result {
-		env := &harness.Env{Profile: harness.Quick, Data: store, Out: out, Cache: harness.NewCache("", "", nil), Log: io.Discard}
-		res, err := run(context.Background(), env, p, ids)
+		env := &harness.Env{Profile: harness.Quick, Data: store, Out: out, Log: io.Discard}
+		res, err := run(context.Background(), env, p)
 		if err != nil {
 			t.Fatal(err)
 		}

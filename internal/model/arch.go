@@ -1,6 +1,9 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+	"reflect"
+)
 
 // ImageSize is the side of the square RGB images the compact models take (spec §3.1).
 const ImageSize = 112
@@ -152,4 +155,32 @@ func CompactParams(f [NumLayers]int) int {
 		total += 25*f[l-1] + f[l-1]*f[l] + f[l] + 4*f[l]
 	}
 	return total + 784*f[4] + 1
+}
+
+// SharedFilters returns the filter counts of layers 0-4 when net has the configuration of
+// NewShared (either variant).
+func SharedFilters(net *Network) ([NumLayers]int, bool) {
+	var f [NumLayers]int
+	first, mix := net.Layer("layer0_conv"), net.Layer("mixing_stage")
+	if first == nil || mix == nil {
+		return f, false
+	}
+	relu := net.Layer("layer0_act") != nil
+	ref, err := NewShared(first.Filters, mix.Filters, relu)
+	if err != nil || len(ref.Layers) != len(net.Layers) || ref.Input != net.Input {
+		return f, false
+	}
+	conv := 0
+	for i := range ref.Layers {
+		a, b := ref.Layers[i], net.Layers[i]
+		a.Weights, b.Weights = nil, nil
+		if !reflect.DeepEqual(a, b) {
+			return f, false
+		}
+		if (a.Class == Conv2D || a.Class == SeparableConv2D) && conv < NumLayers {
+			f[conv] = a.Filters
+			conv++
+		}
+	}
+	return f, true
 }

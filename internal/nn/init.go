@@ -48,8 +48,10 @@ func InitKeras(n *model.Network, seed uint64) error {
 					}
 				}
 			case len(s) >= 2: // a kernel
-				fanIn, fanOut := kerasFans(s)
-				lim := math.Sqrt(6 / float64(fanIn+fanOut))
+				lim, err := GlorotLimit(s)
+				if err != nil {
+					return fmt.Errorf("init %s: %w", n.Name, err)
+				}
 				for k := range t.Data {
 					t.Data[k] = float32((2*rng.Float64() - 1) * lim)
 				}
@@ -60,11 +62,28 @@ func InitKeras(n *model.Network, seed uint64) error {
 	return nil
 }
 
-// kerasFans is Keras' compute_fans for a shape of rank ≥ 2.
-func kerasFans(s []int) (fanIn, fanOut int) {
-	r := 1
-	for _, d := range s[:len(s)-2] {
-		r *= d
+// GlorotLimit is the half-width l = sqrt(6/(fan_in + fan_out)) of Keras' GlorotUniform
+// initialiser for a tensor of the given shape, with Keras' fans (compute_fans): shape () has fans
+// 1 and 1, shape (n) n and n, shape (in, out) in and out, and a kernel (…, in, out) in·r and
+// out·r with r the product of its leading, receptive-field dimensions.
+func GlorotLimit(shape []int) (float64, error) {
+	for _, d := range shape {
+		if d < 1 {
+			return 0, fmt.Errorf("glorot: shape %v has a dimension < 1", shape)
+		}
 	}
-	return s[len(s)-2] * r, s[len(s)-1] * r
+	var fanIn, fanOut int
+	switch len(shape) {
+	case 0:
+		fanIn, fanOut = 1, 1
+	case 1:
+		fanIn, fanOut = shape[0], shape[0]
+	default:
+		r := 1
+		for _, d := range shape[:len(shape)-2] {
+			r *= d
+		}
+		fanIn, fanOut = shape[len(shape)-2]*r, shape[len(shape)-1]*r
+	}
+	return math.Sqrt(6 / float64(fanIn+fanOut)), nil
 }

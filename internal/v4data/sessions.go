@@ -19,6 +19,19 @@ var TestSessions = []TestSession{
 	{ID: "211022", Images: 1600, Neurons: 42, Offset: 177},
 }
 
+// QuickSession is the test session of the quick profile: the only one whose images are in every
+// copy of the data, the project's local copy included (ProfileQuick lists its files).
+var QuickSession = TestSessions[0]
+
+// TestSessionIDs returns the ids of the test sessions, in TestSessions order.
+func TestSessionIDs() []string {
+	out := make([]string, len(TestSessions))
+	for i, t := range TestSessions {
+		out[i] = t.ID
+	}
+	return out
+}
+
 // SharedOutputs is the number of outputs of a shared compact model: the test neurons of all four
 // test sessions, concatenated in TestSessions order.
 const SharedOutputs = 219

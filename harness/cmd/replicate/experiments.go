@@ -14,7 +14,6 @@ import (
 	_ "compactv4/experiments" // registers every experiment
 	"compactv4/harness"
 	"compactv4/internal/datadir"
-	"compactv4/internal/v4data"
 )
 
 func init() {
@@ -62,20 +61,6 @@ func selectExperiments(names []string) ([]*harness.Experiment, error) {
 	return es, nil
 }
 
-// autoProfile is full when every file of the full profile is present in dir, else quick.
-func autoProfile(dir string) (harness.Profile, error) {
-	files, err := v4data.ProfileFiles(v4data.ProfileFull)
-	if err != nil {
-		return "", err
-	}
-	for _, e := range files {
-		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(e.Path))); err != nil {
-			return harness.Quick, nil
-		}
-	}
-	return harness.Full, nil
-}
-
 func runRun(ctx context.Context, args []string) error {
 	fs := newFlags("replicate run", "[-profile auto|quick|full] [-data DIR] [-out DIR] [flags] [EXPERIMENT...]", `
 Run the named experiments (default: all) on a profile, writing each one's tables, figures and
@@ -87,8 +72,9 @@ full uses everything public. auto (the default) picks full when every file of th
 is present, else quick. Files a profile needs but the data directory lacks are reported as not
 runnable, by name, never silently skipped.
 
-Expensive steps are cached under -cache, keyed by their inputs, parameters and the code version;
-the log says why each step ran or was reused. Exit status 1 when an experiment fails or a golden
+Expensive steps are cached under -cache, keyed by their input files, their parameters and the
+code that computes them (the packages a step names and those they import: an edit elsewhere
+keeps the cached result); the log says why each step ran or was reused. Exit status 1 when an experiment fails or a golden
 check finds differences.`)
 	profile := fs.String("profile", "auto", "auto, quick or full")
 	dir := fs.String("data", "", "data directory (default $V4DATA, else data/V4_compact_models)")
@@ -116,7 +102,7 @@ check finds differences.`)
 	}
 	var p harness.Profile
 	if *profile == "auto" {
-		if p, err = autoProfile(d); err != nil {
+		if p, err = harness.AutoProfile(d); err != nil {
 			return err
 		}
 	} else if p, err = harness.ParseProfile(*profile); err != nil {
@@ -128,15 +114,13 @@ check finds differences.`)
 	}
 	var cache *harness.Cache
 	if !*noCache {
-		code, err := harness.CodeVersion()
-		if err != nil {
-			return err
-		}
 		cd := *cacheDir
 		if cd == "" {
 			cd = filepath.Join(root, ".cache", "replicate")
 		}
-		cache = harness.NewCache(cd, code, log)
+		if cache, err = harness.NewCache(cd, log); err != nil {
+			return err
+		}
 	}
 	figDir := *figures
 	switch figDir {
@@ -268,23 +252,8 @@ value, this suite's value from the last run under -out, its status and its figur
 }
 
 func writeReproduce(root, out string) error {
-	claims, err := harness.PaperClaims()
+	path, err := harness.WriteReproduce(root, out)
 	if err != nil {
-		return err
-	}
-	recs := map[string]*harness.Record{}
-	for _, e := range harness.Experiments() {
-		rec, err := harness.ReadRecord(out, e.Name)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		recs[e.Name] = rec
-	}
-	path := filepath.Join(root, "REPRODUCE.md")
-	if err := harness.WriteFileAtomic(path, []byte(harness.Report(claims, harness.Experiments(), recs))); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s\n", path)

@@ -183,7 +183,7 @@ func TestModelInspectErrors(t *testing.T) {
 		code int
 		errs []string
 	}{
-		{[]string{bad}, 1, []string{"inspect " + bad + " (keras): keras archive: not a readable zip"}},
+		{[]string{bad}, 1, []string{"read " + bad + " (keras): keras archive: not a readable zip"}},
 		{[]string{"-format", "weights.h5", bad}, 1, []string{"(weights.h5): weights file: hdf5"}},
 		{[]string{filepath.Join(dir, "missing.keras")}, 1, []string{"no such file"}},
 		{[]string{dir}, 1, []string{"is a directory"}},

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"compactv4/eval"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/npy"
 	"compactv4/internal/v4data"
@@ -52,7 +53,7 @@ func TestScoreRawSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := map[string]map[string]ciJSON{}
+	golden := map[string]map[string]eval.MedianJSON{}
 	for _, session := range []string{"201016", "210325"} {
 		raw, err := v4data.LoadRaw(s, session)
 		if err != nil {
@@ -76,7 +77,7 @@ func TestScoreRawSessions(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", session, code, errs)
 		}
-		var sum scoreSummary
+		var sum eval.UserScore
 		if err := json.Unmarshal([]byte(out), &sum); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
@@ -114,7 +115,7 @@ func TestScoreRawSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want map[string]map[string]ciJSON
+	var want map[string]map[string]eval.MedianJSON
 	if err := json.Unmarshal(b, &want); err != nil {
 		t.Fatal(err)
 	}

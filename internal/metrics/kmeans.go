@@ -1,13 +1,52 @@
-package sharedfilters
+package metrics
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
-
-	"compactv4/internal/metrics"
 )
+
+// ErrZeroVector reports a vector of zeros, which has no direction.
+var ErrZeroVector = errors.New("zero vector has no direction")
+
+// Unit returns v scaled to unit length. A zero vector is ErrZeroVector; a NaN or infinite value
+// is an error.
+func Unit(v []float64) ([]float64, error) {
+	var ss float64
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("vector holds %v", x)
+		}
+		ss += x * x
+	}
+	if ss == 0 {
+		return nil, ErrZeroVector
+	}
+	n := math.Sqrt(ss)
+	out := make([]float64, len(v))
+	for i, x := range v {
+		out[i] = x / n
+	}
+	return out, nil
+}
+
+// Vectors are vectors of Dim values, row after row in Data.
+type Vectors struct {
+	Dim  int
+	Data []float64
+}
+
+// Len is the number of vectors.
+func (vs Vectors) Len() int {
+	if vs.Dim < 1 {
+		return 0
+	}
+	return len(vs.Data) / vs.Dim
+}
+
+// Row returns vector i.
+func (vs Vectors) Row(i int) []float64 { return vs.Data[i*vs.Dim : (i+1)*vs.Dim] }
 
 // Clustering is an axial (sign-invariant) spherical k-means partition of unit vectors: a vector
 // and its negative are the same filter up to the sign that the next layer can absorb, as in the
@@ -23,7 +62,9 @@ type Clustering struct {
 // kmeansMaxIter bounds the Lloyd iterations of one restart.
 const kmeansMaxIter = 100
 
-func dot(a, b []float64) float64 {
+// Dot returns Σ a_i·b_i over len(a) values, summed in four interleaved partial sums (so the result
+// is the same bits on every run and platform).
+func Dot(a, b []float64) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
@@ -38,13 +79,13 @@ func dot(a, b []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// AxialKMeans partitions the unit vectors (rows of fs) into k clusters, maximising the mean
+// AxialKMeans partitions the unit vectors (rows of vs) into k clusters, maximising the mean
 // absolute cosine similarity to the cluster centre. Each of restarts runs is seeded by k-means++
 // (distance 1 − |cos|) from src; the best run is returned. A centre is the unit vector
 // maximising the summed |cos| of its members for their current signs (the normalised signed
 // sum); an emptied cluster is re-seeded with the vector worst fitted by its centre.
-func AxialKMeans(fs *FilterSet, k, restarts int, src *rand.Rand) (*Clustering, error) {
-	n := fs.Len()
+func AxialKMeans(vs Vectors, k, restarts int, src *rand.Rand) (*Clustering, error) {
+	n := vs.Len()
 	if k < 1 || k > n {
 		return nil, fmt.Errorf("k-means: k = %d for %d vectors", k, n)
 	}
@@ -53,7 +94,7 @@ func AxialKMeans(fs *FilterSet, k, restarts int, src *rand.Rand) (*Clustering, e
 	}
 	var best *Clustering
 	for r := 0; r < restarts; r++ {
-		c := kmeansOnce(fs, k, src)
+		c := kmeansOnce(vs, k, src)
 		if best == nil || c.Fit > best.Fit {
 			best = c
 		}
@@ -61,15 +102,15 @@ func AxialKMeans(fs *FilterSet, k, restarts int, src *rand.Rand) (*Clustering, e
 	return best, nil
 }
 
-func kmeansOnce(fs *FilterSet, k int, src *rand.Rand) *Clustering {
-	n, d := fs.Len(), fs.Dim
+func kmeansOnce(vs Vectors, k int, src *rand.Rand) *Clustering {
+	n, d := vs.Len(), vs.Dim
 	// k-means++ seeding with distance 1 − |cos|.
 	centres := make([][]float64, 0, k)
 	first := src.IntN(n)
-	centres = append(centres, append([]float64(nil), fs.Row(first)...))
+	centres = append(centres, append([]float64(nil), vs.Row(first)...))
 	dist := make([]float64, n)
 	for i := range dist {
-		dist[i] = 1 - math.Abs(dot(fs.Row(i), centres[0]))
+		dist[i] = 1 - math.Abs(Dot(vs.Row(i), centres[0]))
 	}
 	for len(centres) < k {
 		var tot float64
@@ -90,10 +131,10 @@ func kmeansOnce(fs *FilterSet, k int, src *rand.Rand) *Clustering {
 		} else {
 			pick = src.IntN(n)
 		}
-		c := append([]float64(nil), fs.Row(pick)...)
+		c := append([]float64(nil), vs.Row(pick)...)
 		centres = append(centres, c)
 		for i := range dist {
-			dist[i] = math.Min(dist[i], 1-math.Abs(dot(fs.Row(i), c)))
+			dist[i] = math.Min(dist[i], 1-math.Abs(Dot(vs.Row(i), c)))
 		}
 	}
 
@@ -109,10 +150,10 @@ func kmeansOnce(fs *FilterSet, k int, src *rand.Rand) *Clustering {
 	for iter := 0; iter < kmeansMaxIter; iter++ {
 		changed := false
 		for i := 0; i < n; i++ {
-			v := fs.Row(i)
+			v := vs.Row(i)
 			bj, bs := 0, -1.0
 			for j, c := range centres {
-				if s := math.Abs(dot(v, c)); s > bs {
+				if s := math.Abs(Dot(v, c)); s > bs {
 					bj, bs = j, s
 				}
 			}
@@ -130,9 +171,9 @@ func kmeansOnce(fs *FilterSet, k int, src *rand.Rand) *Clustering {
 		count := make([]int, k)
 		for i := 0; i < n; i++ {
 			j := assign[i]
-			v := fs.Row(i)
+			v := vs.Row(i)
 			sign := 1.0
-			if dot(v, centres[j]) < 0 {
+			if Dot(v, centres[j]) < 0 {
 				sign = -1
 			}
 			for t, x := range v {
@@ -149,50 +190,55 @@ func kmeansOnce(fs *FilterSet, k int, src *rand.Rand) *Clustering {
 						w = i
 					}
 				}
-				centres[j] = append(centres[j][:0], fs.Row(w)...)
+				centres[j] = append(centres[j][:0], vs.Row(w)...)
 				sims[w] = 1
 				continue
 			}
-			if u, err := unit(sum[j]); err == nil {
+			if u, err := Unit(sum[j]); err == nil {
 				centres[j] = u
 			}
 		}
 	}
 	var fit float64
 	for i := 0; i < n; i++ {
-		fit += math.Abs(dot(fs.Row(i), centres[assign[i]]))
+		fit += math.Abs(Dot(vs.Row(i), centres[assign[i]]))
 	}
 	return &Clustering{K: k, Centres: centres, Assign: assign, Fit: fit / float64(n)}
 }
 
 // Silhouette returns the mean silhouette width (Rousseeuw 1987) of a partition of the rows idx
-// of fs, with distance 1 − |cos|: for each vector, a = its mean distance to the other members
+// of vs, with distance 1 − |cos|: for each vector, a = its mean distance to the other members
 // of its cluster, b = the smallest mean distance to another cluster's members, s = (b − a) /
 // max(a, b), and s = 0 for a vector alone in its cluster. assign gives the cluster of every row
 // of fs; only the rows in idx (and only clusters with members in idx) take part.
-func Silhouette(fs *FilterSet, assign []int, k int, idx []int) (float64, error) {
+func Silhouette(vs Vectors, assign []int, k int, idx []int) (float64, error) {
 	if len(idx) < 2 {
 		return 0, fmt.Errorf("silhouette: %d vectors", len(idx))
 	}
-	return silhouetteFromDist(sampleDistances(fs, idx), len(idx), assign, k, idx)
+	return SilhouetteFromDistances(AxialDistances(vs, idx), len(idx), assign, k, idx)
 }
 
-// sampleDistances returns the m×m matrix of distances 1 − |cos| between the rows idx of fs,
+// AxialDistances returns the m×m matrix of distances 1 − |cos| between the rows idx of vs,
 // clamped at 0: for (nearly) identical vectors rounding can make |cos| exceed 1, and a negative
 // distance would push a silhouette outside [−1, 1].
-func sampleDistances(fs *FilterSet, idx []int) []float64 {
+func AxialDistances(vs Vectors, idx []int) []float64 {
 	m := len(idx)
 	dist := make([]float64, m*m)
 	for a := 0; a < m; a++ {
 		for b := a + 1; b < m; b++ {
-			x := math.Max(0, 1-math.Abs(dot(fs.Row(idx[a]), fs.Row(idx[b]))))
+			x := math.Max(0, 1-math.Abs(Dot(vs.Row(idx[a]), vs.Row(idx[b]))))
 			dist[a*m+b], dist[b*m+a] = x, x
 		}
 	}
 	return dist
 }
 
-func silhouetteFromDist(dist []float64, m int, assign []int, k int, idx []int) (float64, error) {
+// SilhouetteFromDistances is Silhouette from the m×m distances AxialDistances returns for idx,
+// so that several partitions of the same vectors share them.
+func SilhouetteFromDistances(dist []float64, m int, assign []int, k int, idx []int) (float64, error) {
+	if m != len(idx) || len(dist) != m*m {
+		return 0, fmt.Errorf("silhouette: %d distances for %d vectors (%d indices)", len(dist), m, len(idx))
+	}
 	count := make([]int, k)
 	for _, i := range idx {
 		if assign[i] < 0 || assign[i] >= k {
@@ -228,20 +274,4 @@ func silhouetteFromDist(dist []float64, m int, assign []int, k int, idx []int) (
 		}
 	}
 	return total / float64(m), nil
-}
-
-// sampleIndices returns up to n distinct indices of [0, total), sorted, drawn with a seeded
-// source (all indices when total ≤ n).
-func sampleIndices(total, n int, seed uint64) []int {
-	if total <= n {
-		out := make([]int, total)
-		for i := range out {
-			out[i] = i
-		}
-		return out
-	}
-	src := rand.New(metrics.NewSource(seed))
-	perm := src.Perm(total)[:n]
-	slices.Sort(perm)
-	return perm
 }

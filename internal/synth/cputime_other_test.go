@@ -1,6 +1,6 @@
 //go:build !unix
 
-package stimuli
+package synth
 
 import "time"
 

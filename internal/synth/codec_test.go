@@ -1,4 +1,4 @@
-package stimuli
+package synth
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package stimuli
+package synth
 
 import (
 	"context"
@@ -19,9 +19,9 @@ type Model interface {
 	Outputs() int
 }
 
-// Params are the hyper-parameters of the preferred-stimulus synthesis (spec §9). The defaults of
-// upstream's SynthClass.optimize_synth_image are those of DefaultParams; its script6 calls it
-// with 100 steps, nine times (nine restarts).
+// Params are the hyper-parameters of the preferred-stimulus synthesis (reference/upstream.md §9).
+// The defaults of upstream's SynthClass.optimize_synth_image are those of DefaultParams; its
+// script6 calls it with 100 steps, nine times (Steps 100, Restarts 9).
 type Params struct {
 	Steps       int     // gradient steps per restart (num_steps)
 	StepSize    float64 // step_size: the image moves by StepSize times the normalised gradient
@@ -36,13 +36,6 @@ type Params struct {
 // image smoothing every 50 steps, one run, maximisation.
 func DefaultParams() Params {
 	return Params{Steps: 1000, StepSize: 10, Sigma: 1, Truncate: 4, SmoothEvery: 50, Restarts: 1}
-}
-
-// Script6Params returns the settings of upstream's script6: 100 steps, 9 restarts.
-func Script6Params() Params {
-	p := DefaultParams()
-	p.Steps, p.Restarts = 100, 9
-	return p
 }
 
 func (p Params) validate() error {

@@ -1,0 +1,104 @@
+package eval
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+
+	"compactv4/harness"
+	"compactv4/internal/npy"
+	"compactv4/internal/v4data"
+)
+
+// codePackage is the package whose code computes this file's cached steps.
+const codePackage = "compactv4/eval"
+
+// Predict returns a model's outputs for images lo…hi−1 of a test session (image after image,
+// (hi−lo)·Outputs() values), as a cached step keyed by the model's files, the session's images
+// and the range.
+func (d *Data) Predict(ctx context.Context, m Model, session string, lo, hi int) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	inputs, err := d.env.Inputs(append([]string{v4data.ImagesPath(session)}, m.Files()...)...)
+	if err != nil {
+		return nil, err
+	}
+	n, out := hi-lo, m.Outputs()
+	if n < 1 || out < 1 {
+		return nil, fmt.Errorf("predict %s on images %d-%d of %s: %d outputs", m.Name(), lo, hi, session, out)
+	}
+	step := harness.Step{
+		Name:   fmt.Sprintf("predict/%s/%s/%d-%d", m.Name(), session, lo, hi),
+		Inputs: inputs,
+		Params: map[string]any{"lo": lo, "hi": hi, "outputs": out},
+		Code:   []string{codePackage},
+	}
+	b, err := d.env.Cache.Do(step, func() ([]byte, error) {
+		pix, err := d.Pixels(session, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		p, err := m.Predict(pix, n)
+		if err != nil {
+			return nil, err
+		}
+		return EncodeFloat32([]int{n, out}, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("predict %s on session %s: %w", m.Name(), session, err)
+	}
+	return DecodeFloat32("predictions of "+m.Name()+" on "+session, b, n, out)
+}
+
+// PredictEach returns the predictions of single-output models for images lo…hi−1 of a session,
+// [model][image], logging progress.
+func (d *Data) PredictEach(ctx context.Context, models []Model, session string, lo, hi int) ([][]float32, error) {
+	out := make([][]float32, len(models))
+	for i, m := range models {
+		if m.Outputs() != 1 {
+			return nil, fmt.Errorf("%s has %d outputs, want 1", m.Name(), m.Outputs())
+		}
+		p, err := d.Predict(ctx, m, session, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	d.env.Logf("  %d models predicted images %d-%d of session %s", len(models), lo+1, hi, session)
+	return out, nil
+}
+
+// EncodeFloat32 stores an array for the cache as .npy bytes.
+func EncodeFloat32(shape []int, data []float32) ([]byte, error) {
+	var b bytes.Buffer
+	if err := npy.WriteFloat32(&b, shape, data); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeFloat32 reads an array that EncodeFloat32 stored and checks its shape and values: bytes
+// that do not decode, another shape, or a NaN or ±Inf are an error (delete the cache directory to
+// recompute).
+func DecodeFloat32(what string, b []byte, shape ...int) ([]float32, error) {
+	got, data, err := npy.ReadFloat32(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("cached %s: %w", what, err)
+	}
+	if len(got) != len(shape) {
+		return nil, fmt.Errorf("cached %s: shape %v, want %v", what, got, shape)
+	}
+	for i := range got {
+		if got[i] != shape[i] {
+			return nil, fmt.Errorf("cached %s: shape %v, want %v", what, got, shape)
+		}
+	}
+	for i, x := range data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return nil, fmt.Errorf("cached %s: value %d is %v", what, i, x)
+		}
+	}
+	return data, nil
+}

@@ -1,0 +1,31 @@
+package metrics
+
+import (
+	"math"
+	"testing"
+)
+
+func TestParticipationRatio(t *testing.T) {
+	cases := []struct {
+		c    []float64
+		f    int
+		want float64
+	}{
+		{[]float64{1, 0, 0, 0, 1, 0, 0, 0, 1}, 3, 3}, // isotropic
+		{[]float64{1, 0, 0, 0, 0, 0, 0, 0, 0}, 3, 1}, // one direction
+		{[]float64{2, 0, 0, 1}, 2, 9.0 / 5},          // (2+1)²/(4+1)
+		{[]float64{1, 1, 1, 1}, 2, 1},                // perfectly correlated: rank 1
+		{[]float64{0, 0, 0, 0}, 2, 0},                // nothing varies
+	}
+	for _, c := range cases {
+		got, err := ParticipationRatio(c.c, c.f)
+		if err != nil || math.Abs(got-c.want) > 1e-15 {
+			t.Errorf("PR(%v) = %v, %v; want %v", c.c, got, err, c.want)
+		}
+	}
+	for _, bad := range [][]float64{{1, 2, 3, 1}, {1, math.NaN(), math.NaN(), 1}, {1, 0, 0}} {
+		if _, err := ParticipationRatio(bad, 2); err == nil {
+			t.Errorf("PR(%v): no error", bad)
+		}
+	}
+}
