@@ -55,15 +55,6 @@ func NewShared(teacher string, k int, net *model.Network) *Network {
 	return NewNetwork(fmt.Sprintf("shared_%s_K%d", teacher, k), []string{v4data.SharedPath(teacher, k)}, net)
 }
 
-// LoadCompact loads a published compact model from its .keras file.
-func LoadCompact(s *v4data.Store, id v4data.CompactID) (*Network, error) {
-	net, err := v4data.LoadCompact(s, id, v4data.FormatKeras)
-	if err != nil {
-		return nil, err
-	}
-	return NewCompact(id, net), nil
-}
-
 // Name implements Model.
 func (m *Network) Name() string { return m.name }
 

@@ -36,9 +36,8 @@ func Score(r *Responses, pred [][]float64, opts metrics.R2EROptions) (Scores, er
 	if s.R, err = metrics.PearsonRows(pred, r.Averaged); err != nil {
 		return Scores{}, fmt.Errorf("session %s: %w", r.Session, err)
 	}
-	s.R2 = make([]float64, len(s.R))
-	for i, x := range s.R {
-		s.R2[i] = x * x
+	if s.R2, err = metrics.R2Rows(pred, r.Averaged); err != nil {
+		return Scores{}, fmt.Errorf("session %s: %w", r.Session, err)
 	}
 	if r.Raw != nil {
 		if s.R2ER, err = metrics.R2ER(*r.Raw, pred, opts); err != nil {

@@ -26,10 +26,10 @@ const (
 	nullSmoothedAll = 4 // initialiser kernels smoothed as often as the upstream training smoothed them
 )
 
-// UpstreamSmoothings is how often the upstream training smoothed the depthwise kernels of layers
+// upstreamSmoothings is how often the upstream training smoothed the depthwise kernels of layers
 // 1-4 (spec §8): after each of the 24 image zips of the distillation and again of the retraining
 // after pruning.
-const UpstreamSmoothings = 48
+const upstreamSmoothings = 48
 
 // Dist keys and labels, in the order the figures show them.
 var distKeys = map[int]string{0: "observed", nullGlorot: "initialiser", nullShuffled: "shuffled",
@@ -42,9 +42,9 @@ var distLabels = map[int]string{0: "compact models", nullGlorot: "null: initiali
 // (The limit only scales the kernels, which the comparison normalises away.)
 func initShape(l int) []int {
 	if l == 0 {
-		return []int{KernelSize, KernelSize, 3, 100}
+		return []int{kernelSize, kernelSize, 3, 100}
 	}
-	return []int{KernelSize, KernelSize, 100, 1}
+	return []int{kernelSize, kernelSize, 100, 1}
 }
 
 func nullSource(kind, layer, index int) *rand.Rand {
@@ -52,7 +52,7 @@ func nullSource(kind, layer, index int) *rand.Rand {
 }
 
 // Dist is the similarity structure of one population of kernels (observed or null).
-type Dist struct {
+type simDist struct {
 	Kind     int
 	Vectors  int
 	Excluded int // kernels without a direction (constant after removing the mean)
@@ -67,7 +67,7 @@ type Dist struct {
 }
 
 // NullTest compares the observed population with one null population.
-type NullTest struct {
+type nullResult struct {
 	Kind int
 	// AUC is the probability that an observed model pair is more similar than a null pair.
 	AUC float64
@@ -80,24 +80,24 @@ type NullTest struct {
 }
 
 // LayerSim is the comparison of one layer's kernels.
-type LayerSim struct {
+type layerSim struct {
 	Layer int
 	Kind  string // "kernel": centred kernels, |cos|; "response": |r| of responses to image patches
-	Dists []*Dist
-	Tests []NullTest
+	Dists []*simDist
+	Tests []nullResult
 }
 
 // Similarity holds every layer's comparison.
-type Similarity struct {
-	Layers        []*LayerSim
+type similarity struct {
+	Layers        []*layerSim
 	Patches       int       // image patches of the response-based comparison
 	VarianceShare []float64 // of the patches' principal components, largest first
 }
 
 // analyseSimilarity compares the kernels of layers 0-4 across models, and layer 0 also by
 // responses to natural-image patches.
-func analyseSimilarity(ctx context.Context, env *harness.Env, models []*eval.Compact, pm *PatchMetric) (*Similarity, error) {
-	sim := &Similarity{Patches: pm.Patches, VarianceShare: pm.VarianceShare}
+func analyseSimilarity(ctx context.Context, env *harness.Env, models []*eval.Compact, pm *patchSpace) (*similarity, error) {
+	sim := &similarity{Patches: pm.Patches, VarianceShare: pm.VarianceShare}
 	type job struct {
 		layer int
 		kind  string
@@ -114,7 +114,7 @@ func analyseSimilarity(ctx context.Context, env *harness.Env, models []*eval.Com
 		if j.layer > 0 {
 			kinds = append(kinds, nullSmoothed, nullSmoothedAll)
 		}
-		ls := &LayerSim{Layer: j.layer, Kind: j.kind}
+		ls := &layerSim{Layer: j.layer, Kind: j.kind}
 		for _, kind := range kinds {
 			vecs, excluded, err := layerVectors(models, j.layer, kind, j.kind, pm)
 			if err != nil {
@@ -142,7 +142,7 @@ func analyseSimilarity(ctx context.Context, env *harness.Env, models []*eval.Com
 	return sim, nil
 }
 
-func testsString(ls *LayerSim) string {
+func testsString(ls *layerSim) string {
 	s := ""
 	for i, t := range ls.Tests {
 		if i > 0 {
@@ -155,7 +155,7 @@ func testsString(ls *LayerSim) string {
 }
 
 // layerVectors builds the normalised kernels of every model for one layer and population.
-func layerVectors(models []*eval.Compact, layer, kind int, how string, pm *PatchMetric) ([][][]float64, int, error) {
+func layerVectors(models []*eval.Compact, layer, kind int, how string, pm *patchSpace) ([][][]float64, int, error) {
 	limit, err := nn.GlorotLimit(initShape(layer))
 	if err != nil {
 		return nil, 0, err
@@ -183,7 +183,7 @@ func layerVectors(models []*eval.Compact, layer, kind int, how string, pm *Patch
 			case nullSmoothed:
 				passes = 1
 			case nullSmoothedAll:
-				passes = UpstreamSmoothings
+				passes = upstreamSmoothings
 			}
 			for p := 0; p < passes; p++ {
 				for j := range raw {
@@ -223,7 +223,7 @@ func layerVectors(models []*eval.Compact, layer, kind int, how string, pm *Patch
 	return per, excluded, nil
 }
 
-func similarityDist(per [][][]float64) (*Dist, error) {
+func similarityDist(per [][][]float64) (*simDist, error) {
 	dim := 0
 	for _, vs := range per {
 		if len(vs) > 0 {
@@ -234,12 +234,12 @@ func similarityDist(per [][][]float64) (*Dist, error) {
 	if dim == 0 {
 		return nil, fmt.Errorf("no kernels to compare")
 	}
-	fs, err := NewFilterSet(dim, per)
+	fs, err := newFilterSet(dim, per)
 	if err != nil {
 		return nil, err
 	}
 	bm := bestMatches(fs, runtime.GOMAXPROCS(0))
-	d := &Dist{Vectors: fs.Len(), FilterMedian: bm.FilterMedians()}
+	d := &simDist{Vectors: fs.Len(), FilterMedian: bm.FilterMedians()}
 	d.Pair = bm.PairSimilarity()
 	d.ModelMean = rowMeans(d.Pair)
 	d.PairVals = upperTriangle(d.Pair)
@@ -251,7 +251,7 @@ func similarityDist(per [][][]float64) (*Dist, error) {
 
 // FilterMedians returns, for every vector, the median of its best matches over the other models
 // (NaN when no other model has vectors).
-func (bm *BestMatch) FilterMedians() []float64 {
+func (bm *bestMatch) FilterMedians() []float64 {
 	nm := bm.Set.Models()
 	out := make([]float64, bm.Set.Len())
 	buf := make([]float64, 0, nm)
@@ -267,8 +267,8 @@ func (bm *BestMatch) FilterMedians() []float64 {
 	return out
 }
 
-func nullTest(obs, null *Dist) (NullTest, error) {
-	t := NullTest{Kind: null.Kind}
+func nullTest(obs, null *simDist) (nullResult, error) {
+	t := nullResult{Kind: null.Kind}
 	var err error
 	if t.AUC, err = metrics.AUC(obs.PairVals, null.PairVals); err != nil {
 		return t, err
@@ -295,14 +295,14 @@ func nullTest(obs, null *Dist) (NullTest, error) {
 
 // Cluster analysis parameters.
 const (
-	ClusterKMin       = 2
-	ClusterKMax       = 16
-	ClusterRestarts   = 3
-	SilhouetteSamples = 1500
+	clusterKMin       = 2
+	clusterKMax       = 16
+	clusterRestarts   = 3
+	silhouetteSamples = 1500
 )
 
 // ClusterResult is the clustering of the pooled layer-0 kernels.
-type ClusterResult struct {
+type clusterResult struct {
 	Ks                  []int
 	Fit, Silhouette     []float64 // observed kernels, per k
 	NullFit, NullSilh   []float64 // initialiser null, per k
@@ -313,14 +313,14 @@ type ClusterResult struct {
 	Filters, ModelsUsed []int       // per cluster
 	Usage               [][]float64 // [model][cluster]: fraction of the model's kernels
 	ClustersPerModel    []int
-	Kernels             *FilterSet // the centred, normalised kernels clustered
+	Kernels             *filterSet // the centred, normalised kernels clustered
 	Assign              []int      // cluster of every kernel (labels as in Centres)
 	Names               []string   // model stems
 }
 
 // analyseClusters clusters the pooled, centred layer-0 kernels for k = ClusterKMin…ClusterKMax,
 // chooses k by the silhouette width, and reports how the models use the clusters.
-func analyseClusters(ctx context.Context, env *harness.Env, models []*eval.Compact) (*ClusterResult, error) {
+func analyseClusters(ctx context.Context, env *harness.Env, models []*eval.Compact) (*clusterResult, error) {
 	obsV, excl, err := layerVectors(models, 0, 0, "kernel", nil)
 	if err != nil {
 		return nil, err
@@ -329,27 +329,27 @@ func analyseClusters(ctx context.Context, env *harness.Env, models []*eval.Compa
 	if err != nil {
 		return nil, err
 	}
-	obs, err := NewFilterSet(spatial*3, obsV)
+	obs, err := newFilterSet(spatial*3, obsV)
 	if err != nil {
 		return nil, err
 	}
-	null, err := NewFilterSet(spatial*3, nullV)
+	null, err := newFilterSet(spatial*3, nullV)
 	if err != nil {
 		return nil, err
 	}
-	cr := &ClusterResult{Vectors: obs.Len(), Excluded: excl, Kernels: obs}
+	cr := &clusterResult{Vectors: obs.Len(), Excluded: excl, Kernels: obs}
 	for _, m := range models {
 		cr.Names = append(cr.Names, m.ID.Stem())
 	}
-	kmax := min(ClusterKMax, obs.Len()-1)
-	if kmax < ClusterKMin {
+	kmax := min(clusterKMax, obs.Len()-1)
+	if kmax < clusterKMin {
 		return nil, fmt.Errorf("%d kernels are too few to cluster", obs.Len())
 	}
-	for k := ClusterKMin; k <= kmax; k++ {
+	for k := clusterKMin; k <= kmax; k++ {
 		cr.Ks = append(cr.Ks, k)
 	}
-	fits := func(fs *FilterSet, seedOff uint64) ([]*metrics.Clustering, []float64, int, error) {
-		idx := sampleIndices(fs.Len(), SilhouetteSamples, silhouetteSeed+seedOff)
+	fits := func(fs *filterSet, seedOff uint64) ([]*metrics.Clustering, []float64, int, error) {
+		idx := sampleIndices(fs.Len(), silhouetteSamples, silhouetteSeed+seedOff)
 		m := len(idx)
 		dist := metrics.AxialDistances(fs.Vectors, idx)
 		cls := make([]*metrics.Clustering, len(cr.Ks))
@@ -367,7 +367,7 @@ func analyseClusters(ctx context.Context, env *harness.Env, models []*eval.Compa
 					errs[i] = ctx.Err()
 					return
 				}
-				c, err := metrics.AxialKMeans(fs.Vectors, k, ClusterRestarts, rand.New(metrics.NewSource(clusterSeed+seedOff+uint64(k))))
+				c, err := metrics.AxialKMeans(fs.Vectors, k, clusterRestarts, rand.New(metrics.NewSource(clusterSeed+seedOff+uint64(k))))
 				if err != nil {
 					errs[i] = err
 					return
@@ -469,36 +469,36 @@ func displaySign(c []float64) []float64 {
 }
 
 // Consolidation is the per-layer width of every model: filters and effective dimensionality.
-type Consolidation struct {
+type consolidation struct {
 	Models        []*eval.Compact
 	PR            [][model.NumLayers]float64
 	MedianFilters [model.NumLayers]float64
 	MedianPR      [model.NumLayers]float64
 	// Narrowing transitions (1-4) of each model, and counts per transition (index 1-4).
 	FilterNarrow, PRNarrow       []int
-	FilterNarrowN, PRNarrowN     [Transitions + 1]int
+	FilterNarrowN, PRNarrowN     [transitions + 1]int
 	ThreeInLayer2                int
 	MedianPRPerFilter            [model.NumLayers]float64 // median of PR / filters
-	MedianFilterRatio, MedianPRR [Transitions + 1]float64 // median ratio x[l]/x[l−1]
+	MedianFilterRatio, MedianPRR [transitions + 1]float64 // median ratio x[l]/x[l−1]
 }
 
-func summariseConsolidation(models []*eval.Compact, pr [][model.NumLayers]float64) (*Consolidation, error) {
+func summariseConsolidation(models []*eval.Compact, pr [][model.NumLayers]float64) (*consolidation, error) {
 	if len(models) != len(pr) {
 		return nil, fmt.Errorf("%d models, %d dimensionalities", len(models), len(pr))
 	}
-	c := &Consolidation{Models: models, PR: pr}
+	c := &consolidation{Models: models, PR: pr}
 	for i, m := range models {
 		f := make([]float64, model.NumLayers)
 		for l := range f {
 			f[l] = float64(m.Filters[l])
 		}
-		t, _, err := SharpestNarrowing(f)
+		t, _, err := sharpestNarrowing(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s filters: %w", m.ID.Stem(), err)
 		}
 		c.FilterNarrow = append(c.FilterNarrow, t)
 		c.FilterNarrowN[t]++
-		t, _, err = SharpestNarrowing(pr[i][:])
+		t, _, err = sharpestNarrowing(pr[i][:])
 		if err != nil {
 			return nil, fmt.Errorf("%s effective dimensionality: %w", m.ID.Stem(), err)
 		}

@@ -10,7 +10,7 @@ import (
 
 // benchSet is a full-profile-sized layer-0 population: 219 models of 47 random unit kernels
 // (10,293 vectors of 75 values; the published models have 10,201).
-func benchSet(b *testing.B) *FilterSet {
+func benchSet(b *testing.B) *filterSet {
 	b.Helper()
 	src := rand.New(metrics.NewSource(1))
 	per := make([][][]float64, 219)
@@ -27,7 +27,7 @@ func benchSet(b *testing.B) *FilterSet {
 			per[m] = append(per[m], u)
 		}
 	}
-	fs, err := NewFilterSet(75, per)
+	fs, err := newFilterSet(75, per)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func BenchmarkAxialKMeans(b *testing.B) {
 	fs := benchSet(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := metrics.AxialKMeans(fs.Vectors, 9, ClusterRestarts, rand.New(metrics.NewSource(uint64(i)))); err != nil {
+		if _, err := metrics.AxialKMeans(fs.Vectors, 9, clusterRestarts, rand.New(metrics.NewSource(uint64(i)))); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -87,7 +87,7 @@ func dimensionality(ctx context.Context, env *harness.Env, d *eval.Data, models 
 
 // patchMetric estimates the covariance of natural-image patches for the response-based
 // comparison of layer-0 filters (through the cache) and factorises it.
-func patchMetric(env *harness.Env, d *eval.Data) (*PatchMetric, error) {
+func patchMetric(env *harness.Env, d *eval.Data) (*patchSpace, error) {
 	inputs, err := env.Inputs(v4data.ImagesPath(dimSession))
 	if err != nil {
 		return nil, err
@@ -108,7 +108,7 @@ func patchMetric(env *harness.Env, d *eval.Data) (*PatchMetric, error) {
 		if err := nn.Recenter(pix, x); err != nil {
 			return nil, err
 		}
-		cov, _, err := eval.PatchCovariance(x, dimImages, model.ImageSize, model.ImageSize, 3, KernelSize)
+		cov, _, err := eval.PatchCovariance(x, dimImages, model.ImageSize, model.ImageSize, 3, kernelSize)
 		if err != nil {
 			return nil, err
 		}
@@ -121,7 +121,7 @@ func patchMetric(env *harness.Env, d *eval.Data) (*PatchMetric, error) {
 	if err != nil {
 		return nil, err
 	}
-	patches := dimImages * (model.ImageSize - KernelSize + 1) * (model.ImageSize - KernelSize + 1)
+	patches := dimImages * (model.ImageSize - kernelSize + 1) * (model.ImageSize - kernelSize + 1)
 	shape, cov, err := npy.ReadFloat64(bytes.NewReader(b))
 	if err != nil || len(shape) != 2 || shape[0] != dim || shape[1] != dim {
 		return nil, fmt.Errorf("cached patch covariance: shape %v, %v", shape, err)

@@ -22,13 +22,13 @@ func TestSharpestNarrowing(t *testing.T) {
 		{[]float64{8, 4, 2, 4, 2}, 1, 0.5}, // ties go to the earlier transition
 	}
 	for _, c := range cases {
-		got, r, err := SharpestNarrowing(c.x)
+		got, r, err := sharpestNarrowing(c.x)
 		if err != nil || got != c.want || !near(r, c.ratio, 1e-15) {
-			t.Errorf("SharpestNarrowing(%v) = %d, %v, %v; want %d, %v", c.x, got, r, err, c.want, c.ratio)
+			t.Errorf("sharpestNarrowing(%v) = %d, %v, %v; want %d, %v", c.x, got, r, err, c.want, c.ratio)
 		}
 	}
 	for _, bad := range [][]float64{{1, 2, 3}, {1, 0, 1, 1, 1}, {1, math.NaN(), 1, 1, 1}} {
-		if _, _, err := SharpestNarrowing(bad); err == nil {
+		if _, _, err := sharpestNarrowing(bad); err == nil {
 			t.Errorf("%v: no error", bad)
 		}
 	}
@@ -77,7 +77,7 @@ func TestPatchMetric(t *testing.T) {
 		// Correlated neighbours, like images: a smooth ramp plus noise.
 		x[i] = float32(0.01*float64(i%(w*c)) + src.NormFloat64())
 	}
-	cov, count, err := eval.PatchCovariance(x, n, h, w, c, KernelSize)
+	cov, count, err := eval.PatchCovariance(x, n, h, w, c, kernelSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestPatchMetric(t *testing.T) {
 	if _, err := pm.Transform(fa[:10]); err == nil {
 		t.Error("short filter accepted")
 	}
-	if _, _, err := eval.PatchCovariance(x[:10], n, h, w, c, KernelSize); err == nil {
+	if _, _, err := eval.PatchCovariance(x[:10], n, h, w, c, kernelSize); err == nil {
 		t.Error("short input accepted")
 	}
 	if _, err := factorPatchCov(make([]float64, 4), 2, 1); err == nil {

@@ -10,7 +10,7 @@ import (
 
 // fuzzSet builds a small filter set from fuzz bytes: dimension, models, vectors per model and
 // values all come from b; degenerate vectors are dropped.
-func fuzzSet(b []byte) *FilterSet {
+func fuzzSet(b []byte) *filterSet {
 	if len(b) < 3 {
 		return nil
 	}
@@ -35,7 +35,7 @@ func fuzzSet(b []byte) *FilterSet {
 			}
 		}
 	}
-	fs, err := NewFilterSet(dim, per)
+	fs, err := newFilterSet(dim, per)
 	if err != nil {
 		return nil
 	}

@@ -11,11 +11,11 @@ import (
 	"compactv4/internal/nn"
 )
 
-// KernelSize is the side of every convolution kernel of the compact-model trunk (spec §4.1).
-const KernelSize = 5
+// kernelSize is the side of every convolution kernel of the compact-model trunk (spec §4.1).
+const kernelSize = 5
 
 // spatial is the number of spatial positions of a kernel.
-const spatial = KernelSize * KernelSize
+const spatial = kernelSize * kernelSize
 
 // errDegenerate reports a kernel that is constant (or zero), whose direction after removing its
 // mean is undefined.
@@ -25,7 +25,7 @@ var errDegenerate = fmt.Errorf("kernel is constant after removing its mean: %w",
 // F vectors of 25·C values in HWC order (position-major, channel-minor), the order
 // plots.Signed shows.
 func conv0Kernels(t model.Tensor) ([][]float64, error) {
-	if len(t.Shape) != 4 || t.Shape[0] != KernelSize || t.Shape[1] != KernelSize || t.Shape[2] < 1 || t.Shape[3] < 1 {
+	if len(t.Shape) != 4 || t.Shape[0] != kernelSize || t.Shape[1] != kernelSize || t.Shape[2] < 1 || t.Shape[3] < 1 {
 		return nil, fmt.Errorf("conv kernel shape %v, want (5,5,C,F)", t.Shape)
 	}
 	c, f := t.Shape[2], t.Shape[3]
@@ -46,7 +46,7 @@ func conv0Kernels(t model.Tensor) ([][]float64, error) {
 // depthwiseKernels returns the per-channel kernels of a depthwise kernel of shape (5,5,C,1) as
 // C vectors of 25 values (row-major 5×5).
 func depthwiseKernels(t model.Tensor) ([][]float64, error) {
-	if len(t.Shape) != 4 || t.Shape[0] != KernelSize || t.Shape[1] != KernelSize || t.Shape[2] < 1 || t.Shape[3] != 1 {
+	if len(t.Shape) != 4 || t.Shape[0] != kernelSize || t.Shape[1] != kernelSize || t.Shape[2] < 1 || t.Shape[3] != 1 {
 		return nil, fmt.Errorf("depthwise kernel shape %v, want (5,5,C,1)", t.Shape)
 	}
 	c := t.Shape[2]
@@ -171,7 +171,7 @@ func smooth5x5(v []float64) ([]float64, error) {
 		return nil, fmt.Errorf("smooth: %d values, want %d", len(v), spatial)
 	}
 	out := make([]float64, spatial)
-	if err := gauss.FilterHW(out, v, KernelSize, KernelSize, 1, smoothTaps); err != nil {
+	if err := gauss.FilterHW(out, v, kernelSize, kernelSize, 1, smoothTaps); err != nil {
 		return nil, fmt.Errorf("smooth: %w", err)
 	}
 	return out, nil

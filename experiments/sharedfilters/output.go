@@ -16,7 +16,7 @@ import (
 	"compactv4/internal/plots"
 )
 
-func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *sharedEval) error {
+func writeTables(env *harness.Env, res *harness.Result, sim *similarity, cr *clusterResult, c *consolidation, sh *sharedEval) error {
 
 	// Shared models, per neuron (the acceptance table of the issue).
 	var rows [][]string
@@ -182,7 +182,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	if err := res.AddTable(env.WriteCSV("clusters.csv", []string{"cluster", "kernels", "models"}, rows)); err != nil {
 		return err
 	}
-	if err := res.AddTable(env.WriteNPY("cluster_centres.npy", []int{len(cr.Centres), KernelSize, KernelSize, 3}, flat32(cr.Centres))); err != nil {
+	if err := res.AddTable(env.WriteNPY("cluster_centres.npy", []int{len(cr.Centres), kernelSize, kernelSize, 3}, flat32(cr.Centres))); err != nil {
 		return err
 	}
 	return res.AddTable(env.WriteNPY("cluster_usage.npy", []int{len(cr.Usage), len(cr.Centres)}, flat32(cr.Usage)))
@@ -200,7 +200,7 @@ func flat32(m [][]float64) []float32 {
 
 const panelHeight = 60 * vg.Millimeter
 
-func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *ClusterResult, c *Consolidation, sh *sharedEval) error {
+func drawFigures(env *harness.Env, res *harness.Result, sim *similarity, cr *clusterResult, c *consolidation, sh *sharedEval) error {
 
 	// Filter similarity: one histogram per layer and comparison.
 	var panels []plots.Drawer
@@ -299,7 +299,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	var imgs []image.Image
 	var titles []string
 	for j, ctr := range cr.Centres {
-		im, err := plots.Signed(ctr, KernelSize, KernelSize, 3, scale)
+		im, err := plots.Signed(ctr, kernelSize, kernelSize, 3, scale)
 		if err != nil {
 			return err
 		}
@@ -371,7 +371,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	}
 	tx := []float64{1, 2, 3, 4}
 	fy, py := make([]float64, 4), make([]float64, 4)
-	for t := 1; t <= Transitions; t++ {
+	for t := 1; t <= transitions; t++ {
 		fy[t-1] = float64(c.FilterNarrowN[t]) / float64(len(c.Models))
 		py[t-1] = float64(c.PRNarrowN[t]) / float64(len(c.Models))
 	}
@@ -442,7 +442,7 @@ func drawFigures(env *harness.Env, res *harness.Result, sim *Similarity, cr *Clu
 	return res.AddFigure(env.SaveFigure(g, "shared_models", plots.DoubleColumn, 2*panelHeight))
 }
 
-func aucs(ls *LayerSim) string {
+func aucs(ls *layerSim) string {
 	s := ""
 	for _, t := range ls.Tests {
 		if t.Kind == nullSmoothed {
@@ -471,7 +471,7 @@ func exampleModels(n int) []int {
 
 // exampleFilters shows the centred, normalised layer-0 kernels of a few models, each model's
 // kernels ordered by cluster and, within a cluster, by closeness to the centre, on one scale.
-func exampleFilters(cr *ClusterResult) (plots.Drawer, error) {
+func exampleFilters(cr *clusterResult) (plots.Drawer, error) {
 	fs := cr.Kernels
 	scale := kernelScale(fs.Dim)
 	var panels []plots.Drawer
@@ -493,7 +493,7 @@ func exampleFilters(cr *ClusterResult) (plots.Drawer, error) {
 			if metrics.Dot(v, cr.Centres[cr.Assign[i]]) < 0 {
 				v = displayFlip(v)
 			}
-			im, err := plots.Signed(v, KernelSize, KernelSize, 3, scale)
+			im, err := plots.Signed(v, kernelSize, kernelSize, 3, scale)
 			if err != nil {
 				return nil, err
 			}

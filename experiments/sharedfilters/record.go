@@ -27,9 +27,9 @@ const (
 // deciles are the quantiles recorded for every distribution a histogram shows.
 var deciles = []float64{0, 0.1, 0.25, 0.5, 0.75, 0.9, 1}
 
-func layerKey(ls *LayerSim) string { return fmt.Sprintf("similarity/layer%d_%s", ls.Layer, ls.Kind) }
+func layerKey(ls *layerSim) string { return fmt.Sprintf("similarity/layer%d_%s", ls.Layer, ls.Kind) }
 
-func recordSimilarity(res *harness.Result, sim *Similarity) error {
+func recordSimilarity(res *harness.Result, sim *similarity) error {
 	v := &res.Values
 	v.Exact("similarity/patches", float64(sim.Patches))
 	for i := 0; i < 3 && i < len(sim.VarianceShare); i++ {
@@ -66,7 +66,7 @@ func recordSimilarity(res *harness.Result, sim *Similarity) error {
 
 // supported reports whether a layer's observed kernels are more similar across models than under
 // every null (see aboveNull).
-func supported(ls *LayerSim) bool {
+func supported(ls *layerSim) bool {
 	for i := range ls.Tests {
 		if !aboveNull(ls, i) {
 			return false
@@ -75,7 +75,7 @@ func supported(ls *LayerSim) bool {
 	return true
 }
 
-func findLayer(sim *Similarity, layer int, kind string) *LayerSim {
+func findLayer(sim *similarity, layer int, kind string) *layerSim {
 	for _, ls := range sim.Layers {
 		if ls.Layer == layer && ls.Kind == kind {
 			return ls
@@ -84,7 +84,7 @@ func findLayer(sim *Similarity, layer int, kind string) *LayerSim {
 	return nil
 }
 
-func describeLayer(ls *LayerSim) string {
+func describeLayer(ls *layerSim) string {
 	obs := ls.Dists[0]
 	var parts []string
 	for i, t := range ls.Tests {
@@ -97,13 +97,13 @@ func describeLayer(ls *LayerSim) string {
 // aboveNull reports whether the observed kernels beat one null: median per-kernel best match
 // above the null's, AUC of pair similarities > 0.5, and more models above their null
 // counterpart than below with a sign-test p < 0.01.
-func aboveNull(ls *LayerSim, i int) bool {
+func aboveNull(ls *layerSim, i int) bool {
 	t := ls.Tests[i]
 	return metrics.Median(ls.Dists[0].FilterMedian) > metrics.Median(ls.Dists[i+1].FilterMedian) &&
 		t.AUC > 0.5 && t.Wins > t.Losses && t.P < 0.01
 }
 
-func nullsBeaten(ls *LayerSim) (beaten, failed []string) {
+func nullsBeaten(ls *layerSim) (beaten, failed []string) {
 	for i, t := range ls.Tests {
 		name := strings.ReplaceAll(distKeys[t.Kind], "_", " ")
 		if aboveNull(ls, i) {
@@ -115,7 +115,7 @@ func nullsBeaten(ls *LayerSim) (beaten, failed []string) {
 	return beaten, failed
 }
 
-func c6Claim(sim *Similarity) (harness.ClaimResult, error) {
+func c6Claim(sim *similarity) (harness.ClaimResult, error) {
 	l0 := findLayer(sim, 0, "kernel")
 	r0 := findLayer(sim, 0, "response")
 	if l0 == nil || r0 == nil {
@@ -158,9 +158,9 @@ func c6Claim(sim *Similarity) (harness.ClaimResult, error) {
 	}
 	l1, l2 := findLayer(sim, 1, "kernel"), findLayer(sim, 2, "kernel")
 	l3, l4 := findLayer(sim, 3, "kernel"), findLayer(sim, 4, "kernel")
-	med := func(ls *LayerSim) float64 { return metrics.Median(ls.Dists[0].FilterMedian) }
+	med := func(ls *layerSim) float64 { return metrics.Median(ls.Dists[0].FilterMedian) }
 	detail = append(detail, fmt.Sprintf("Depthwise kernels, median best match: %s. The upstream training smoothed these kernels %d times (spec §8), which alone makes random kernels alike, so their similarity shows learned sharing only where it exceeds the %d-times-smoothed null; but all four layers were smoothed equally often, and layers 1-2 (%.3f, %.3f) are far more alike across models than layers 3-4 (%.3f, %.3f)",
-		strings.Join(deeper, "; "), UpstreamSmoothings, UpstreamSmoothings, med(l1), med(l2), med(l3), med(l4)))
+		strings.Join(deeper, "; "), upstreamSmoothings, upstreamSmoothings, med(l1), med(l2), med(l3), med(l4)))
 	detail = append(detail, "'Above a null' means: median per-kernel best match above the null's, AUC of model-pair similarities > 0.5, and a sign test over models (each against its own null with the same filter counts) with p < 0.01. The paper's statistics are not available")
 	return harness.ClaimResult{ID: "C6", Status: harness.Computed, Value: value, Detail: strings.Join(detail, ". "),
 		Figures: []string{"filter_similarity", "similarity_by_layer", "filter_clusters", "layer0_filters"}}, nil
@@ -173,7 +173,7 @@ func orNone(xs []string) string {
 	return strings.Join(xs, ", ")
 }
 
-func recordClusters(res *harness.Result, cr *ClusterResult) {
+func recordClusters(res *harness.Result, cr *clusterResult) {
 	v := &res.Values
 	v.Exact("clusters/kernels", float64(cr.Vectors))
 	v.Exact("clusters/silhouette_sample", float64(cr.Sample))
@@ -207,7 +207,7 @@ func ints(xs []int) string {
 	return strings.Join(s, ", ")
 }
 
-func recordConsolidation(res *harness.Result, env *harness.Env, p plan, c *Consolidation) error {
+func recordConsolidation(res *harness.Result, env *harness.Env, p plan, c *consolidation) error {
 	v := &res.Values
 	for i, m := range c.Models {
 		for l := 0; l < model.NumLayers; l++ {
@@ -219,7 +219,7 @@ func recordConsolidation(res *harness.Result, env *harness.Env, p plan, c *Conso
 		v.Num(fmt.Sprintf("consolidation/median_pr_layer%d", l), c.MedianPR[l], 0, tolPRRel)
 		v.Num(fmt.Sprintf("consolidation/median_pr_per_filter_layer%d", l), c.MedianPRPerFilter[l], 0, tolPRRel)
 	}
-	for t := 1; t <= Transitions; t++ {
+	for t := 1; t <= transitions; t++ {
 		key := fmt.Sprintf("consolidation/transition%d_%d", t-1, t)
 		v.Exact(key+"/filters_sharpest", float64(c.FilterNarrowN[t]))
 		v.Exact(key+"/pr_sharpest", float64(c.PRNarrowN[t]))

@@ -8,13 +8,13 @@ import (
 	"gonum.org/v1/gonum/mat"
 )
 
-// PatchMetric turns the correlation of two layer-0 filters' responses to natural images into a
+// patchSpace turns the correlation of two layer-0 filters' responses to natural images into a
 // cosine similarity. The response of filter w at one image position is w·p + bias, where p is
 // the recentred 5×5×3 patch there; over a set of patches with covariance Σ, the Pearson
 // correlation of the responses of filters a and b is aᵀΣb / sqrt(aᵀΣa · bᵀΣb). With Σ = L Lᵀ
 // (Cholesky) that is the cosine of Lᵀa and Lᵀb, so the best-match machinery of the kernel
 // comparison applies unchanged to the transformed filters.
-type PatchMetric struct {
+type patchSpace struct {
 	Dim     int
 	Patches int       // patches the covariance was estimated from
 	L       []float64 // Dim×Dim lower-triangular Cholesky factor of Σ, row-major
@@ -26,7 +26,7 @@ type PatchMetric struct {
 
 // factorPatchCov factorises a patch covariance matrix (dim×dim, row-major) estimated from
 // patches patches.
-func factorPatchCov(cov []float64, dim, patches int) (*PatchMetric, error) {
+func factorPatchCov(cov []float64, dim, patches int) (*patchSpace, error) {
 	if dim < 1 || len(cov) != dim*dim {
 		return nil, fmt.Errorf("patch covariance: %d values for %d×%d", len(cov), dim, dim)
 	}
@@ -37,7 +37,7 @@ func factorPatchCov(cov []float64, dim, patches int) (*PatchMetric, error) {
 	}
 	var l mat.TriDense
 	ch.LTo(&l)
-	pm := &PatchMetric{Dim: dim, Patches: patches, L: make([]float64, dim*dim)}
+	pm := &patchSpace{Dim: dim, Patches: patches, L: make([]float64, dim*dim)}
 	for i := 0; i < dim; i++ {
 		for j := 0; j <= i; j++ {
 			pm.L[i*dim+j] = l.At(i, j)
@@ -60,7 +60,7 @@ func factorPatchCov(cov []float64, dim, patches int) (*PatchMetric, error) {
 
 // Transform returns Lᵀw scaled to unit norm: dot products of transformed filters are the
 // correlations of the filters' responses to the patches.
-func (pm *PatchMetric) Transform(w []float64) ([]float64, error) {
+func (pm *patchSpace) Transform(w []float64) ([]float64, error) {
 	if len(w) != pm.Dim {
 		return nil, fmt.Errorf("patch metric: filter of %d values, want %d", len(w), pm.Dim)
 	}

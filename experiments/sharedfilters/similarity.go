@@ -10,20 +10,20 @@ import (
 	"compactv4/internal/nn"
 )
 
-// FilterSet holds unit vectors (normalised kernels) of several models, grouped by model: the
+// filterSet holds unit vectors (normalised kernels) of several models, grouped by model: the
 // vectors of model m are rows Start[m] … Start[m+1]−1.
-type FilterSet struct {
+type filterSet struct {
 	metrics.Vectors       // one row per filter
 	Start           []int // len = models + 1, Start[0] = 0
 }
 
 // NewFilterSet stacks the vectors of each model; every vector must have length dim.
 // A model may have no vectors.
-func NewFilterSet(dim int, perModel [][][]float64) (*FilterSet, error) {
+func newFilterSet(dim int, perModel [][][]float64) (*filterSet, error) {
 	if dim < 1 {
 		return nil, fmt.Errorf("filter set: dimension %d", dim)
 	}
-	fs := &FilterSet{Vectors: metrics.Vectors{Dim: dim}, Start: make([]int, 1, len(perModel)+1)}
+	fs := &filterSet{Vectors: metrics.Vectors{Dim: dim}, Start: make([]int, 1, len(perModel)+1)}
 	for m, vs := range perModel {
 		for i, v := range vs {
 			if len(v) != dim {
@@ -37,18 +37,18 @@ func NewFilterSet(dim int, perModel [][][]float64) (*FilterSet, error) {
 }
 
 // Models is the number of models.
-func (fs *FilterSet) Models() int { return len(fs.Start) - 1 }
+func (fs *filterSet) Models() int { return len(fs.Start) - 1 }
 
 // Owner returns the model of vector i.
-func (fs *FilterSet) Owner(i int) int {
+func (fs *filterSet) Owner(i int) int {
 	return sort.SearchInts(fs.Start[1:], i+1)
 }
 
-// BestMatch holds, for every vector i of a FilterSet and every model m, the largest absolute
+// BestMatch holds, for every vector i of a filterSet and every model m, the largest absolute
 // dot product of vector i with a vector of model m: Best[i*Models+m]. It is NaN for the
 // vector's own model and for models without vectors.
-type BestMatch struct {
-	Set  *FilterSet
+type bestMatch struct {
+	Set  *filterSet
 	Best []float64
 }
 
@@ -59,9 +59,9 @@ const blockRows = 128
 // computed by nn.Sgemm in float32 (unit vectors: absolute error about 1e-7), reduced in
 // float64; blocks of rows are spread over workers goroutines, and every value is computed by the
 // same instructions whatever the number of workers.
-func bestMatches(fs *FilterSet, workers int) *BestMatch {
+func bestMatches(fs *filterSet, workers int) *bestMatch {
 	n, d, nm := fs.Len(), fs.Dim, fs.Models()
-	bm := &BestMatch{Set: fs, Best: make([]float64, n*nm)}
+	bm := &bestMatch{Set: fs, Best: make([]float64, n*nm)}
 	if n == 0 {
 		return bm
 	}
@@ -117,22 +117,10 @@ func bestMatches(fs *FilterSet, workers int) *BestMatch {
 	return bm
 }
 
-// Pooled returns every best-match value of a vector in another model (the distribution the
-// similarity histograms show), vector by vector.
-func (bm *BestMatch) Pooled() []float64 {
-	var out []float64
-	for _, x := range bm.Best {
-		if !math.IsNaN(x) {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
 // PairSimilarity returns the symmetric matrix of model similarities: entry (a, b) is the mean
 // of (the mean best match of a's vectors in b) and (the mean best match of b's vectors in a).
 // The diagonal, and pairs involving a model without vectors, are NaN.
-func (bm *BestMatch) PairSimilarity() [][]float64 {
+func (bm *bestMatch) PairSimilarity() [][]float64 {
 	fs := bm.Set
 	nm := fs.Models()
 	dir := make([][]float64, nm) // dir[a][b]: mean over a's vectors of their best match in b

@@ -15,7 +15,7 @@ import (
 // natural-image statistics and response ratio. A session whose images are missing is recorded
 // as not runnable (its stimuli keep Natural == nil). It also evaluates every model on its
 // stimulus as saved in the PNG (Uint8Response).
-func naturalResponses(ctx context.Context, d *eval.Data, stims []*Stimulus, models []*eval.Compact) error {
+func naturalResponses(ctx context.Context, d *eval.Data, stims []*stimulus, models []*eval.Compact) error {
 	bySession := map[string][]int{}
 	var order []string
 	for i, s := range stims {
@@ -63,7 +63,7 @@ func naturalResponses(ctx context.Context, d *eval.Data, stims []*Stimulus, mode
 
 // setNatural stores a model's natural-image responses and derives the statistics, ratio and
 // comparison of the stimulus.
-func setNatural(s *Stimulus, resp []float32) error {
+func setNatural(s *stimulus, resp []float32) error {
 	if len(resp) == 0 {
 		return fmt.Errorf("%s: no natural-image responses", s.ID.Stem())
 	}

@@ -18,7 +18,7 @@ import (
 
 // writeTables writes the per-model table, the images (PNG per model and one .npy), the
 // optimisation traces, the natural-image responses and a summary.
-func writeTables(env *harness.Env, res *harness.Result, p synth.Params, stims []*Stimulus, sum Summary) error {
+func writeTables(env *harness.Env, res *harness.Result, p synth.Params, stims []*stimulus, sum summary) error {
 	var rows [][]string
 	for _, s := range stims {
 		nan := harness.FormatFloat(math.NaN())
@@ -127,7 +127,7 @@ func encodePNG(pix []uint8, h, w int) ([]byte, error) {
 
 // FigureModels returns the indices of the stimuli that the main figure shows: all of them when
 // there are at most 8, else 8 per session, evenly spaced over the session's stimuli.
-func FigureModels(stims []*Stimulus) []int {
+func figureModels(stims []*stimulus) []int {
 	if len(stims) <= quickModels {
 		out := make([]int, len(stims))
 		for i := range out {
@@ -147,7 +147,7 @@ func FigureModels(stims []*Stimulus) []int {
 }
 
 // sessionIndices groups stimulus indices by session, in order of first appearance.
-func sessionIndices(stims []*Stimulus) [][]int {
+func sessionIndices(stims []*stimulus) [][]int {
 	pos := map[string]int{}
 	var out [][]int
 	for i, s := range stims {
@@ -162,7 +162,7 @@ func sessionIndices(stims []*Stimulus) [][]int {
 	return out
 }
 
-func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error {
+func drawFigures(env *harness.Env, res *harness.Result, stims []*stimulus) error {
 	grid := func(idx []int, cols int, title string, short bool) (plots.Drawer, vg.Length, error) {
 		var imgs []image.Image
 		var titles []string
@@ -190,7 +190,7 @@ func drawFigures(env *harness.Env, res *harness.Result, stims []*Stimulus) error
 	}
 
 	const title = "Preferred stimuli: session, neuron, response / largest natural-image response"
-	idx := FigureModels(stims)
+	idx := figureModels(stims)
 	cols := 4
 	if len(idx) > quickModels {
 		cols = quickModels

@@ -26,28 +26,28 @@ import (
 // the pure-Go kernels of nn (-tags purego, separate multiply and add instead of FMA) moved the
 // best response of 4 quick models by 0.5-2.8 % from the same seed; and rerunning the 8 quick
 // models from two other seeds each moved it by at most 10.9 % (median 2.1 %; 190923 n0: 23.21
-// against 20.68). SynthRel, about three times the largest of those, bounds the synthesised
+// against 20.68). synthRel, about three times the largest of those, bounds the synthesised
 // responses and ratios; the median ratio, a median over models, gets half of it.
 //
 // The number of models whose stimulus exceeds its largest natural-image response can change
-// only through a model whose synthesised response lies within SynthRel of its natural maximum;
-// its tolerance is the number of such models in the run (ExceedTolerance): zero when every
+// only through a model whose synthesised response lies within synthRel of its natural maximum;
+// its tolerance is the number of such models in the run (exceedTolerance): zero when every
 // model is clear of the threshold, as in the quick profile.
 const (
-	TightAbs = 1e-4
-	TightRel = 1e-4
-	// SynthRel is the relative tolerance of synthesised responses and ratios.
-	SynthRel = 0.3
+	tightAbs = 1e-4
+	tightRel = 1e-4
+	// synthRel is the relative tolerance of synthesised responses and ratios.
+	synthRel = 0.3
 )
 
-// ExceedTolerance is the absolute tolerance of the count of models whose synthesised response
+// exceedTolerance is the absolute tolerance of the count of models whose synthesised response
 // exceeds their largest natural-image response: the number of models whose synthesised
-// response is within SynthRel (relative to itself) of that maximum, and so could fall on the
+// response is within synthRel (relative to itself) of that maximum, and so could fall on the
 // other side of it in another run.
-func ExceedTolerance(stims []*Stimulus) int {
+func exceedTolerance(stims []*stimulus) int {
 	n := 0
 	for _, s := range stims {
-		if s.HasNatural() && math.Abs(s.Synth.Response-s.NatMax) <= SynthRel*math.Abs(s.Synth.Response) {
+		if s.HasNatural() && math.Abs(s.Synth.Response-s.NatMax) <= synthRel*math.Abs(s.Synth.Response) {
 			n++
 		}
 	}
@@ -55,22 +55,22 @@ func ExceedTolerance(stims []*Stimulus) int {
 }
 
 // key is the golden-value prefix of a model: "<session>/n<neuron>".
-func key(s *Stimulus) string { return fmt.Sprintf("%s/n%d", s.ID.Session, s.ID.Neuron) }
+func key(s *stimulus) string { return fmt.Sprintf("%s/n%d", s.ID.Session, s.ID.Neuron) }
 
 // record stores the golden values and the notes (headline numbers) of a run.
-func record(res *harness.Result, prof harness.Profile, p synth.Params, stims []*Stimulus, sum Summary) {
+func record(res *harness.Result, prof harness.Profile, p synth.Params, stims []*stimulus, sum summary) {
 	v := &res.Values
 	v.Exact("models", float64(sum.Models))
 	v.Exact("models_with_natural_images", float64(sum.WithNatural))
-	v.Num("models_exceeding_natural_max", float64(sum.Exceed), float64(ExceedTolerance(stims)), 0)
-	v.Num("median_ratio", sum.MedianRatio, 0, SynthRel/2)
+	v.Num("models_exceeding_natural_max", float64(sum.Exceed), float64(exceedTolerance(stims)), 0)
+	v.Num("median_ratio", sum.MedianRatio, 0, synthRel/2)
 	for _, s := range stims {
 		k := key(s)
-		v.Num(k+"/response_noise", s.Synth.Initial, TightAbs, TightRel)
-		v.Num(k+"/response_synth", s.Synth.Response, 0, SynthRel)
+		v.Num(k+"/response_noise", s.Synth.Initial, tightAbs, tightRel)
+		v.Num(k+"/response_synth", s.Synth.Response, 0, synthRel)
 		if s.HasNatural() {
-			v.Num(k+"/natural_max", s.NatMax, TightAbs, TightRel)
-			v.Num(k+"/ratio", s.Ratio, 0, SynthRel)
+			v.Num(k+"/natural_max", s.NatMax, tightAbs, tightRel)
+			v.Num(k+"/ratio", s.Ratio, 0, synthRel)
 		}
 	}
 

@@ -79,7 +79,7 @@ func planFor(p harness.Profile) (plan, error) {
 }
 
 // Stimulus is the outcome for one compact model.
-type Stimulus struct {
+type stimulus struct {
 	ID    v4data.CompactID
 	Seed  uint64
 	Synth *synth.Synth
@@ -99,7 +99,7 @@ type Stimulus struct {
 }
 
 // HasNatural reports whether the model's natural-image responses were computed.
-func (s *Stimulus) HasNatural() bool { return s.Natural != nil }
+func (s *stimulus) HasNatural() bool { return s.Natural != nil }
 
 // run synthesises the stimuli of the plan's models, computes their natural-image responses,
 // and writes the tables and figures.
@@ -135,7 +135,7 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 }
 
 // Summary is what the experiment found over all models.
-type Summary struct {
+type summary struct {
 	Models      int     // models synthesised
 	WithNatural int     // models whose session's natural images were available
 	Exceed      int     // of those, models whose synthesised response exceeds the largest natural one
@@ -146,8 +146,8 @@ type Summary struct {
 	Ratios      int // models with a defined ratio
 }
 
-func summarize(stims []*Stimulus) Summary {
-	s := Summary{Models: len(stims), MedianRatio: math.NaN(), MinRatio: math.NaN(), MaxRatio: math.NaN()}
+func summarize(stims []*stimulus) summary {
+	s := summary{Models: len(stims), MedianRatio: math.NaN(), MinRatio: math.NaN(), MaxRatio: math.NaN()}
 	var rs []float64
 	for _, st := range stims {
 		if st.Synth.BestStep >= 0 {

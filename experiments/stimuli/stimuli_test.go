@@ -55,8 +55,8 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func stim(session string, neuron int, resp float64) *Stimulus {
-	return &Stimulus{ID: v4data.CompactID{Session: session, Neuron: neuron}, Synth: &synth.Synth{Response: resp, BestStep: 3}, Ratio: math.NaN()}
+func stim(session string, neuron int, resp float64) *stimulus {
+	return &stimulus{ID: v4data.CompactID{Session: session, Neuron: neuron}, Synth: &synth.Synth{Response: resp, BestStep: 3}, Ratio: math.NaN()}
 }
 
 func TestSetNaturalAndSummary(t *testing.T) {
@@ -86,24 +86,24 @@ func TestSetNaturalAndSummary(t *testing.T) {
 	if err := setNatural(stim("x", 0, 1), nil); err == nil {
 		t.Error("empty natural responses accepted")
 	}
-	s := summarize([]*Stimulus{a, b, c, d})
-	want := Summary{Models: 4, WithNatural: 3, Exceed: 2, Improved: 3, Ratios: 2, MedianRatio: 1.125, MinRatio: 0.25, MaxRatio: 2}
+	s := summarize([]*stimulus{a, b, c, d})
+	want := summary{Models: 4, WithNatural: 3, Exceed: 2, Improved: 3, Ratios: 2, MedianRatio: 1.125, MinRatio: 0.25, MaxRatio: 2}
 	if s != want {
 		t.Errorf("summary %+v, want %+v", s, want)
 	}
-	if got := FigureModels([]*Stimulus{a, b, c, d}); !reflect.DeepEqual(got, []int{0, 1, 2, 3}) {
+	if got := figureModels([]*stimulus{a, b, c, d}); !reflect.DeepEqual(got, []int{0, 1, 2, 3}) {
 		t.Errorf("figure models %v", got)
 	}
 }
 
 func TestFigureModelsFull(t *testing.T) {
-	var stims []*Stimulus
+	var stims []*stimulus
 	for _, ts := range v4data.TestSessions {
 		for n := 0; n < ts.Neurons; n++ {
 			stims = append(stims, stim(ts.ID, n, 1))
 		}
 	}
-	idx := FigureModels(stims)
+	idx := figureModels(stims)
 	if len(idx) != 32 {
 		t.Fatalf("%d figure models, want 8 per session", len(idx))
 	}
@@ -242,21 +242,21 @@ func sameFiles(t *testing.T, a, b string) {
 }
 
 func TestExceedTolerance(t *testing.T) {
-	mk := func(resp, natMax float64) *Stimulus {
+	mk := func(resp, natMax float64) *stimulus {
 		s := stim("190923", 0, resp)
 		if err := setNatural(s, []float32{float32(natMax), 0}); err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	stims := []*Stimulus{
+	stims := []*stimulus{
 		mk(10, 2),             // far above
 		mk(10, 7.5),           // within 30 % of 10: marginal
 		mk(10, 13),            // within 30 %, below: marginal
 		mk(10, 14),            // 40 % away
 		stim("211022", 0, 10), // no natural responses
 	}
-	if got := ExceedTolerance(stims); got != 2 {
+	if got := exceedTolerance(stims); got != 2 {
 		t.Errorf("tolerance %d, want 2", got)
 	}
 }

@@ -18,8 +18,8 @@ import (
 // synthesizeAll synthesises every model's preferred stimulus, each a cached step. A GradNet
 // computes one image on one goroutine, so models run concurrently, one per core; every model's
 // result depends only on its own inputs and seed, so the bytes do not depend on the schedule.
-func synthesizeAll(ctx context.Context, env *harness.Env, models []*eval.Compact, p synth.Params) ([]*Stimulus, error) {
-	stims := make([]*Stimulus, len(models))
+func synthesizeAll(ctx context.Context, env *harness.Env, models []*eval.Compact, p synth.Params) ([]*stimulus, error) {
+	stims := make([]*stimulus, len(models))
 	errs := make([]error, len(models))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -69,7 +69,7 @@ func synthesizeAll(ctx context.Context, env *harness.Env, models []*eval.Compact
 	return stims, nil
 }
 
-func synthesizeModel(ctx context.Context, env *harness.Env, m *eval.Compact, p synth.Params) (*Stimulus, error) {
+func synthesizeModel(ctx context.Context, env *harness.Env, m *eval.Compact, p synth.Params) (*stimulus, error) {
 	inputs, err := env.Inputs(m.Files()...)
 	if err != nil {
 		return nil, err
@@ -103,5 +103,5 @@ func synthesizeModel(ctx context.Context, env *harness.Env, m *eval.Compact, p s
 	if s.H != h || s.W != w || len(s.Trace) != p.Steps {
 		return nil, fmt.Errorf("cached synthesis: %d×%d image, %d steps; want %d×%d, %d", s.H, s.W, len(s.Trace), h, w, p.Steps)
 	}
-	return &Stimulus{ID: m.ID, Seed: seed, Synth: s, Ratio: math.NaN()}, nil
+	return &stimulus{ID: m.ID, Seed: seed, Synth: s, Ratio: math.NaN()}, nil
 }

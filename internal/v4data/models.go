@@ -55,10 +55,6 @@ func ParseCompactID(stem string) (CompactID, error) {
 	return CompactID{Session: m[1], Neuron: n}, nil
 }
 
-// compactSessionOrder is the order of the four test sessions whose neurons have compact models
-// (upstream class_neural_data_test, isession 0-3; also the order of the shared models' outputs).
-var compactSessionOrder = []string{"190923", "201025", "210225", "211022"}
-
 // CompactIDs lists the published compact models, from the manifest's
 // data_compact_models/models_keras/*.keras (whether or not the files are present), sorted by
 // session in test-session order (190923, 201025, 210225, 211022) and then by neuron number.
@@ -78,11 +74,12 @@ func CompactIDs(s *Store) ([]CompactID, error) {
 		}
 		ids = append(ids, id)
 	}
+	order := TestSessionIDs()
 	rank := func(s string) int {
-		if i := slices.Index(compactSessionOrder, s); i >= 0 {
+		if i := slices.Index(order, s); i >= 0 {
 			return i
 		}
-		return len(compactSessionOrder)
+		return len(order)
 	}
 	slices.SortFunc(ids, func(a, b CompactID) int {
 		if ra, rb := rank(a.Session), rank(b.Session); ra != rb {
