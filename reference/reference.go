@@ -20,8 +20,8 @@ import _ "embed"
 //go:embed manifest.tsv
 var Manifest []byte
 
-// Claims is claims.json: the paper's checkable claims C1-C9 (docs/paper-claims.md of the
-// replication brief) with the published value of each, its status (stated, derived, not
+// Claims is claims.json: the paper's checkable claims C1-C9 (README.md in this directory says
+// where they came from) with the published value of each, its status (stated, derived, not
 // available), the experiment of the suite that speaks to it, and, where the paper or its released
 // artefacts give numbers, those numbers under "numbers" for experiments to compare against.
 //

@@ -27,7 +27,7 @@ const (
 )
 
 // upstreamSmoothings is how often the upstream training smoothed the depthwise kernels of layers
-// 1-4 (spec §8): after each of the 24 image zips of the distillation and again of the retraining
+// 1-4 (reference/upstream.md §8): after each of the 24 image zips of the distillation and again of the retraining
 // after pruning.
 const upstreamSmoothings = 48
 
@@ -38,7 +38,7 @@ var distLabels = map[int]string{0: "compact models", nullGlorot: "null: initiali
 	nullSmoothed: "null: initialiser, smoothed once", nullSmoothedAll: "null: initialiser, smoothed 48×"}
 
 // initShape is the shape of a layer's kernel in the network the upstream distillation started
-// from (100 filters in every layer, spec §8), whose GlorotUniform limit the null draws use.
+// from (100 filters in every layer, reference/upstream.md §8), whose GlorotUniform limit the null draws use.
 // (The limit only scales the kernels, which the comparison normalises away.)
 func initShape(l int) []int {
 	if l == 0 {

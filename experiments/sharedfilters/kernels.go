@@ -11,7 +11,7 @@ import (
 	"compactv4/internal/nn"
 )
 
-// kernelSize is the side of every convolution kernel of the compact-model trunk (spec §4.1).
+// kernelSize is the side of every convolution kernel of the compact-model trunk (reference/upstream.md §4.1).
 const kernelSize = 5
 
 // spatial is the number of spatial positions of a kernel.
@@ -92,8 +92,8 @@ func trunkKernels(net *model.Network, l int) ([][]float64, error) {
 }
 
 // unitCentred returns v minus its mean, scaled to unit Euclidean norm: the kernel's shape,
-// independent of its gain and of its offset (the issue's "absolute cosine similarity after
-// removing the mean of each kernel" is the absolute dot product of two such vectors).
+// independent of its gain and of its offset (the absolute cosine similarity of two kernels after
+// removing the mean of each is the absolute dot product of two such vectors).
 func unitCentred(v []float64) ([]float64, error) {
 	if len(v) == 0 {
 		return nil, errDegenerate
@@ -154,7 +154,7 @@ func shuffleSpatial(src *rand.Rand, v []float64, c int) ([]float64, error) {
 	return out, nil
 }
 
-// smoothTaps are the weights of the upstream kernel smoothing (spec §8): scipy's Gaussian with
+// smoothTaps are the weights of the upstream kernel smoothing (reference/upstream.md §8): scipy's Gaussian with
 // sigma 0.5, truncate 4 (five taps).
 var smoothTaps = func() []float64 {
 	w, err := gauss.Kernel(nn.SmoothSigma, nn.SmoothTruncate)

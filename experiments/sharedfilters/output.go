@@ -18,7 +18,7 @@ import (
 
 func writeTables(env *harness.Env, res *harness.Result, sim *similarity, cr *clusterResult, c *consolidation, sh *sharedEval) error {
 
-	// Shared models, per neuron (the acceptance table of the issue).
+	// Shared models, per neuron.
 	var rows [][]string
 	for _, m := range sh.Models {
 		i := 0

@@ -159,7 +159,7 @@ func c6Claim(sim *similarity) (harness.ClaimResult, error) {
 	l1, l2 := findLayer(sim, 1, "kernel"), findLayer(sim, 2, "kernel")
 	l3, l4 := findLayer(sim, 3, "kernel"), findLayer(sim, 4, "kernel")
 	med := func(ls *layerSim) float64 { return metrics.Median(ls.Dists[0].FilterMedian) }
-	detail = append(detail, fmt.Sprintf("Depthwise kernels, median best match: %s. The upstream training smoothed these kernels %d times (spec §8), which alone makes random kernels alike, so their similarity shows learned sharing only where it exceeds the %d-times-smoothed null; but all four layers were smoothed equally often, and layers 1-2 (%.3f, %.3f) are far more alike across models than layers 3-4 (%.3f, %.3f)",
+	detail = append(detail, fmt.Sprintf("Depthwise kernels, median best match: %s. The upstream training smoothed these kernels %d times (reference/upstream.md §8), which alone makes random kernels alike, so their similarity shows learned sharing only where it exceeds the %d-times-smoothed null; but all four layers were smoothed equally often, and layers 1-2 (%.3f, %.3f) are far more alike across models than layers 3-4 (%.3f, %.3f)",
 		strings.Join(deeper, "; "), upstreamSmoothings, upstreamSmoothings, med(l1), med(l2), med(l3), med(l4)))
 	detail = append(detail, "'Above a null' means: median per-kernel best match above the null's, AUC of model-pair similarities > 0.5, and a sign test over models (each against its own null with the same filter counts) with p < 0.01. The paper's statistics are not available")
 	return harness.ClaimResult{ID: "C6", Status: harness.Computed, Value: value, Detail: strings.Join(detail, ". "),

@@ -19,7 +19,7 @@
 //     covariance), and where each shrinks most.
 //  3. Shared compact models (claim C7, Fig. 3d). Every shared model of the profile predicts the
 //     evaluation half of every test session whose images are present; its output rows of that
-//     session (spec §4.6) are scored per neuron (Pearson r, r² against the repeat-averaged
+//     session (reference/upstream.md §4.6) are scored per neuron (Pearson r, r² against the repeat-averaged
 //     responses, r²_ER where raw repeats exist), summarised by medians with bootstrapped 90 %
 //     confidence intervals per teacher and K, with the single-neuron compact models of the same
 //     neurons as the reference; parameter counts are recomputed from the files.

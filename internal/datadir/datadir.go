@@ -1,8 +1,8 @@
 // Package datadir finds the directory that holds the public data of
 // github.com/cowleygroup/V4_compact_models (the upstream repository's layout).
 //
-// The order is the suite's contract (docs/architecture.md): an explicit directory (the -data
-// flag), else $V4DATA, else data/V4_compact_models below the project root, which `make data` fills.
+// The order is the suite's contract (README.md, "Data"): an explicit directory (the -data flag),
+// else $V4DATA, else data/V4_compact_models below the project root, which `make data` fills.
 package datadir
 
 import (

@@ -1,7 +1,7 @@
 // Package gauss is scipy.ndimage's Gaussian filter, bit for bit: the 1-D weights of
 // gaussian_filter (scipy 1.10 _gaussian_kernel1d, summed as numpy sums), its 'reflect' boundary
 // and its symmetric-kernel summation order, for float64 images (FilterHW, the preferred-stimulus
-// synthesis of spec §9) and float32 arrays (Filter2D, the weight smoothing of spec §8). The
+// synthesis of reference/upstream.md §9) and float32 arrays (Filter2D, the weight smoothing of reference/upstream.md §8). The
 // references are scipy's own outputs (testdata/, with the scripts that wrote them).
 package gauss
 

@@ -185,13 +185,13 @@ func kerasFiles(t testing.TB) (weights, compactKeras, sharedKeras []string) {
 }
 
 // TestRealKerasFiles opens every Keras weight file of the data directory, walks every object,
-// reads every dataset and attribute, and checks the layout of reference-spec.md §2.2-§2.3.
+// reads every dataset and attribute, and checks the layout of reference/upstream.md §2.2-§2.3.
 func TestRealKerasFiles(t *testing.T) {
 	weights, compact, shared := kerasFiles(t)
 	if len(weights) == 0 && len(compact) == 0 && len(shared) == 0 {
 		t.Skip("no Keras files in the data directory")
 	}
-	// Counts of the public data (reference-spec.md §1).
+	// Counts of the public data (reference/upstream.md §1).
 	if len(weights) != 219 || len(compact) != 219 || len(shared) != 56 {
 		t.Errorf("found %d .weights.h5, %d compact .keras and %d shared .keras files, want 219, 219 and 56",
 			len(weights), len(compact), len(shared))
@@ -229,7 +229,7 @@ func TestRealKerasFiles(t *testing.T) {
 	for _, path := range compact {
 		got := readAll(path)
 		checkCompactLayout(t, path, got)
-		// reference-spec.md §2.2: the .keras file holds the same numbers as the .weights.h5.
+		// reference/upstream.md §2.2: the .keras file holds the same numbers as the .weights.h5.
 		if want, ok := byStem[strings.TrimSuffix(filepath.Base(path), ".keras")]; ok {
 			for p, raw := range want {
 				if !bytes.Equal(got[p], raw) {
@@ -248,7 +248,7 @@ func TestRealKerasFiles(t *testing.T) {
 	}
 }
 
-// checkCompactLayout checks the datasets of a compact model weight file (reference-spec.md §2.2).
+// checkCompactLayout checks the datasets of a compact model weight file (reference/upstream.md §2.2).
 func checkCompactLayout(t *testing.T, path string, got map[string][]byte) {
 	t.Helper()
 	want := []string{"layers/conv2d/vars/0", "layers/conv2d/vars/1", "layers/dense/vars/0", "layers/dense/vars/1",

@@ -4,7 +4,7 @@
 // otherwise.
 //
 // Go's image/jpeg differs from those reference pixels by up to 111 levels on
-// the V4 image set (reference-spec §3.1), which is why this package exists.
+// the V4 image set (reference/upstream.md §3.1), which is why this package exists.
 //
 // # Pipeline
 //

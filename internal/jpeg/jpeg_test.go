@@ -220,7 +220,7 @@ func exactIDCT(b *block, qt *[blockSize]int16) (out [64]float64) {
 }
 
 // TestUpsampleFormulas checks the fancy upsamplers against the formulas of
-// reference-spec §3.1 on a small plane, edges included.
+// reference/upstream.md §3.1 on a small plane, edges included.
 func TestUpsampleFormulas(t *testing.T) {
 	plane := []byte{
 		10, 200, 30, 90, 0, 0, 0, 0,

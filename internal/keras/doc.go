@@ -18,7 +18,7 @@
 //
 // LoadWeights, used by both, maps the groups layers/<auto-name>/vars/<i> of a Keras 3 weights file
 // to the layers of a network (GroupNames: the snake-case class name plus a per-class counter, in
-// layer order; reference spec §2.2) and verifies the mapping against the file: every weighted
+// layer order; reference/upstream.md §2.2) and verifies the mapping against the file: every weighted
 // layer's group must exist with exactly the expected arrays and shapes, and no group may be left
 // over. Networks returned by ReadModel and ReadWeightsH5 have passed model.Network.Validate (no
 // NaN or infinite weights).

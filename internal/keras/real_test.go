@@ -105,7 +105,7 @@ func TestRealCompactModels(t *testing.T) {
 	}
 }
 
-// Parameter totals of the shared models by K (spec §2.3/§4.6, identical across teachers).
+// Parameter totals of the shared models by K (reference/upstream.md §2.3/§4.6, identical across teachers).
 var sharedTotals = map[int]int{5: 208909, 10: 210384, 25: 215409, 35: 219259, 50: 225784, 75: 238659, 100: 254034, 200: 340534}
 
 // innerWeights returns the model.weights.h5 entry of a .keras archive.

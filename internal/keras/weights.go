@@ -130,7 +130,7 @@ var (
 )
 
 // GroupNames returns the names of the groups below layers/ that Keras 3 gives the layers of net
-// in a weights file (spec §2.2): the snake-case class name, followed by _1, _2, ... for the second,
+// in a weights file (reference/upstream.md §2.2): the snake-case class name, followed by _1, _2, ... for the second,
 // third, ... layer of the same class, counted in layer order. The model's InputLayer, which
 // internal/model represents as Network.Input, comes first ("input_layer"), unless net lists it as
 // its first layer. The names are not the layers' own names.
@@ -264,7 +264,7 @@ type WeightsOptions struct {
 	SharedActivation string
 }
 
-// Group names of the two published architectures' weighted layers (spec §2.2, §2.3).
+// Group names of the two published architectures' weighted layers (reference/upstream.md §2.2, §2.3).
 var (
 	compactGroups = []string{
 		"conv2d", "separable_conv2d", "separable_conv2d_1", "separable_conv2d_2", "separable_conv2d_3",
@@ -282,10 +282,10 @@ var (
 // ReadWeightsH5 reads a Keras 3 .weights.h5 file of one of the paper's two architectures, which
 // it recognises from the weighted groups present (a weights file holds no configuration):
 //
-//   - the single-neuron compact model (spec §4.1): conv2d, separable_conv2d to _3,
+//   - the single-neuron compact model (reference/upstream.md §4.1): conv2d, separable_conv2d to _3,
 //     batch_normalization to _4 and dense; the filter counts are read from the kernel shapes and
 //     the network is model.NewCompact's;
-//   - the shared compact model (spec §4.6): the same trunk plus conv2d_1 (mixing stage) and
+//   - the shared compact model (reference/upstream.md §4.6): the same trunk plus conv2d_1 (mixing stage) and
 //     depthwise_conv2d (spatial pool) and no dense; K and the number of outputs are read from the
 //     shapes and the network is model.NewShared's.
 //
@@ -411,7 +411,7 @@ func recognise(groups []layerGroup, opts WeightsOptions) (*model.Network, error)
 		strings.Join(weighted, " "), strings.Join(sorted(compactGroups), " "), strings.Join(sorted(sharedGroups), " "), ErrUnsupported)
 }
 
-// sharedWidth is the width of layers 3 and 4 of every shared compact model (spec §4.6).
+// sharedWidth is the width of layers 3 and 4 of every shared compact model (reference/upstream.md §4.6).
 const sharedWidth = 100
 
 // sharedReLU decides the activation variant of a shared model (see ReadWeightsH5).

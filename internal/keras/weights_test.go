@@ -31,7 +31,7 @@ func readWeights(b []byte, opts WeightsOptions) (*model.Network, error) {
 	return ReadWeightsH5Options(bytes.NewReader(b), int64(len(b)), opts)
 }
 
-// compactLayerOf maps the Keras group names of a compact model to its layers (spec §2.2), written
+// compactLayerOf maps the Keras group names of a compact model to its layers (reference/upstream.md §2.2), written
 // out here independently of GroupNames.
 var compactLayerOf = map[string]string{
 	"conv2d": "layer0_conv", "separable_conv2d": "layer1_conv", "separable_conv2d_1": "layer2_conv",

@@ -4,7 +4,7 @@
 // confidence intervals of medians.
 //
 // Every function follows the upstream Python code of github.com/cowleygroup/V4_compact_models
-// (commit f4552ad) as described in docs/reference-spec.md §5.2; each documents its formula, the
+// (commit f4552ad) as described in reference/upstream.md §5.2; each documents its formula, the
 // upstream function it ports, and what it returns when data are missing (NaN conventions).
 //
 // # Data layout

@@ -17,7 +17,7 @@ type R2EROptions struct {
 // R2ER returns, per neuron, the noise-corrected R² "r²_ER" of Pospisil & Bair (2021) between
 // predictions pred[n][i] and raw responses Z[n][i][r], computed exactly as upstream
 // LinearMappingClass.compute_r2_ER (classes/class_linear_mapping_ridgereg.py and its copies;
-// spec §5.2):
+// reference/upstream.md §5.2):
 //
 //	n_rep = median_i #{r : Z[0][i][r] not NaN}        (numpy median; neuron 0 for all, quirk B2)
 //	ȳ_i   = nanmean_r Z[n][i][r]

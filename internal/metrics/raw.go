@@ -90,7 +90,7 @@ func (z Raw) Neurons(lo, hi int) (Raw, error) {
 }
 
 // Images returns a copy of images lo…hi−1 of every neuron (for instance the evaluation half
-// M/2…M−1 of a test session, spec §5.1).
+// M/2…M−1 of a test session, reference/upstream.md §5.1).
 func (z Raw) Images(lo, hi int) (Raw, error) {
 	if lo < 0 || hi > z.M || lo >= hi {
 		return Raw{}, fmt.Errorf("images [%d, %d) of %d: %w", lo, hi, z.M, ErrShape)

@@ -22,7 +22,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.json from the real data")
 
-// rawSessions are the two raw-response files of the public data (spec §1).
+// rawSessions are the two raw-response files of the public data (reference/upstream.md §1).
 var rawSessions = []string{"201016", "210325"}
 
 // loadRaw reads data_V4_responses/responses_raw/responses_<session>.npy from the data

@@ -18,7 +18,7 @@ type SNROptions struct {
 }
 
 // SNR returns, per neuron, the unbiased signal-to-noise ratio of Pospisil (2021) as upstream
-// NeuralDataClass.compute_SNRs (classes/class_neural_data.py; spec §5.2) computes it:
+// NeuralDataClass.compute_SNRs (classes/class_neural_data.py; reference/upstream.md §5.2) computes it:
 //
 //	n   = median_i #{r : Z[0][i][r] not NaN}           (numpy median, neuron 0 for all neurons)
 //	m   = M

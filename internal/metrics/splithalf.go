@@ -141,7 +141,7 @@ func meanAt(raw Raw, n, i int, idx []int) float64 {
 }
 
 // BrainScore returns, per neuron, the split-half-normalised score of upstream
-// LinearMappingClass.compute_brain_score (after r2_SB_normed of Pospisil's er_est; spec §5.2):
+// LinearMappingClass.compute_brain_score (after r2_SB_normed of Pospisil's er_est; reference/upstream.md §5.2):
 //
 //	score = ρ_model² / ρ_SB,   ρ_model = Pearson(ȳ, ŷ),  ȳ_i = nanmean_r Z[n][i][r],
 //

@@ -5,11 +5,11 @@ import (
 	"reflect"
 )
 
-// ImageSize is the side of the square RGB images the compact models take (spec §3.1).
+// ImageSize is the side of the square RGB images the compact models take (reference/upstream.md §3.1).
 const ImageSize = 112
 
 // MeanPixel is the per-channel (R, G, B) mean subtracted from raw pixels before they enter a
-// compact model ("mean pixels for 12 million image dataset", spec §3.1).
+// compact model ("mean pixels for 12 million image dataset", reference/upstream.md §3.1).
 var MeanPixel = [3]float64{116.222, 109.270, 100.381}
 
 // Keras defaults the published models were built with (config.json of every model).
@@ -21,10 +21,10 @@ const (
 // NumLayers is the number of convolutional layers of the compact-model trunk.
 const NumLayers = 5
 
-// TrunkStrides are the strides of layers 0-4 (spec §4.1).
+// TrunkStrides are the strides of layers 0-4 (reference/upstream.md §4.1).
 var TrunkStrides = [NumLayers]int{1, 2, 2, 1, 1}
 
-// NewCompact returns the single-neuron compact model of spec §4.1 with the given filter counts
+// NewCompact returns the single-neuron compact model of reference/upstream.md §4.1 with the given filter counts
 // per layer and zero weights (batchnorm gammas and moving variances set to one, as Keras
 // initialises them). Layer names are those of the published config.json files.
 func NewCompact(filters [NumLayers]int) (*Network, error) {
@@ -45,7 +45,7 @@ func NewCompact(filters [NumLayers]int) (*Network, error) {
 	return n, nil
 }
 
-// NewShared returns the shared compact model of spec §4.6: a trunk with k filters in layers 0-2
+// NewShared returns the shared compact model of reference/upstream.md §4.6: a trunk with k filters in layers 0-2
 // and 100 in layers 3-4, a 1×1 mixing stage to outputs channels and a 28×28 depthwise spatial
 // pool, with zero weights. relu=false gives the linear variant (no activation layers), as in
 // the linear_from_ensemble_model folder.
@@ -118,7 +118,7 @@ func (n *Network) initWeights() error {
 }
 
 // CompactFilters returns the filter counts of layers 0-4 when n has the architecture of a
-// single-neuron compact model (spec §4.1), and an error wrapping ErrNotCompact otherwise.
+// single-neuron compact model (reference/upstream.md §4.1), and an error wrapping ErrNotCompact otherwise.
 func CompactFilters(n *Network) ([NumLayers]int, error) {
 	var f [NumLayers]int
 	want, err := NewCompact([NumLayers]int{1, 1, 1, 1, 1})
@@ -148,7 +148,7 @@ func CompactFilters(n *Network) ([NumLayers]int, error) {
 }
 
 // CompactParams is the closed-form "Total params" of a compact model with the given filter
-// counts (spec §4.4), including batchnorm moving statistics.
+// counts (reference/upstream.md §4.4), including batchnorm moving statistics.
 func CompactParams(f [NumLayers]int) int {
 	total := 75*f[0] + f[0] + 4*f[0]
 	for l := 1; l < NumLayers; l++ {

@@ -5,7 +5,7 @@
 // beyond shape inference and parameter counting.
 //
 // The two architectures of the paper are built by NewCompact (the single-neuron compact model,
-// reference spec §4.1) and NewShared (the shared compact model, spec §4.6).
+// reference/upstream.md §4.1) and NewShared (the shared compact model, reference/upstream.md §4.6).
 package model
 
 import (
@@ -29,7 +29,7 @@ const (
 	Dense              Class = "Dense"
 )
 
-// Padding modes of convolutions (TensorFlow semantics, spec §4.2).
+// Padding modes of convolutions (TensorFlow semantics, reference/upstream.md §4.2).
 const (
 	PaddingSame  = "same"
 	PaddingValid = "valid"
@@ -120,7 +120,7 @@ func (s Shape) Size() int {
 }
 
 // SamePadding returns TensorFlow's "same" padding for one spatial axis: the output size and the
-// zeros added before and after (spec §4.2).
+// zeros added before and after (reference/upstream.md §4.2).
 func SamePadding(n, k, stride int) (out, before, after int) {
 	out = (n + stride - 1) / stride
 	total := (out-1)*stride + k - n
@@ -313,7 +313,7 @@ type Counts struct {
 	NonTrainable int // batchnorm moving mean and variance
 }
 
-// Params counts the network's parameters from its weights (spec §4.4).
+// Params counts the network's parameters from its weights (reference/upstream.md §4.4).
 func (n *Network) Params() Counts {
 	var c Counts
 	for i := range n.Layers {

@@ -39,7 +39,7 @@ func TestCompactParams(t *testing.T) {
 	}
 }
 
-// The shared-model totals are those of spec §4.6 (claim C7), identical across teachers.
+// The shared-model totals are those of reference/upstream.md §4.6 (claim C7), identical across teachers.
 func TestSharedParams(t *testing.T) {
 	want := map[int]int{5: 208909, 10: 210384, 25: 215409, 35: 219259, 50: 225784, 75: 238659, 100: 254034, 200: 340534}
 	for k, total := range want {

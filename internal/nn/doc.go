@@ -1,17 +1,17 @@
 // Package nn evaluates and trains the paper's networks in float32: the single-neuron compact
-// models (reference spec §4.1-§4.2) and the shared compact models (§4.6), or any chain of the
+// models (reference/upstream.md §4.1-§4.2) and the shared compact models (§4.6), or any chain of the
 // Keras layers they use, described by a *model.Network. It also computes their input gradients
-// (for preferred stimuli, spec §9) and implements upstream's weight smoothing (spec §8).
+// (for preferred stimuli, reference/upstream.md §9) and implements upstream's weight smoothing (reference/upstream.md §8).
 //
 // # Use
 //
 //	net, err := nn.Compile(network)          // validates, folds batchnorm, packs weights
-//	resp, err := net.Predict(pixels, n)      // uint8 NHWC images, recentred as spec §3.1
+//	resp, err := net.Predict(pixels, n)      // uint8 NHWC images, recentred as reference/upstream.md §3.1
 //	err = net.Forward(x, batch, out)         // recentred float32 NHWC images
 //	i, err := net.StageOf("layer4_act")      // a trunk layer's output...
 //	err = net.Activations(x, batch, []int{i}, [][]float32{dst}) // ...for a batch
 //
-// ForwardFloat64 is the slow, unfolded float64 evaluation of spec §4.2 that the kernels are
+// ForwardFloat64 is the slow, unfolded float64 evaluation of reference/upstream.md §4.2 that the kernels are
 // tested against. Sgemm and ParallelSgemm are the general row-major float32 GEMM (with
 // transposed variants) that the kernels are built on, for use by training code.
 //
@@ -98,7 +98,7 @@
 //	nn.InitKeras(network, seed)                    // Keras initialisers, explicit seed
 //	t, err := nn.NewTrainer(network, nn.NewAdam(1e-4, 0.5))
 //	loss, err := t.Step(x, y, batch)               // training-mode forward, MSE, backward, update
-//	err = t.SmoothWeights()                        // upstream smooth_weights (spec §8)
+//	err = t.SmoothWeights()                        // upstream smooth_weights (reference/upstream.md §8)
 //	trained := t.Network()                         // weights and moving statistics, for Compile
 //
 // The semantics are Keras 3's, each checked against its source and documented where it is

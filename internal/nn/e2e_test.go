@@ -10,7 +10,7 @@ import (
 	"compactv4/internal/model"
 )
 
-// smoothImages returns n synthetic images, recentred as spec §3.1: uniform noise in [0,255) on a
+// smoothImages returns n synthetic images, recentred as reference/upstream.md §3.1: uniform noise in [0,255) on a
 // (g+1)×(g+1) grid of 3 channels, bilinearly interpolated to 112×112 (smooth, like the low
 // spatial frequencies that dominate natural images, and cheap to make).
 func smoothImages(rng *rand.Rand, n, g int) []float32 {

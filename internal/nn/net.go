@@ -370,7 +370,7 @@ func (net *Net) workerCount() int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// Forward evaluates the network on batch images x (NHWC, recentred as spec §3.1, length
+// Forward evaluates the network on batch images x (NHWC, recentred as reference/upstream.md §3.1, length
 // batch·H·W·C) and writes batch·Outputs() values to out, image after image. It returns an error
 // wrapping ErrInput when the lengths are wrong or x holds a NaN or an infinity.
 //
@@ -411,7 +411,7 @@ func (net *Net) Activations(x []float32, batch int, stages []int, dst [][]float3
 	return net.run(source{f: x}, batch, upto, nil, stages, dst)
 }
 
-// Predict recentres count uint8 RGB images pix (NHWC, count·H·W·3 bytes) exactly as spec §3.1,
+// Predict recentres count uint8 RGB images pix (NHWC, count·H·W·3 bytes) exactly as reference/upstream.md §3.1,
 // x = float32(float64(p) − mean_c) with model.MeanPixel, evaluates the network and returns
 // count·Outputs() values. Images are recentred one at a time into the Net's buffers, so memory does
 // not grow with count.
@@ -429,7 +429,7 @@ func (net *Net) Predict(pix []uint8, count int) ([]float32, error) {
 	return out, nil
 }
 
-// Recenter writes float32(float64(p) − mean_c) (spec §3.1, model.MeanPixel) for the interleaved
+// Recenter writes float32(float64(p) − mean_c) (reference/upstream.md §3.1, model.MeanPixel) for the interleaved
 // RGB bytes pix into dst, which must have the same length (a multiple of 3).
 func Recenter(pix []uint8, dst []float32) error {
 	if len(pix) != len(dst) || len(pix)%3 != 0 {

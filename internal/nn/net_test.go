@@ -62,7 +62,7 @@ func randomize(t testing.TB, n *model.Network, seed uint64) {
 
 // randomImages returns n seeded images of shape s: a few random gratings and blobs of random
 // contrast plus pixel noise (so that, as with natural images, predictions vary from image to
-// image far more than pure noise would make them), as uint8 and recentred (spec §3.1).
+// image far more than pure noise would make them), as uint8 and recentred (reference/upstream.md §3.1).
 // smoothPool makes randomize give large depthwise kernels (the shared model's 28×28 spatial pool)
 // the form trained readouts have: one smooth, localised bump per channel, of random sign, plus a
 // little noise. I.i.d. Gaussian weights instead make the 784-term sums cancel ~100-fold, which
@@ -191,7 +191,7 @@ func paperNets() []netCase {
 	}
 }
 
-// The compiled float32 network agrees with the unfolded float64 evaluation of spec §4.2 to 1e-5 of
+// The compiled float32 network agrees with the unfolded float64 evaluation of reference/upstream.md §4.2 to 1e-5 of
 // the prediction's standard deviation over the batch, with both the assembly and Go kernels.
 func TestForwardMatchesFloat64(t *testing.T) {
 	for i, tc := range paperNets() {

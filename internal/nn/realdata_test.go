@@ -18,7 +18,7 @@ import (
 // pyForward is the independent check on published models: numpy loads the weights (the pickled
 // .npy of a compact model, or a shared model's .keras through h5py), writes them as raw float32
 // arrays in Keras get_weights() order for Go to load, and evaluates the model in float64 from
-// spec §4.2 on the images Go wrote (recentred in float64, cast to float32 as Keras does).
+// reference/upstream.md §4.2 on the images Go wrote (recentred in float64, cast to float32 as Keras does).
 const pyForward = `
 import io, json, sys, zipfile
 import numpy as np
@@ -187,7 +187,7 @@ func TestPublishedCompactModels(t *testing.T) {
 			var f [model.NumLayers]int
 			shapes, _ := os.ReadFile(filepath.Join(dir, "shapes.txt"))
 			lines := strings.Split(strings.TrimSpace(string(shapes)), "\n")
-			for l, idx := range []int{0, 7, 14, 21, 28} { // kernels whose last axis is F_l (spec §4.3)
+			for l, idx := range []int{0, 7, 14, 21, 28} { // kernels whose last axis is F_l (reference/upstream.md §4.3)
 				dims := strings.Split(lines[idx], ",")
 				f[l], _ = strconv.Atoi(dims[len(dims)-1])
 			}

@@ -9,7 +9,7 @@ import (
 )
 
 // ForwardFloat64 evaluates n on batch recentred NHWC images x in float64, one Keras layer after
-// another, straight from spec §4.2: TF 'same' padding, cross-correlation, batchnorm in inference
+// another, straight from reference/upstream.md §4.2: TF 'same' padding, cross-correlation, batchnorm in inference
 // mode as x·inv + (β − μ·inv) with inv = γ/sqrt(σ²+ε) (not folded), ReLU, NHWC Flatten, Dense. It
 // is the slow reference the float32 kernels are tested against. It returns batch·outputs values
 // and, when keep is set, the output of every layer of n (batch images, NHWC, one after another).

@@ -8,7 +8,7 @@ import (
 )
 
 // ref64 is the float64 twin of the training engine: a plain, layer-by-layer forward and backward
-// pass straight from the formulas (spec §4.2; batchnorm in training mode as Keras 3 computes it),
+// pass straight from the formulas (reference/upstream.md §4.2; batchnorm in training mode as Keras 3 computes it),
 // with the weights as float64 slices in model.Network.Weights() order so that finite differences
 // can perturb them exactly. It is what the float32 kernels are checked against, and it is itself
 // checked against central finite differences.

@@ -7,7 +7,7 @@ import (
 	"compactv4/internal/model"
 )
 
-// Weight smoothing of the upstream training loop (spec §8): after each pass over an image zip,
+// Weight smoothing of the upstream training loop (reference/upstream.md §8): after each pass over an image zip,
 // smooth_weights replaces the spatial kernels of layers 1-4 and the spatial readout with
 // scipy.ndimage.gaussian_filter(w, sigma=[0.5, 0.5, 0, ...]) (mode 'reflect', truncate 4).
 
@@ -17,7 +17,7 @@ const (
 	SmoothTruncate = 4.0
 )
 
-// SmoothWeights applies upstream smooth_weights (spec §8) to n in place: a Gaussian filter with
+// SmoothWeights applies upstream smooth_weights (reference/upstream.md §8) to n in place: a Gaussian filter with
 // σ = 0.5, mode 'reflect', truncate 4 over the two spatial axes of
 //
 //   - the depthwise kernel of every SeparableConv2D (layers 1-4; layer 0, a Conv2D, is not

@@ -19,7 +19,7 @@ import (
 // DepthwiseConv2D, each optionally followed by BatchNormalization and a ReLU or linear
 // Activation), then Flatten, then optionally one Dense layer. A Conv2D other than 1×1 with stride
 // 1 must be the first layer (no input gradient is computed for it). This covers the compact
-// model (spec §4.1) and the shared compact model (spec §4.6: the 1×1 mixing stage and the 28×28
+// model (reference/upstream.md §4.1) and the shared compact model (reference/upstream.md §4.6: the 1×1 mixing stage and the 28×28
 // 'valid' spatial pool are stages without batchnorm).
 //
 // # Batchnorm in training mode (Keras 3 BatchNormalization.call with training=True)
@@ -359,7 +359,7 @@ func (t *Trainer) InputShape() model.Shape { return model.Shape{H: t.in.h, W: t.
 // Iterations is the number of optimizer steps taken (Keras' optimizer.iterations).
 func (t *Trainer) Iterations() int64 { return t.iter }
 
-// SmoothWeights applies the upstream weight smoothing (package function SmoothWeights, spec §8)
+// SmoothWeights applies the upstream weight smoothing (package function SmoothWeights, reference/upstream.md §8)
 // to the weights being trained, as upstream does after each pass over an image zip. The optimizer
 // state is kept.
 func (t *Trainer) SmoothWeights() error { return SmoothWeights(t.net) }
@@ -385,7 +385,7 @@ func (t *Trainer) WriteTo(n *model.Network) error {
 	return nil
 }
 
-// Step takes one training step on batch images x (NHWC, recentred as spec §3.1) with targets y
+// Step takes one training step on batch images x (NHWC, recentred as reference/upstream.md §3.1) with targets y
 // (batch × Outputs()): forward pass in training mode (which updates the batchnorm moving
 // statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
 // MeanSquaredError), backward pass, optimizer update. It returns the loss of the batch before the

@@ -28,7 +28,7 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-// TestRepeatAveragedResponses reads all 50 repeat-averaged response files (spec §2.1): float64,
+// TestRepeatAveragedResponses reads all 50 repeat-averaged response files (reference/upstream.md §2.1): float64,
 // (N, M), no NaN, the shapes of the spec's session table, and the same values as npyio reads.
 func TestRepeatAveragedResponses(t *testing.T) {
 	dir := filepath.Join(datadirtest.Dir(t), "data_V4_responses", "responses_repeat_averaged")
@@ -39,7 +39,7 @@ func TestRepeatAveragedResponses(t *testing.T) {
 	if len(files) != 50 {
 		t.Fatalf("%d files in %s, want 50", len(files), dir)
 	}
-	wantShape := map[string]string{ // spec §2.1
+	wantShape := map[string]string{ // reference/upstream.md §2.1
 		"190923": "[33 1200]", "201025": "[89 1200]", "210225": "[55 1200]", "211022": "[42 1600]",
 		"210224": "[67 800]", "210325": "[50 640]",
 	}
@@ -79,7 +79,7 @@ func TestRepeatAveragedResponses(t *testing.T) {
 	t.Logf("50 sessions, %d neurons", neurons)
 }
 
-// TestRawResponses reads both raw response files present locally (spec §2.1): (N, M, R) float64
+// TestRawResponses reads both raw response files present locally (reference/upstream.md §2.1): (N, M, R) float64
 // spike counts, NaN only in trailing repeat slots, the same number of valid repeats for every
 // neuron of an image, and nanmean over repeats equal to the repeat-averaged file exactly.
 func TestRawResponses(t *testing.T) {
@@ -184,7 +184,7 @@ func summaryCounts(text string) (model.Counts, error) {
 	return c, nil
 }
 
-// TestCompactModelWeights loads the pickled weights of all 219 compact models (spec §2.2, §4.3):
+// TestCompactModelWeights loads the pickled weights of all 219 compact models (reference/upstream.md §2.2, §4.3):
 // 36 float32 arrays whose shapes agree with nums_filters, and whose parameter counts, built into
 // model.NewCompact, equal the Keras summaries' Total, Trainable and Non-trainable lines.
 func TestCompactModelWeights(t *testing.T) {
@@ -243,7 +243,7 @@ func TestCompactModelWeights(t *testing.T) {
 			t.Errorf("%s: CompactParams %d, summary says %d", stem, got, want.Total)
 		}
 	}
-	// Spec §2.2: F0 ∈ [15, 58], F1 ∈ [3, 77], F2 ∈ [3, 74], F3 ∈ [3, 46], F4 ∈ [3, 11].
+	// reference/upstream.md §2.2: F0 ∈ [15, 58], F1 ∈ [3, 77], F2 ∈ [3, 74], F3 ∈ [3, 46], F4 ∈ [3, 11].
 	if lo != [5]int{15, 3, 3, 3, 3} || hi != [5]int{58, 77, 74, 46, 11} {
 		t.Errorf("filter ranges %v-%v differ from the spec's", lo, hi)
 	}

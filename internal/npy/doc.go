@@ -1,6 +1,6 @@
 // Package npy reads and writes NumPy .npy files: plain numeric arrays (the V4 responses, the
 // filter counts, prediction files written by users) and pickled object arrays of numeric arrays
-// (the model_weights_npy files of the compact models, reference spec §2.2).
+// (the model_weights_npy files of the compact models, reference/upstream.md §2.2).
 //
 // Reading takes an io.Reader and never trusts the header: the magic, version, header dict
 // (exactly the keys descr, fortran_order and shape, as numpy.lib.format requires), dimensions and

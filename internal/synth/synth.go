@@ -103,7 +103,7 @@ func NoiseImage(rng *rand.Rand, h, w int) []float64 {
 }
 
 // Synthesize optimises an h×w RGB image for the single output of m, following upstream's
-// SynthClass.optimize_synth_image (spec §9) step by step:
+// SynthClass.optimize_synth_image (reference/upstream.md §9) step by step:
 //
 //  1. img = noise (NoiseImage, recentred); best = 0 (1e5 when minimising); img_best = img.
 //  2. For t = 0…Steps−1: g = ∂mean(m(img))/∂img; g /= sqrt(mean(g²)) + 1e−5;

@@ -9,13 +9,13 @@ import (
 )
 
 // RunningVarShift is what the published .pt checkpoints add to the Keras moving variance of
-// batchnorm layers 1-4 (reference spec §2.2, §4.5): their running_var is
+// batchnorm layers 1-4 (reference/upstream.md §2.2, §4.5): their running_var is
 // float32(moving_variance + 0.001), so that torch's batchnorm with eps 1e-5 approximates Keras'
 // eps 1e-3. Layer 0's running_var is the Keras value unchanged.
 const RunningVarShift = 0.001
 
 // Compact converts the state dict of a published single-neuron compact model
-// (class_compact_model_pytorch.PytorchCompactModel, keys of spec §2.2/§4.3) into the Keras
+// (class_compact_model_pytorch.PytorchCompactModel, keys of reference/upstream.md §2.2/§4.3) into the Keras
 // description of internal/model: model.NewCompact with the filter counts read from the weight
 // shapes, and the 36 weights in Keras get_weights() order and layout, as float32. Layouts:
 // conv OIHW → HWIO (transpose 2,3,1,0), depthwise (C,1,5,5) → (5,5,C,1) (transpose 2,3,0,1),

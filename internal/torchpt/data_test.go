@@ -14,7 +14,7 @@ import (
 )
 
 // varIndex reports whether Keras weight index i is the moving variance of batchnorm layers 1-4
-// (spec §4.3: layer l >= 1 starts at 6+7(l-1), its variance is the 7th array).
+// (reference/upstream.md §4.3: layer l >= 1 starts at 6+7(l-1), its variance is the 7th array).
 func varIndex(i int) bool { return i >= 6 && i < 34 && (i-6)%7 == 6 }
 
 // TestCompactMatchesNpy converts the .pt checkpoint of every published compact model and compares

@@ -40,7 +40,7 @@ func TestPinnedManifest(t *testing.T) {
 			data++
 		}
 	}
-	// Counts from reference-spec §1.
+	// Counts from reference/upstream.md §1.
 	if shared != 1441 || unknown != 106 || data != 1766 {
 		t.Errorf("shared %d, unknown size %d, data %d; want 1441, 106, 1766", shared, unknown, data)
 	}

@@ -16,7 +16,7 @@ import (
 	"compactv4/internal/torchpt"
 )
 
-// Folders of the model files in the upstream layout (spec §2.2, §2.3).
+// Folders of the model files in the upstream layout (reference/upstream.md §2.2, §2.3).
 const (
 	compactDir = "data_compact_models/"
 	sharedDir  = "data_shared_compact_models/"
@@ -96,7 +96,7 @@ func CompactIDs(s *Store) ([]CompactID, error) {
 // Format is one of the file formats in which the compact models are published.
 type Format int
 
-// The formats of data_compact_models (spec §2.2).
+// The formats of data_compact_models (reference/upstream.md §2.2).
 const (
 	FormatKeras     Format = iota // models_keras/<stem>.keras: Keras 3 archive (config and weights)
 	FormatWeightsH5               // model_weights_h5/<stem>.weights.h5: Keras 3 weights only
@@ -170,7 +170,7 @@ func ParseFormat(s string) (Format, error) {
 //     batchnorm running-variance shift (so the moving variances of layers 1-4 equal the Keras ones
 //     only to within the bound torchpt documents; all other weights are bit-identical).
 //
-// Every format yields the architecture of model.NewCompact and the same numbers (spec §2.2);
+// Every format yields the architecture of model.NewCompact and the same numbers (reference/upstream.md §2.2);
 // a file of another architecture is an error.
 func LoadCompact(s *Store, id CompactID, f Format) (*model.Network, error) {
 	if !f.valid() {
@@ -282,7 +282,7 @@ func ModelSummary(s *Store, id CompactID) (keras.Summary, error) {
 }
 
 // Teachers are the folders of data_shared_compact_models: the teacher each family of shared
-// compact models was distilled from (spec §2.3). linear_from_ensemble_model has no ReLU layers.
+// compact models was distilled from (reference/upstream.md §2.3). linear_from_ensemble_model has no ReLU layers.
 var Teachers = []string{
 	"from_ensemble_model", "linear_from_ensemble_model", "from_V4data_direct_fit",
 	"from_resnet50", "from_resnet50_robust", "from_vgg19", "from_cornets",

@@ -167,7 +167,7 @@ func TestLoadAllCompact(t *testing.T) {
 		// The .pt moving variances of batchnorm layers 1-4 are recovered to within torchpt's bound.
 		varIdx := map[int]bool{}
 		for l := 1; l < model.NumLayers; l++ {
-			varIdx[6+7*(l-1)+6] = true // spec §4.3: (dw, pw, bias, γ, β, μ, σ²) from 6+7(l-1)
+			varIdx[6+7*(l-1)+6] = true // reference/upstream.md §4.3: (dw, pw, bias, γ, β, μ, σ²) from 6+7(l-1)
 		}
 		if d := bitDiff(ref, nets[FormatTorch].Weights(), varIdx); d != "" {
 			t.Errorf("%v: pt differs from keras: %s", id, d)
@@ -235,7 +235,7 @@ func bitDiff(a, b []*model.Tensor, skip map[int]bool) string {
 	return ""
 }
 
-// sharedTotal are the parameter totals of the shared models (claim C7; spec §4.6), by K.
+// sharedTotal are the parameter totals of the shared models (claim C7; reference/upstream.md §4.6), by K.
 var sharedTotal = map[int]int{5: 208909, 10: 210384, 25: 215409, 35: 219259, 50: 225784, 75: 238659, 100: 254034, 200: 340534}
 
 func TestLoadShared(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The profiles of the suite (docs/architecture.md).
+// The profiles of the suite (README.md, "Data").
 const (
 	// ProfileQuick is a fixed, named subset of the data that the local data copy
 	// ../shared/v4data also holds, so that its results are the same for everyone.

@@ -33,7 +33,7 @@ func TestQuickProfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Each line of the list, and the parts of the brief: 2 + 4 readmes + 1 summary + 6 + 2 + 2
+	// Each line of the list: 2 + 4 readmes + 1 summary + 6 + 2 + 2
 	// + 6 formats × 219 models + 7 teachers × 3 widths.
 	if want := 2 + 4 + 1 + 6 + 2 + 2 + 6*219 + 7*3; len(files) != want {
 		t.Errorf("quick profile has %d files, want %d", len(files), want)

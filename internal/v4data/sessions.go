@@ -11,7 +11,7 @@ import (
 
 // TestSessions are the four held-out sessions whose neurons have compact models, in the order
 // of the upstream class_neural_data_test (isession 0-3) and of the shared models' outputs
-// (spec §2.1, §4.6).
+// (reference/upstream.md §2.1, §4.6).
 var TestSessions = []TestSession{
 	{ID: "190923", Images: 1200, Neurons: 33, Offset: 0},
 	{ID: "201025", Images: 1200, Neurons: 89, Offset: 33},
@@ -45,7 +45,7 @@ type TestSession struct {
 }
 
 // Half is the first image of the evaluation half: images 0…Half−1 trained the teacher's linear
-// mapping, images Half…M−1 evaluate (spec §5.1, `int(M/2)`).
+// mapping, images Half…M−1 evaluate (reference/upstream.md §5.1, `int(M/2)`).
 func (t TestSession) Half() int { return t.Images / 2 }
 
 // LookupTestSession returns the test session with the given id.
@@ -100,7 +100,7 @@ type Raw struct {
 	Data    []float64
 }
 
-// LoadAveraged reads a session's repeat-averaged responses (spec §2.1) and checks them: 2-D, no
+// LoadAveraged reads a session's repeat-averaged responses (reference/upstream.md §2.1) and checks them: 2-D, no
 // NaN or infinity.
 func LoadAveraged(s *Store, session string) (*Averaged, error) {
 	rel := AveragedPath(session)
@@ -123,7 +123,7 @@ func LoadAveraged(s *Store, session string) (*Averaged, error) {
 	return &Averaged{Session: session, N: shape[0], M: shape[1], Data: data}, nil
 }
 
-// LoadRaw reads a session's raw responses (spec §2.1) and checks them: 3-D, finite
+// LoadRaw reads a session's raw responses (reference/upstream.md §2.1) and checks them: 3-D, finite
 // non-negative counts, NaN only in trailing repeat slots, and at least one repeat per image.
 func LoadRaw(s *Store, session string) (*Raw, error) {
 	rel := RawPath(session)
@@ -171,7 +171,7 @@ func (r *Raw) Images(lo, hi int) *Raw {
 	return out
 }
 
-// LoadImages decodes a session's images (spec §2.1, §3.1) as uint8 NHWC with the pixels of the
+// LoadImages decodes a session's images (reference/upstream.md §2.1, §3.1) as uint8 NHWC with the pixels of the
 // reference loader (PIL/libjpeg-turbo). n is the number of images expected (from the responses
 // file); n <= 0 takes image0001.jpg up to the last consecutive index.
 func LoadImages(s *Store, session string, n int) (*imagezip.Images, error) {

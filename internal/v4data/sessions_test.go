@@ -17,7 +17,7 @@ func openTestStore(t *testing.T) *Store {
 	return s
 }
 
-// The shapes of spec §2.1 for every session the suite evaluates on.
+// The shapes of reference/upstream.md §2.1 for every session the suite evaluates on.
 func TestResponseShapes(t *testing.T) {
 	s := openTestStore(t)
 	for _, ts := range TestSessions {
@@ -61,7 +61,7 @@ func TestResponseShapes(t *testing.T) {
 		if lo != tt.minRep || hi != tt.maxRep {
 			t.Errorf("%s: %d-%d valid repeats per image, want %d-%d", tt.session, lo, hi, tt.minRep, tt.maxRep)
 		}
-		// The repeat-averaged file is the nanmean of the raw one (spec §2.1).
+		// The repeat-averaged file is the nanmean of the raw one (reference/upstream.md §2.1).
 		avg, err := LoadAveraged(s, tt.session)
 		if err != nil {
 			t.Fatal(err)

@@ -54,7 +54,7 @@ type inspectReport struct {
 	Format       string `json:"format"`
 	KerasVersion string `json:"keras_version,omitempty"`
 	Name         string `json:"name"`
-	// Architecture is "compact" (spec §4.1), "shared" (§4.6) or "other"; Filters are the filter
+	// Architecture is "compact" (reference/upstream.md §4.1), "shared" (§4.6) or "other"; Filters are the filter
 	// counts of layers 0-4 of either.
 	Architecture       string         `json:"architecture"`
 	Filters            []int          `json:"filters,omitempty"`

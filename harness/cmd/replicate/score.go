@@ -23,7 +23,7 @@ func runScore(ctx context.Context, args []string) error {
 	fs := newFlags("replicate score", "-session ID -pred FILE.npy [-data DIR] [-half first|second|all] [-out DIR]", `
 Score predictions of one recording session's V4 responses with the paper's metric. FILE.npy is a
 float32 or float64 array of shape (neurons, images) covering the chosen part of the session:
--half second (the default) is the evaluation half of spec §5.1, images M/2+1 … M (image files
+-half second (the default) is the evaluation half of reference/upstream.md §5.1, images M/2+1 … M (image files
 image%04d.jpg, 1-based); first is images 1 … M/2; all is every image. Neuron n of the file is
 row n of the session's response files.
 

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Writes reference.json: a small synthetic NaN-padded raw-response array, predictions, and the
-values that numpy gives for the upstream formulas (docs/reference-spec.md §5.2), re-expressed here
+values that numpy gives for the upstream formulas (reference/upstream.md §5.2), re-expressed here
 in numpy: compute_r2_ER (neuron-0 repeats, quirk B2, and per-neuron repeats), compute_SNRs,
 compute_raw_r2 (np.corrcoef squared), np.median and np.percentile (linear).
 

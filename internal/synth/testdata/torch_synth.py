@@ -2,7 +2,7 @@
 """Upstream's preferred-stimulus loop (class_synth.SynthClass.optimize_synth_image) on a real
 compact model, with PyTorch autograd in place of TensorFlow's GradientTape.
 
-The model is evaluated with Keras semantics (reference spec §4.2: TF 'same' padding, batchnorm in
+The model is evaluated with Keras semantics (reference/upstream.md §4.2: TF 'same' padding, batchnorm in
 inference mode with eps 1e-3, NHWC flatten) in float32, from the .keras file's weights. The
 starting noise comes from the Go side (the synthesis seeds use Go's PCG), as a float64 .npy of
 the recentred (1,112,112,3) image.
