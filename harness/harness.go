@@ -162,28 +162,38 @@ type Experiment struct {
 // Plan returns what the experiment runs on a profile.
 func (e *Experiment) Plan(p Profile) (any, error) { return e.plan(p) }
 
-// Register adds an experiment to the registry. It panics on a duplicate or incomplete
-// registration, or a claim id that reference/claims.json lacks: programming errors that any test
-// catches.
-func Register[P any](d Definition[P]) {
+// New checks a definition and returns its experiment without registering it (for tests; an
+// experiment package calls Register). An incomplete definition, or a claim id that
+// reference/claims.json lacks, is an error.
+func New[P any](d Definition[P]) (*Experiment, error) {
 	if d.Name == "" || d.Plan == nil || d.Run == nil {
-		panic("harness: Register needs a name, a Plan and a Run function")
+		return nil, fmt.Errorf("harness: experiment %q needs a name, a Plan and a Run function", d.Name)
 	}
 	claims, err := PaperClaims()
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	for i, id := range d.Claims {
 		if _, err := claims.Lookup(id); err != nil || slices.Contains(d.Claims[:i], id) {
-			panic(fmt.Sprintf("harness: experiment %s: claim %q is unknown or listed twice", d.Name, id))
+			return nil, fmt.Errorf("harness: experiment %s: claim %q is unknown or listed twice", d.Name, id)
 		}
 	}
-	e := &Experiment{
+	return &Experiment{
 		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims,
 		plan: func(p Profile) (any, error) { return d.Plan(p) },
 		run: func(ctx context.Context, env *Env, plan any) (*Result, error) {
 			return d.Run(ctx, env, plan.(P))
 		},
+	}, nil
+}
+
+// Register adds an experiment to the registry. It panics on a duplicate or incomplete
+// registration, or a claim id that reference/claims.json lacks: programming errors that any test
+// catches.
+func Register[P any](d Definition[P]) {
+	e, err := New(d)
+	if err != nil {
+		panic(err)
 	}
 	regMu.Lock()
 	defer regMu.Unlock()
