@@ -293,7 +293,7 @@ func format(v Value) string {
 	if v.text {
 		return strconv.Quote(v.Text)
 	}
-	return strconv.FormatFloat(v.Num, 'g', 10, 64)
+	return FormatFloat(v.Num)
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same directory and a
