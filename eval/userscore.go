@@ -13,13 +13,13 @@ import (
 	"compactv4/internal/v4data"
 )
 
-// MetricVersion names the scoring recipe of ScoreFile, printed with every score (as Brain-Score
+// metricVersion names the scoring recipe of ScoreFile, printed with every score (as Brain-Score
 // names its metrics).
-const MetricVersion = "compactv4/score v1: Pearson r and r² against repeat-averaged responses; r2_ER (Pospisil & Bair 2021) as upstream LinearMappingClass.compute_r2_ER"
+const metricVersion = "compactv4/score v1: Pearson r and r² against repeat-averaged responses; r2_ER (Pospisil & Bair 2021) as upstream LinearMappingClass.compute_r2_ER"
 
-// UserScoreSeed seeds the bootstrap of ScoreFile's intervals: the same inputs give the same
+// userScoreSeed seeds the bootstrap of ScoreFile's intervals: the same inputs give the same
 // numbers.
-const UserScoreSeed = 1
+const userScoreSeed = 1
 
 // MedianJSON is a median with its interval as the suite's JSON files write it.
 type MedianJSON struct {
@@ -73,10 +73,10 @@ func ScoreFile(s *v4data.Store, session string, part Part, predPath string, opts
 	}
 	u := &UserScore{
 		Session: session, Half: part, Images: [2]int{r.Lo + 1, r.Hi}, Neurons: r.Neurons(),
-		Prediction: predPath, Metric: MetricVersion, Scores: sc,
+		Prediction: predPath, Metric: metricVersion, Scores: sc,
 		RepeatCounts: "r2_ER uses the median repeat count of the first neuron for every neuron (upstream quirk B2)",
 		Bootstrap: map[string]any{"level": metrics.DefaultCILevel, "resamples": metrics.DefaultBootstraps,
-			"seed": UserScoreSeed, "method": "percentile, numpy linear interpolation"},
+			"seed": userScoreSeed, "method": "percentile, numpy linear interpolation"},
 	}
 	if opts.PerNeuronRepeats {
 		u.RepeatCounts = "r2_ER uses each neuron's own median repeat count"
@@ -84,7 +84,7 @@ func ScoreFile(s *v4data.Store, session string, part Part, predPath string, opts
 	if r.RawMissing != nil {
 		u.Missing = append(u.Missing, fmt.Sprintf("r2er: %s is missing (git blob %s); fetch it with `go run ./harness/cmd/replicate data fetch -profile full`", r.RawMissing.Path, r.RawMissing.SHA1))
 	}
-	sum, err := Summarize(sc, SameSeed(UserScoreSeed))
+	sum, err := Summarize(sc, SameSeed(userScoreSeed))
 	if err != nil {
 		return nil, err
 	}

@@ -46,12 +46,12 @@ type codePkg struct {
 }
 
 var suiteCode = sync.OnceValues(func() (*codeGraph, error) {
-	return loadCodeGraph(compactv4.Source, Platform())
+	return loadCodeGraph(compactv4.Source, platform())
 })
 
-// Platform names what, besides the sources, decides the bits a step computes: the Go toolchain,
+// platform names what, besides the sources, decides the bits a step computes: the Go toolchain,
 // the architecture and the kernels nn runs on this CPU.
-func Platform() string {
+func platform() string {
 	return fmt.Sprintf("%s %s/%s kernels=%s", runtime.Version(), runtime.GOOS, runtime.GOARCH, nn.Kernels())
 }
 

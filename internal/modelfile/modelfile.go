@@ -78,7 +78,7 @@ func Read(path string, opts Options) (*File, error) {
 		if f, err = v4data.ParseFormat(opts.Format); err != nil {
 			return nil, fmt.Errorf("%w: %w", err, ErrOption)
 		}
-	} else if f, err = Detect(path, fh, st.Size()); err != nil {
+	} else if f, err = detect(path, fh, st.Size()); err != nil {
 		return nil, err
 	}
 	out := &File{Format: f}
@@ -109,8 +109,8 @@ func Read(path string, opts Options) (*File, error) {
 	return out, nil
 }
 
-// Detect chooses the format from the file name, else from the first bytes.
-func Detect(name string, r io.ReaderAt, size int64) (v4data.Format, error) {
+// detect chooses the format from the file name, else from the first bytes.
+func detect(name string, r io.ReaderAt, size int64) (v4data.Format, error) {
 	lower := strings.ToLower(name)
 	switch {
 	case strings.HasSuffix(lower, ".weights.h5"):
@@ -167,7 +167,7 @@ func readNPY(file string, r io.Reader, filtersOpt string) (net *model.Network, f
 			return nil, "", fmt.Errorf("a .npy weight list needs the filter counts of its 5 layers, a nums_filters .npy or F0,F1,F2,F3,F4 (there is no %s): %w", path, ErrNoFilters)
 		}
 	case !fileExists(path) && strings.Contains(path, ","):
-		if filters, err = ParseFilters(path); err != nil {
+		if filters, err = parseFilters(path); err != nil {
 			return nil, "", err
 		}
 		path = ""
@@ -205,8 +205,8 @@ func fileExists(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
-// ParseFilters parses the filter counts "F0,F1,F2,F3,F4" of a compact model.
-func ParseFilters(s string) ([model.NumLayers]int, error) {
+// parseFilters parses the filter counts "F0,F1,F2,F3,F4" of a compact model.
+func parseFilters(s string) ([model.NumLayers]int, error) {
 	var f [model.NumLayers]int
 	parts := strings.Split(s, ",")
 	if len(parts) != model.NumLayers {

@@ -45,7 +45,7 @@ func TestDetect(t *testing.T) {
 		{"m.bin", nil, 0, ErrUnknownFormat},
 	}
 	for _, tt := range tests {
-		got, err := Detect(tt.name, bytes.NewReader(tt.content), int64(len(tt.content)))
+		got, err := detect(tt.name, bytes.NewReader(tt.content), int64(len(tt.content)))
 		if !errors.Is(err, tt.err) || (err == nil && got != tt.want) {
 			t.Errorf("Detect(%s, %q) = %v, %v; want %v, %v", tt.name, tt.content, got, err, tt.want, tt.err)
 		}
@@ -53,11 +53,11 @@ func TestDetect(t *testing.T) {
 }
 
 func TestParseFilters(t *testing.T) {
-	if f, err := ParseFilters("48, 60,3,3,3"); err != nil || f != [model.NumLayers]int{48, 60, 3, 3, 3} {
+	if f, err := parseFilters("48, 60,3,3,3"); err != nil || f != [model.NumLayers]int{48, 60, 3, 3, 3} {
 		t.Errorf("ParseFilters = %v, %v", f, err)
 	}
 	for _, bad := range []string{"1,2,3", "1,2,3,4,0", "a,2,3,4,5", "1,2,3,4,5,6", ""} {
-		if _, err := ParseFilters(bad); !errors.Is(err, ErrOption) {
+		if _, err := parseFilters(bad); !errors.Is(err, ErrOption) {
 			t.Errorf("ParseFilters(%q): %v, want ErrOption", bad, err)
 		}
 	}
@@ -96,14 +96,14 @@ func TestReadErrors(t *testing.T) {
 	}
 }
 
-// FuzzDetect: any content under any name gives a format or an error, never a panic.
+// FuzzDetect: detect, on any content under any name gives a format or an error, never a panic.
 func FuzzDetect(f *testing.F) {
 	f.Add("m.bin", []byte("\x89HDF\r\n\x1a\n"))
 	f.Add("m.bin", zipWith(f, "config.json"))
 	f.Add("m.bin", []byte("PK\x03\x04 truncated"))
 	f.Add("m.keras", []byte{})
 	f.Fuzz(func(t *testing.T, name string, b []byte) {
-		got, err := Detect(name, bytes.NewReader(b), int64(len(b)))
+		got, err := detect(name, bytes.NewReader(b), int64(len(b)))
 		if err == nil && got.String() == "" {
 			t.Fatalf("format %v without a name", got)
 		}

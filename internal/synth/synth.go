@@ -91,10 +91,10 @@ func ModelSeed(base uint64, stem string) uint64 {
 	return base ^ h.Sum64()
 }
 
-// NoiseImage returns upstream's starting image (get_white_noise_image), recentred: pixel value
+// noiseImage returns upstream's starting image (get_white_noise_image), recentred: pixel value
 // U[0,1)·50 + 128 − mean_c for every row, column and channel in that (C) order, with U drawn from
 // rng. The image has h×w×3 values.
-func NoiseImage(rng *rand.Rand, h, w int) []float64 {
+func noiseImage(rng *rand.Rand, h, w int) []float64 {
 	img := make([]float64, h*w*3)
 	for i := range img {
 		img[i] = float64(rng.Float64()*50) + 128 - model.MeanPixel[i%3]
@@ -133,7 +133,7 @@ func Synthesize(ctx context.Context, m Model, h, w int, p Params, seed uint64) (
 	}
 	var best *Synth
 	for r := 0; r < p.Restarts; r++ {
-		s, err := synthesizeFrom(ctx, m, h, w, p, wts, NoiseImage(rand.New(rand.NewPCG(seed, uint64(r))), h, w))
+		s, err := synthesizeFrom(ctx, m, h, w, p, wts, noiseImage(rand.New(rand.NewPCG(seed, uint64(r))), h, w))
 		if err != nil {
 			if p.Restarts > 1 {
 				return nil, fmt.Errorf("synthesis restart %d: %w", r, err)

@@ -185,7 +185,7 @@ func TestSynthesizeDeterministic(t *testing.T) {
 	best := math.Inf(-1)
 	for k := 0; k < 4; k++ {
 		wts, _ := gauss.Kernel(1, 4)
-		s, err := synthesizeFrom(ctx, randomQuad(h, w, 1), h, w, paramsWithSteps(60), wts, NoiseImage(rand.New(rand.NewPCG(seed, uint64(k))), h, w))
+		s, err := synthesizeFrom(ctx, randomQuad(h, w, 1), h, w, paramsWithSteps(60), wts, noiseImage(rand.New(rand.NewPCG(seed, uint64(k))), h, w))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +240,7 @@ func TestSynthesizeNoImprovement(t *testing.T) {
 	if s.BestStep != -1 || s.Response != 0 {
 		t.Fatalf("best step %d response %v, want -1 and 0", s.BestStep, s.Response)
 	}
-	noise := NoiseImage(rand.New(rand.NewPCG(1, 0)), h, w)
+	noise := noiseImage(rand.New(rand.NewPCG(1, 0)), h, w)
 	for i, v := range noise {
 		if want := math.Min(math.Max(v+model.MeanPixel[i%3], 0), 255); s.Image[i] != want {
 			t.Fatalf("pixel %d = %v, want the noise's %v", i, s.Image[i], want)
@@ -249,7 +249,7 @@ func TestSynthesizeNoImprovement(t *testing.T) {
 }
 
 func TestNoiseImage(t *testing.T) {
-	img := NoiseImage(rand.New(rand.NewPCG(5, 6)), 112, 112)
+	img := noiseImage(rand.New(rand.NewPCG(5, 6)), 112, 112)
 	if len(img) != 112*112*3 {
 		t.Fatalf("%d values", len(img))
 	}

@@ -80,7 +80,7 @@ func TestTorchReference(t *testing.T) {
 	if live {
 		tmp := t.TempDir()
 		var buf bytes.Buffer
-		noise := NoiseImage(rand.New(rand.NewPCG(seed, 0)), 112, 112)
+		noise := noiseImage(rand.New(rand.NewPCG(seed, 0)), 112, 112)
 		if err := npy.WriteFloat64(&buf, []int{1, 112, 112, 3}, noise); err != nil {
 			t.Fatal(err)
 		}
