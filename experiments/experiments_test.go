@@ -31,19 +31,21 @@ func TestGoldens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	log := io.Discard
+	if testing.Verbose() {
+		log = os.Stderr
+	}
+	// One cache for all experiments, as `replicate run` has: steps that several experiments
+	// need (the compact models' predictions) are computed once.
+	cache, err := harness.NewCache(t.TempDir(), log)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range harness.Experiments() {
 		if *only != "" && e.Name != *only {
 			continue
 		}
 		t.Run(e.Name, func(t *testing.T) {
-			log := io.Discard
-			if testing.Verbose() {
-				log = os.Stderr
-			}
-			cache, err := harness.NewCache(t.TempDir(), log)
-			if err != nil {
-				t.Fatal(err)
-			}
 			out1, out2 := t.TempDir(), t.TempDir()
 			rec, err := harness.RunExperiment(context.Background(), e, harness.RunOptions{
 				Profile: harness.Quick, DataDir: dir, Out: out1, Cache: cache, Log: log,
