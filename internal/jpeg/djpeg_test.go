@@ -107,7 +107,11 @@ func realSample(t testing.TB, dir string, perZip int) map[string][]byte {
 
 // TestAgainstDjpeg compares both IDCT variants with libjpeg-turbo's djpeg,
 // with and without its SIMD code, on the synthetic files and on a sample
-// of the real images.
+// of the real images. The pixels must be identical: djpeg -dct int decodes
+// in integer arithmetic only (fixed-point IDCT, integer upsampling and colour
+// conversion), so its output does not depend on the CPU; its SIMD and C
+// code differ only in the IDCT's handling of out-of-range values, which is
+// why each is compared with the matching variant.
 func TestAgainstDjpeg(t *testing.T) {
 	if _, err := exec.LookPath("djpeg"); err != nil {
 		t.Skip("djpeg (libjpeg-turbo-progs) not installed")
@@ -184,7 +188,8 @@ func TestVariantsAgreeOnRealImages(t *testing.T) {
 // TestRandomCjpegAgainstDjpeg encodes seeded random images with cjpeg under
 // random settings (sampling factors, size, quality, progressive, restarts,
 // optimised tables, grayscale, RGB) and compares both IDCT variants with
-// djpeg, with and without SIMD.
+// djpeg, with and without SIMD, exactly (integer decoding: see
+// TestAgainstDjpeg).
 func TestRandomCjpegAgainstDjpeg(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode")

@@ -17,6 +17,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"compactv4/internal/pyref"
 )
 
 // expectedFile is one entry of testdata/expected.json (written by gen.py).
@@ -57,14 +59,26 @@ var unsupported = map[string]string{
 	"cut_prog_5of10.jpg": "block smoothing",
 }
 
-// TestSyntheticAgainstPIL decodes every synthetic file of testdata and
-// compares the pixels with PIL's, for both IDCT variants.
 var update = flag.Bool("update", false, "regenerate the synthetic files and testdata/expected.json with gengo.go and gen.py (PIL) before comparing")
 
+// TestSyntheticAgainstPIL decodes every synthetic file of testdata and
+// compares the pixels with PIL's, for both IDCT variants.
+//
+// The comparison is exact (pixel SHA-256s) because JPEG decoding with
+// libjpeg-turbo's accurate integer IDCT is integer arithmetic throughout
+// (Huffman decoding, dequantisation, fixed-point IDCT, upsampling, colour
+// conversion): PIL's pixels do not depend on the CPU, except for the one
+// place where the SIMD and C IDCTs differ (saturation versus wrap-around of
+// out-of-range outputs), which expected.json records separately
+// (sha256_nosimd) and TestIDCTVariantsDiffer pins down.
 func TestSyntheticAgainstPIL(t *testing.T) {
 	if *update {
 		// The goldens are PIL's pixels, so only PIL may rewrite them.
-		for _, args := range [][]string{{"go", "run", "gengo.go"}, {"/usr/bin/python3", "gen.py"}} {
+		python, err := pyref.Find("PIL", "numpy")
+		if err != nil {
+			t.Fatalf("-update: %v", err)
+		}
+		for _, args := range [][]string{{"go", "run", "gengo.go"}, {python, "gen.py"}} {
 			cmd := exec.Command(args[0], args[1:]...)
 			cmd.Dir = "testdata"
 			if out, err := cmd.CombinedOutput(); err != nil {

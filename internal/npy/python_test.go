@@ -9,21 +9,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-)
 
-// python is the interpreter with NumPy (the pyenv python3 on PATH has none); $NPY_PYTHON
-// overrides it.
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("NPY_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		t.Skipf("%s cannot import numpy: %v", py, err)
-	}
-	return py
-}
+	"compactv4/internal/pyref"
+)
 
 // compatScript checks the Go-written files against np.save and writes files in every layout
 // NumPy can produce, with their expected contents in expected.json.
@@ -102,8 +90,13 @@ type expectedArray struct {
 // TestNumPyCompatibility runs NumPy (when installed) to check that the writer's files are
 // np.save's bytes and load to the written values, and that the readers read every layout NumPy
 // writes, including pickled object arrays, to NumPy's values.
+//
+// The comparisons are exact, and rightly so: no reference is regenerated and compared with a
+// committed one. NumPy writes the files in this run and reports the values it stored (JSON
+// carries a float64 exactly: Python writes the shortest repr that round-trips, Go parses it
+// correctly rounded), and a reader must return those values bit for bit, whatever the CPU.
 func TestNumPyCompatibility(t *testing.T) {
-	py := python(t)
+	py := pyref.Need(t, "numpy")
 	dir := t.TempDir()
 	type jsonCase struct {
 		Name  string `json:"name"`

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Writes the golden of TestGaussianFilterScipy (gaussian_scipy.json) to stdout.
+"""Writes the golden of TestFilter2DScipy (gaussian_scipy.json) to stdout.
 
 Seeded float32 arrays filtered by scipy.ndimage.gaussian_filter over their first two axes
 (sigma=[s, s, 0, ...], mode='reflect', truncate=t), as upstream smooth_weights (sigma 0.5) and
 the preferred-stimulus synthesis (sigma 1) call it; values as float32 bit patterns in hex.
-Run: /usr/bin/python3 testdata/gaussian_scipy.py > testdata/gaussian_scipy.json (go test -run
-Gaussian -update does it).
+Run: /usr/bin/python3 testdata/gaussian_scipy.py > testdata/gaussian_scipy.json
+(`go test -run TestFilter2DScipy -update` does it, with numpy's baseline code: see
+gen_gaussian.py). The Go test reruns it, with numpy's baseline and native code, and compares the
+values with the committed ones within one float32 ulp.
 """
 import json
 import numpy as np

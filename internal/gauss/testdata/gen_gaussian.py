@@ -5,8 +5,14 @@ Writes gaussian.json: scipy.ndimage.gaussian_filter over the two spatial axes of
 (as the preferred-stimulus synthesis calls it), scipy's 1-D Gaussian weights, and numpy's sums.
 
 Usage: /usr/bin/python3 testdata/gen_gaussian.py OUTDIR
-(the Go tests run it into a temporary directory when /usr/bin/python3 has numpy and scipy, and
-compare with the committed file; `go test -run TestReferenceScripts -update` rewrites it).
+
+The Go tests run it into a temporary directory when Python (/usr/bin/python3, or $V4PYTHON) has
+numpy and scipy, twice: with numpy's baseline code (NPY_DISABLE_CPU_FEATURES set to every feature
+numpy dispatches at run time) and with the SIMD code numpy picks for the CPU. Each output must
+match the committed file within the tolerance stated in the test (numpy's AVX-512 exp differs from
+glibc's in the last bits). `go test -run TestReferenceScripts -update` rewrites the file from the
+baseline run, which is the one the Go code reproduces bit for bit; to run the script by hand, set
+NPY_DISABLE_CPU_FEATURES likewise.
 """
 import json
 import os

@@ -6,8 +6,10 @@ line, run on a small analytic "model" in place of a Keras network so that it nee
 TensorFlow). The Gaussian filter's own references are internal/gauss/testdata/gen_gaussian.py.
 
 Usage: /usr/bin/python3 testdata/gen_reference.py OUTDIR
-(the Go tests run it into a temporary directory when /usr/bin/python3 has numpy and scipy, and
-compare with the committed file; `go test -run TestReference -update` rewrites it).
+
+TestReferenceScript runs it and compares its output with the committed file within a tolerance,
+as internal/gauss/testdata/gen_gaussian.py describes; `go test -run TestReferenceScript -update`
+rewrites the file with numpy's baseline code.
 """
 import json
 import os
