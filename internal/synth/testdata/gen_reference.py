@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference outputs for the stimuli package's tests, computed with numpy and scipy.
+"""Reference outputs for the synth package's tests, computed with numpy and scipy.
 
 Writes testdata/synth.json (upstream's SynthClass.optimize_synth_image loop, ported line by
 line, run on a small analytic "model" in place of a Keras network so that it needs no
