@@ -58,28 +58,35 @@ func (d *Data) NotRunnable(path, reason string) {
 	d.res.NotRunnable = append(d.res.NotRunnable, d.env.MissingFile(path, reason))
 }
 
-// Images returns every image of a test session, decoded once per run (uint8 NHWC, 112×112×3,
-// the reference loader's pixels).
+// Images returns every image of a session, decoded once per run (uint8 NHWC, 112×112×3, the
+// reference loader's pixels): as many as the session has responses (for a test session, as
+// v4data.TestSessions says).
 func (d *Data) Images(session string) (*imagezip.Images, error) {
 	if im, ok := d.images[session]; ok {
 		return im, nil
 	}
-	ts, err := testSession(session)
+	n := 0
+	if ts, ok := v4data.LookupTestSession(session); ok {
+		n = ts.Images
+	} else {
+		avg, err := v4data.LoadAveraged(d.env.Data, session)
+		if err != nil {
+			return nil, err
+		}
+		n = avg.M
+	}
+	im, err := v4data.LoadImages(d.env.Data, session, n)
 	if err != nil {
 		return nil, err
 	}
-	im, err := v4data.LoadImages(d.env.Data, session, ts.Images)
-	if err != nil {
-		return nil, err
-	}
-	if im.H != model.ImageSize || im.W != model.ImageSize || im.N != ts.Images {
-		return nil, fmt.Errorf("images of %s: %d of %d×%d, want %d of %d×%d", session, im.N, im.H, im.W, ts.Images, model.ImageSize, model.ImageSize)
+	if im.H != model.ImageSize || im.W != model.ImageSize || im.N != n {
+		return nil, fmt.Errorf("images of %s: %d of %d×%d, want %d of %d×%d", session, im.N, im.H, im.W, n, model.ImageSize, model.ImageSize)
 	}
 	d.images[session] = im
 	return im, nil
 }
 
-// Pixels returns images lo…hi−1 of a test session.
+// Pixels returns images lo…hi−1 of a session.
 func (d *Data) Pixels(session string, lo, hi int) ([]uint8, error) {
 	im, err := d.Images(session)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"compactv4/internal/model"
+	"compactv4/internal/nn"
 	"compactv4/internal/v4data"
 )
 
@@ -80,5 +82,32 @@ func TestDecodeFloat32(t *testing.T) {
 	}
 	if _, err := DecodeFloat32("x", b[:len(b)-1], 2, 3); err == nil {
 		t.Error("truncated entry accepted")
+	}
+}
+
+func TestNetworkDigest(t *testing.T) {
+	mk := func() *model.Network {
+		n, err := model.NewCompact([model.NumLayers]int{4, 3, 3, 3, 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nn.InitKeras(n, 1); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	a, b := NewNetwork("a", nil, mk()), NewNetwork("b", nil, mk())
+	if a.Digest() != b.Digest() {
+		t.Error("equal networks have different digests")
+	}
+	n := mk()
+	n.Layers[0].Weights[0].Data[7] += 1e-6
+	if NewNetwork("c", nil, n).Digest() == a.Digest() {
+		t.Error("a changed weight keeps the digest")
+	}
+	n = mk()
+	n.Layers[1].Epsilon = 1e-5
+	if NewNetwork("d", nil, n).Digest() == a.Digest() {
+		t.Error("a changed configuration keeps the digest")
 	}
 }

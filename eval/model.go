@@ -2,7 +2,11 @@ package eval
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -28,6 +32,14 @@ type Model interface {
 	Activations(pix []uint8, n int, layers []string) ([]model.Tensor, error)
 }
 
+// A Digester is a Model that can name itself by its content: models that no pinned file
+// defines (a network trained in this run, a modified copy of a published one) must implement it
+// for Data.Predict to cache their predictions.
+type Digester interface {
+	// Digest is a hash of everything that decides the model's outputs.
+	Digest() string
+}
+
 // Network is a Model backed by a *model.Network, evaluated by the float32 kernels of
 // internal/nn (compiled on first use).
 type Network struct {
@@ -38,6 +50,9 @@ type Network struct {
 	once     sync.Once
 	compiled *nn.Net
 	err      error
+
+	digestOnce sync.Once
+	digest     string
 }
 
 // NewNetwork wraps a network that the given data files define.
@@ -60,6 +75,30 @@ func (m *Network) Name() string { return m.name }
 
 // Files implements Model.
 func (m *Network) Files() []string { return m.files }
+
+// Digest implements Digester: the SHA-256 of the network's input shape, every layer's
+// configuration and every weight's shape and bytes.
+func (m *Network) Digest() string {
+	m.digestOnce.Do(func() {
+		h := sha256.New()
+		fmt.Fprintf(h, "%q %v\n", m.Net.Name, m.Net.Input)
+		var buf [4]byte
+		for _, l := range m.Net.Layers {
+			ws := l.Weights
+			l.Weights = nil
+			fmt.Fprintf(h, "%+v\n", l)
+			for _, w := range ws {
+				fmt.Fprintf(h, "%v\n", w.Shape)
+				for _, x := range w.Data {
+					binary.LittleEndian.PutUint32(buf[:], math.Float32bits(x))
+					h.Write(buf[:])
+				}
+			}
+		}
+		m.digest = hex.EncodeToString(h.Sum(nil))
+	})
+	return m.digest
+}
 
 // Compiled returns the network compiled for inference.
 func (m *Network) Compiled() (*nn.Net, error) {

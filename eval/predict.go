@@ -15,8 +15,8 @@ import (
 const codePackage = "compactv4/eval"
 
 // Predict returns a model's outputs for images lo…hi−1 of a test session (image after image,
-// (hi−lo)·Outputs() values), as a cached step keyed by the model's files, the session's images
-// and the range.
+// (hi−lo)·Outputs() values), as a cached step keyed by the model's files (or, for a model no file
+// defines, its Digest), the session's images and the range.
 func (d *Data) Predict(ctx context.Context, m Model, session string, lo, hi int) ([]float32, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -29,10 +29,18 @@ func (d *Data) Predict(ctx context.Context, m Model, session string, lo, hi int)
 	if n < 1 || out < 1 {
 		return nil, fmt.Errorf("predict %s on images %d-%d of %s: %d outputs", m.Name(), lo, hi, session, out)
 	}
+	params := map[string]any{"lo": lo, "hi": hi, "outputs": out}
+	if len(m.Files()) == 0 {
+		dg, ok := m.(Digester)
+		if !ok {
+			return nil, fmt.Errorf("predict %s: no pinned file defines it and it has no Digest, so its predictions cannot be cached", m.Name())
+		}
+		params["model"] = dg.Digest()
+	}
 	step := harness.Step{
 		Name:   fmt.Sprintf("predict/%s/%s/%d-%d", m.Name(), session, lo, hi),
 		Inputs: inputs,
-		Params: map[string]any{"lo": lo, "hi": hi, "outputs": out},
+		Params: params,
 		Code:   []string{codePackage},
 	}
 	b, err := d.env.Cache.Do(step, func() ([]byte, error) {
