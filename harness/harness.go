@@ -2,10 +2,12 @@
 // the data and the profile, caches expensive steps, writes every experiment's tables and figures,
 // compares its numbers with the goldens, and writes REPRODUCE.md.
 //
-// An experiment is a package under experiments/ that registers an Experiment in its init
-// function. Its Run reads data through the Env, records every number its figures show in
-// Result.Values (with tolerances), states what it found for each claim of
-// reference/claims.json, and writes its figures and tables below Env.Out.
+// An experiment is a package under experiments/ that registers a Definition in its init function
+// (the package doc of experiments/ is the template). The harness asks it for the Plan of the
+// profile, hands Run the plan and an Env (the verified data, the cache, the output directory and
+// the claims it declared), records the plan in result.json, and checks that Run reported on
+// exactly the declared claims. Run records every number its figures show in Result.Values (with
+// tolerances) and writes its figures and tables below Env.Out.
 package harness
 
 import (
