@@ -14,7 +14,11 @@ package nn
 // convolutions without packing: A is an activation or gradient with rows = channels (rs = 1) and
 // steps = pixels, B the other one, 16 channels or a 16-float window of a pixel row per step.
 func gemmSB(a []float32, rs, ks, k int, b []float32, bs, bp int, c []float32, ldc, np int) {
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		gemmSB512(a, rs, ks, k, b, bs, bp, c, ldc, np)
+		return
+	case kernelsAVX2:
 		gemmSBAsm(a, rs, ks, k, b, bs, bp, c, ldc, np)
 		return
 	}
@@ -51,9 +55,15 @@ func gemmSBGo(a []float32, rs, ks, k int, b []float32, bs, bp int, c []float32, 
 // accumulating onto acc in p order. The assembly handles kw = 5 (every depthwise kernel of the
 // trunk); other widths run the Go version.
 func dwWgrad(acc, src []float32, sx, row, tap int, dz []float32, dzs, n, kh, kw, nblk int) {
-	if useAsm && kw == 5 {
-		dwWgrad5Asm(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
-		return
+	if kw == 5 {
+		switch kern {
+		case kernelsAVX512:
+			dwWgrad5512(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
+			return
+		case kernelsAVX2:
+			dwWgrad5Asm(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
+			return
+		}
 	}
 	dwWgradGo(acc, src, sx, row, tap, dz, dzs, n, kh, kw, nblk)
 }
@@ -82,7 +92,11 @@ func colMoments(y []float32, n, pitch, nblk int, inv float32, mean, m2 []float32
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		colMoments512(y, n, pitch, nblk, inv, mean, m2)
+		return
+	case kernelsAVX2:
 		colMomentsAsm(y, n, pitch, nblk, inv, mean, m2)
 		return
 	}
@@ -121,7 +135,11 @@ func bnApply(dst, y []float32, n, pitch, nblk int, a, b []float32, relu bool) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		bnApply512(dst, y, n, pitch, nblk, a, b, relu)
+		return
+	case kernelsAVX2:
 		bnApplyAsm(dst, y, n, pitch, nblk, a, b, relu)
 		return
 	}
@@ -148,7 +166,11 @@ func bnReduce(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		bnReduce512(dz, y, n, pitch, nblk, mu, s1, s2)
+		return
+	case kernelsAVX2:
 		bnReduceAsm(dz, y, n, pitch, nblk, mu, s1, s2)
 		return
 	}
@@ -170,7 +192,11 @@ func bnBackward(dst, dz, y []float32, n, pitch, nblk int, mu, ca, cb, cc []float
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		bnBackward512(dst, dz, y, n, pitch, nblk, mu, ca, cb, cc)
+		return
+	case kernelsAVX2:
 		bnBackwardAsm(dst, dz, y, n, pitch, nblk, mu, ca, cb, cc)
 		return
 	}
@@ -192,7 +218,11 @@ func colSum(x []float32, n, pitch, nblk int, s []float32) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		colSum512(x, n, pitch, nblk, s)
+		return
+	case kernelsAVX2:
 		colSumAsm(x, n, pitch, nblk, s)
 		return
 	}

@@ -1,0 +1,1810 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// AVX-512F kernels; the Go declarations and contracts are in kernels_avx512_amd64.go. Each
+// computes every element with the instructions, and in the order, of the AVX2 kernel it stands
+// for (kernels_amd64.s, kernels_train_amd64.s), sixteen lanes at a time, so the results are the
+// same bits. Only AX, BX, CX, DX, SI, DI and R8-R13 are used, so that neither the g register
+// (R14) nor R15 is touched; every function ends with VZEROUPPER.
+//
+// The macros below are written out for each tile width W (1 to 4 blocks of 16 floats).
+
+// ---- sgemm6xN ----
+// Tile: 6 rows × W panels; row r, panel j accumulates in Z(4r+j). Rows of A, and of C in the
+// epilogue, are at SI, SI+DI, SI+2·DI, R8, R8+DI, R8+2·DI. B's panels are at BX, BX+R10,
+// BX+2·R10 and BX+AX (AX = 3·R10); the step loads them into Z24-Z27.
+
+#define GZERO4 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z19, Z19, Z19; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22; \
+	VPXORD Z23, Z23, Z23
+
+#define GSTEP4 \
+	VMOVUPS (BX), Z24; \
+	VMOVUPS (BX)(R10*1), Z25; \
+	VMOVUPS (BX)(R10*2), Z26; \
+	VMOVUPS (BX)(AX*1), Z27; \
+	VBROADCASTSS (SI), Z28; \
+	VFMADD231PS Z24, Z28, Z0; \
+	VFMADD231PS Z25, Z28, Z1; \
+	VFMADD231PS Z26, Z28, Z2; \
+	VFMADD231PS Z27, Z28, Z3; \
+	VBROADCASTSS (SI)(DI*1), Z29; \
+	VFMADD231PS Z24, Z29, Z4; \
+	VFMADD231PS Z25, Z29, Z5; \
+	VFMADD231PS Z26, Z29, Z6; \
+	VFMADD231PS Z27, Z29, Z7; \
+	VBROADCASTSS (SI)(DI*2), Z30; \
+	VFMADD231PS Z24, Z30, Z8; \
+	VFMADD231PS Z25, Z30, Z9; \
+	VFMADD231PS Z26, Z30, Z10; \
+	VFMADD231PS Z27, Z30, Z11; \
+	VBROADCASTSS (R8), Z31; \
+	VFMADD231PS Z24, Z31, Z12; \
+	VFMADD231PS Z25, Z31, Z13; \
+	VFMADD231PS Z26, Z31, Z14; \
+	VFMADD231PS Z27, Z31, Z15; \
+	VBROADCASTSS (R8)(DI*1), Z28; \
+	VFMADD231PS Z24, Z28, Z16; \
+	VFMADD231PS Z25, Z28, Z17; \
+	VFMADD231PS Z26, Z28, Z18; \
+	VFMADD231PS Z27, Z28, Z19; \
+	VBROADCASTSS (R8)(DI*2), Z29; \
+	VFMADD231PS Z24, Z29, Z20; \
+	VFMADD231PS Z25, Z29, Z21; \
+	VFMADD231PS Z26, Z29, Z22; \
+	VFMADD231PS Z27, Z29, Z23
+
+#define GADDC4 \
+	VADDPS (SI), Z0, Z0; \
+	VADDPS 64(SI), Z1, Z1; \
+	VADDPS 128(SI), Z2, Z2; \
+	VADDPS 192(SI), Z3, Z3; \
+	VADDPS (SI)(DI*1), Z4, Z4; \
+	VADDPS 64(SI)(DI*1), Z5, Z5; \
+	VADDPS 128(SI)(DI*1), Z6, Z6; \
+	VADDPS 192(SI)(DI*1), Z7, Z7; \
+	VADDPS (SI)(DI*2), Z8, Z8; \
+	VADDPS 64(SI)(DI*2), Z9, Z9; \
+	VADDPS 128(SI)(DI*2), Z10, Z10; \
+	VADDPS 192(SI)(DI*2), Z11, Z11; \
+	VADDPS (R8), Z12, Z12; \
+	VADDPS 64(R8), Z13, Z13; \
+	VADDPS 128(R8), Z14, Z14; \
+	VADDPS 192(R8), Z15, Z15; \
+	VADDPS (R8)(DI*1), Z16, Z16; \
+	VADDPS 64(R8)(DI*1), Z17, Z17; \
+	VADDPS 128(R8)(DI*1), Z18, Z18; \
+	VADDPS 192(R8)(DI*1), Z19, Z19; \
+	VADDPS (R8)(DI*2), Z20, Z20; \
+	VADDPS 64(R8)(DI*2), Z21, Z21; \
+	VADDPS 128(R8)(DI*2), Z22, Z22; \
+	VADDPS 192(R8)(DI*2), Z23, Z23
+
+#define GBIAS4 \
+	VMOVUPS (R13), Z24; \
+	VMOVUPS 64(R13), Z25; \
+	VMOVUPS 128(R13), Z26; \
+	VMOVUPS 192(R13), Z27; \
+	VADDPS Z24, Z0, Z0; \
+	VADDPS Z25, Z1, Z1; \
+	VADDPS Z26, Z2, Z2; \
+	VADDPS Z27, Z3, Z3; \
+	VADDPS Z24, Z4, Z4; \
+	VADDPS Z25, Z5, Z5; \
+	VADDPS Z26, Z6, Z6; \
+	VADDPS Z27, Z7, Z7; \
+	VADDPS Z24, Z8, Z8; \
+	VADDPS Z25, Z9, Z9; \
+	VADDPS Z26, Z10, Z10; \
+	VADDPS Z27, Z11, Z11; \
+	VADDPS Z24, Z12, Z12; \
+	VADDPS Z25, Z13, Z13; \
+	VADDPS Z26, Z14, Z14; \
+	VADDPS Z27, Z15, Z15; \
+	VADDPS Z24, Z16, Z16; \
+	VADDPS Z25, Z17, Z17; \
+	VADDPS Z26, Z18, Z18; \
+	VADDPS Z27, Z19, Z19; \
+	VADDPS Z24, Z20, Z20; \
+	VADDPS Z25, Z21, Z21; \
+	VADDPS Z26, Z22, Z22; \
+	VADDPS Z27, Z23, Z23
+
+#define GRELU4 \
+	VPXORD Z24, Z24, Z24; \
+	VMAXPS Z0, Z24, Z0; \
+	VMAXPS Z1, Z24, Z1; \
+	VMAXPS Z2, Z24, Z2; \
+	VMAXPS Z3, Z24, Z3; \
+	VMAXPS Z4, Z24, Z4; \
+	VMAXPS Z5, Z24, Z5; \
+	VMAXPS Z6, Z24, Z6; \
+	VMAXPS Z7, Z24, Z7; \
+	VMAXPS Z8, Z24, Z8; \
+	VMAXPS Z9, Z24, Z9; \
+	VMAXPS Z10, Z24, Z10; \
+	VMAXPS Z11, Z24, Z11; \
+	VMAXPS Z12, Z24, Z12; \
+	VMAXPS Z13, Z24, Z13; \
+	VMAXPS Z14, Z24, Z14; \
+	VMAXPS Z15, Z24, Z15; \
+	VMAXPS Z16, Z24, Z16; \
+	VMAXPS Z17, Z24, Z17; \
+	VMAXPS Z18, Z24, Z18; \
+	VMAXPS Z19, Z24, Z19; \
+	VMAXPS Z20, Z24, Z20; \
+	VMAXPS Z21, Z24, Z21; \
+	VMAXPS Z22, Z24, Z22; \
+	VMAXPS Z23, Z24, Z23
+
+#define GSTORE4 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z2, 128(SI); \
+	VMOVUPS Z3, 192(SI); \
+	VMOVUPS Z4, (SI)(DI*1); \
+	VMOVUPS Z5, 64(SI)(DI*1); \
+	VMOVUPS Z6, 128(SI)(DI*1); \
+	VMOVUPS Z7, 192(SI)(DI*1); \
+	VMOVUPS Z8, (SI)(DI*2); \
+	VMOVUPS Z9, 64(SI)(DI*2); \
+	VMOVUPS Z10, 128(SI)(DI*2); \
+	VMOVUPS Z11, 192(SI)(DI*2); \
+	VMOVUPS Z12, (R8); \
+	VMOVUPS Z13, 64(R8); \
+	VMOVUPS Z14, 128(R8); \
+	VMOVUPS Z15, 192(R8); \
+	VMOVUPS Z16, (R8)(DI*1); \
+	VMOVUPS Z17, 64(R8)(DI*1); \
+	VMOVUPS Z18, 128(R8)(DI*1); \
+	VMOVUPS Z19, 192(R8)(DI*1); \
+	VMOVUPS Z20, (R8)(DI*2); \
+	VMOVUPS Z21, 64(R8)(DI*2); \
+	VMOVUPS Z22, 128(R8)(DI*2); \
+	VMOVUPS Z23, 192(R8)(DI*2)
+
+#define GZERO3 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z18, Z18, Z18; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21; \
+	VPXORD Z22, Z22, Z22
+
+#define GSTEP3 \
+	VMOVUPS (BX), Z24; \
+	VMOVUPS (BX)(R10*1), Z25; \
+	VMOVUPS (BX)(R10*2), Z26; \
+	VBROADCASTSS (SI), Z28; \
+	VFMADD231PS Z24, Z28, Z0; \
+	VFMADD231PS Z25, Z28, Z1; \
+	VFMADD231PS Z26, Z28, Z2; \
+	VBROADCASTSS (SI)(DI*1), Z29; \
+	VFMADD231PS Z24, Z29, Z4; \
+	VFMADD231PS Z25, Z29, Z5; \
+	VFMADD231PS Z26, Z29, Z6; \
+	VBROADCASTSS (SI)(DI*2), Z30; \
+	VFMADD231PS Z24, Z30, Z8; \
+	VFMADD231PS Z25, Z30, Z9; \
+	VFMADD231PS Z26, Z30, Z10; \
+	VBROADCASTSS (R8), Z31; \
+	VFMADD231PS Z24, Z31, Z12; \
+	VFMADD231PS Z25, Z31, Z13; \
+	VFMADD231PS Z26, Z31, Z14; \
+	VBROADCASTSS (R8)(DI*1), Z28; \
+	VFMADD231PS Z24, Z28, Z16; \
+	VFMADD231PS Z25, Z28, Z17; \
+	VFMADD231PS Z26, Z28, Z18; \
+	VBROADCASTSS (R8)(DI*2), Z29; \
+	VFMADD231PS Z24, Z29, Z20; \
+	VFMADD231PS Z25, Z29, Z21; \
+	VFMADD231PS Z26, Z29, Z22
+
+#define GADDC3 \
+	VADDPS (SI), Z0, Z0; \
+	VADDPS 64(SI), Z1, Z1; \
+	VADDPS 128(SI), Z2, Z2; \
+	VADDPS (SI)(DI*1), Z4, Z4; \
+	VADDPS 64(SI)(DI*1), Z5, Z5; \
+	VADDPS 128(SI)(DI*1), Z6, Z6; \
+	VADDPS (SI)(DI*2), Z8, Z8; \
+	VADDPS 64(SI)(DI*2), Z9, Z9; \
+	VADDPS 128(SI)(DI*2), Z10, Z10; \
+	VADDPS (R8), Z12, Z12; \
+	VADDPS 64(R8), Z13, Z13; \
+	VADDPS 128(R8), Z14, Z14; \
+	VADDPS (R8)(DI*1), Z16, Z16; \
+	VADDPS 64(R8)(DI*1), Z17, Z17; \
+	VADDPS 128(R8)(DI*1), Z18, Z18; \
+	VADDPS (R8)(DI*2), Z20, Z20; \
+	VADDPS 64(R8)(DI*2), Z21, Z21; \
+	VADDPS 128(R8)(DI*2), Z22, Z22
+
+#define GBIAS3 \
+	VMOVUPS (R13), Z24; \
+	VMOVUPS 64(R13), Z25; \
+	VMOVUPS 128(R13), Z26; \
+	VADDPS Z24, Z0, Z0; \
+	VADDPS Z25, Z1, Z1; \
+	VADDPS Z26, Z2, Z2; \
+	VADDPS Z24, Z4, Z4; \
+	VADDPS Z25, Z5, Z5; \
+	VADDPS Z26, Z6, Z6; \
+	VADDPS Z24, Z8, Z8; \
+	VADDPS Z25, Z9, Z9; \
+	VADDPS Z26, Z10, Z10; \
+	VADDPS Z24, Z12, Z12; \
+	VADDPS Z25, Z13, Z13; \
+	VADDPS Z26, Z14, Z14; \
+	VADDPS Z24, Z16, Z16; \
+	VADDPS Z25, Z17, Z17; \
+	VADDPS Z26, Z18, Z18; \
+	VADDPS Z24, Z20, Z20; \
+	VADDPS Z25, Z21, Z21; \
+	VADDPS Z26, Z22, Z22
+
+#define GRELU3 \
+	VPXORD Z24, Z24, Z24; \
+	VMAXPS Z0, Z24, Z0; \
+	VMAXPS Z1, Z24, Z1; \
+	VMAXPS Z2, Z24, Z2; \
+	VMAXPS Z4, Z24, Z4; \
+	VMAXPS Z5, Z24, Z5; \
+	VMAXPS Z6, Z24, Z6; \
+	VMAXPS Z8, Z24, Z8; \
+	VMAXPS Z9, Z24, Z9; \
+	VMAXPS Z10, Z24, Z10; \
+	VMAXPS Z12, Z24, Z12; \
+	VMAXPS Z13, Z24, Z13; \
+	VMAXPS Z14, Z24, Z14; \
+	VMAXPS Z16, Z24, Z16; \
+	VMAXPS Z17, Z24, Z17; \
+	VMAXPS Z18, Z24, Z18; \
+	VMAXPS Z20, Z24, Z20; \
+	VMAXPS Z21, Z24, Z21; \
+	VMAXPS Z22, Z24, Z22
+
+#define GSTORE3 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z2, 128(SI); \
+	VMOVUPS Z4, (SI)(DI*1); \
+	VMOVUPS Z5, 64(SI)(DI*1); \
+	VMOVUPS Z6, 128(SI)(DI*1); \
+	VMOVUPS Z8, (SI)(DI*2); \
+	VMOVUPS Z9, 64(SI)(DI*2); \
+	VMOVUPS Z10, 128(SI)(DI*2); \
+	VMOVUPS Z12, (R8); \
+	VMOVUPS Z13, 64(R8); \
+	VMOVUPS Z14, 128(R8); \
+	VMOVUPS Z16, (R8)(DI*1); \
+	VMOVUPS Z17, 64(R8)(DI*1); \
+	VMOVUPS Z18, 128(R8)(DI*1); \
+	VMOVUPS Z20, (R8)(DI*2); \
+	VMOVUPS Z21, 64(R8)(DI*2); \
+	VMOVUPS Z22, 128(R8)(DI*2)
+
+#define GZERO2 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z17, Z17, Z17; \
+	VPXORD Z20, Z20, Z20; \
+	VPXORD Z21, Z21, Z21
+
+#define GSTEP2 \
+	VMOVUPS (BX), Z24; \
+	VMOVUPS (BX)(R10*1), Z25; \
+	VBROADCASTSS (SI), Z28; \
+	VFMADD231PS Z24, Z28, Z0; \
+	VFMADD231PS Z25, Z28, Z1; \
+	VBROADCASTSS (SI)(DI*1), Z29; \
+	VFMADD231PS Z24, Z29, Z4; \
+	VFMADD231PS Z25, Z29, Z5; \
+	VBROADCASTSS (SI)(DI*2), Z30; \
+	VFMADD231PS Z24, Z30, Z8; \
+	VFMADD231PS Z25, Z30, Z9; \
+	VBROADCASTSS (R8), Z31; \
+	VFMADD231PS Z24, Z31, Z12; \
+	VFMADD231PS Z25, Z31, Z13; \
+	VBROADCASTSS (R8)(DI*1), Z28; \
+	VFMADD231PS Z24, Z28, Z16; \
+	VFMADD231PS Z25, Z28, Z17; \
+	VBROADCASTSS (R8)(DI*2), Z29; \
+	VFMADD231PS Z24, Z29, Z20; \
+	VFMADD231PS Z25, Z29, Z21
+
+#define GADDC2 \
+	VADDPS (SI), Z0, Z0; \
+	VADDPS 64(SI), Z1, Z1; \
+	VADDPS (SI)(DI*1), Z4, Z4; \
+	VADDPS 64(SI)(DI*1), Z5, Z5; \
+	VADDPS (SI)(DI*2), Z8, Z8; \
+	VADDPS 64(SI)(DI*2), Z9, Z9; \
+	VADDPS (R8), Z12, Z12; \
+	VADDPS 64(R8), Z13, Z13; \
+	VADDPS (R8)(DI*1), Z16, Z16; \
+	VADDPS 64(R8)(DI*1), Z17, Z17; \
+	VADDPS (R8)(DI*2), Z20, Z20; \
+	VADDPS 64(R8)(DI*2), Z21, Z21
+
+#define GBIAS2 \
+	VMOVUPS (R13), Z24; \
+	VMOVUPS 64(R13), Z25; \
+	VADDPS Z24, Z0, Z0; \
+	VADDPS Z25, Z1, Z1; \
+	VADDPS Z24, Z4, Z4; \
+	VADDPS Z25, Z5, Z5; \
+	VADDPS Z24, Z8, Z8; \
+	VADDPS Z25, Z9, Z9; \
+	VADDPS Z24, Z12, Z12; \
+	VADDPS Z25, Z13, Z13; \
+	VADDPS Z24, Z16, Z16; \
+	VADDPS Z25, Z17, Z17; \
+	VADDPS Z24, Z20, Z20; \
+	VADDPS Z25, Z21, Z21
+
+#define GRELU2 \
+	VPXORD Z24, Z24, Z24; \
+	VMAXPS Z0, Z24, Z0; \
+	VMAXPS Z1, Z24, Z1; \
+	VMAXPS Z4, Z24, Z4; \
+	VMAXPS Z5, Z24, Z5; \
+	VMAXPS Z8, Z24, Z8; \
+	VMAXPS Z9, Z24, Z9; \
+	VMAXPS Z12, Z24, Z12; \
+	VMAXPS Z13, Z24, Z13; \
+	VMAXPS Z16, Z24, Z16; \
+	VMAXPS Z17, Z24, Z17; \
+	VMAXPS Z20, Z24, Z20; \
+	VMAXPS Z21, Z24, Z21
+
+#define GSTORE2 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z4, (SI)(DI*1); \
+	VMOVUPS Z5, 64(SI)(DI*1); \
+	VMOVUPS Z8, (SI)(DI*2); \
+	VMOVUPS Z9, 64(SI)(DI*2); \
+	VMOVUPS Z12, (R8); \
+	VMOVUPS Z13, 64(R8); \
+	VMOVUPS Z16, (R8)(DI*1); \
+	VMOVUPS Z17, 64(R8)(DI*1); \
+	VMOVUPS Z20, (R8)(DI*2); \
+	VMOVUPS Z21, 64(R8)(DI*2)
+
+#define GZERO1 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z16, Z16, Z16; \
+	VPXORD Z20, Z20, Z20
+
+#define GSTEP1 \
+	VMOVUPS (BX), Z24; \
+	VBROADCASTSS (SI), Z28; \
+	VFMADD231PS Z24, Z28, Z0; \
+	VBROADCASTSS (SI)(DI*1), Z29; \
+	VFMADD231PS Z24, Z29, Z4; \
+	VBROADCASTSS (SI)(DI*2), Z30; \
+	VFMADD231PS Z24, Z30, Z8; \
+	VBROADCASTSS (R8), Z31; \
+	VFMADD231PS Z24, Z31, Z12; \
+	VBROADCASTSS (R8)(DI*1), Z28; \
+	VFMADD231PS Z24, Z28, Z16; \
+	VBROADCASTSS (R8)(DI*2), Z29; \
+	VFMADD231PS Z24, Z29, Z20
+
+#define GADDC1 \
+	VADDPS (SI), Z0, Z0; \
+	VADDPS (SI)(DI*1), Z4, Z4; \
+	VADDPS (SI)(DI*2), Z8, Z8; \
+	VADDPS (R8), Z12, Z12; \
+	VADDPS (R8)(DI*1), Z16, Z16; \
+	VADDPS (R8)(DI*2), Z20, Z20
+
+#define GBIAS1 \
+	VMOVUPS (R13), Z24; \
+	VADDPS Z24, Z0, Z0; \
+	VADDPS Z24, Z4, Z4; \
+	VADDPS Z24, Z8, Z8; \
+	VADDPS Z24, Z12, Z12; \
+	VADDPS Z24, Z16, Z16; \
+	VADDPS Z24, Z20, Z20
+
+#define GRELU1 \
+	VPXORD Z24, Z24, Z24; \
+	VMAXPS Z0, Z24, Z0; \
+	VMAXPS Z4, Z24, Z4; \
+	VMAXPS Z8, Z24, Z8; \
+	VMAXPS Z12, Z24, Z12; \
+	VMAXPS Z16, Z24, Z16; \
+	VMAXPS Z20, Z24, Z20
+
+#define GSTORE1 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z4, (SI)(DI*1); \
+	VMOVUPS Z8, (SI)(DI*2); \
+	VMOVUPS Z12, (R8); \
+	VMOVUPS Z16, (R8)(DI*1); \
+	VMOVUPS Z20, (R8)(DI*2)
+
+// func sgemm6xN(a *float32, rs, ks uintptr, nseg, seglen int, segJump uintptr, b *float32, bs, bp uintptr, c *float32, ldc uintptr, bias *float32, flags uintptr, np int)
+TEXT ·sgemm6xN(SB), NOSPLIT, $0-112
+	MOVQ c+72(FP), R12
+	MOVQ bias+88(FP), R13
+	MOVQ bs+56(FP), R11
+	MOVQ bp+64(FP), R10
+	LEAQ (R10)(R10*2), AX
+
+g_group:
+	MOVQ np+104(FP), CX
+	CMPQ CX, $4
+	JGE  g_w4
+	CMPQ CX, $3
+	JEQ  g_w3
+	CMPQ CX, $2
+	JEQ  g_w2
+	CMPQ CX, $1
+	JEQ  g_w1
+	VZEROUPPER
+	RET
+
+g_w4:
+	GZERO4
+	MOVQ  a+0(FP), SI
+	MOVQ  rs+8(FP), DI
+	MOVQ  ks+16(FP), R9
+	MOVQ  b+48(FP), BX
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  nseg+24(FP), DX
+	TESTQ DX, DX
+	JLE   g_w4_epi
+	CMPQ  seglen+32(FP), $0
+	JLE   g_w4_epi
+
+g_w4_seg:
+	MOVQ seglen+32(FP), CX
+
+g_w4_k:
+	GSTEP4
+	ADDQ R11, BX
+	ADDQ R9, SI
+	ADDQ R9, R8
+	DECQ CX
+	JNZ  g_w4_k
+	ADDQ segJump+40(FP), SI
+	ADDQ segJump+40(FP), R8
+	DECQ DX
+	JNZ  g_w4_seg
+
+g_w4_epi:
+	MOVQ  R12, SI
+	MOVQ  ldc+80(FP), DI
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  flags+96(FP), CX
+	TESTQ $1, CX
+	JZ    g_w4_nacc
+	GADDC4
+
+g_w4_nacc:
+	TESTQ $2, CX
+	JZ    g_w4_nbias
+	GBIAS4
+
+g_w4_nbias:
+	TESTQ $4, CX
+	JZ    g_w4_store
+	GRELU4
+
+g_w4_store:
+	GSTORE4
+	ADDQ $256, R12
+	ADDQ $256, R13
+	MOVQ b+48(FP), BX
+
+	LEAQ (BX)(R10*4), BX
+	MOVQ BX, b+48(FP)
+	SUBQ $4, np+104(FP)
+	JMP  g_group
+
+g_w3:
+	GZERO3
+	MOVQ  a+0(FP), SI
+	MOVQ  rs+8(FP), DI
+	MOVQ  ks+16(FP), R9
+	MOVQ  b+48(FP), BX
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  nseg+24(FP), DX
+	TESTQ DX, DX
+	JLE   g_w3_epi
+	CMPQ  seglen+32(FP), $0
+	JLE   g_w3_epi
+
+g_w3_seg:
+	MOVQ seglen+32(FP), CX
+
+g_w3_k:
+	GSTEP3
+	ADDQ R11, BX
+	ADDQ R9, SI
+	ADDQ R9, R8
+	DECQ CX
+	JNZ  g_w3_k
+	ADDQ segJump+40(FP), SI
+	ADDQ segJump+40(FP), R8
+	DECQ DX
+	JNZ  g_w3_seg
+
+g_w3_epi:
+	MOVQ  R12, SI
+	MOVQ  ldc+80(FP), DI
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  flags+96(FP), CX
+	TESTQ $1, CX
+	JZ    g_w3_nacc
+	GADDC3
+
+g_w3_nacc:
+	TESTQ $2, CX
+	JZ    g_w3_nbias
+	GBIAS3
+
+g_w3_nbias:
+	TESTQ $4, CX
+	JZ    g_w3_store
+	GRELU3
+
+g_w3_store:
+	GSTORE3
+	ADDQ $192, R12
+	ADDQ $192, R13
+	MOVQ b+48(FP), BX
+
+	ADDQ AX, BX
+	MOVQ BX, b+48(FP)
+	SUBQ $3, np+104(FP)
+	JMP  g_group
+
+g_w2:
+	GZERO2
+	MOVQ  a+0(FP), SI
+	MOVQ  rs+8(FP), DI
+	MOVQ  ks+16(FP), R9
+	MOVQ  b+48(FP), BX
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  nseg+24(FP), DX
+	TESTQ DX, DX
+	JLE   g_w2_epi
+	CMPQ  seglen+32(FP), $0
+	JLE   g_w2_epi
+
+g_w2_seg:
+	MOVQ seglen+32(FP), CX
+
+g_w2_k:
+	GSTEP2
+	ADDQ R11, BX
+	ADDQ R9, SI
+	ADDQ R9, R8
+	DECQ CX
+	JNZ  g_w2_k
+	ADDQ segJump+40(FP), SI
+	ADDQ segJump+40(FP), R8
+	DECQ DX
+	JNZ  g_w2_seg
+
+g_w2_epi:
+	MOVQ  R12, SI
+	MOVQ  ldc+80(FP), DI
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  flags+96(FP), CX
+	TESTQ $1, CX
+	JZ    g_w2_nacc
+	GADDC2
+
+g_w2_nacc:
+	TESTQ $2, CX
+	JZ    g_w2_nbias
+	GBIAS2
+
+g_w2_nbias:
+	TESTQ $4, CX
+	JZ    g_w2_store
+	GRELU2
+
+g_w2_store:
+	GSTORE2
+	ADDQ $128, R12
+	ADDQ $128, R13
+	MOVQ b+48(FP), BX
+
+	LEAQ (BX)(R10*2), BX
+	MOVQ BX, b+48(FP)
+	SUBQ $2, np+104(FP)
+	JMP  g_group
+
+g_w1:
+	GZERO1
+	MOVQ  a+0(FP), SI
+	MOVQ  rs+8(FP), DI
+	MOVQ  ks+16(FP), R9
+	MOVQ  b+48(FP), BX
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  nseg+24(FP), DX
+	TESTQ DX, DX
+	JLE   g_w1_epi
+	CMPQ  seglen+32(FP), $0
+	JLE   g_w1_epi
+
+g_w1_seg:
+	MOVQ seglen+32(FP), CX
+
+g_w1_k:
+	GSTEP1
+	ADDQ R11, BX
+	ADDQ R9, SI
+	ADDQ R9, R8
+	DECQ CX
+	JNZ  g_w1_k
+	ADDQ segJump+40(FP), SI
+	ADDQ segJump+40(FP), R8
+	DECQ DX
+	JNZ  g_w1_seg
+
+g_w1_epi:
+	MOVQ  R12, SI
+	MOVQ  ldc+80(FP), DI
+	LEAQ  (SI)(DI*2), R8
+	ADDQ  DI, R8
+	MOVQ  flags+96(FP), CX
+	TESTQ $1, CX
+	JZ    g_w1_nacc
+	GADDC1
+
+g_w1_nacc:
+	TESTQ $2, CX
+	JZ    g_w1_nbias
+	GBIAS1
+
+g_w1_nbias:
+	TESTQ $4, CX
+	JZ    g_w1_store
+	GRELU1
+
+g_w1_store:
+	GSTORE1
+	ADDQ $64, R12
+	ADDQ $64, R13
+	MOVQ b+48(FP), BX
+
+	ADDQ R10, BX
+	MOVQ BX, b+48(FP)
+	SUBQ $1, np+104(FP)
+	JMP  g_group
+
+// ---- dw4xN ----
+// Four output pixels × W blocks of 16 channels: pixel p, block j accumulates in Z(4p+j). Input
+// pixels are at SI, SI+DI, SI+2·DI and R8 (= SI+3·DI); the tap's weights go to Z16+j.
+
+#define DZERO4 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+#define DTAP4 \
+	VMOVUPS (BX), Z16; \
+	VMOVUPS 64(BX), Z17; \
+	VMOVUPS 128(BX), Z18; \
+	VMOVUPS 192(BX), Z19; \
+	VFMADD231PS (SI), Z16, Z0; \
+	VFMADD231PS 64(SI), Z17, Z1; \
+	VFMADD231PS 128(SI), Z18, Z2; \
+	VFMADD231PS 192(SI), Z19, Z3; \
+	VFMADD231PS (SI)(DI*1), Z16, Z4; \
+	VFMADD231PS 64(SI)(DI*1), Z17, Z5; \
+	VFMADD231PS 128(SI)(DI*1), Z18, Z6; \
+	VFMADD231PS 192(SI)(DI*1), Z19, Z7; \
+	VFMADD231PS (SI)(DI*2), Z16, Z8; \
+	VFMADD231PS 64(SI)(DI*2), Z17, Z9; \
+	VFMADD231PS 128(SI)(DI*2), Z18, Z10; \
+	VFMADD231PS 192(SI)(DI*2), Z19, Z11; \
+	VFMADD231PS (R8), Z16, Z12; \
+	VFMADD231PS 64(R8), Z17, Z13; \
+	VFMADD231PS 128(R8), Z18, Z14; \
+	VFMADD231PS 192(R8), Z19, Z15
+
+#define DBIAS4 \
+	VMOVUPS (DX)(R12*1), Z16; \
+	VMOVUPS 64(DX)(R12*1), Z17; \
+	VMOVUPS 128(DX)(R12*1), Z18; \
+	VMOVUPS 192(DX)(R12*1), Z19; \
+	VADDPS Z16, Z0, Z0; \
+	VADDPS Z17, Z1, Z1; \
+	VADDPS Z18, Z2, Z2; \
+	VADDPS Z19, Z3, Z3; \
+	VADDPS Z16, Z4, Z4; \
+	VADDPS Z17, Z5, Z5; \
+	VADDPS Z18, Z6, Z6; \
+	VADDPS Z19, Z7, Z7; \
+	VADDPS Z16, Z8, Z8; \
+	VADDPS Z17, Z9, Z9; \
+	VADDPS Z18, Z10, Z10; \
+	VADDPS Z19, Z11, Z11; \
+	VADDPS Z16, Z12, Z12; \
+	VADDPS Z17, Z13, Z13; \
+	VADDPS Z18, Z14, Z14; \
+	VADDPS Z19, Z15, Z15
+
+#define DRELU4 \
+	VPXORD Z16, Z16, Z16; \
+	VMAXPS Z0, Z16, Z0; \
+	VMAXPS Z1, Z16, Z1; \
+	VMAXPS Z2, Z16, Z2; \
+	VMAXPS Z3, Z16, Z3; \
+	VMAXPS Z4, Z16, Z4; \
+	VMAXPS Z5, Z16, Z5; \
+	VMAXPS Z6, Z16, Z6; \
+	VMAXPS Z7, Z16, Z7; \
+	VMAXPS Z8, Z16, Z8; \
+	VMAXPS Z9, Z16, Z9; \
+	VMAXPS Z10, Z16, Z10; \
+	VMAXPS Z11, Z16, Z11; \
+	VMAXPS Z12, Z16, Z12; \
+	VMAXPS Z13, Z16, Z13; \
+	VMAXPS Z14, Z16, Z14; \
+	VMAXPS Z15, Z16, Z15
+
+#define DSTORE4 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z2, 128(SI); \
+	VMOVUPS Z3, 192(SI); \
+	VMOVUPS Z4, (SI)(R8*1); \
+	VMOVUPS Z5, 64(SI)(R8*1); \
+	VMOVUPS Z6, 128(SI)(R8*1); \
+	VMOVUPS Z7, 192(SI)(R8*1); \
+	VMOVUPS Z8, (SI)(R8*2); \
+	VMOVUPS Z9, 64(SI)(R8*2); \
+	VMOVUPS Z10, 128(SI)(R8*2); \
+	VMOVUPS Z11, 192(SI)(R8*2); \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX); \
+	VMOVUPS Z14, 128(DX); \
+	VMOVUPS Z15, 192(DX)
+
+#define DZERO3 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14
+
+#define DTAP3 \
+	VMOVUPS (BX), Z16; \
+	VMOVUPS 64(BX), Z17; \
+	VMOVUPS 128(BX), Z18; \
+	VFMADD231PS (SI), Z16, Z0; \
+	VFMADD231PS 64(SI), Z17, Z1; \
+	VFMADD231PS 128(SI), Z18, Z2; \
+	VFMADD231PS (SI)(DI*1), Z16, Z4; \
+	VFMADD231PS 64(SI)(DI*1), Z17, Z5; \
+	VFMADD231PS 128(SI)(DI*1), Z18, Z6; \
+	VFMADD231PS (SI)(DI*2), Z16, Z8; \
+	VFMADD231PS 64(SI)(DI*2), Z17, Z9; \
+	VFMADD231PS 128(SI)(DI*2), Z18, Z10; \
+	VFMADD231PS (R8), Z16, Z12; \
+	VFMADD231PS 64(R8), Z17, Z13; \
+	VFMADD231PS 128(R8), Z18, Z14
+
+#define DBIAS3 \
+	VMOVUPS (DX)(R12*1), Z16; \
+	VMOVUPS 64(DX)(R12*1), Z17; \
+	VMOVUPS 128(DX)(R12*1), Z18; \
+	VADDPS Z16, Z0, Z0; \
+	VADDPS Z17, Z1, Z1; \
+	VADDPS Z18, Z2, Z2; \
+	VADDPS Z16, Z4, Z4; \
+	VADDPS Z17, Z5, Z5; \
+	VADDPS Z18, Z6, Z6; \
+	VADDPS Z16, Z8, Z8; \
+	VADDPS Z17, Z9, Z9; \
+	VADDPS Z18, Z10, Z10; \
+	VADDPS Z16, Z12, Z12; \
+	VADDPS Z17, Z13, Z13; \
+	VADDPS Z18, Z14, Z14
+
+#define DRELU3 \
+	VPXORD Z16, Z16, Z16; \
+	VMAXPS Z0, Z16, Z0; \
+	VMAXPS Z1, Z16, Z1; \
+	VMAXPS Z2, Z16, Z2; \
+	VMAXPS Z4, Z16, Z4; \
+	VMAXPS Z5, Z16, Z5; \
+	VMAXPS Z6, Z16, Z6; \
+	VMAXPS Z8, Z16, Z8; \
+	VMAXPS Z9, Z16, Z9; \
+	VMAXPS Z10, Z16, Z10; \
+	VMAXPS Z12, Z16, Z12; \
+	VMAXPS Z13, Z16, Z13; \
+	VMAXPS Z14, Z16, Z14
+
+#define DSTORE3 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z2, 128(SI); \
+	VMOVUPS Z4, (SI)(R8*1); \
+	VMOVUPS Z5, 64(SI)(R8*1); \
+	VMOVUPS Z6, 128(SI)(R8*1); \
+	VMOVUPS Z8, (SI)(R8*2); \
+	VMOVUPS Z9, 64(SI)(R8*2); \
+	VMOVUPS Z10, 128(SI)(R8*2); \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX); \
+	VMOVUPS Z14, 128(DX)
+
+#define DZERO2 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13
+
+#define DTAP2 \
+	VMOVUPS (BX), Z16; \
+	VMOVUPS 64(BX), Z17; \
+	VFMADD231PS (SI), Z16, Z0; \
+	VFMADD231PS 64(SI), Z17, Z1; \
+	VFMADD231PS (SI)(DI*1), Z16, Z4; \
+	VFMADD231PS 64(SI)(DI*1), Z17, Z5; \
+	VFMADD231PS (SI)(DI*2), Z16, Z8; \
+	VFMADD231PS 64(SI)(DI*2), Z17, Z9; \
+	VFMADD231PS (R8), Z16, Z12; \
+	VFMADD231PS 64(R8), Z17, Z13
+
+#define DBIAS2 \
+	VMOVUPS (DX)(R12*1), Z16; \
+	VMOVUPS 64(DX)(R12*1), Z17; \
+	VADDPS Z16, Z0, Z0; \
+	VADDPS Z17, Z1, Z1; \
+	VADDPS Z16, Z4, Z4; \
+	VADDPS Z17, Z5, Z5; \
+	VADDPS Z16, Z8, Z8; \
+	VADDPS Z17, Z9, Z9; \
+	VADDPS Z16, Z12, Z12; \
+	VADDPS Z17, Z13, Z13
+
+#define DRELU2 \
+	VPXORD Z16, Z16, Z16; \
+	VMAXPS Z0, Z16, Z0; \
+	VMAXPS Z1, Z16, Z1; \
+	VMAXPS Z4, Z16, Z4; \
+	VMAXPS Z5, Z16, Z5; \
+	VMAXPS Z8, Z16, Z8; \
+	VMAXPS Z9, Z16, Z9; \
+	VMAXPS Z12, Z16, Z12; \
+	VMAXPS Z13, Z16, Z13
+
+#define DSTORE2 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z1, 64(SI); \
+	VMOVUPS Z4, (SI)(R8*1); \
+	VMOVUPS Z5, 64(SI)(R8*1); \
+	VMOVUPS Z8, (SI)(R8*2); \
+	VMOVUPS Z9, 64(SI)(R8*2); \
+	VMOVUPS Z12, (DX); \
+	VMOVUPS Z13, 64(DX)
+
+#define DZERO1 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z12, Z12, Z12
+
+#define DTAP1 \
+	VMOVUPS (BX), Z16; \
+	VFMADD231PS (SI), Z16, Z0; \
+	VFMADD231PS (SI)(DI*1), Z16, Z4; \
+	VFMADD231PS (SI)(DI*2), Z16, Z8; \
+	VFMADD231PS (R8), Z16, Z12
+
+#define DBIAS1 \
+	VMOVUPS (DX)(R12*1), Z16; \
+	VADDPS Z16, Z0, Z0; \
+	VADDPS Z16, Z4, Z4; \
+	VADDPS Z16, Z8, Z8; \
+	VADDPS Z16, Z12, Z12
+
+#define DRELU1 \
+	VPXORD Z16, Z16, Z16; \
+	VMAXPS Z0, Z16, Z0; \
+	VMAXPS Z4, Z16, Z4; \
+	VMAXPS Z8, Z16, Z8; \
+	VMAXPS Z12, Z16, Z12
+
+#define DSTORE1 \
+	VMOVUPS Z0, (SI); \
+	VMOVUPS Z4, (SI)(R8*1); \
+	VMOVUPS Z8, (SI)(R8*2); \
+	VMOVUPS Z12, (DX)
+
+// func dw4xN(dst *float32, dstep uintptr, src *float32, sx uintptr, w, bias *float32, nblk, kh, kw int, tap, row, flags uintptr)
+TEXT ·dw4xN(SB), NOSPLIT, $0-96
+	MOVQ sx+24(FP), DI
+	MOVQ tap+72(FP), R9
+	MOVQ row+80(FP), R10
+	MOVQ nblk+48(FP), AX
+	XORQ R12, R12 // byte offset of the group's first block
+
+d_group:
+	CMPQ AX, $4
+	JGE  d_w4
+	CMPQ AX, $3
+	JEQ  d_w3
+	CMPQ AX, $2
+	JEQ  d_w2
+	CMPQ AX, $1
+	JEQ  d_w1
+	VZEROUPPER
+	RET
+
+d_w4:
+	DZERO4
+	MOVQ src+16(FP), R11
+	ADDQ R12, R11
+	MOVQ w+32(FP), BX
+	ADDQ R12, BX
+	MOVQ kh+56(FP), DX
+	TESTQ DX, DX
+	JLE  d_w4_epi
+	CMPQ kw+64(FP), $0
+	JLE  d_w4_epi
+
+d_w4_row:
+	MOVQ R11, SI
+	LEAQ (SI)(DI*2), R8
+	ADDQ DI, R8
+	MOVQ kw+64(FP), CX
+
+d_w4_tap:
+	DTAP4
+	ADDQ R9, SI
+	ADDQ R9, R8
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  d_w4_tap
+	ADDQ R10, R11
+	DECQ DX
+	JNZ  d_w4_row
+
+d_w4_epi:
+	MOVQ  flags+88(FP), CX
+	TESTQ $2, CX
+	JZ    d_w4_nbias
+	MOVQ  bias+40(FP), DX
+	DBIAS4
+
+d_w4_nbias:
+	TESTQ $4, CX
+	JZ    d_w4_store
+	DRELU4
+
+d_w4_store:
+	MOVQ dst+0(FP), SI
+	ADDQ R12, SI
+	MOVQ dstep+8(FP), R8
+	LEAQ (SI)(R8*2), DX
+	ADDQ R8, DX
+	DSTORE4
+	ADDQ $256, R12
+	SUBQ $4, AX
+	JMP  d_group
+
+d_w3:
+	DZERO3
+	MOVQ src+16(FP), R11
+	ADDQ R12, R11
+	MOVQ w+32(FP), BX
+	ADDQ R12, BX
+	MOVQ kh+56(FP), DX
+	TESTQ DX, DX
+	JLE  d_w3_epi
+	CMPQ kw+64(FP), $0
+	JLE  d_w3_epi
+
+d_w3_row:
+	MOVQ R11, SI
+	LEAQ (SI)(DI*2), R8
+	ADDQ DI, R8
+	MOVQ kw+64(FP), CX
+
+d_w3_tap:
+	DTAP3
+	ADDQ R9, SI
+	ADDQ R9, R8
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  d_w3_tap
+	ADDQ R10, R11
+	DECQ DX
+	JNZ  d_w3_row
+
+d_w3_epi:
+	MOVQ  flags+88(FP), CX
+	TESTQ $2, CX
+	JZ    d_w3_nbias
+	MOVQ  bias+40(FP), DX
+	DBIAS3
+
+d_w3_nbias:
+	TESTQ $4, CX
+	JZ    d_w3_store
+	DRELU3
+
+d_w3_store:
+	MOVQ dst+0(FP), SI
+	ADDQ R12, SI
+	MOVQ dstep+8(FP), R8
+	LEAQ (SI)(R8*2), DX
+	ADDQ R8, DX
+	DSTORE3
+	ADDQ $192, R12
+	SUBQ $3, AX
+	JMP  d_group
+
+d_w2:
+	DZERO2
+	MOVQ src+16(FP), R11
+	ADDQ R12, R11
+	MOVQ w+32(FP), BX
+	ADDQ R12, BX
+	MOVQ kh+56(FP), DX
+	TESTQ DX, DX
+	JLE  d_w2_epi
+	CMPQ kw+64(FP), $0
+	JLE  d_w2_epi
+
+d_w2_row:
+	MOVQ R11, SI
+	LEAQ (SI)(DI*2), R8
+	ADDQ DI, R8
+	MOVQ kw+64(FP), CX
+
+d_w2_tap:
+	DTAP2
+	ADDQ R9, SI
+	ADDQ R9, R8
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  d_w2_tap
+	ADDQ R10, R11
+	DECQ DX
+	JNZ  d_w2_row
+
+d_w2_epi:
+	MOVQ  flags+88(FP), CX
+	TESTQ $2, CX
+	JZ    d_w2_nbias
+	MOVQ  bias+40(FP), DX
+	DBIAS2
+
+d_w2_nbias:
+	TESTQ $4, CX
+	JZ    d_w2_store
+	DRELU2
+
+d_w2_store:
+	MOVQ dst+0(FP), SI
+	ADDQ R12, SI
+	MOVQ dstep+8(FP), R8
+	LEAQ (SI)(R8*2), DX
+	ADDQ R8, DX
+	DSTORE2
+	ADDQ $128, R12
+	SUBQ $2, AX
+	JMP  d_group
+
+d_w1:
+	DZERO1
+	MOVQ src+16(FP), R11
+	ADDQ R12, R11
+	MOVQ w+32(FP), BX
+	ADDQ R12, BX
+	MOVQ kh+56(FP), DX
+	TESTQ DX, DX
+	JLE  d_w1_epi
+	CMPQ kw+64(FP), $0
+	JLE  d_w1_epi
+
+d_w1_row:
+	MOVQ R11, SI
+	LEAQ (SI)(DI*2), R8
+	ADDQ DI, R8
+	MOVQ kw+64(FP), CX
+
+d_w1_tap:
+	DTAP1
+	ADDQ R9, SI
+	ADDQ R9, R8
+	ADDQ R9, BX
+	DECQ CX
+	JNZ  d_w1_tap
+	ADDQ R10, R11
+	DECQ DX
+	JNZ  d_w1_row
+
+d_w1_epi:
+	MOVQ  flags+88(FP), CX
+	TESTQ $2, CX
+	JZ    d_w1_nbias
+	MOVQ  bias+40(FP), DX
+	DBIAS1
+
+d_w1_nbias:
+	TESTQ $4, CX
+	JZ    d_w1_store
+	DRELU1
+
+d_w1_store:
+	MOVQ dst+0(FP), SI
+	ADDQ R12, SI
+	MOVQ dstep+8(FP), R8
+	LEAQ (SI)(R8*2), DX
+	ADDQ R8, DX
+	DSTORE1
+	ADDQ $64, R12
+	SUBQ $1, AX
+	JMP  d_group
+
+// ---- dwWgrad5xN ----
+// One kernel row of 5 taps × W blocks: tap t, block j accumulates in Z(4t+j), loaded from and
+// stored to acc (tap t at BX + t·R10, BX + 3·R10 = R11). Per pixel the output gradient of block
+// j goes to Z20+j, and the input pixel's taps are at SI + t·R10 (DI = SI + 3·R10).
+
+#define WLOAD4 \
+	VMOVUPS (BX), Z0; \
+	VMOVUPS 64(BX), Z1; \
+	VMOVUPS 128(BX), Z2; \
+	VMOVUPS 192(BX), Z3; \
+	VMOVUPS (BX)(R10*1), Z4; \
+	VMOVUPS 64(BX)(R10*1), Z5; \
+	VMOVUPS 128(BX)(R10*1), Z6; \
+	VMOVUPS 192(BX)(R10*1), Z7; \
+	VMOVUPS (BX)(R10*2), Z8; \
+	VMOVUPS 64(BX)(R10*2), Z9; \
+	VMOVUPS 128(BX)(R10*2), Z10; \
+	VMOVUPS 192(BX)(R10*2), Z11; \
+	VMOVUPS (R11), Z12; \
+	VMOVUPS 64(R11), Z13; \
+	VMOVUPS 128(R11), Z14; \
+	VMOVUPS 192(R11), Z15; \
+	VMOVUPS (BX)(R10*4), Z16; \
+	VMOVUPS 64(BX)(R10*4), Z17; \
+	VMOVUPS 128(BX)(R10*4), Z18; \
+	VMOVUPS 192(BX)(R10*4), Z19
+
+#define WSTORE4 \
+	VMOVUPS Z0, (BX); \
+	VMOVUPS Z1, 64(BX); \
+	VMOVUPS Z2, 128(BX); \
+	VMOVUPS Z3, 192(BX); \
+	VMOVUPS Z4, (BX)(R10*1); \
+	VMOVUPS Z5, 64(BX)(R10*1); \
+	VMOVUPS Z6, 128(BX)(R10*1); \
+	VMOVUPS Z7, 192(BX)(R10*1); \
+	VMOVUPS Z8, (BX)(R10*2); \
+	VMOVUPS Z9, 64(BX)(R10*2); \
+	VMOVUPS Z10, 128(BX)(R10*2); \
+	VMOVUPS Z11, 192(BX)(R10*2); \
+	VMOVUPS Z12, (R11); \
+	VMOVUPS Z13, 64(R11); \
+	VMOVUPS Z14, 128(R11); \
+	VMOVUPS Z15, 192(R11); \
+	VMOVUPS Z16, (BX)(R10*4); \
+	VMOVUPS Z17, 64(BX)(R10*4); \
+	VMOVUPS Z18, 128(BX)(R10*4); \
+	VMOVUPS Z19, 192(BX)(R10*4)
+
+#define WPIX4 \
+	VMOVUPS (DX), Z20; \
+	VMOVUPS 64(DX), Z21; \
+	VMOVUPS 128(DX), Z22; \
+	VMOVUPS 192(DX), Z23; \
+	LEAQ (SI)(R10*2), DI; \
+	ADDQ R10, DI; \
+	VFMADD231PS (SI), Z20, Z0; \
+	VFMADD231PS 64(SI), Z21, Z1; \
+	VFMADD231PS 128(SI), Z22, Z2; \
+	VFMADD231PS 192(SI), Z23, Z3; \
+	VFMADD231PS (SI)(R10*1), Z20, Z4; \
+	VFMADD231PS 64(SI)(R10*1), Z21, Z5; \
+	VFMADD231PS 128(SI)(R10*1), Z22, Z6; \
+	VFMADD231PS 192(SI)(R10*1), Z23, Z7; \
+	VFMADD231PS (SI)(R10*2), Z20, Z8; \
+	VFMADD231PS 64(SI)(R10*2), Z21, Z9; \
+	VFMADD231PS 128(SI)(R10*2), Z22, Z10; \
+	VFMADD231PS 192(SI)(R10*2), Z23, Z11; \
+	VFMADD231PS (DI), Z20, Z12; \
+	VFMADD231PS 64(DI), Z21, Z13; \
+	VFMADD231PS 128(DI), Z22, Z14; \
+	VFMADD231PS 192(DI), Z23, Z15; \
+	VFMADD231PS (SI)(R10*4), Z20, Z16; \
+	VFMADD231PS 64(SI)(R10*4), Z21, Z17; \
+	VFMADD231PS 128(SI)(R10*4), Z22, Z18; \
+	VFMADD231PS 192(SI)(R10*4), Z23, Z19
+
+#define WLOAD3 \
+	VMOVUPS (BX), Z0; \
+	VMOVUPS 64(BX), Z1; \
+	VMOVUPS 128(BX), Z2; \
+	VMOVUPS (BX)(R10*1), Z4; \
+	VMOVUPS 64(BX)(R10*1), Z5; \
+	VMOVUPS 128(BX)(R10*1), Z6; \
+	VMOVUPS (BX)(R10*2), Z8; \
+	VMOVUPS 64(BX)(R10*2), Z9; \
+	VMOVUPS 128(BX)(R10*2), Z10; \
+	VMOVUPS (R11), Z12; \
+	VMOVUPS 64(R11), Z13; \
+	VMOVUPS 128(R11), Z14; \
+	VMOVUPS (BX)(R10*4), Z16; \
+	VMOVUPS 64(BX)(R10*4), Z17; \
+	VMOVUPS 128(BX)(R10*4), Z18
+
+#define WSTORE3 \
+	VMOVUPS Z0, (BX); \
+	VMOVUPS Z1, 64(BX); \
+	VMOVUPS Z2, 128(BX); \
+	VMOVUPS Z4, (BX)(R10*1); \
+	VMOVUPS Z5, 64(BX)(R10*1); \
+	VMOVUPS Z6, 128(BX)(R10*1); \
+	VMOVUPS Z8, (BX)(R10*2); \
+	VMOVUPS Z9, 64(BX)(R10*2); \
+	VMOVUPS Z10, 128(BX)(R10*2); \
+	VMOVUPS Z12, (R11); \
+	VMOVUPS Z13, 64(R11); \
+	VMOVUPS Z14, 128(R11); \
+	VMOVUPS Z16, (BX)(R10*4); \
+	VMOVUPS Z17, 64(BX)(R10*4); \
+	VMOVUPS Z18, 128(BX)(R10*4)
+
+#define WPIX3 \
+	VMOVUPS (DX), Z20; \
+	VMOVUPS 64(DX), Z21; \
+	VMOVUPS 128(DX), Z22; \
+	LEAQ (SI)(R10*2), DI; \
+	ADDQ R10, DI; \
+	VFMADD231PS (SI), Z20, Z0; \
+	VFMADD231PS 64(SI), Z21, Z1; \
+	VFMADD231PS 128(SI), Z22, Z2; \
+	VFMADD231PS (SI)(R10*1), Z20, Z4; \
+	VFMADD231PS 64(SI)(R10*1), Z21, Z5; \
+	VFMADD231PS 128(SI)(R10*1), Z22, Z6; \
+	VFMADD231PS (SI)(R10*2), Z20, Z8; \
+	VFMADD231PS 64(SI)(R10*2), Z21, Z9; \
+	VFMADD231PS 128(SI)(R10*2), Z22, Z10; \
+	VFMADD231PS (DI), Z20, Z12; \
+	VFMADD231PS 64(DI), Z21, Z13; \
+	VFMADD231PS 128(DI), Z22, Z14; \
+	VFMADD231PS (SI)(R10*4), Z20, Z16; \
+	VFMADD231PS 64(SI)(R10*4), Z21, Z17; \
+	VFMADD231PS 128(SI)(R10*4), Z22, Z18
+
+#define WLOAD2 \
+	VMOVUPS (BX), Z0; \
+	VMOVUPS 64(BX), Z1; \
+	VMOVUPS (BX)(R10*1), Z4; \
+	VMOVUPS 64(BX)(R10*1), Z5; \
+	VMOVUPS (BX)(R10*2), Z8; \
+	VMOVUPS 64(BX)(R10*2), Z9; \
+	VMOVUPS (R11), Z12; \
+	VMOVUPS 64(R11), Z13; \
+	VMOVUPS (BX)(R10*4), Z16; \
+	VMOVUPS 64(BX)(R10*4), Z17
+
+#define WSTORE2 \
+	VMOVUPS Z0, (BX); \
+	VMOVUPS Z1, 64(BX); \
+	VMOVUPS Z4, (BX)(R10*1); \
+	VMOVUPS Z5, 64(BX)(R10*1); \
+	VMOVUPS Z8, (BX)(R10*2); \
+	VMOVUPS Z9, 64(BX)(R10*2); \
+	VMOVUPS Z12, (R11); \
+	VMOVUPS Z13, 64(R11); \
+	VMOVUPS Z16, (BX)(R10*4); \
+	VMOVUPS Z17, 64(BX)(R10*4)
+
+#define WPIX2 \
+	VMOVUPS (DX), Z20; \
+	VMOVUPS 64(DX), Z21; \
+	LEAQ (SI)(R10*2), DI; \
+	ADDQ R10, DI; \
+	VFMADD231PS (SI), Z20, Z0; \
+	VFMADD231PS 64(SI), Z21, Z1; \
+	VFMADD231PS (SI)(R10*1), Z20, Z4; \
+	VFMADD231PS 64(SI)(R10*1), Z21, Z5; \
+	VFMADD231PS (SI)(R10*2), Z20, Z8; \
+	VFMADD231PS 64(SI)(R10*2), Z21, Z9; \
+	VFMADD231PS (DI), Z20, Z12; \
+	VFMADD231PS 64(DI), Z21, Z13; \
+	VFMADD231PS (SI)(R10*4), Z20, Z16; \
+	VFMADD231PS 64(SI)(R10*4), Z21, Z17
+
+#define WLOAD1 \
+	VMOVUPS (BX), Z0; \
+	VMOVUPS (BX)(R10*1), Z4; \
+	VMOVUPS (BX)(R10*2), Z8; \
+	VMOVUPS (R11), Z12; \
+	VMOVUPS (BX)(R10*4), Z16
+
+#define WSTORE1 \
+	VMOVUPS Z0, (BX); \
+	VMOVUPS Z4, (BX)(R10*1); \
+	VMOVUPS Z8, (BX)(R10*2); \
+	VMOVUPS Z12, (R11); \
+	VMOVUPS Z16, (BX)(R10*4)
+
+#define WPIX1 \
+	VMOVUPS (DX), Z20; \
+	LEAQ (SI)(R10*2), DI; \
+	ADDQ R10, DI; \
+	VFMADD231PS (SI), Z20, Z0; \
+	VFMADD231PS (SI)(R10*1), Z20, Z4; \
+	VFMADD231PS (SI)(R10*2), Z20, Z8; \
+	VFMADD231PS (DI), Z20, Z12; \
+	VFMADD231PS (SI)(R10*4), Z20, Z16
+
+// func dwWgrad5xN(acc, src *float32, sx, row, tap uintptr, dz *float32, dzs uintptr, n, kh, nblk int)
+TEXT ·dwWgrad5xN(SB), NOSPLIT, $0-80
+	MOVQ sx+16(FP), R8
+	MOVQ dzs+48(FP), R9
+	MOVQ tap+32(FP), R10
+	XORQ R12, R12 // byte offset of the group's first block
+	MOVQ nblk+72(FP), R13
+
+w_group:
+	CMPQ R13, $4
+	JGE  w_w4
+	CMPQ R13, $3
+	JEQ  w_w3
+	CMPQ R13, $2
+	JEQ  w_w2
+	CMPQ R13, $1
+	JEQ  w_w1
+	VZEROUPPER
+	RET
+
+w_w4:
+	XORQ AX, AX // kernel row i
+	CMPQ kh+64(FP), $0
+	JLE  w_w4_next
+
+w_w4_row:
+	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
+	MOVQ  AX, BX
+	IMULQ R10, BX
+	LEAQ  (BX)(BX*4), BX
+	ADDQ  acc+0(FP), BX
+	ADDQ  R12, BX
+	MOVQ  AX, SI
+	IMULQ row+24(FP), SI
+	ADDQ  src+8(FP), SI
+	ADDQ  R12, SI
+	MOVQ  dz+40(FP), DX
+	ADDQ  R12, DX
+	LEAQ  (BX)(R10*2), R11
+	ADDQ  R10, R11
+	WLOAD4
+	MOVQ  n+56(FP), CX
+	TESTQ CX, CX
+	JLE   w_w4_store
+
+w_w4_pix:
+	WPIX4
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  w_w4_pix
+
+w_w4_store:
+	WSTORE4
+	INCQ AX
+	CMPQ AX, kh+64(FP)
+	JLT  w_w4_row
+
+w_w4_next:
+	ADDQ $256, R12
+	SUBQ $4, R13
+	JMP  w_group
+
+w_w3:
+	XORQ AX, AX // kernel row i
+	CMPQ kh+64(FP), $0
+	JLE  w_w3_next
+
+w_w3_row:
+	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
+	MOVQ  AX, BX
+	IMULQ R10, BX
+	LEAQ  (BX)(BX*4), BX
+	ADDQ  acc+0(FP), BX
+	ADDQ  R12, BX
+	MOVQ  AX, SI
+	IMULQ row+24(FP), SI
+	ADDQ  src+8(FP), SI
+	ADDQ  R12, SI
+	MOVQ  dz+40(FP), DX
+	ADDQ  R12, DX
+	LEAQ  (BX)(R10*2), R11
+	ADDQ  R10, R11
+	WLOAD3
+	MOVQ  n+56(FP), CX
+	TESTQ CX, CX
+	JLE   w_w3_store
+
+w_w3_pix:
+	WPIX3
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  w_w3_pix
+
+w_w3_store:
+	WSTORE3
+	INCQ AX
+	CMPQ AX, kh+64(FP)
+	JLT  w_w3_row
+
+w_w3_next:
+	ADDQ $192, R12
+	SUBQ $3, R13
+	JMP  w_group
+
+w_w2:
+	XORQ AX, AX // kernel row i
+	CMPQ kh+64(FP), $0
+	JLE  w_w2_next
+
+w_w2_row:
+	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
+	MOVQ  AX, BX
+	IMULQ R10, BX
+	LEAQ  (BX)(BX*4), BX
+	ADDQ  acc+0(FP), BX
+	ADDQ  R12, BX
+	MOVQ  AX, SI
+	IMULQ row+24(FP), SI
+	ADDQ  src+8(FP), SI
+	ADDQ  R12, SI
+	MOVQ  dz+40(FP), DX
+	ADDQ  R12, DX
+	LEAQ  (BX)(R10*2), R11
+	ADDQ  R10, R11
+	WLOAD2
+	MOVQ  n+56(FP), CX
+	TESTQ CX, CX
+	JLE   w_w2_store
+
+w_w2_pix:
+	WPIX2
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  w_w2_pix
+
+w_w2_store:
+	WSTORE2
+	INCQ AX
+	CMPQ AX, kh+64(FP)
+	JLT  w_w2_row
+
+w_w2_next:
+	ADDQ $128, R12
+	SUBQ $2, R13
+	JMP  w_group
+
+w_w1:
+	XORQ AX, AX // kernel row i
+	CMPQ kh+64(FP), $0
+	JLE  w_w1_next
+
+w_w1_row:
+	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
+	MOVQ  AX, BX
+	IMULQ R10, BX
+	LEAQ  (BX)(BX*4), BX
+	ADDQ  acc+0(FP), BX
+	ADDQ  R12, BX
+	MOVQ  AX, SI
+	IMULQ row+24(FP), SI
+	ADDQ  src+8(FP), SI
+	ADDQ  R12, SI
+	MOVQ  dz+40(FP), DX
+	ADDQ  R12, DX
+	LEAQ  (BX)(R10*2), R11
+	ADDQ  R10, R11
+	WLOAD1
+	MOVQ  n+56(FP), CX
+	TESTQ CX, CX
+	JLE   w_w1_store
+
+w_w1_pix:
+	WPIX1
+	ADDQ R8, SI
+	ADDQ R9, DX
+	DECQ CX
+	JNZ  w_w1_pix
+
+w_w1_store:
+	WSTORE1
+	INCQ AX
+	CMPQ AX, kh+64(FP)
+	JLT  w_w1_row
+
+w_w1_next:
+	ADDQ $64, R12
+	SUBQ $1, R13
+	JMP  w_group
+
+// ---- batchnorm and column sums: the AVX2 kernels of kernels_train_amd64.s with one ZMM per
+// block of 16 channels ----
+
+// func colMoments16z(y *float32, n int, pitch uintptr, nblk int, inv uint32, mean, m2 *float32)
+TEXT ·colMoments16z(SB), NOSPLIT, $0-56
+	MOVQ         pitch+16(FP), R8
+	MOVQ         nblk+24(FP), R13
+	XORQ         R12, R12
+	VBROADCASTSS inv+32(FP), Z15
+	TESTQ        R13, R13
+	JLE          zmom_end
+
+zmom_blk:
+	MOVQ   y+0(FP), SI
+	ADDQ   R12, SI
+	MOVQ   n+8(FP), CX
+	VPXORD Z0, Z0, Z0
+
+zmom_sum:
+	VADDPS (SI), Z0, Z0
+	ADDQ   R8, SI
+	DECQ   CX
+	JNZ    zmom_sum
+	VMULPS  Z15, Z0, Z0
+	MOVQ    mean+40(FP), DX
+	VMOVUPS Z0, (DX)(R12*1)
+	MOVQ    y+0(FP), SI
+	ADDQ    R12, SI
+	MOVQ    n+8(FP), CX
+	VPXORD  Z2, Z2, Z2
+
+zmom_sq:
+	VMOVUPS     (SI), Z4
+	VSUBPS      Z0, Z4, Z4
+	VFMADD231PS Z4, Z4, Z2
+	ADDQ        R8, SI
+	DECQ        CX
+	JNZ         zmom_sq
+	MOVQ        m2+48(FP), DX
+	VMOVUPS     Z2, (DX)(R12*1)
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         zmom_blk
+
+zmom_end:
+	VZEROUPPER
+	RET
+
+// func bnApply16z(dst, y *float32, n int, pitch uintptr, nblk int, a, b *float32, relu int)
+TEXT ·bnApply16z(SB), NOSPLIT, $0-64
+	MOVQ   y+8(FP), SI
+	MOVQ   dst+0(FP), DI
+	MOVQ   a+40(FP), R10
+	MOVQ   b+48(FP), R11
+	MOVQ   n+16(FP), CX
+	MOVQ   relu+56(FP), AX
+	VPXORD Z15, Z15, Z15
+	TESTQ  CX, CX
+	JLE    zapp_end
+
+zapp_pix:
+	MOVQ nblk+32(FP), R13
+	XORQ R12, R12
+
+zapp_blk:
+	VMOVUPS     (SI)(R12*1), Z0
+	VMOVUPS     (R11)(R12*1), Z4
+	VFMADD132PS (R10)(R12*1), Z4, Z0 // y·a + b
+	TESTQ       AX, AX
+	JZ          zapp_store
+	VMAXPS      Z0, Z15, Z0
+
+zapp_store:
+	VMOVUPS Z0, (DI)(R12*1)
+	ADDQ    $64, R12
+	DECQ    R13
+	JNZ     zapp_blk
+	ADDQ    pitch+24(FP), SI
+	ADDQ    pitch+24(FP), DI
+	DECQ    CX
+	JNZ     zapp_pix
+
+zapp_end:
+	VZEROUPPER
+	RET
+
+// func bnReduce16z(dz, y *float32, n int, pitch uintptr, nblk int, mu, s1, s2 *float32)
+TEXT ·bnReduce16z(SB), NOSPLIT, $0-64
+	MOVQ  dz+0(FP), SI
+	MOVQ  y+8(FP), DI
+	MOVQ  mu+40(FP), R8
+	MOVQ  s1+48(FP), R9
+	MOVQ  s2+56(FP), R10
+	MOVQ  n+16(FP), CX
+	TESTQ CX, CX
+	JLE   zred_end
+
+zred_pix:
+	MOVQ nblk+32(FP), R13
+	XORQ R12, R12
+
+zred_blk:
+	VMOVUPS     (SI)(R12*1), Z6
+	VMOVUPS     (DI)(R12*1), Z8
+	VSUBPS      (R8)(R12*1), Z8, Z8
+	VADDPS      (R9)(R12*1), Z6, Z0
+	VMOVUPS     (R10)(R12*1), Z2
+	VFMADD231PS Z8, Z6, Z2
+	VMOVUPS     Z0, (R9)(R12*1)
+	VMOVUPS     Z2, (R10)(R12*1)
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         zred_blk
+	MOVQ        pitch+24(FP), AX
+	ADDQ        AX, SI
+	ADDQ        AX, DI
+	DECQ        CX
+	JNZ         zred_pix
+
+zred_end:
+	VZEROUPPER
+	RET
+
+// func bnBackward16z(dst, dz, y *float32, n int, pitch uintptr, nblk int, mu, ca, cb, cc *float32)
+TEXT ·bnBackward16z(SB), NOSPLIT, $0-80
+	MOVQ  dst+0(FP), DI
+	MOVQ  dz+8(FP), SI
+	MOVQ  y+16(FP), BX
+	MOVQ  mu+48(FP), R8
+	MOVQ  ca+56(FP), R9
+	MOVQ  cb+64(FP), R10
+	MOVQ  cc+72(FP), R11
+	MOVQ  n+24(FP), CX
+	TESTQ CX, CX
+	JLE   zbb_end
+
+zbb_pix:
+	MOVQ nblk+40(FP), R13
+	XORQ R12, R12
+
+zbb_blk:
+	VMOVUPS     (BX)(R12*1), Z0
+	VSUBPS      (R8)(R12*1), Z0, Z0
+	VMOVUPS     (R10)(R12*1), Z4
+	VFMADD231PS (R11)(R12*1), Z0, Z4 // cb + cc·(y−mu)
+	VMOVUPS     (SI)(R12*1), Z2
+	VFMADD231PS (R9)(R12*1), Z2, Z4  // + ca·dz
+	VMOVUPS     Z4, (DI)(R12*1)
+	ADDQ        $64, R12
+	DECQ        R13
+	JNZ         zbb_blk
+	MOVQ        pitch+32(FP), AX
+	ADDQ        AX, DI
+	ADDQ        AX, SI
+	ADDQ        AX, BX
+	DECQ        CX
+	JNZ         zbb_pix
+
+zbb_end:
+	VZEROUPPER
+	RET
+
+// func colSum16z(x *float32, n int, pitch uintptr, nblk int, s *float32)
+TEXT ·colSum16z(SB), NOSPLIT, $0-40
+	MOVQ  pitch+16(FP), R8
+	MOVQ  nblk+24(FP), R13
+	XORQ  R12, R12
+	TESTQ R13, R13
+	JLE   zcs_end
+
+zcs_blk:
+	MOVQ   x+0(FP), SI
+	ADDQ   R12, SI
+	MOVQ   n+8(FP), CX
+	VPXORD Z0, Z0, Z0
+
+zcs_pix:
+	VADDPS (SI), Z0, Z0
+	ADDQ   R8, SI
+	DECQ   CX
+	JNZ    zcs_pix
+	MOVQ    s+32(FP), DX
+	VADDPS  (DX)(R12*1), Z0, Z0
+	VMOVUPS Z0, (DX)(R12*1)
+	ADDQ    $64, R12
+	DECQ    R13
+	JNZ     zcs_blk
+
+zcs_end:
+	VZEROUPPER
+	RET
