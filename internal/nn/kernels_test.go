@@ -30,6 +30,17 @@ func forEachKernel(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
+// eachKernel calls f once with each kernel set this CPU and build support in use; the fuzz
+// targets, which cannot run subtests, check every set on every input with it.
+func eachKernel(f func(k kernelSet)) {
+	for _, k := range availableKernels() {
+		func() {
+			defer useKernels(k)()
+			f(k)
+		}()
+	}
+}
+
 // kernelTol is the relative tolerance between the assembly kernels and the pure-Go ones, which
 // round each multiply-add twice instead of once (package doc, Kernel sets): |asm − go| ≤
 // kernelTol·(1 + |go|) on the unit-scale random data of these tests.
