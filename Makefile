@@ -44,8 +44,10 @@ data-full:
 verify:
 	$(REPLICATE) data verify
 
+# Measure the README's speed table in one sitting (the suite's benchmarks, the tuned PyTorch peer,
+# numpy's SGEMM; about 5 minutes) and write it into README.md. Run it on an idle machine.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+	$(GO) run ./harness/cmd/benchtable -readme README.md
 
 # Run every fuzz target for FUZZTIME each.
 fuzz:

@@ -180,7 +180,7 @@ func TestSgemmPanics(t *testing.T) {
 }
 
 func BenchmarkSgemm(b *testing.B) {
-	for _, s := range [][3]int{{256, 256, 256}, {3136, 64, 48}, {12544, 48, 75}} {
+	for _, s := range [][3]int{{256, 256, 256}, {3136, 64, 48}, {12544, 48, 75}, {1024, 1024, 1024}} {
 		m, n, k := s[0], s[1], s[2]
 		rng := rand.New(rand.NewPCG(1, 1))
 		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)

@@ -2,8 +2,6 @@
 
 package nn
 
-import "math"
-
 // AVX-512F kernels (kernels_avx512_amd64.s). Each computes every output element with the same
 // instructions in the same order as the AVX2 kernel it stands for (one fused multiply-add per
 // term, in the same term order), only sixteen lanes at a time instead of eight: their results
@@ -28,21 +26,6 @@ func dw4xN(dst *float32, dstep uintptr, src *float32, sx uintptr, w, bias *float
 //go:noescape
 func dwWgrad5xN(acc, src *float32, sx, row, tap uintptr, dz *float32, dzs uintptr, n, kh, nblk int)
 
-//go:noescape
-func colMoments16z(y *float32, n int, pitch uintptr, nblk int, inv uint32, mean, m2 *float32)
-
-//go:noescape
-func bnApply16z(dst, y *float32, n int, pitch uintptr, nblk int, a, b *float32, relu int)
-
-//go:noescape
-func bnReduce16z(dz, y *float32, n int, pitch uintptr, nblk int, mu, s1, s2 *float32)
-
-//go:noescape
-func bnBackward16z(dst, dz, y *float32, n int, pitch uintptr, nblk int, mu, ca, cb, cc *float32)
-
-//go:noescape
-func colSum16z(x *float32, n int, pitch uintptr, nblk int, s *float32)
-
 func gemmTile512(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
 	k := nseg * seglen
 	sgemm6xN(ptr(a), uintptr(rs)*f32, uintptr(ks)*f32, nseg, seglen, uintptr(segStride-seglen*ks)*f32,
@@ -61,28 +44,4 @@ func dw4512(dst []float32, dstep int, src []float32, sx int, w, bias []float32, 
 
 func dwWgrad5512(acc, src []float32, sx, row, tap int, dz []float32, dzs, n, kh, nblk int) {
 	dwWgrad5xN(ptr(acc), ptr(src), uintptr(sx)*f32, uintptr(row)*f32, uintptr(tap)*f32, ptr(dz), uintptr(dzs)*f32, n, kh, nblk)
-}
-
-func colMoments512(y []float32, n, pitch, nblk int, inv float32, mean, m2 []float32) {
-	colMoments16z(ptr(y), n, uintptr(pitch)*f32, nblk, math.Float32bits(inv), ptr(mean), ptr(m2))
-}
-
-func bnApply512(dst, y []float32, n, pitch, nblk int, a, b []float32, relu bool) {
-	r := 0
-	if relu {
-		r = 1
-	}
-	bnApply16z(ptr(dst), ptr(y), n, uintptr(pitch)*f32, nblk, ptr(a), ptr(b), r)
-}
-
-func bnReduce512(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
-	bnReduce16z(ptr(dz), ptr(y), n, uintptr(pitch)*f32, nblk, ptr(mu), ptr(s1), ptr(s2))
-}
-
-func bnBackward512(dst, dz, y []float32, n, pitch, nblk int, mu, ca, cb, cc []float32) {
-	bnBackward16z(ptr(dst), ptr(dz), ptr(y), n, uintptr(pitch)*f32, nblk, ptr(mu), ptr(ca), ptr(cb), ptr(cc))
-}
-
-func colSum512(x []float32, n, pitch, nblk int, s []float32) {
-	colSum16z(ptr(x), n, uintptr(pitch)*f32, nblk, ptr(s))
 }

@@ -471,270 +471,66 @@
 	VMOVUPS Z16, (R8)(DI*1); \
 	VMOVUPS Z20, (R8)(DI*2)
 
-// func sgemm6xN(a *float32, rs, ks uintptr, nseg, seglen int, segJump uintptr, b *float32, bs, bp uintptr, c *float32, ldc uintptr, bias *float32, flags uintptr, np int)
-TEXT ·sgemm6xN(SB), NOSPLIT, $0-112
-	MOVQ c+72(FP), R12
-	MOVQ bias+88(FP), R13
-	MOVQ bs+56(FP), R11
-	MOVQ bp+64(FP), R10
-	LEAQ (R10)(R10*2), AX
+#define GNEXT4 LEAQ (BX)(R10*4), BX
+#define GNEXT3 ADDQ AX, BX
+#define GNEXT2 LEAQ (BX)(R10*2), BX
+#define GNEXT1 ADDQ R10, BX
 
-g_group:
-	MOVQ np+104(FP), CX
-	CMPQ CX, $4
-	JGE  g_w4
-	CMPQ CX, $3
-	JEQ  g_w3
-	CMPQ CX, $2
-	JEQ  g_w2
-	CMPQ CX, $1
-	JEQ  g_w1
-	VZEROUPPER
-	RET
-
-g_w4:
-	GZERO4
-	MOVQ  a+0(FP), SI
-	MOVQ  rs+8(FP), DI
-	MOVQ  ks+16(FP), R9
-	MOVQ  b+48(FP), BX
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  nseg+24(FP), DX
-	TESTQ DX, DX
-	JLE   g_w4_epi
-	CMPQ  seglen+32(FP), $0
-	JLE   g_w4_epi
-
-g_w4_seg:
-	MOVQ seglen+32(FP), CX
-
-g_w4_k:
-	GSTEP4
-	ADDQ R11, BX
-	ADDQ R9, SI
-	ADDQ R9, R8
-	DECQ CX
-	JNZ  g_w4_k
-	ADDQ segJump+40(FP), SI
-	ADDQ segJump+40(FP), R8
-	DECQ DX
-	JNZ  g_w4_seg
-
-g_w4_epi:
-	MOVQ  R12, SI
-	MOVQ  ldc+80(FP), DI
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  flags+96(FP), CX
-	TESTQ $1, CX
-	JZ    g_w4_nacc
-	GADDC4
-
-g_w4_nacc:
-	TESTQ $2, CX
-	JZ    g_w4_nbias
-	GBIAS4
-
-g_w4_nbias:
-	TESTQ $4, CX
-	JZ    g_w4_store
-	GRELU4
-
-g_w4_store:
-	GSTORE4
-	ADDQ $256, R12
-	ADDQ $256, R13
-	MOVQ b+48(FP), BX
-
-	LEAQ (BX)(R10*4), BX
-	MOVQ BX, b+48(FP)
-	SUBQ $4, np+104(FP)
+// GTILE is the code of one tile width W: ZERO, STEP, ADDC, BIAS, RELU and STORE are that width's
+// macros, BYTES = 64·W, ADVB moves BX from the group's first panel to the next group's, and the
+// last six arguments are the width's labels.
+#define GTILE(W, ZERO, STEP, ADDC, BIAS, RELU, STORE, BYTES, ADVB, Lseg, Lk, Lepi, Lnacc, Lnbias, Lstore) \
+	ZERO; \
+	MOVQ  a+0(FP), SI; \
+	MOVQ  rs+8(FP), DI; \
+	MOVQ  ks+16(FP), R9; \
+	MOVQ  b+48(FP), BX; \
+	LEAQ  (SI)(DI*2), R8; \
+	ADDQ  DI, R8; \
+	MOVQ  nseg+24(FP), DX; \
+	TESTQ DX, DX; \
+	JLE   Lepi; \
+	CMPQ  seglen+32(FP), $0; \
+	JLE   Lepi; \
+Lseg: \
+	MOVQ seglen+32(FP), CX; \
+Lk: \
+	STEP; \
+	ADDQ R11, BX; \
+	ADDQ R9, SI; \
+	ADDQ R9, R8; \
+	DECQ CX; \
+	JNZ  Lk; \
+	ADDQ segJump+40(FP), SI; \
+	ADDQ segJump+40(FP), R8; \
+	DECQ DX; \
+	JNZ  Lseg; \
+Lepi: \
+	MOVQ  R12, SI; \
+	MOVQ  ldc+80(FP), DI; \
+	LEAQ  (SI)(DI*2), R8; \
+	ADDQ  DI, R8; \
+	MOVQ  flags+96(FP), CX; \
+	TESTQ $1, CX; \
+	JZ    Lnacc; \
+	ADDC; \
+Lnacc: \
+	TESTQ $2, CX; \
+	JZ    Lnbias; \
+	BIAS; \
+Lnbias: \
+	TESTQ $4, CX; \
+	JZ    Lstore; \
+	RELU; \
+Lstore: \
+	STORE; \
+	ADDQ $BYTES, R12; \
+	ADDQ $BYTES, R13; \
+	MOVQ b+48(FP), BX; \
+	ADVB; \
+	MOVQ BX, b+48(FP); \
+	SUBQ $W, np+104(FP); \
 	JMP  g_group
-
-g_w3:
-	GZERO3
-	MOVQ  a+0(FP), SI
-	MOVQ  rs+8(FP), DI
-	MOVQ  ks+16(FP), R9
-	MOVQ  b+48(FP), BX
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  nseg+24(FP), DX
-	TESTQ DX, DX
-	JLE   g_w3_epi
-	CMPQ  seglen+32(FP), $0
-	JLE   g_w3_epi
-
-g_w3_seg:
-	MOVQ seglen+32(FP), CX
-
-g_w3_k:
-	GSTEP3
-	ADDQ R11, BX
-	ADDQ R9, SI
-	ADDQ R9, R8
-	DECQ CX
-	JNZ  g_w3_k
-	ADDQ segJump+40(FP), SI
-	ADDQ segJump+40(FP), R8
-	DECQ DX
-	JNZ  g_w3_seg
-
-g_w3_epi:
-	MOVQ  R12, SI
-	MOVQ  ldc+80(FP), DI
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  flags+96(FP), CX
-	TESTQ $1, CX
-	JZ    g_w3_nacc
-	GADDC3
-
-g_w3_nacc:
-	TESTQ $2, CX
-	JZ    g_w3_nbias
-	GBIAS3
-
-g_w3_nbias:
-	TESTQ $4, CX
-	JZ    g_w3_store
-	GRELU3
-
-g_w3_store:
-	GSTORE3
-	ADDQ $192, R12
-	ADDQ $192, R13
-	MOVQ b+48(FP), BX
-
-	ADDQ AX, BX
-	MOVQ BX, b+48(FP)
-	SUBQ $3, np+104(FP)
-	JMP  g_group
-
-g_w2:
-	GZERO2
-	MOVQ  a+0(FP), SI
-	MOVQ  rs+8(FP), DI
-	MOVQ  ks+16(FP), R9
-	MOVQ  b+48(FP), BX
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  nseg+24(FP), DX
-	TESTQ DX, DX
-	JLE   g_w2_epi
-	CMPQ  seglen+32(FP), $0
-	JLE   g_w2_epi
-
-g_w2_seg:
-	MOVQ seglen+32(FP), CX
-
-g_w2_k:
-	GSTEP2
-	ADDQ R11, BX
-	ADDQ R9, SI
-	ADDQ R9, R8
-	DECQ CX
-	JNZ  g_w2_k
-	ADDQ segJump+40(FP), SI
-	ADDQ segJump+40(FP), R8
-	DECQ DX
-	JNZ  g_w2_seg
-
-g_w2_epi:
-	MOVQ  R12, SI
-	MOVQ  ldc+80(FP), DI
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  flags+96(FP), CX
-	TESTQ $1, CX
-	JZ    g_w2_nacc
-	GADDC2
-
-g_w2_nacc:
-	TESTQ $2, CX
-	JZ    g_w2_nbias
-	GBIAS2
-
-g_w2_nbias:
-	TESTQ $4, CX
-	JZ    g_w2_store
-	GRELU2
-
-g_w2_store:
-	GSTORE2
-	ADDQ $128, R12
-	ADDQ $128, R13
-	MOVQ b+48(FP), BX
-
-	LEAQ (BX)(R10*2), BX
-	MOVQ BX, b+48(FP)
-	SUBQ $2, np+104(FP)
-	JMP  g_group
-
-g_w1:
-	GZERO1
-	MOVQ  a+0(FP), SI
-	MOVQ  rs+8(FP), DI
-	MOVQ  ks+16(FP), R9
-	MOVQ  b+48(FP), BX
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  nseg+24(FP), DX
-	TESTQ DX, DX
-	JLE   g_w1_epi
-	CMPQ  seglen+32(FP), $0
-	JLE   g_w1_epi
-
-g_w1_seg:
-	MOVQ seglen+32(FP), CX
-
-g_w1_k:
-	GSTEP1
-	ADDQ R11, BX
-	ADDQ R9, SI
-	ADDQ R9, R8
-	DECQ CX
-	JNZ  g_w1_k
-	ADDQ segJump+40(FP), SI
-	ADDQ segJump+40(FP), R8
-	DECQ DX
-	JNZ  g_w1_seg
-
-g_w1_epi:
-	MOVQ  R12, SI
-	MOVQ  ldc+80(FP), DI
-	LEAQ  (SI)(DI*2), R8
-	ADDQ  DI, R8
-	MOVQ  flags+96(FP), CX
-	TESTQ $1, CX
-	JZ    g_w1_nacc
-	GADDC1
-
-g_w1_nacc:
-	TESTQ $2, CX
-	JZ    g_w1_nbias
-	GBIAS1
-
-g_w1_nbias:
-	TESTQ $4, CX
-	JZ    g_w1_store
-	GRELU1
-
-g_w1_store:
-	GSTORE1
-	ADDQ $64, R12
-	ADDQ $64, R13
-	MOVQ b+48(FP), BX
-
-	ADDQ R10, BX
-	MOVQ BX, b+48(FP)
-	SUBQ $1, np+104(FP)
-	JMP  g_group
-
-// ---- dw4xN ----
-// Four output pixels × W blocks of 16 channels: pixel p, block j accumulates in Z(4p+j). Input
-// pixels are at SI, SI+DI, SI+2·DI and R8 (= SI+3·DI); the tap's weights go to Z16+j.
 
 #define DZERO4 \
 	VPXORD Z0, Z0, Z0; \
@@ -1000,238 +796,54 @@ g_w1_store:
 	VMOVUPS Z8, (SI)(R8*2); \
 	VMOVUPS Z12, (DX)
 
-// func dw4xN(dst *float32, dstep uintptr, src *float32, sx uintptr, w, bias *float32, nblk, kh, kw int, tap, row, flags uintptr)
-TEXT ·dw4xN(SB), NOSPLIT, $0-96
-	MOVQ sx+24(FP), DI
-	MOVQ tap+72(FP), R9
-	MOVQ row+80(FP), R10
-	MOVQ nblk+48(FP), AX
-	XORQ R12, R12 // byte offset of the group's first block
-
-d_group:
-	CMPQ AX, $4
-	JGE  d_w4
-	CMPQ AX, $3
-	JEQ  d_w3
-	CMPQ AX, $2
-	JEQ  d_w2
-	CMPQ AX, $1
-	JEQ  d_w1
-	VZEROUPPER
-	RET
-
-d_w4:
-	DZERO4
-	MOVQ src+16(FP), R11
-	ADDQ R12, R11
-	MOVQ w+32(FP), BX
-	ADDQ R12, BX
-	MOVQ kh+56(FP), DX
-	TESTQ DX, DX
-	JLE  d_w4_epi
-	CMPQ kw+64(FP), $0
-	JLE  d_w4_epi
-
-d_w4_row:
-	MOVQ R11, SI
-	LEAQ (SI)(DI*2), R8
-	ADDQ DI, R8
-	MOVQ kw+64(FP), CX
-
-d_w4_tap:
-	DTAP4
-	ADDQ R9, SI
-	ADDQ R9, R8
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  d_w4_tap
-	ADDQ R10, R11
-	DECQ DX
-	JNZ  d_w4_row
-
-d_w4_epi:
-	MOVQ  flags+88(FP), CX
-	TESTQ $2, CX
-	JZ    d_w4_nbias
-	MOVQ  bias+40(FP), DX
-	DBIAS4
-
-d_w4_nbias:
-	TESTQ $4, CX
-	JZ    d_w4_store
-	DRELU4
-
-d_w4_store:
-	MOVQ dst+0(FP), SI
-	ADDQ R12, SI
-	MOVQ dstep+8(FP), R8
-	LEAQ (SI)(R8*2), DX
-	ADDQ R8, DX
-	DSTORE4
-	ADDQ $256, R12
-	SUBQ $4, AX
+// DTILE is the code of one width W (macros ZERO, TAP, BIAS, RELU, STORE; BYTES = 64·W; then
+// the width's labels).
+#define DTILE(W, ZERO, TAP, BIAS, RELU, STORE, BYTES, Lrow, Ltap, Lepi, Lnbias, Lstore) \
+	ZERO; \
+	MOVQ  src+16(FP), R11; \
+	ADDQ  R12, R11; \
+	MOVQ  w+32(FP), BX; \
+	ADDQ  R12, BX; \
+	MOVQ  kh+56(FP), DX; \
+	TESTQ DX, DX; \
+	JLE   Lepi; \
+	CMPQ  kw+64(FP), $0; \
+	JLE   Lepi; \
+Lrow: \
+	MOVQ R11, SI; \
+	LEAQ (SI)(DI*2), R8; \
+	ADDQ DI, R8; \
+	MOVQ kw+64(FP), CX; \
+Ltap: \
+	TAP; \
+	ADDQ R9, SI; \
+	ADDQ R9, R8; \
+	ADDQ R9, BX; \
+	DECQ CX; \
+	JNZ  Ltap; \
+	ADDQ R10, R11; \
+	DECQ DX; \
+	JNZ  Lrow; \
+Lepi: \
+	MOVQ  flags+88(FP), CX; \
+	TESTQ $2, CX; \
+	JZ    Lnbias; \
+	MOVQ  bias+40(FP), DX; \
+	BIAS; \
+Lnbias: \
+	TESTQ $4, CX; \
+	JZ    Lstore; \
+	RELU; \
+Lstore: \
+	MOVQ dst+0(FP), SI; \
+	ADDQ R12, SI; \
+	MOVQ dstep+8(FP), R8; \
+	LEAQ (SI)(R8*2), DX; \
+	ADDQ R8, DX; \
+	STORE; \
+	ADDQ $BYTES, R12; \
+	SUBQ $W, AX; \
 	JMP  d_group
-
-d_w3:
-	DZERO3
-	MOVQ src+16(FP), R11
-	ADDQ R12, R11
-	MOVQ w+32(FP), BX
-	ADDQ R12, BX
-	MOVQ kh+56(FP), DX
-	TESTQ DX, DX
-	JLE  d_w3_epi
-	CMPQ kw+64(FP), $0
-	JLE  d_w3_epi
-
-d_w3_row:
-	MOVQ R11, SI
-	LEAQ (SI)(DI*2), R8
-	ADDQ DI, R8
-	MOVQ kw+64(FP), CX
-
-d_w3_tap:
-	DTAP3
-	ADDQ R9, SI
-	ADDQ R9, R8
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  d_w3_tap
-	ADDQ R10, R11
-	DECQ DX
-	JNZ  d_w3_row
-
-d_w3_epi:
-	MOVQ  flags+88(FP), CX
-	TESTQ $2, CX
-	JZ    d_w3_nbias
-	MOVQ  bias+40(FP), DX
-	DBIAS3
-
-d_w3_nbias:
-	TESTQ $4, CX
-	JZ    d_w3_store
-	DRELU3
-
-d_w3_store:
-	MOVQ dst+0(FP), SI
-	ADDQ R12, SI
-	MOVQ dstep+8(FP), R8
-	LEAQ (SI)(R8*2), DX
-	ADDQ R8, DX
-	DSTORE3
-	ADDQ $192, R12
-	SUBQ $3, AX
-	JMP  d_group
-
-d_w2:
-	DZERO2
-	MOVQ src+16(FP), R11
-	ADDQ R12, R11
-	MOVQ w+32(FP), BX
-	ADDQ R12, BX
-	MOVQ kh+56(FP), DX
-	TESTQ DX, DX
-	JLE  d_w2_epi
-	CMPQ kw+64(FP), $0
-	JLE  d_w2_epi
-
-d_w2_row:
-	MOVQ R11, SI
-	LEAQ (SI)(DI*2), R8
-	ADDQ DI, R8
-	MOVQ kw+64(FP), CX
-
-d_w2_tap:
-	DTAP2
-	ADDQ R9, SI
-	ADDQ R9, R8
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  d_w2_tap
-	ADDQ R10, R11
-	DECQ DX
-	JNZ  d_w2_row
-
-d_w2_epi:
-	MOVQ  flags+88(FP), CX
-	TESTQ $2, CX
-	JZ    d_w2_nbias
-	MOVQ  bias+40(FP), DX
-	DBIAS2
-
-d_w2_nbias:
-	TESTQ $4, CX
-	JZ    d_w2_store
-	DRELU2
-
-d_w2_store:
-	MOVQ dst+0(FP), SI
-	ADDQ R12, SI
-	MOVQ dstep+8(FP), R8
-	LEAQ (SI)(R8*2), DX
-	ADDQ R8, DX
-	DSTORE2
-	ADDQ $128, R12
-	SUBQ $2, AX
-	JMP  d_group
-
-d_w1:
-	DZERO1
-	MOVQ src+16(FP), R11
-	ADDQ R12, R11
-	MOVQ w+32(FP), BX
-	ADDQ R12, BX
-	MOVQ kh+56(FP), DX
-	TESTQ DX, DX
-	JLE  d_w1_epi
-	CMPQ kw+64(FP), $0
-	JLE  d_w1_epi
-
-d_w1_row:
-	MOVQ R11, SI
-	LEAQ (SI)(DI*2), R8
-	ADDQ DI, R8
-	MOVQ kw+64(FP), CX
-
-d_w1_tap:
-	DTAP1
-	ADDQ R9, SI
-	ADDQ R9, R8
-	ADDQ R9, BX
-	DECQ CX
-	JNZ  d_w1_tap
-	ADDQ R10, R11
-	DECQ DX
-	JNZ  d_w1_row
-
-d_w1_epi:
-	MOVQ  flags+88(FP), CX
-	TESTQ $2, CX
-	JZ    d_w1_nbias
-	MOVQ  bias+40(FP), DX
-	DBIAS1
-
-d_w1_nbias:
-	TESTQ $4, CX
-	JZ    d_w1_store
-	DRELU1
-
-d_w1_store:
-	MOVQ dst+0(FP), SI
-	ADDQ R12, SI
-	MOVQ dstep+8(FP), R8
-	LEAQ (SI)(R8*2), DX
-	ADDQ R8, DX
-	DSTORE1
-	ADDQ $64, R12
-	SUBQ $1, AX
-	JMP  d_group
-
-// ---- dwWgrad5xN ----
-// One kernel row of 5 taps × W blocks: tap t, block j accumulates in Z(4t+j), loaded from and
-// stored to acc (tap t at BX + t·R10, BX + 3·R10 = R11). Per pixel the output gradient of block
-// j goes to Z20+j, and the input pixel's taps are at SI + t·R10 (DI = SI + 3·R10).
 
 #define WLOAD4 \
 	VMOVUPS (BX), Z0; \
@@ -1425,7 +1037,123 @@ d_w1_store:
 	VFMADD231PS (DI), Z20, Z12; \
 	VFMADD231PS (SI)(R10*4), Z20, Z16
 
+// WTILE is the code of one width W (macros LOAD, PIX, STORE; BYTES = 64·W; then the width's
+// labels).
+#define WTILE(W, LOAD, PIX, STORE, BYTES, Lrow, Lpix, Lstore, Lnext) \
+	XORQ AX, AX; \
+	CMPQ kh+64(FP), $0; \
+	JLE  Lnext; \
+Lrow: \
+	MOVQ  AX, BX; \
+	IMULQ R10, BX; \
+	LEAQ  (BX)(BX*4), BX; \
+	ADDQ  acc+0(FP), BX; \
+	ADDQ  R12, BX; \
+	MOVQ  AX, SI; \
+	IMULQ row+24(FP), SI; \
+	ADDQ  src+8(FP), SI; \
+	ADDQ  R12, SI; \
+	MOVQ  dz+40(FP), DX; \
+	ADDQ  R12, DX; \
+	LEAQ  (BX)(R10*2), R11; \
+	ADDQ  R10, R11; \
+	LOAD; \
+	MOVQ  n+56(FP), CX; \
+	TESTQ CX, CX; \
+	JLE   Lstore; \
+Lpix: \
+	PIX; \
+	ADDQ R8, SI; \
+	ADDQ R9, DX; \
+	DECQ CX; \
+	JNZ  Lpix; \
+Lstore: \
+	STORE; \
+	INCQ AX; \
+	CMPQ AX, kh+64(FP); \
+	JLT  Lrow; \
+Lnext: \
+	ADDQ $BYTES, R12; \
+	SUBQ $W, R13; \
+	JMP  w_group
+
+// func sgemm6xN(a *float32, rs, ks uintptr, nseg, seglen int, segJump uintptr, b *float32, bs, bp uintptr, c *float32, ldc uintptr, bias *float32, flags uintptr, np int)
+TEXT ·sgemm6xN(SB), NOSPLIT, $0-112
+	MOVQ c+72(FP), R12
+	MOVQ bias+88(FP), R13
+	MOVQ bs+56(FP), R11
+	MOVQ bp+64(FP), R10
+	LEAQ (R10)(R10*2), AX
+
+g_group:
+	MOVQ np+104(FP), CX
+	CMPQ CX, $4
+	JGE  g_w4
+	CMPQ CX, $3
+	JEQ  g_w3
+	CMPQ CX, $2
+	JEQ  g_w2
+	CMPQ CX, $1
+	JEQ  g_w1
+	VZEROUPPER
+	RET
+
+g_w4:
+	GTILE(4, GZERO4, GSTEP4, GADDC4, GBIAS4, GRELU4, GSTORE4, 256, GNEXT4, g_w4_seg, g_w4_k, g_w4_epi, g_w4_nacc, g_w4_nbias, g_w4_store)
+
+g_w3:
+	GTILE(3, GZERO3, GSTEP3, GADDC3, GBIAS3, GRELU3, GSTORE3, 192, GNEXT3, g_w3_seg, g_w3_k, g_w3_epi, g_w3_nacc, g_w3_nbias, g_w3_store)
+
+g_w2:
+	GTILE(2, GZERO2, GSTEP2, GADDC2, GBIAS2, GRELU2, GSTORE2, 128, GNEXT2, g_w2_seg, g_w2_k, g_w2_epi, g_w2_nacc, g_w2_nbias, g_w2_store)
+
+g_w1:
+	GTILE(1, GZERO1, GSTEP1, GADDC1, GBIAS1, GRELU1, GSTORE1, 64, GNEXT1, g_w1_seg, g_w1_k, g_w1_epi, g_w1_nacc, g_w1_nbias, g_w1_store)
+
+// ---- dw4xN ----
+// Four output pixels × W blocks of 16 channels: pixel p, block j accumulates in Z(4p+j). Input
+// pixels are at SI, SI+DI, SI+2·DI and R8 (= SI+3·DI); the tap's weights go to Z16+j.
+
+// func dw4xN(dst *float32, dstep uintptr, src *float32, sx uintptr, w, bias *float32, nblk, kh, kw int, tap, row, flags uintptr)
+TEXT ·dw4xN(SB), NOSPLIT, $0-96
+	MOVQ sx+24(FP), DI
+	MOVQ tap+72(FP), R9
+	MOVQ row+80(FP), R10
+	MOVQ nblk+48(FP), AX
+	XORQ R12, R12 // byte offset of the group's first block
+
+d_group:
+	CMPQ AX, $4
+	JGE  d_w4
+	CMPQ AX, $3
+	JEQ  d_w3
+	CMPQ AX, $2
+	JEQ  d_w2
+	CMPQ AX, $1
+	JEQ  d_w1
+	VZEROUPPER
+	RET
+
+d_w4:
+	DTILE(4, DZERO4, DTAP4, DBIAS4, DRELU4, DSTORE4, 256, d_w4_row, d_w4_tap, d_w4_epi, d_w4_nbias, d_w4_store)
+
+d_w3:
+	DTILE(3, DZERO3, DTAP3, DBIAS3, DRELU3, DSTORE3, 192, d_w3_row, d_w3_tap, d_w3_epi, d_w3_nbias, d_w3_store)
+
+d_w2:
+	DTILE(2, DZERO2, DTAP2, DBIAS2, DRELU2, DSTORE2, 128, d_w2_row, d_w2_tap, d_w2_epi, d_w2_nbias, d_w2_store)
+
+d_w1:
+	DTILE(1, DZERO1, DTAP1, DBIAS1, DRELU1, DSTORE1, 64, d_w1_row, d_w1_tap, d_w1_epi, d_w1_nbias, d_w1_store)
+
+// ---- dwWgrad5xN ----
+// One kernel row of 5 taps × W blocks: tap t, block j accumulates in Z(4t+j), loaded from and
+// stored to acc (tap t at BX + t·R10, BX + 3·R10 = R11). Per pixel the output gradient of block
+// j goes to Z20+j, and the input pixel's taps are at SI + t·R10 (DI = SI + 3·R10).
+
 // func dwWgrad5xN(acc, src *float32, sx, row, tap uintptr, dz *float32, dzs uintptr, n, kh, nblk int)
+// For each group of blocks and kernel row i: BX = acc + i·5·tap + block, SI = src + i·row + block,
+// DX = dz + block.
 TEXT ·dwWgrad5xN(SB), NOSPLIT, $0-80
 	MOVQ sx+16(FP), R8
 	MOVQ dzs+48(FP), R9
@@ -1446,365 +1174,13 @@ w_group:
 	RET
 
 w_w4:
-	XORQ AX, AX // kernel row i
-	CMPQ kh+64(FP), $0
-	JLE  w_w4_next
-
-w_w4_row:
-	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
-	MOVQ  AX, BX
-	IMULQ R10, BX
-	LEAQ  (BX)(BX*4), BX
-	ADDQ  acc+0(FP), BX
-	ADDQ  R12, BX
-	MOVQ  AX, SI
-	IMULQ row+24(FP), SI
-	ADDQ  src+8(FP), SI
-	ADDQ  R12, SI
-	MOVQ  dz+40(FP), DX
-	ADDQ  R12, DX
-	LEAQ  (BX)(R10*2), R11
-	ADDQ  R10, R11
-	WLOAD4
-	MOVQ  n+56(FP), CX
-	TESTQ CX, CX
-	JLE   w_w4_store
-
-w_w4_pix:
-	WPIX4
-	ADDQ R8, SI
-	ADDQ R9, DX
-	DECQ CX
-	JNZ  w_w4_pix
-
-w_w4_store:
-	WSTORE4
-	INCQ AX
-	CMPQ AX, kh+64(FP)
-	JLT  w_w4_row
-
-w_w4_next:
-	ADDQ $256, R12
-	SUBQ $4, R13
-	JMP  w_group
+	WTILE(4, WLOAD4, WPIX4, WSTORE4, 256, w_w4_row, w_w4_pix, w_w4_store, w_w4_next)
 
 w_w3:
-	XORQ AX, AX // kernel row i
-	CMPQ kh+64(FP), $0
-	JLE  w_w3_next
-
-w_w3_row:
-	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
-	MOVQ  AX, BX
-	IMULQ R10, BX
-	LEAQ  (BX)(BX*4), BX
-	ADDQ  acc+0(FP), BX
-	ADDQ  R12, BX
-	MOVQ  AX, SI
-	IMULQ row+24(FP), SI
-	ADDQ  src+8(FP), SI
-	ADDQ  R12, SI
-	MOVQ  dz+40(FP), DX
-	ADDQ  R12, DX
-	LEAQ  (BX)(R10*2), R11
-	ADDQ  R10, R11
-	WLOAD3
-	MOVQ  n+56(FP), CX
-	TESTQ CX, CX
-	JLE   w_w3_store
-
-w_w3_pix:
-	WPIX3
-	ADDQ R8, SI
-	ADDQ R9, DX
-	DECQ CX
-	JNZ  w_w3_pix
-
-w_w3_store:
-	WSTORE3
-	INCQ AX
-	CMPQ AX, kh+64(FP)
-	JLT  w_w3_row
-
-w_w3_next:
-	ADDQ $192, R12
-	SUBQ $3, R13
-	JMP  w_group
+	WTILE(3, WLOAD3, WPIX3, WSTORE3, 192, w_w3_row, w_w3_pix, w_w3_store, w_w3_next)
 
 w_w2:
-	XORQ AX, AX // kernel row i
-	CMPQ kh+64(FP), $0
-	JLE  w_w2_next
-
-w_w2_row:
-	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
-	MOVQ  AX, BX
-	IMULQ R10, BX
-	LEAQ  (BX)(BX*4), BX
-	ADDQ  acc+0(FP), BX
-	ADDQ  R12, BX
-	MOVQ  AX, SI
-	IMULQ row+24(FP), SI
-	ADDQ  src+8(FP), SI
-	ADDQ  R12, SI
-	MOVQ  dz+40(FP), DX
-	ADDQ  R12, DX
-	LEAQ  (BX)(R10*2), R11
-	ADDQ  R10, R11
-	WLOAD2
-	MOVQ  n+56(FP), CX
-	TESTQ CX, CX
-	JLE   w_w2_store
-
-w_w2_pix:
-	WPIX2
-	ADDQ R8, SI
-	ADDQ R9, DX
-	DECQ CX
-	JNZ  w_w2_pix
-
-w_w2_store:
-	WSTORE2
-	INCQ AX
-	CMPQ AX, kh+64(FP)
-	JLT  w_w2_row
-
-w_w2_next:
-	ADDQ $128, R12
-	SUBQ $2, R13
-	JMP  w_group
+	WTILE(2, WLOAD2, WPIX2, WSTORE2, 128, w_w2_row, w_w2_pix, w_w2_store, w_w2_next)
 
 w_w1:
-	XORQ AX, AX // kernel row i
-	CMPQ kh+64(FP), $0
-	JLE  w_w1_next
-
-w_w1_row:
-	// BX = acc + i·5·tap + block; SI = src + i·row + block; DX = dz + block
-	MOVQ  AX, BX
-	IMULQ R10, BX
-	LEAQ  (BX)(BX*4), BX
-	ADDQ  acc+0(FP), BX
-	ADDQ  R12, BX
-	MOVQ  AX, SI
-	IMULQ row+24(FP), SI
-	ADDQ  src+8(FP), SI
-	ADDQ  R12, SI
-	MOVQ  dz+40(FP), DX
-	ADDQ  R12, DX
-	LEAQ  (BX)(R10*2), R11
-	ADDQ  R10, R11
-	WLOAD1
-	MOVQ  n+56(FP), CX
-	TESTQ CX, CX
-	JLE   w_w1_store
-
-w_w1_pix:
-	WPIX1
-	ADDQ R8, SI
-	ADDQ R9, DX
-	DECQ CX
-	JNZ  w_w1_pix
-
-w_w1_store:
-	WSTORE1
-	INCQ AX
-	CMPQ AX, kh+64(FP)
-	JLT  w_w1_row
-
-w_w1_next:
-	ADDQ $64, R12
-	SUBQ $1, R13
-	JMP  w_group
-
-// ---- batchnorm and column sums: the AVX2 kernels of kernels_train_amd64.s with one ZMM per
-// block of 16 channels ----
-
-// func colMoments16z(y *float32, n int, pitch uintptr, nblk int, inv uint32, mean, m2 *float32)
-TEXT ·colMoments16z(SB), NOSPLIT, $0-56
-	MOVQ         pitch+16(FP), R8
-	MOVQ         nblk+24(FP), R13
-	XORQ         R12, R12
-	VBROADCASTSS inv+32(FP), Z15
-	TESTQ        R13, R13
-	JLE          zmom_end
-
-zmom_blk:
-	MOVQ   y+0(FP), SI
-	ADDQ   R12, SI
-	MOVQ   n+8(FP), CX
-	VPXORD Z0, Z0, Z0
-
-zmom_sum:
-	VADDPS (SI), Z0, Z0
-	ADDQ   R8, SI
-	DECQ   CX
-	JNZ    zmom_sum
-	VMULPS  Z15, Z0, Z0
-	MOVQ    mean+40(FP), DX
-	VMOVUPS Z0, (DX)(R12*1)
-	MOVQ    y+0(FP), SI
-	ADDQ    R12, SI
-	MOVQ    n+8(FP), CX
-	VPXORD  Z2, Z2, Z2
-
-zmom_sq:
-	VMOVUPS     (SI), Z4
-	VSUBPS      Z0, Z4, Z4
-	VFMADD231PS Z4, Z4, Z2
-	ADDQ        R8, SI
-	DECQ        CX
-	JNZ         zmom_sq
-	MOVQ        m2+48(FP), DX
-	VMOVUPS     Z2, (DX)(R12*1)
-	ADDQ        $64, R12
-	DECQ        R13
-	JNZ         zmom_blk
-
-zmom_end:
-	VZEROUPPER
-	RET
-
-// func bnApply16z(dst, y *float32, n int, pitch uintptr, nblk int, a, b *float32, relu int)
-TEXT ·bnApply16z(SB), NOSPLIT, $0-64
-	MOVQ   y+8(FP), SI
-	MOVQ   dst+0(FP), DI
-	MOVQ   a+40(FP), R10
-	MOVQ   b+48(FP), R11
-	MOVQ   n+16(FP), CX
-	MOVQ   relu+56(FP), AX
-	VPXORD Z15, Z15, Z15
-	TESTQ  CX, CX
-	JLE    zapp_end
-
-zapp_pix:
-	MOVQ nblk+32(FP), R13
-	XORQ R12, R12
-
-zapp_blk:
-	VMOVUPS     (SI)(R12*1), Z0
-	VMOVUPS     (R11)(R12*1), Z4
-	VFMADD132PS (R10)(R12*1), Z4, Z0 // y·a + b
-	TESTQ       AX, AX
-	JZ          zapp_store
-	VMAXPS      Z0, Z15, Z0
-
-zapp_store:
-	VMOVUPS Z0, (DI)(R12*1)
-	ADDQ    $64, R12
-	DECQ    R13
-	JNZ     zapp_blk
-	ADDQ    pitch+24(FP), SI
-	ADDQ    pitch+24(FP), DI
-	DECQ    CX
-	JNZ     zapp_pix
-
-zapp_end:
-	VZEROUPPER
-	RET
-
-// func bnReduce16z(dz, y *float32, n int, pitch uintptr, nblk int, mu, s1, s2 *float32)
-TEXT ·bnReduce16z(SB), NOSPLIT, $0-64
-	MOVQ  dz+0(FP), SI
-	MOVQ  y+8(FP), DI
-	MOVQ  mu+40(FP), R8
-	MOVQ  s1+48(FP), R9
-	MOVQ  s2+56(FP), R10
-	MOVQ  n+16(FP), CX
-	TESTQ CX, CX
-	JLE   zred_end
-
-zred_pix:
-	MOVQ nblk+32(FP), R13
-	XORQ R12, R12
-
-zred_blk:
-	VMOVUPS     (SI)(R12*1), Z6
-	VMOVUPS     (DI)(R12*1), Z8
-	VSUBPS      (R8)(R12*1), Z8, Z8
-	VADDPS      (R9)(R12*1), Z6, Z0
-	VMOVUPS     (R10)(R12*1), Z2
-	VFMADD231PS Z8, Z6, Z2
-	VMOVUPS     Z0, (R9)(R12*1)
-	VMOVUPS     Z2, (R10)(R12*1)
-	ADDQ        $64, R12
-	DECQ        R13
-	JNZ         zred_blk
-	MOVQ        pitch+24(FP), AX
-	ADDQ        AX, SI
-	ADDQ        AX, DI
-	DECQ        CX
-	JNZ         zred_pix
-
-zred_end:
-	VZEROUPPER
-	RET
-
-// func bnBackward16z(dst, dz, y *float32, n int, pitch uintptr, nblk int, mu, ca, cb, cc *float32)
-TEXT ·bnBackward16z(SB), NOSPLIT, $0-80
-	MOVQ  dst+0(FP), DI
-	MOVQ  dz+8(FP), SI
-	MOVQ  y+16(FP), BX
-	MOVQ  mu+48(FP), R8
-	MOVQ  ca+56(FP), R9
-	MOVQ  cb+64(FP), R10
-	MOVQ  cc+72(FP), R11
-	MOVQ  n+24(FP), CX
-	TESTQ CX, CX
-	JLE   zbb_end
-
-zbb_pix:
-	MOVQ nblk+40(FP), R13
-	XORQ R12, R12
-
-zbb_blk:
-	VMOVUPS     (BX)(R12*1), Z0
-	VSUBPS      (R8)(R12*1), Z0, Z0
-	VMOVUPS     (R10)(R12*1), Z4
-	VFMADD231PS (R11)(R12*1), Z0, Z4 // cb + cc·(y−mu)
-	VMOVUPS     (SI)(R12*1), Z2
-	VFMADD231PS (R9)(R12*1), Z2, Z4  // + ca·dz
-	VMOVUPS     Z4, (DI)(R12*1)
-	ADDQ        $64, R12
-	DECQ        R13
-	JNZ         zbb_blk
-	MOVQ        pitch+32(FP), AX
-	ADDQ        AX, DI
-	ADDQ        AX, SI
-	ADDQ        AX, BX
-	DECQ        CX
-	JNZ         zbb_pix
-
-zbb_end:
-	VZEROUPPER
-	RET
-
-// func colSum16z(x *float32, n int, pitch uintptr, nblk int, s *float32)
-TEXT ·colSum16z(SB), NOSPLIT, $0-40
-	MOVQ  pitch+16(FP), R8
-	MOVQ  nblk+24(FP), R13
-	XORQ  R12, R12
-	TESTQ R13, R13
-	JLE   zcs_end
-
-zcs_blk:
-	MOVQ   x+0(FP), SI
-	ADDQ   R12, SI
-	MOVQ   n+8(FP), CX
-	VPXORD Z0, Z0, Z0
-
-zcs_pix:
-	VADDPS (SI), Z0, Z0
-	ADDQ   R8, SI
-	DECQ   CX
-	JNZ    zcs_pix
-	MOVQ    s+32(FP), DX
-	VADDPS  (DX)(R12*1), Z0, Z0
-	VMOVUPS Z0, (DX)(R12*1)
-	ADDQ    $64, R12
-	DECQ    R13
-	JNZ     zcs_blk
-
-zcs_end:
-	VZEROUPPER
-	RET
+	WTILE(1, WLOAD1, WPIX1, WSTORE1, 64, w_w1_row, w_w1_pix, w_w1_store, w_w1_next)

@@ -1,7 +1,9 @@
 package nn
 
-// Float32 kernels of the training engine. Each has an AVX2+FMA version (kernels_train_amd64.s)
-// and a pure-Go version with the same summation order (only the rounding of fused multiply-adds
+// Float32 kernels of the training engine. Each has an AVX2+FMA version (kernels_train_amd64.s),
+// the GEMM and depthwise ones an AVX-512 version too (kernels_avx512_amd64.s; the batchnorm and
+// column-sum kernels are bound by memory bandwidth and use the AVX2 code in the avx512 set), and
+// a pure-Go version with the same summation order (only the rounding of fused multiply-adds
 // differs). The drivers check index ranges before calling them; the assembly reads and writes
 // through raw pointers.
 
@@ -92,11 +94,7 @@ func colMoments(y []float32, n, pitch, nblk int, inv float32, mean, m2 []float32
 	if n <= 0 {
 		return
 	}
-	switch kern {
-	case kernelsAVX512:
-		colMoments512(y, n, pitch, nblk, inv, mean, m2)
-		return
-	case kernelsAVX2:
+	if kern != kernelsGo {
 		colMomentsAsm(y, n, pitch, nblk, inv, mean, m2)
 		return
 	}
@@ -135,11 +133,7 @@ func bnApply(dst, y []float32, n, pitch, nblk int, a, b []float32, relu bool) {
 	if n <= 0 {
 		return
 	}
-	switch kern {
-	case kernelsAVX512:
-		bnApply512(dst, y, n, pitch, nblk, a, b, relu)
-		return
-	case kernelsAVX2:
+	if kern != kernelsGo {
 		bnApplyAsm(dst, y, n, pitch, nblk, a, b, relu)
 		return
 	}
@@ -166,11 +160,7 @@ func bnReduce(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
 	if n <= 0 {
 		return
 	}
-	switch kern {
-	case kernelsAVX512:
-		bnReduce512(dz, y, n, pitch, nblk, mu, s1, s2)
-		return
-	case kernelsAVX2:
+	if kern != kernelsGo {
 		bnReduceAsm(dz, y, n, pitch, nblk, mu, s1, s2)
 		return
 	}
@@ -192,11 +182,7 @@ func bnBackward(dst, dz, y []float32, n, pitch, nblk int, mu, ca, cb, cc []float
 	if n <= 0 {
 		return
 	}
-	switch kern {
-	case kernelsAVX512:
-		bnBackward512(dst, dz, y, n, pitch, nblk, mu, ca, cb, cc)
-		return
-	case kernelsAVX2:
+	if kern != kernelsGo {
 		bnBackwardAsm(dst, dz, y, n, pitch, nblk, mu, ca, cb, cc)
 		return
 	}
@@ -218,11 +204,7 @@ func colSum(x []float32, n, pitch, nblk int, s []float32) {
 	if n <= 0 {
 		return
 	}
-	switch kern {
-	case kernelsAVX512:
-		colSum512(x, n, pitch, nblk, s)
-		return
-	case kernelsAVX2:
+	if kern != kernelsGo {
 		colSumAsm(x, n, pitch, nblk, s)
 		return
 	}
