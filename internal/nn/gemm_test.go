@@ -129,29 +129,31 @@ func TestSgemm(t *testing.T) {
 
 // ParallelSgemm must give the bytes of Sgemm whatever the number of workers.
 func TestParallelSgemmDeterministic(t *testing.T) {
-	for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 30, n: 600, k: 40, alpha: 1, transA: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		ar, ac := tc.m, tc.k
-		if tc.transA {
-			ar, ac = ac, ar
-		}
-		br, bc := tc.k, tc.n
-		if tc.transB {
-			br, bc = bc, br
-		}
-		a, b, c0 := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, tc.m*tc.n)
-		ref := append([]float32(nil), c0...)
-		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, ref, tc.n)
-		for _, w := range []int{1, 2, 3, 5, 8} {
-			c := append([]float32(nil), c0...)
-			ParallelSgemm(w, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, c, tc.n)
-			for i := range c {
-				if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-					t.Fatalf("%+v workers=%d: element %d = %v, Sgemm %v", tc, w, i, c[i], ref[i])
+	forEachKernel(t, func(t *testing.T) {
+		for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 30, n: 600, k: 40, alpha: 1, transA: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
+			rng := rand.New(rand.NewPCG(1, 2))
+			ar, ac := tc.m, tc.k
+			if tc.transA {
+				ar, ac = ac, ar
+			}
+			br, bc := tc.k, tc.n
+			if tc.transB {
+				br, bc = bc, br
+			}
+			a, b, c0 := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, tc.m*tc.n)
+			ref := append([]float32(nil), c0...)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, ref, tc.n)
+			for _, w := range []int{1, 2, 3, 5, 8} {
+				c := append([]float32(nil), c0...)
+				ParallelSgemm(w, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, c, tc.n)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("%+v workers=%d: element %d = %v, Sgemm %v", tc, w, i, c[i], ref[i])
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestSgemmPanics(t *testing.T) {

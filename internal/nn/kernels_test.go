@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"compactv4/internal/model"
 )
 
 // useKernels puts kernel set k in use and returns a function that restores the previous one.
@@ -231,5 +233,64 @@ func TestDotKernelsAgree(t *testing.T) {
 			}
 		})
 		agreeAcrossKernels(t, fmt.Sprintf("dot n=%d", n), float32(1e-6*mag), func() []float32 { return []float32{dot(x, y, n)} })
+	}
+}
+
+// Whole networks give the same bits with the avx512 and avx2 sets: the paper's compact model's
+// predictions, and the weights after two training steps of both compact architectures' layers
+// (at a small width, on the paper's 112×112 geometry).
+func TestKernelSetsSameNetworkBits(t *testing.T) {
+	if !haveAVX512 {
+		t.Skip("this CPU or build cannot run the avx512 kernels")
+	}
+	run := func(k kernelSet, f func() []float32) []float32 {
+		defer useKernels(k)()
+		return f()
+	}
+	mn, err := model.NewCompact([model.NumLayers]int{48, 60, 3, 3, 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(t, mn, 5)
+	net, err := Compile(mn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 4
+	_, x := randomImages(6, batch, net.InputShape())
+	forward := func() []float32 {
+		out := make([]float32, batch*net.Outputs())
+		if err := net.Forward(x, batch, out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	assertSameBits(t, "predictions", run(kernelsAVX512, forward), run(kernelsAVX2, forward))
+	for _, f := range [][model.NumLayers]int{{20, 30, 3, 3, 3}, {40, 40, 40, 40, 40}} {
+		train := func() []float32 {
+			mn, err := model.NewCompact(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := InitKeras(mn, 7); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := NewTrainer(mn, NewAdam(1e-3, 0.5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y := []float32{1, -1, 0.5, 2}
+			for range 2 {
+				if _, err := tr.Step(x, y, batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var w []float32
+			for _, tn := range tr.Network().Weights() {
+				w = append(w, tn.Data...)
+			}
+			return w
+		}
+		assertSameBits(t, fmt.Sprintf("weights after training %v", f), run(kernelsAVX512, train), run(kernelsAVX2, train))
 	}
 }

@@ -192,52 +192,54 @@ func TestRef64TrainInputGradient(t *testing.T) {
 // A training step's results (loss, weights, moving statistics) are the same bytes whatever the
 // number of workers.
 func TestTrainerDeterministic(t *testing.T) {
-	build := func() *model.Network {
-		mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := InitKeras(mn, 3); err != nil {
-			t.Fatal(err)
-		}
-		return mn
-	}
-	const batch = 6
-	_, x := randomImages(21, batch, model.Shape{H: 112, W: 112, C: 3})
-	y := []float32{1, -1, 0.5, 2, 0, -0.3}
-	var ref []model.Tensor
-	var refLoss []float64
-	for _, w := range []int{1, 2, 3} {
-		tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.SetWorkers(w)
-		var losses []float64
-		for range 3 {
-			l, err := tr.Step(x, y, batch)
+	forEachKernel(t, func(t *testing.T) {
+		build := func() *model.Network {
+			mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
 			if err != nil {
 				t.Fatal(err)
 			}
-			losses = append(losses, l)
+			if err := InitKeras(mn, 3); err != nil {
+				t.Fatal(err)
+			}
+			return mn
 		}
-		var got []model.Tensor
-		for _, tn := range tr.Network().Weights() {
-			got = append(got, *tn)
-		}
-		if ref == nil {
-			ref, refLoss = got, losses
-			continue
-		}
-		for k := range got {
-			assertSameBits(t, fmt.Sprintf("workers=%d weight %d", w, k), got[k].Data, ref[k].Data)
-		}
-		for k := range losses {
-			if losses[k] != refLoss[k] {
-				t.Errorf("workers=%d: loss %d = %v, want %v", w, k, losses[k], refLoss[k])
+		const batch = 6
+		_, x := randomImages(21, batch, model.Shape{H: 112, W: 112, C: 3})
+		y := []float32{1, -1, 0.5, 2, 0, -0.3}
+		var ref []model.Tensor
+		var refLoss []float64
+		for _, w := range []int{1, 2, 3} {
+			tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.SetWorkers(w)
+			var losses []float64
+			for range 3 {
+				l, err := tr.Step(x, y, batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				losses = append(losses, l)
+			}
+			var got []model.Tensor
+			for _, tn := range tr.Network().Weights() {
+				got = append(got, *tn)
+			}
+			if ref == nil {
+				ref, refLoss = got, losses
+				continue
+			}
+			for k := range got {
+				assertSameBits(t, fmt.Sprintf("workers=%d weight %d", w, k), got[k].Data, ref[k].Data)
+			}
+			for k := range losses {
+				if losses[k] != refLoss[k] {
+					t.Errorf("workers=%d: loss %d = %v, want %v", w, k, losses[k], refLoss[k])
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestTrainerRejects(t *testing.T) {
