@@ -66,7 +66,7 @@ func run(w io.Writer, readme string, count int, benchtime, python string) error 
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, format+"\n", a...) }
 	results := map[string][]benchResult{}
 	for _, s := range suiteRuns {
-		logf("suite: go test %s", strings.Join(s.args(benchtime, count), " "))
+		logf("suite: go %s", strings.Join(s.args(benchtime, count), " "))
 		out, err := exec.Command("go", s.args(benchtime, count)...).CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("go test %s: %w\n%s", s.pkg, err, out)

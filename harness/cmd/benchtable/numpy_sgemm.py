@@ -12,8 +12,8 @@ import numpy as np
 def blas_name():
     try:
         with open("/proc/self/maps") as f:
-            libs = {l.split()[-1].rsplit("/", 1)[-1] for l in f if "openblas" in l.lower() and "/" in l}
-        return ", ".join(sorted(libs))
+            libs = {l.split()[-1].rsplit("/", 1)[-1] for l in f if "/" in l}
+        return ", ".join(sorted(n for n in libs if "openblas" in n.lower())) or "no OpenBLAS"
     except OSError:
         return "unknown"
 
