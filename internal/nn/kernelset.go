@@ -23,9 +23,9 @@ const (
 	kernelsAVX512
 )
 
-// KernelsEnv is the environment variable that forces a kernel set ("avx512", "avx2" or "purego");
+// kernelsEnv is the environment variable that forces a kernel set ("avx512", "avx2" or "purego");
 // unset or empty, the fastest set this CPU and build support runs.
-const KernelsEnv = "COMPACTV4_KERNELS"
+const kernelsEnv = "COMPACTV4_KERNELS"
 
 var kernelNames = [...]string{kernelsGo: "purego", kernelsAVX2: "avx2", kernelsAVX512: "avx512"}
 
@@ -53,7 +53,7 @@ func availableKernels() []kernelSet {
 	return ks
 }
 
-// chooseKernels returns the set named by env (KernelsEnv's value), or the fastest supported set
+// chooseKernels returns the set named by env (kernelsEnv's value), or the fastest supported set
 // when env is empty. Naming an unknown or unsupported set is an error: a run that was asked for
 // one set must not silently use another.
 func chooseKernels(env string) (kernelSet, error) {
@@ -65,12 +65,12 @@ func chooseKernels(env string) (kernelSet, error) {
 	for k, name := range kernelNames {
 		if strings.EqualFold(env, name) {
 			if !kernelSet(k).supported() {
-				return 0, fmt.Errorf("nn: %s=%s: this CPU or build cannot run the %s kernels (available: %s)", KernelsEnv, env, name, kernelList())
+				return 0, fmt.Errorf("nn: %s=%s: this CPU or build cannot run the %s kernels (available: %s)", kernelsEnv, env, name, kernelList())
 			}
 			return kernelSet(k), nil
 		}
 	}
-	return 0, fmt.Errorf("nn: %s=%q: unknown kernel set (one of %s)", KernelsEnv, env, kernelList())
+	return 0, fmt.Errorf("nn: %s=%q: unknown kernel set (one of %s)", kernelsEnv, env, kernelList())
 }
 
 func kernelList() string {
@@ -85,7 +85,7 @@ func kernelList() string {
 var kern = mustChooseKernels()
 
 func mustChooseKernels() kernelSet {
-	k, err := chooseKernels(os.Getenv(KernelsEnv))
+	k, err := chooseKernels(os.Getenv(kernelsEnv))
 	if err != nil {
 		panic(err)
 	}
