@@ -1087,6 +1087,8 @@ TEXT ·sgemm6xN(SB), NOSPLIT, $0-112
 
 g_group:
 	MOVQ np+104(FP), CX
+	CMPQ CX, $5 // five panels as 3+2: a one-panel tile has too few accumulators to hide the FMA latency
+	JEQ  g_w3
 	CMPQ CX, $4
 	JGE  g_w4
 	CMPQ CX, $3
