@@ -2,7 +2,9 @@
 
 package nn
 
-// AVX-512F kernels (kernels_avx512_amd64.s). Each computes every output element with the same
+//go:generate python3 gen_avx512.py
+
+// AVX-512F kernels (kernels_avx512_amd64.s, written by gen_avx512.py). Each computes every output element with the same
 // instructions in the same order as the AVX2 kernel it stands for (one fused multiply-add per
 // term, in the same term order), only sixteen lanes at a time instead of eight: their results
 // are the AVX2 kernels' bit for bit. Strides are in bytes.
