@@ -4,10 +4,10 @@ package nn
 
 //go:generate python3 gen_avx512.py
 
-// AVX-512F kernels (kernels_avx512_amd64.s, written by gen_avx512.py). Each computes every output element with the same
-// instructions in the same order as the AVX2 kernel it stands for (one fused multiply-add per
-// term, in the same term order), only sixteen lanes at a time instead of eight: their results
-// are the AVX2 kernels' bit for bit. Strides are in bytes.
+// AVX-512F kernels (kernels_avx512_amd64.s, written by gen_avx512.py). Each computes every
+// output element with the same instructions in the same order as the AVX2 kernel it stands for
+// (one fused multiply-add per term, in the same term order), only sixteen lanes at a time instead
+// of eight: their results are the AVX2 kernels' bit for bit. Strides are in bytes.
 
 // sgemm6xN is the GEMM micro-kernel of both gemmTile and gemmSB: 6 rows of C against np panels of
 // 16 columns, up to four panels at a time (a 6×64 tile in 24 ZMM accumulators). Row r of A at
