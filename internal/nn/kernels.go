@@ -4,8 +4,8 @@ package nn
 // tile and dw4 an AVX-512 version too (kernels_avx512_amd64.s, the same bits as AVX2), and a
 // pure-Go version with the same semantics and the same summation order (only the rounding of
 // the fused multiply-adds differs); each dispatches on the kernel set in use (kernelset.go). The
-// drivers (gemm.go, conv.go, depthwise.go) check the
-// index ranges once per block and call these with slices that start at the first element read.
+// drivers (gemm.go, conv.go, depthwise.go) check the index ranges once per block and call these
+// with slices that start at the first element read.
 
 // Epilogue flags of the GEMM and depthwise kernels, applied in this order.
 const (
