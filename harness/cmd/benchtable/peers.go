@@ -49,6 +49,11 @@ type peers struct {
 func newPeers(python, dir string, logf func(string, ...any)) *peers {
 	p := &peers{python: python, dir: dir, logf: logf, threads: runtime.NumCPU(),
 		torch: map[string][]torchResult{}, torchErr: map[string]string{}}
+	if _, err := exec.LookPath(python); err != nil {
+		p.numpyMissing = fmt.Sprintf("no Python interpreter %s", python)
+		p.torchMissing = p.numpyMissing
+		return p
+	}
 	if err := exec.Command(python, "-c", "import numpy").Run(); err != nil {
 		p.numpyMissing = fmt.Sprintf("%s cannot import numpy", python)
 	}
