@@ -14,9 +14,13 @@ figures: data
 	$(REPLICATE) run -profile $(PROFILE)
 
 # Vet and run every test, including the golden check of every experiment on the quick profile.
+# internal/nn's tests run every kernel set the CPU supports; the purego build (no assembly at
+# all) is vetted and its kernel tests run too.
 test: data
 	$(GO) vet ./...
+	$(GO) vet -tags purego ./internal/nn
 	$(GO) test ./...
+	$(GO) test -tags purego -run 'Kernel|Sgemm|Dot' ./internal/nn
 
 # Compare the last run's results (out/) with the goldens.
 check:
@@ -44,8 +48,10 @@ data-full:
 verify:
 	$(REPLICATE) data verify
 
+# Measure the README's speed table in one sitting (the suite's benchmarks, the tuned PyTorch peer,
+# numpy's SGEMM; about 5 minutes) and write it into README.md. Run it on an idle machine.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+	$(GO) run ./harness/cmd/benchtable -readme README.md
 
 # Run every fuzz target for FUZZTIME each.
 fuzz:

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
@@ -93,14 +94,20 @@ func BenchmarkSgemmGonum(b *testing.B) {
 	}
 }
 
+// BenchmarkParallelSgemm is ParallelSgemm with one worker per core (runtime.GOMAXPROCS); the
+// 1024³ product is the speed table's comparison with numpy's OpenBLAS.
 func BenchmarkParallelSgemm(b *testing.B) {
-	const m, n, k = 1024, 1024, 256
-	rng := rand.New(rand.NewPCG(1, 1))
-	x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
-	for b.Loop() {
-		ParallelSgemm(2, false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+	for _, s := range [][3]int{{1024, 1024, 256}, {1024, 1024, 1024}} {
+		m, n, k := s[0], s[1], s[2]
+		rng := rand.New(rand.NewPCG(1, 1))
+		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)
+		b.Run(fmt.Sprintf("%dx%dx%d", m, n, k), func(b *testing.B) {
+			for b.Loop() {
+				ParallelSgemm(runtime.GOMAXPROCS(0), false, false, m, n, k, 1, x, k, y, n, 0, z, n)
+			}
+			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
 	}
-	b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
 // BenchmarkDepthwise is layer 1's depthwise step (5×5, stride 2, 48 channels, 112×112 → 56×56).

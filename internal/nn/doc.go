@@ -28,20 +28,51 @@
 //   - Full convolutions (layer 0: 5×5×3→F0 at 112×112) are GEMMs whose A operand is read in place
 //     from the padded image, one kernel row (5 pixels × 3 channels, contiguous in NHWC) at a time:
 //     no im2col buffer. Pointwise convolutions are plain GEMMs.
-//   - The GEMM micro-kernel (kernels_amd64.s) holds a 6×16 tile of C in twelve YMM registers and
-//     does 12 FMAs per 6 broadcasts and 2 loads, with bias and ReLU fused into the store.
+//   - The GEMM micro-kernel computes 6 rows of C against panels of 16 columns of packed B, with
+//     bias and ReLU fused into the store. The AVX2 kernel (kernels_amd64.s) holds a 6×16 tile in
+//     twelve YMM registers (12 FMAs per 6 broadcasts and 2 loads) and does one panel at a time;
+//     the AVX-512 kernel (kernels_avx512_amd64.s) does up to four panels at once, a 6×64 tile in
+//     24 ZMM registers (24 FMAs per 6 broadcasts and 4 loads).
 //   - Depthwise convolutions are vectorised over channels: 4 output pixels × 16 channels per
-//     call, 8 accumulators.
+//     call, 8 accumulators (AVX2) or 4 pixels × up to 64 channels, 16 accumulators (AVX-512).
 //   - The readout is a dot product with four 8-lane accumulators.
 //   - Within an image the stages advance in row bands (each computing just the rows the next one
 //     reads), so that layer 0's output, 2.5 MB per image, is read back while still in L2.
 //
-// On CPUs without AVX2 and FMA, or with the purego build tag, pure-Go kernels with the same
-// summation order run instead (several times slower).
+// gonum's BLAS (gonum.org/v1/gonum/blas/gonum) has a pure-Go Sgemm; it is several times slower
+// than Sgemm here (BenchmarkSgemmVsGonumCPU runs both alternately), so it is not used.
 //
-// gonum's BLAS (gonum.org/v1/gonum/blas/gonum) has a pure-Go Sgemm; measured alternately in one
-// process on this machine it ran at 5-9 GFLOP/s of CPU time against 38-68 GFLOP/s for Sgemm
-// here (BenchmarkSgemmVsGonumCPU), so it is not used.
+// # Kernel sets
+//
+// Every kernel exists in up to three sets, chosen once at start-up:
+//
+//   - avx512: AVX-512F assembly for the GEMM tiles (inference, weight gradients, Sgemm) and the
+//     depthwise kernels (forward and weight gradient); the AVX2 assembly for the others, where
+//     512 bits gain nothing (the batchnorm and column-sum kernels, bound by memory bandwidth;
+//     the readout's dot product; ReLU masks; rows of 16 floats).
+//   - avx2: AVX2+FMA assembly throughout.
+//   - purego: Go throughout (several times slower); the only set of a build with the purego tag
+//     or for another architecture.
+//
+// The fastest set the CPU supports (golang.org/x/sys/cpu: AVX512F with the OS saving the ZMM
+// registers; AVX2 and FMA) runs, unless the environment variable COMPACTV4_KERNELS names
+// another ("avx512", "avx2" or "purego"; naming one the CPU or build cannot run is a start-up
+// error, not a silent fallback). Kernels reports the set in use. The tests run every set the
+// machine supports in one `go test` (forEachKernel, agreeAcrossKernels), the fuzz targets too.
+//
+// How much a set gains depends on the core: on AMD Zen 4, which executes 512-bit FMAs on its
+// 256-bit units, AVX-512 does the same multiply-adds per cycle as AVX2 and saves only
+// instructions (broadcasts, loop overhead); on cores with full-width 512-bit units it doubles
+// the multiply-adds per cycle. The README's speed table records the CPU and set it was measured
+// with.
+//
+// Agreement between sets: the avx512 kernels compute every element with the same fused
+// multiply-adds, in the same order, as the avx2 kernels (sixteen lanes at a time instead of
+// eight; a tile of more panels never changes a sum's terms or order), so the two sets give the
+// same bits, and the tests require it. The purego kernels sum in the same order but round each
+// multiply and add separately: against the assembly they differ by at most 1e-5·(1+|x|) per
+// kernel on unit-scale data (kernelTol in the tests; typically a few ulps), and whole networks
+// from each set agree with the float64 reference at the tolerances below.
 //
 // # Determinism
 //
@@ -50,8 +81,9 @@
 // rows), never over a reduction; the last, partial tile of a row is recomputed overlapping the
 // previous one rather than by a different kernel. The bytes of the results therefore do not
 // depend on the number of goroutines (runtime.GOMAXPROCS, or SetWorkers) or on the batch an
-// image is part of. They do depend on the kernels: the assembly and pure-Go kernels round
-// differently (fused vs separate multiply-add).
+// image is part of. They do depend on the kernel set as described above: avx512 and avx2 give
+// the same bytes, purego differs in the last bits (separate multiply and add). The tests check
+// the independence from the number of goroutines with every set.
 //
 // # Accuracy
 //
@@ -67,17 +99,9 @@
 // per 112×112 image: layer 0 90.3 MFLOP, layer 1 25.6 (depthwise 7.5, pointwise 18.1), layer 2
 // 2.6, layers 3-4 0.26, readout 0.005. The K=200 shared model takes 822.6 MFLOP per image.
 //
-// This project's machine has 2 cores of an AMD EPYC (Zen 3) at a nominal 2.445 GHz, each with
-// AVX2 and two 256-bit FMA units: 2 × 2.445 GHz × 2 units × 8 lanes × 2 FLOP = 156 GFLOP/s
-// float32 peak at the nominal clock (78 per core). The CPU boosts above it: the GEMM micro-kernel
-// alone (BenchmarkGemmTileCPU, L1-resident) has measured 63-92 GFLOP/s of CPU time on one core.
-//
-// Measured as per-thread CPU time (BenchmarkStageCPU; wall-clock figures were unusable while the
-// machine was shared by several engineers, load average around 20 on 2 cores), one image of the
-// benchmark model takes 2.1-2.9 ms of one core: layer 0 1.2-1.5 ms (59-75 GFLOP/s), layer 1
-// 0.7-0.95 ms (depthwise ≈ 22 GFLOP/s, pointwise ≈ 49 GFLOP/s), the rest about 0.15 ms. That is
-// 41-55 GFLOP/s, 52-71 % of one core's nominal peak, or 340-470 images/s per core.
-// BenchmarkCompactInference (wall clock, all cores, batch 64) is the end-to-end figure.
+// BenchmarkCompactInference (wall clock, all cores, batch 64) is the end-to-end figure,
+// BenchmarkStageCPU the CPU time of each stage on one thread; their measurements are in the
+// README's speed table (one place, regenerated by `make bench`).
 //
 // # Input gradients
 //
@@ -90,8 +114,8 @@
 // correlation with a 2×2…3×3 sub-kernel, run by the forward depthwise kernel, so no multiply hits
 // an inserted zero), and for the full 5×5 convolution a GEMM giving each output pixel's patch
 // gradient (kernel rows padded to 16 columns) added back onto the image in non-overlapping rows of
-// 16 floats. One image of the 48,60,3,3,3 model costs 238 MFLOP (forward 119, backward 119), 5.3
-// to 6.6 ms of one core (BenchmarkInputGrad).
+// 16 floats. One image of the 48,60,3,3,3 model costs 238 MFLOP (forward 119, backward 119)
+// (BenchmarkInputGrad).
 //
 // # Training
 //
@@ -144,21 +168,11 @@
 // distillation student), 325.5 forward and 462.9 backward, 788.4 MFLOP (layer 0: 188.2 each way;
 // layer 1: 78.4 forward, 156.8 backward).
 //
-// BenchmarkTrainStepCPU (one worker on one locked thread, so that other processes disturb it
-// little) measured 6.5-8.2 ms of CPU per image for 48,60,3,3,3 (32-41 GFLOP/s, 41-52 % of one
-// core's nominal 78 GFLOP/s) and 19.6-25 ms for 100×5 (32-40 GFLOP/s, 41-51 %), the spread being
-// the load of the machine's other users. About a third of the time of the 48-filter model goes
-// to the batchnorm passes over layer 0's 112×112 outputs, which are bound by memory bandwidth:
-// batchnorm in training mode cannot be folded, and its statistics force each layer's output of
-// the whole batch to be written and read back.
-//
-// BenchmarkCompactTrainStep is the wall-clock figure (batch 64, all cores, Adam). Measured in one
-// sitting with the peer, PyTorch 1.13 (Debian's python3-torch; /work/shared/tools/
-// torch_compact_bench.py, 2 threads), on a machine whose load average was 6-8 (several other
-// users on 2 cores): 48,60,3,3,3 88.7 images/s (124.5 images per CPU-second) against PyTorch's
-// 4.8; 100×5 25.5 images/s (33.9 per CPU-second) against 0.3. PyTorch's two OpenMP threads
-// collapse on a loaded machine; per CPU-second, its best was with one thread: 16.2 (48 filters)
-// and 9.2 (100×5) images per CPU-second, 7.7× and 3.7× below this engine. (The issue quotes
-// 62 and 24 images/s for PyTorch on a quiet machine; at the CPU rates above, two free cores
-// would give this engine about 250 and 70.)
+// BenchmarkCompactTrainStep is the wall-clock figure (batch 64, all cores, Adam) and
+// BenchmarkTrainStepCPU the CPU time of one worker on one locked thread; their measurements, with
+// the PyTorch peer's in the same sitting, are in the README's speed table. A good part of a step
+// of the 48-filter model goes to the batchnorm passes over layer 0's 112×112 outputs, which are
+// bound by memory bandwidth, not by the kernels' arithmetic: batchnorm in training mode cannot be
+// folded, and its statistics force each layer's output of the whole batch to be written and read
+// back.
 package nn

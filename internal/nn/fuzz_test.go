@@ -59,8 +59,9 @@ func fuzzSeed(h, w, c byte, layers ...[4]byte) []byte {
 }
 
 // FuzzCompile compiles random chains of the supported layers on small inputs and checks the
-// float32 network against the float64 reference: Compile and Forward must return errors, never
-// panic, and a compiled network must agree with ForwardFloat64.
+// float32 network against the float64 reference with every kernel set: Compile and Forward must
+// return errors, never panic, a compiled network must agree with ForwardFloat64, and the avx512
+// and avx2 sets must give the same bits.
 func FuzzCompile(f *testing.F) {
 	// The compact trunk on a small image (conv 5×5, separable stride 2 and 1, BN, ReLU, dense).
 	f.Add(fuzzSeed(12, 12, 3, [4]byte{0, 4, 2, 7}, [4]byte{3, 0, 0, 0}, [4]byte{4, 0, 0, 0}, [4]byte{1, 9, 2, 4}, [4]byte{3, 0, 0, 0}, [4]byte{5, 0, 2, 0}))
@@ -100,21 +101,28 @@ func FuzzCompile(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, w := range []int{1, 3} {
-			net.SetWorkers(w)
-			got := make([]float32, batch*net.Outputs())
-			if err := net.Forward(x, batch, got); err != nil {
-				t.Fatal(err)
-			}
-			var scale float64
-			for _, v := range want {
-				scale = math.Max(scale, math.Abs(v))
-			}
-			for i := range want {
-				if d := math.Abs(float64(got[i]) - want[i]); !(d <= 1e-4*scale+1e-6) {
-					t.Fatalf("workers=%d output %d = %v, want %v (max |want| %g)", w, i, got[i], want[i], scale)
+		var scale float64
+		for _, v := range want {
+			scale = math.Max(scale, math.Abs(v))
+		}
+		outs := map[kernelSet][]float32{}
+		eachKernel(func(k kernelSet) {
+			for _, w := range []int{1, 3} {
+				net.SetWorkers(w)
+				got := make([]float32, batch*net.Outputs())
+				if err := net.Forward(x, batch, got); err != nil {
+					t.Fatal(err)
 				}
+				for i := range want {
+					if d := math.Abs(float64(got[i]) - want[i]); !(d <= 1e-4*scale+1e-6) {
+						t.Fatalf("%s workers=%d output %d = %v, want %v (max |want| %g)", k, w, i, got[i], want[i], scale)
+					}
+				}
+				outs[k] = got
 			}
+		})
+		if a, b := outs[kernelsAVX512], outs[kernelsAVX2]; a != nil && b != nil {
+			assertSameBits(t, "outputs, avx512 vs avx2", a, b)
 		}
 	})
 }
@@ -129,8 +137,8 @@ func hasCompute(n *model.Network) bool {
 	return false
 }
 
-// FuzzSgemm checks Sgemm against the float64 product on small random shapes, transpositions,
-// scalars and leading dimensions.
+// FuzzSgemm checks Sgemm with every kernel set against the float64 product on small random
+// shapes, transpositions, scalars and leading dimensions.
 func FuzzSgemm(f *testing.F) {
 	f.Add(uint8(6), uint8(16), uint8(75), uint8(0), uint8(0))
 	f.Add(uint8(0), uint8(1), uint8(0), uint8(3), uint8(1))
@@ -146,8 +154,10 @@ func FuzzSgemm(f *testing.F) {
 		case 3:
 			tc.alpha = 0
 		}
-		runGemmCase(t, tc, func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+		eachKernel(func(kernelSet) {
+			runGemmCase(t, tc, func(tc gemmCase, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+				Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, lda, b, ldb, tc.beta, c, ldc)
+			})
 		})
 	})
 }

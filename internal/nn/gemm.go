@@ -6,7 +6,9 @@ import (
 )
 
 // Blocking of Sgemm: a 6×kc tile of A (6 KiB) stays in L1 while it meets every panel of a
-// kc×nc block of packed B (256 KiB, in L2; Zen 3 has 32 KiB L1D and 512 KiB L2 per core).
+// kc×nc block of packed B (256 KiB, in L2: AMD's Zen 3 and later cores have 32 KiB or more of
+// L1D and 512 KiB or more of L2). kc is also the summation block (see Sgemm): changing it changes
+// the results' last bits.
 const (
 	gemmKC = 256
 	gemmNC = 256 // a multiple of nr
@@ -34,11 +36,11 @@ func grow(s []float32, n int) []float32 {
 //
 // It runs on the calling goroutine. Each element of C is computed in the same order whatever the
 // sizes of the other dimensions: k in blocks of 256, each block summed from zero in k order with
-// fused multiply-adds (on AVX2+FMA CPUs) and then added to C. alpha scales B as it is packed.
+// fused multiply-adds (with the assembly kernel sets; see the package doc) and then added to C.
+// alpha scales B as it is packed.
 //
-// It is used rather than gonum's pure-Go blas/gonum Sgemm: on this project's machine (AMD EPYC
-// Zen 3, AVX2) it ran at 38-68 GFLOP/s of CPU time against gonum's 5-9 GFLOP/s, measured
-// alternately in one process on 256³, 3136×64×48 and 12544×48×75 (BenchmarkSgemmVsGonumCPU;
+// It is used rather than gonum's pure-Go blas/gonum Sgemm, which is several times slower
+// (BenchmarkSgemmVsGonumCPU runs both alternately on 256³, 3136×64×48 and 12544×48×75;
 // BenchmarkSgemm and BenchmarkSgemmGonum give wall-clock figures).
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)

@@ -117,20 +117,6 @@ func runGemmCase(t *testing.T, tc gemmCase, gemm func(tc gemmCase, a []float32, 
 	}
 }
 
-func forEachKernel(t *testing.T, f func(t *testing.T)) {
-	t.Run("asm", func(t *testing.T) {
-		if !haveAsm {
-			t.Skip("no AVX2+FMA kernels on this CPU/build")
-		}
-		f(t)
-	})
-	t.Run("go", func(t *testing.T) {
-		useAsm = false
-		defer func() { useAsm = haveAsm }()
-		f(t)
-	})
-}
-
 func TestSgemm(t *testing.T) {
 	forEachKernel(t, func(t *testing.T) {
 		for _, tc := range gemmCases() {
@@ -143,29 +129,31 @@ func TestSgemm(t *testing.T) {
 
 // ParallelSgemm must give the bytes of Sgemm whatever the number of workers.
 func TestParallelSgemmDeterministic(t *testing.T) {
-	for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 30, n: 600, k: 40, alpha: 1, transA: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
-		rng := rand.New(rand.NewPCG(1, 2))
-		ar, ac := tc.m, tc.k
-		if tc.transA {
-			ar, ac = ac, ar
-		}
-		br, bc := tc.k, tc.n
-		if tc.transB {
-			br, bc = bc, br
-		}
-		a, b, c0 := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, tc.m*tc.n)
-		ref := append([]float32(nil), c0...)
-		Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, ref, tc.n)
-		for _, w := range []int{1, 2, 3, 5, 8} {
-			c := append([]float32(nil), c0...)
-			ParallelSgemm(w, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, c, tc.n)
-			for i := range c {
-				if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
-					t.Fatalf("%+v workers=%d: element %d = %v, Sgemm %v", tc, w, i, c[i], ref[i])
+	forEachKernel(t, func(t *testing.T) {
+		for _, tc := range []gemmCase{{m: 301, n: 37, k: 300, alpha: 1}, {m: 7, n: 300, k: 50, alpha: 1, transB: true}, {m: 30, n: 600, k: 40, alpha: 1, transA: true}, {m: 64, n: 64, k: 600, alpha: 1, beta: 1, transA: true}} {
+			rng := rand.New(rand.NewPCG(1, 2))
+			ar, ac := tc.m, tc.k
+			if tc.transA {
+				ar, ac = ac, ar
+			}
+			br, bc := tc.k, tc.n
+			if tc.transB {
+				br, bc = bc, br
+			}
+			a, b, c0 := randSlice(rng, ar*ac), randSlice(rng, br*bc), randSlice(rng, tc.m*tc.n)
+			ref := append([]float32(nil), c0...)
+			Sgemm(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, ref, tc.n)
+			for _, w := range []int{1, 2, 3, 5, 8} {
+				c := append([]float32(nil), c0...)
+				ParallelSgemm(w, tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, a, ac, b, bc, tc.beta, c, tc.n)
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(ref[i]) {
+						t.Fatalf("%+v workers=%d: element %d = %v, Sgemm %v", tc, w, i, c[i], ref[i])
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestSgemmPanics(t *testing.T) {
@@ -193,59 +181,8 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
-// The assembly tile kernel agrees with the Go one on every stride pattern the drivers use.
-func TestGemmTileAsmMatchesGo(t *testing.T) {
-	if !haveAsm {
-		t.Skip("no assembly kernels")
-	}
-	rng := rand.New(rand.NewPCG(3, 4))
-	for _, p := range []struct{ rs, ks, nseg, seglen, segStride int }{
-		{1, 6, 1, 1, 0}, {1, 6, 1, 75, 0}, {3, 1, 5, 15, 348}, {6, 1, 5, 30, 400}, {50, 1, 1, 48, 0}, {1, 6, 0, 5, 0}, {1, 6, 2, 0, 0},
-	} {
-		for _, flags := range []int{0, flagAcc, flagBias, flagReLU, flagAcc | flagBias | flagReLU} {
-			n := 5*p.rs + max(p.nseg-1, 0)*p.segStride + max(p.seglen-1, 0)*p.ks + 1
-			a := randSlice(rng, n)
-			for np := 1; np <= 3; np++ {
-				b := randSlice(rng, max(p.nseg*p.seglen, 0)*nr*np)
-				bias := randSlice(rng, nr*np)
-				c0 := randSlice(rng, 5*50+nr*np)
-				c1 := append([]float32(nil), c0...)
-				gemmTileGo(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c0, 50, bias, flags, np)
-				gemmTileAsm(a, p.rs, p.ks, p.nseg, p.seglen, p.segStride, b, c1, 50, bias, flags, np)
-				for i := range c0 {
-					if d := math.Abs(float64(c0[i] - c1[i])); d > 1e-5*(1+math.Abs(float64(c0[i]))) {
-						t.Fatalf("%+v flags %d np %d: element %d: Go %v, asm %v", p, flags, np, i, c0[i], c1[i])
-					}
-				}
-			}
-		}
-	}
-}
-
-func TestDotAsmMatchesGo(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 40, 64, 100, 2352, 12544} {
-		x, y := randSlice(rng, n), randSlice(rng, n)
-		var want, mag float64
-		for i := range x {
-			want += float64(x[i]) * float64(y[i])
-			mag += math.Abs(float64(x[i]) * float64(y[i]))
-		}
-		got := dot(x, y, n)
-		if d := math.Abs(float64(got) - want); d > 1e-6*mag+1e-30 {
-			t.Errorf("n=%d: dot %v, want %v", n, got, want)
-		}
-		useAsm = false
-		g2 := dot(x, y, n)
-		useAsm = haveAsm
-		if d := math.Abs(float64(got - g2)); d > 1e-6*mag+1e-30 {
-			t.Errorf("n=%d: asm %v, Go %v", n, got, g2)
-		}
-	}
-}
-
 func BenchmarkSgemm(b *testing.B) {
-	for _, s := range [][3]int{{256, 256, 256}, {3136, 64, 48}, {12544, 48, 75}} {
+	for _, s := range [][3]int{{256, 256, 256}, {3136, 64, 48}, {12544, 48, 75}, {1024, 1024, 1024}} {
 		m, n, k := s[0], s[1], s[2]
 		rng := rand.New(rand.NewPCG(1, 1))
 		x, y, z := randSlice(rng, m*k), randSlice(rng, k*n), make([]float32, m*n)

@@ -19,7 +19,8 @@ func gradFuzzSeeds(f *testing.F) {
 }
 
 // FuzzGradNet builds random chains of layers: NewGradNet and InputGrad must return errors, never
-// panic, and a gradient network's input gradient must agree with the float64 reference's.
+// panic, a gradient network's input gradient must agree with the float64 reference's with every
+// kernel set, and the avx512 and avx2 sets must give the same bits.
 func FuzzGradNet(f *testing.F) {
 	gradFuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -40,10 +41,6 @@ func FuzzGradNet(f *testing.F) {
 		rng := rand.New(rand.NewPCG(uint64(len(data)), 1))
 		x := to32(gaussian64(rng, batch*g.InputShape().Size(), 1))
 		dOut := to32(gaussian64(rng, batch*g.Outputs(), 1))
-		out, dx := make([]float32, batch*g.Outputs()), make([]float32, len(x))
-		if err := g.InputGrad(x, batch, dOut, out, dx); err != nil {
-			t.Fatal(err)
-		}
 		p, err := r.forward(to64(x), batch)
 		if err != nil {
 			t.Fatal(err)
@@ -53,17 +50,29 @@ func FuzzGradNet(f *testing.F) {
 		for _, v := range want {
 			scale = math.Max(scale, math.Abs(v))
 		}
-		for i := range want {
-			if d := math.Abs(float64(dx[i]) - want[i]); !(d <= 1e-4*scale+1e-6) {
-				t.Fatalf("dx[%d] = %v, float64 %v (max %g)", i, dx[i], want[i], scale)
+		dxs := map[kernelSet][]float32{}
+		eachKernel(func(k kernelSet) {
+			out, dx := make([]float32, batch*g.Outputs()), make([]float32, len(x))
+			if err := g.InputGrad(x, batch, dOut, out, dx); err != nil {
+				t.Fatal(err)
 			}
+			for i := range want {
+				if d := math.Abs(float64(dx[i]) - want[i]); !(d <= 1e-4*scale+1e-6) {
+					t.Fatalf("%s: dx[%d] = %v, float64 %v (max %g)", k, i, dx[i], want[i], scale)
+				}
+			}
+			dxs[k] = dx
+		})
+		if a, b := dxs[kernelsAVX512], dxs[kernelsAVX2]; a != nil && b != nil {
+			assertSameBits(t, "dx, avx512 vs avx2", a, b)
 		}
 	})
 }
 
 // FuzzTrainer builds random chains of layers: NewTrainer and Step must return errors, never
-// panic, and a trainer's weight gradients (batchnorm in training mode) must agree with the float64
-// reference's.
+// panic, a trainer's weight gradients (batchnorm in training mode) must agree with the float64
+// reference's with every kernel set, and the avx512 and avx2 sets must give the same weights
+// after a step.
 func FuzzTrainer(f *testing.F) {
 	gradFuzzSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -84,40 +93,55 @@ func FuzzTrainer(f *testing.F) {
 		rng := rand.New(rand.NewPCG(uint64(len(data)), 2))
 		x := to32(gaussian64(rng, batch*tr.InputShape().Size(), 1))
 		y := to32(gaussian64(rng, batch*tr.Outputs(), 1))
-		if _, err := tr.gradients(x, y, batch); err != nil {
-			t.Fatal(err)
-		}
 		dw, err := r.mseWeightGrads(to64(x), batch, to64(y))
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws := tr.net.Weights()
 		var global float64
 		for _, g := range dw {
 			for _, v := range g {
 				global = math.Max(global, math.Abs(v))
 			}
 		}
-		for _, pr := range tr.params {
-			k := -1
-			for j := range ws {
-				if ws[j] == pr.t {
-					k = j
+		weights := map[kernelSet][]float32{}
+		eachKernel(func(k kernelSet) {
+			tr, err := NewTrainer(mn, NewAdam(1e-3, 0.5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tr.gradients(x, y, batch); err != nil {
+				t.Fatal(err)
+			}
+			ws := tr.net.Weights()
+			for _, pr := range tr.params {
+				wi := -1
+				for j := range ws {
+					if ws[j] == pr.t {
+						wi = j
+					}
+				}
+				var scale float64
+				for _, v := range dw[wi] {
+					scale = math.Max(scale, math.Abs(v))
+				}
+				tol := 1e-3*math.Max(scale, 1e-2*global) + 1e-6
+				for j, v := range dw[wi] {
+					if d := math.Abs(float64(pr.grad[j]) - v); !(d <= tol) {
+						t.Fatalf("%s: weight %d %v element %d: gradient %v, float64 %v (tensor max %g, network max %g)", k, wi, ws[wi].Shape, j, pr.grad[j], v, scale, global)
+					}
 				}
 			}
-			var scale float64
-			for _, v := range dw[k] {
-				scale = math.Max(scale, math.Abs(v))
+			if _, err := tr.Step(x, y, batch); err != nil {
+				t.Fatal(err)
 			}
-			tol := 1e-3*math.Max(scale, 1e-2*global) + 1e-6
-			for j, v := range dw[k] {
-				if d := math.Abs(float64(pr.grad[j]) - v); !(d <= tol) {
-					t.Fatalf("weight %d %v element %d: gradient %v, float64 %v (tensor max %g, network max %g)", k, ws[k].Shape, j, pr.grad[j], v, scale, global)
-				}
+			var all []float32
+			for _, w := range tr.net.Weights() {
+				all = append(all, w.Data...)
 			}
-		}
-		if _, err := tr.Step(x, y, batch); err != nil {
-			t.Fatal(err)
+			weights[k] = all
+		})
+		if a, b := weights[kernelsAVX512], weights[kernelsAVX2]; a != nil && b != nil {
+			assertSameBits(t, "weights after a step, avx512 vs avx2", a, b)
 		}
 	})
 }

@@ -279,38 +279,40 @@ func TestGradNetPaperGeometry(t *testing.T) {
 
 // The bytes of out and dx depend neither on the number of workers nor on the batch.
 func TestGradNetDeterministic(t *testing.T) {
-	mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	randomize(t, mn, 11)
-	g, err := NewGradNet(mn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	const batch = 3
-	_, x := randomImages(12, batch, g.InputShape())
-	dOut := []float32{1, -0.5, 2}
-	run := func(w int, x, dOut []float32, n int) ([]float32, []float32) {
-		g.SetWorkers(w)
-		out, dx := make([]float32, n), make([]float32, len(x))
-		if err := g.InputGrad(x, n, dOut, out, dx); err != nil {
+	forEachKernel(t, func(t *testing.T) {
+		mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
+		if err != nil {
 			t.Fatal(err)
 		}
-		return out, dx
-	}
-	out1, dx1 := run(1, x, dOut, batch)
-	for _, w := range []int{2, 3, 5} {
-		out, dx := run(w, x, dOut, batch)
-		assertSameBits(t, fmt.Sprintf("out, %d workers", w), out, out1)
-		assertSameBits(t, fmt.Sprintf("dx, %d workers", w), dx, dx1)
-	}
-	per := g.InputShape().Size()
-	for i := 0; i < batch; i++ {
-		out, dx := run(2, x[i*per:(i+1)*per], dOut[i:i+1], 1)
-		assertSameBits(t, fmt.Sprintf("out of image %d alone", i), out, out1[i:i+1])
-		assertSameBits(t, fmt.Sprintf("dx of image %d alone", i), dx, dx1[i*per:(i+1)*per])
-	}
+		randomize(t, mn, 11)
+		g, err := NewGradNet(mn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		const batch = 3
+		_, x := randomImages(12, batch, g.InputShape())
+		dOut := []float32{1, -0.5, 2}
+		run := func(w int, x, dOut []float32, n int) ([]float32, []float32) {
+			g.SetWorkers(w)
+			out, dx := make([]float32, n), make([]float32, len(x))
+			if err := g.InputGrad(x, n, dOut, out, dx); err != nil {
+				t.Fatal(err)
+			}
+			return out, dx
+		}
+		out1, dx1 := run(1, x, dOut, batch)
+		for _, w := range []int{2, 3, 5} {
+			out, dx := run(w, x, dOut, batch)
+			assertSameBits(t, fmt.Sprintf("out, %d workers", w), out, out1)
+			assertSameBits(t, fmt.Sprintf("dx, %d workers", w), dx, dx1)
+		}
+		per := g.InputShape().Size()
+		for i := 0; i < batch; i++ {
+			out, dx := run(2, x[i*per:(i+1)*per], dOut[i:i+1], 1)
+			assertSameBits(t, fmt.Sprintf("out of image %d alone", i), out, out1[i:i+1])
+			assertSameBits(t, fmt.Sprintf("dx of image %d alone", i), dx, dx1[i*per:(i+1)*per])
+		}
+	})
 }
 
 func TestGradNetRejectsBadInput(t *testing.T) {

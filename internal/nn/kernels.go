@@ -1,9 +1,11 @@
 package nn
 
-// Low-level float32 kernels. Each has an AVX2+FMA assembly version (kernels_amd64.s) and a
+// Low-level float32 kernels. Each has an AVX2+FMA assembly version (kernels_amd64.s), the GEMM
+// tile and dw4 an AVX-512 version too (kernels_avx512_amd64.s, the same bits as AVX2), and a
 // pure-Go version with the same semantics and the same summation order (only the rounding of
-// the fused multiply-adds differs). The drivers (gemm.go, conv.go, depthwise.go) check the
-// index ranges once per block and call these with slices that start at the first element read.
+// the fused multiply-adds differs); each dispatches on the kernel set in use (kernelset.go). The
+// drivers (gemm.go, conv.go, depthwise.go) check the index ranges once per block and call these
+// with slices that start at the first element read.
 
 // Epilogue flags of the GEMM and depthwise kernels, applied in this order.
 const (
@@ -18,16 +20,17 @@ const (
 	nr = 16 // columns of C per tile (two YMM registers)
 )
 
-// useAsm selects the assembly kernels; tests clear it to run the pure-Go kernels.
-var useAsm = haveAsm
-
 // gemmTile computes 6 rows of C against np panels of 16 columns. With element strides (not
 // bytes): row r of A at step t of segment s is a[r·rs + s·segStride + t·ks]; panel p of b holds
 // nseg·seglen packed rows of 16 (the panels one after another); tile row r of panel p is
 // c[r·ldc+16p : r·ldc+16p+16], and bias[16p:16p+16] is its bias. Every element is
 // Σ_k A[r,k]·B[k,j] accumulated in k order from zero, then the flags apply.
 func gemmTile(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		gemmTile512(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
+		return
+	case kernelsAVX2:
 		gemmTileAsm(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
 		return
 	}
@@ -95,7 +98,11 @@ func epilogue(acc, prev *[nr]float32, bias []float32, flags int) {
 // output pixel p (at dst[p·dstep:]) is Σ_{i<kh} Σ_{j<kw} src[p·sx + i·row + j·tap + c]·w[(i·kw+j)·tap + c],
 // taps in that order, then bias (flagBias) and ReLU (flagReLU).
 func dw4(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		dw4512(dst, dstep, src, sx, w, bias, nblk, kh, kw, tap, row, flags)
+		return
+	case kernelsAVX2:
 		dw4Asm(dst, dstep, src, sx, w, bias, nblk, kh, kw, tap, row, flags)
 		return
 	}
@@ -104,7 +111,7 @@ func dw4(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nbl
 
 // dw1 is dw4 for a single output pixel.
 func dw1(dst, src, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
-	if useAsm {
+	if kern != kernelsGo {
 		dw1Asm(dst, src, w, bias, nblk, kh, kw, tap, row, flags)
 		return
 	}
@@ -147,7 +154,7 @@ func dw1Go(dst, src, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
 func dot(x, y []float32, n int) float32 {
 	m := n &^ 7
 	var s float32
-	if useAsm {
+	if kern != kernelsGo {
 		if m > 0 {
 			s = dotAsm(x[:m], y[:m], m)
 		}

@@ -8,8 +8,13 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// haveAsm reports whether this CPU runs the AVX2+FMA kernels of kernels_amd64.s.
-var haveAsm = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// haveAVX2 reports whether this CPU runs the AVX2+FMA kernels (kernels_amd64.s and the other
+// *_amd64.s files); haveAVX512 whether it also runs the AVX-512F kernels of
+// kernels_avx512_amd64.s (x/sys/cpu checks that the OS saves the ZMM registers).
+var (
+	haveAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	haveAVX512 = haveAVX2 && cpu.X86.HasAVX512F
+)
 
 // sgemm6x16 is the GEMM micro-kernel: a 6×16 tile of C in twelve YMM accumulators, for each of
 // np consecutive panels. Row r of A at step t of segment s is the float at

@@ -7,7 +7,7 @@ package nn
 // output is act; TF's rule: zero where the input was ≤ 0), for i < n.
 func reluMask(dst, g, act []float32, n int) {
 	m := n &^ 7
-	if useAsm && m > 0 {
+	if kern != kernelsGo && m > 0 {
 		reluMaskAsm(dst[:m], g[:m], act[:m], m)
 	} else {
 		m = 0
@@ -34,7 +34,7 @@ func addRows16(dst []float32, ds int, src []float32, ss int, n int) {
 	}
 	_ = dst[(n-1)*ds+15]
 	_ = src[(n-1)*ss+15]
-	if useAsm {
+	if kern != kernelsGo {
 		addRows16Asm(dst, ds, src, ss, n)
 		return
 	}

@@ -2,8 +2,12 @@
 
 package nn
 
-// haveAsm is false: this build has no assembly kernels, and the pure-Go kernels run instead.
-var haveAsm = false
+// This build has no assembly kernels: only the pure-Go set runs, and the functions below,
+// which the dispatchers never call here, stand in for the assembly ones.
+const (
+	haveAVX2   = false
+	haveAVX512 = false
+)
 
 func gemmTileAsm(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
 	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
@@ -18,3 +22,11 @@ func dw1Asm(dst, src, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
 }
 
 func dotAsm(x, y []float32, n int) float32 { return dotGo(x, y, n) }
+
+func gemmTile512(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
+	gemmTileGo(a, rs, ks, nseg, seglen, segStride, b, c, ldc, bias, flags, np)
+}
+
+func dw4512(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
+	dw4Go(dst, dstep, src, sx, w, bias, nblk, kh, kw, tap, row, flags)
+}

@@ -1,7 +1,9 @@
 package nn
 
-// Float32 kernels of the training engine. Each has an AVX2+FMA version (kernels_train_amd64.s)
-// and a pure-Go version with the same summation order (only the rounding of fused multiply-adds
+// Float32 kernels of the training engine. Each has an AVX2+FMA version (kernels_train_amd64.s),
+// the GEMM and depthwise ones an AVX-512 version too (kernels_avx512_amd64.s; the batchnorm and
+// column-sum kernels are bound by memory bandwidth and use the AVX2 code in the avx512 set), and
+// a pure-Go version with the same summation order (only the rounding of fused multiply-adds
 // differs). The drivers check index ranges before calling them; the assembly reads and writes
 // through raw pointers.
 
@@ -14,7 +16,11 @@ package nn
 // convolutions without packing: A is an activation or gradient with rows = channels (rs = 1) and
 // steps = pixels, B the other one, 16 channels or a 16-float window of a pixel row per step.
 func gemmSB(a []float32, rs, ks, k int, b []float32, bs, bp int, c []float32, ldc, np int) {
-	if useAsm {
+	switch kern {
+	case kernelsAVX512:
+		gemmSB512(a, rs, ks, k, b, bs, bp, c, ldc, np)
+		return
+	case kernelsAVX2:
 		gemmSBAsm(a, rs, ks, k, b, bs, bp, c, ldc, np)
 		return
 	}
@@ -51,9 +57,15 @@ func gemmSBGo(a []float32, rs, ks, k int, b []float32, bs, bp int, c []float32, 
 // accumulating onto acc in p order. The assembly handles kw = 5 (every depthwise kernel of the
 // trunk); other widths run the Go version.
 func dwWgrad(acc, src []float32, sx, row, tap int, dz []float32, dzs, n, kh, kw, nblk int) {
-	if useAsm && kw == 5 {
-		dwWgrad5Asm(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
-		return
+	if kw == 5 {
+		switch kern {
+		case kernelsAVX512:
+			dwWgrad5512(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
+			return
+		case kernelsAVX2:
+			dwWgrad5Asm(acc, src, sx, row, tap, dz, dzs, n, kh, nblk)
+			return
+		}
 	}
 	dwWgradGo(acc, src, sx, row, tap, dz, dzs, n, kh, kw, nblk)
 }
@@ -82,7 +94,7 @@ func colMoments(y []float32, n, pitch, nblk int, inv float32, mean, m2 []float32
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	if kern != kernelsGo {
 		colMomentsAsm(y, n, pitch, nblk, inv, mean, m2)
 		return
 	}
@@ -121,7 +133,7 @@ func bnApply(dst, y []float32, n, pitch, nblk int, a, b []float32, relu bool) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	if kern != kernelsGo {
 		bnApplyAsm(dst, y, n, pitch, nblk, a, b, relu)
 		return
 	}
@@ -148,7 +160,7 @@ func bnReduce(dz, y []float32, n, pitch, nblk int, mu, s1, s2 []float32) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	if kern != kernelsGo {
 		bnReduceAsm(dz, y, n, pitch, nblk, mu, s1, s2)
 		return
 	}
@@ -170,7 +182,7 @@ func bnBackward(dst, dz, y []float32, n, pitch, nblk int, mu, ca, cb, cc []float
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	if kern != kernelsGo {
 		bnBackwardAsm(dst, dz, y, n, pitch, nblk, mu, ca, cb, cc)
 		return
 	}
@@ -192,7 +204,7 @@ func colSum(x []float32, n, pitch, nblk int, s []float32) {
 	if n <= 0 {
 		return
 	}
-	if useAsm {
+	if kern != kernelsGo {
 		colSumAsm(x, n, pitch, nblk, s)
 		return
 	}

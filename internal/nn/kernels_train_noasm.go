@@ -27,3 +27,11 @@ func bnBackwardAsm(dst, dz, y []float32, n, pitch, nblk int, mu, ca, cb, cc []fl
 }
 
 func colSumAsm(x []float32, n, pitch, nblk int, s []float32) { colSumGo(x, n, pitch, nblk, s) }
+
+func gemmSB512(a []float32, rs, ks, k int, b []float32, bs, bp int, c []float32, ldc, np int) {
+	gemmSBGo(a, rs, ks, k, b, bs, bp, c, ldc, np)
+}
+
+func dwWgrad5512(acc, src []float32, sx, row, tap int, dz []float32, dzs, n, kh, nblk int) {
+	dwWgradGo(acc, src, sx, row, tap, dz, dzs, n, kh, 5, nblk)
+}

@@ -10,81 +10,6 @@ import (
 	"compactv4/internal/model"
 )
 
-// The training kernels' assembly and Go versions agree to rounding (fused vs separate
-// multiply-adds) on random data.
-func TestTrainKernelsAsmMatchGo(t *testing.T) {
-	if !haveAsm {
-		t.Skip("no AVX2+FMA kernels on this CPU/build")
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	close := func(what string, got, want []float32, tol float32) {
-		t.Helper()
-		for i := range want {
-			if d := got[i] - want[i]; d > tol*(1+abs32(want[i])) || -d > tol*(1+abs32(want[i])) || got[i] != got[i] {
-				t.Fatalf("%s: value %d = %v, Go %v", what, i, got[i], want[i])
-			}
-		}
-	}
-	// gemmSB with strided A and B, three panels, accumulating onto C.
-	a, b := randSlice(rng, 4000), randSlice(rng, 4000)
-	c1 := randSlice(rng, 6*64)
-	c2 := append([]float32(nil), c1...)
-	gemmSBAsm(a, 7, 9, 37, b, 21, 300, c1, 64, 3)
-	gemmSBGo(a, 7, 9, 37, b, 21, 300, c2, 64, 3)
-	close("gemmSB", c1, c2, 1e-5)
-	// dwWgrad, 5 taps, 2 blocks.
-	const pitch = 32
-	src, dz := randSlice(rng, 20000), randSlice(rng, 2000)
-	acc1 := randSlice(rng, 25*pitch)
-	acc2 := append([]float32(nil), acc1...)
-	dwWgrad5Asm(acc1, src, 2*pitch, 40*pitch, pitch, dz, pitch, 11, 5, 2)
-	dwWgradGo(acc2, src, 2*pitch, 40*pitch, pitch, dz, pitch, 11, 5, 5, 2)
-	close("dwWgrad", acc1, acc2, 1e-5)
-	// colMoments, bnApply, bnReduce, bnBackward, colSum.
-	y, g := randSlice(rng, 13*pitch), randSlice(rng, 13*pitch)
-	for i := range y {
-		y[i] += 3
-	}
-	m1, q1, m2, q2 := make([]float32, pitch), make([]float32, pitch), make([]float32, pitch), make([]float32, pitch)
-	colMomentsAsm(y, 13, pitch, 2, 1.0/13, m1, q1)
-	colMomentsGo(y, 13, pitch, 2, 1.0/13, m2, q2)
-	close("colMoments mean", m1, m2, 1e-6)
-	close("colMoments m2", q1, q2, 1e-5)
-	ca, cb, cc, mu := randSlice(rng, pitch), randSlice(rng, pitch), randSlice(rng, pitch), randSlice(rng, pitch)
-	for _, relu := range []bool{false, true} {
-		d1, d2 := make([]float32, len(y)), make([]float32, len(y))
-		bnApplyAsm(d1, y, 13, pitch, 2, ca, cb, relu)
-		bnApplyGo(d2, y, 13, pitch, 2, ca, cb, relu)
-		close(fmt.Sprintf("bnApply relu=%v", relu), d1, d2, 1e-6)
-	}
-	s1a, s2a, s1b, s2b := randSlice(rng, pitch), randSlice(rng, pitch), make([]float32, pitch), make([]float32, pitch)
-	copy(s1b, s1a)
-	copy(s2b, s2a)
-	bnReduceAsm(g, y, 13, pitch, 2, mu, s1a, s2a)
-	bnReduceGo(g, y, 13, pitch, 2, mu, s1b, s2b)
-	close("bnReduce s1", s1a, s1b, 1e-6)
-	close("bnReduce s2", s2a, s2b, 1e-5)
-	d1, d2 := make([]float32, len(y)), make([]float32, len(y))
-	bnBackwardAsm(d1, g, y, 13, pitch, 2, mu, ca, cb, cc)
-	bnBackwardGo(d2, g, y, 13, pitch, 2, mu, ca, cb, cc)
-	close("bnBackward", d1, d2, 1e-6)
-	e1, e2 := randSlice(rng, pitch), make([]float32, pitch)
-	copy(e2, e1)
-	colSumAsm(y, 13, pitch, 2, e1)
-	colSumGo(y, 13, pitch, 2, e2)
-	close("colSum", e1, e2, 1e-6)
-	// reluMask and addRows16 are exact.
-	r1, r2 := make([]float32, 40), make([]float32, 40)
-	reluMask(r1, g[:40], y[:40:40], 40)
-	reluMaskGo(r2, g[:40], y[:40])
-	assertSameBits(t, "reluMask", r1, r2)
-	ad1, ad2 := randSlice(rng, 200), make([]float32, 200)
-	copy(ad2, ad1)
-	addRows16Asm(ad1, 9, y, 17, 10)
-	addRows16Go(ad2, 9, y, 17, 10)
-	assertSameBits(t, "addRows16", ad1, ad2)
-}
-
 func abs32(x float32) float32 {
 	if x < 0 {
 		return -x
@@ -267,52 +192,54 @@ func TestRef64TrainInputGradient(t *testing.T) {
 // A training step's results (loss, weights, moving statistics) are the same bytes whatever the
 // number of workers.
 func TestTrainerDeterministic(t *testing.T) {
-	build := func() *model.Network {
-		mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := InitKeras(mn, 3); err != nil {
-			t.Fatal(err)
-		}
-		return mn
-	}
-	const batch = 6
-	_, x := randomImages(21, batch, model.Shape{H: 112, W: 112, C: 3})
-	y := []float32{1, -1, 0.5, 2, 0, -0.3}
-	var ref []model.Tensor
-	var refLoss []float64
-	for _, w := range []int{1, 2, 3} {
-		tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5))
-		if err != nil {
-			t.Fatal(err)
-		}
-		tr.SetWorkers(w)
-		var losses []float64
-		for range 3 {
-			l, err := tr.Step(x, y, batch)
+	forEachKernel(t, func(t *testing.T) {
+		build := func() *model.Network {
+			mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
 			if err != nil {
 				t.Fatal(err)
 			}
-			losses = append(losses, l)
+			if err := InitKeras(mn, 3); err != nil {
+				t.Fatal(err)
+			}
+			return mn
 		}
-		var got []model.Tensor
-		for _, tn := range tr.Network().Weights() {
-			got = append(got, *tn)
-		}
-		if ref == nil {
-			ref, refLoss = got, losses
-			continue
-		}
-		for k := range got {
-			assertSameBits(t, fmt.Sprintf("workers=%d weight %d", w, k), got[k].Data, ref[k].Data)
-		}
-		for k := range losses {
-			if losses[k] != refLoss[k] {
-				t.Errorf("workers=%d: loss %d = %v, want %v", w, k, losses[k], refLoss[k])
+		const batch = 6
+		_, x := randomImages(21, batch, model.Shape{H: 112, W: 112, C: 3})
+		y := []float32{1, -1, 0.5, 2, 0, -0.3}
+		var ref []model.Tensor
+		var refLoss []float64
+		for _, w := range []int{1, 2, 3} {
+			tr, err := NewTrainer(build(), NewAdam(1e-3, 0.5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			tr.SetWorkers(w)
+			var losses []float64
+			for range 3 {
+				l, err := tr.Step(x, y, batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				losses = append(losses, l)
+			}
+			var got []model.Tensor
+			for _, tn := range tr.Network().Weights() {
+				got = append(got, *tn)
+			}
+			if ref == nil {
+				ref, refLoss = got, losses
+				continue
+			}
+			for k := range got {
+				assertSameBits(t, fmt.Sprintf("workers=%d weight %d", w, k), got[k].Data, ref[k].Data)
+			}
+			for k := range losses {
+				if losses[k] != refLoss[k] {
+					t.Errorf("workers=%d: loss %d = %v, want %v", w, k, losses[k], refLoss[k])
+				}
 			}
 		}
-	}
+	})
 }
 
 func TestTrainerRejects(t *testing.T) {
