@@ -57,12 +57,14 @@ def note(fname, dpath, **kw):
     INTENT.setdefault(fname, {}).setdefault(dpath, {}).update(kw)
 
 
-def new_file(fname, libver, fcpl=None, userblock=0):
+def new_file(fname, libver, fcpl=None, userblock=0, times=True):
     p = path_of(fname)
     if os.path.exists(p):
         os.remove(p)
     if fcpl is None:
         fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    if not times:  # no timestamps in the root group's object header
+        fcpl.set_obj_track_times(False)
     if userblock:
         fcpl.set_userblock(userblock)
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
@@ -78,10 +80,12 @@ def new_file(fname, libver, fcpl=None, userblock=0):
 
 
 def lowlevel_dataset(parent, name, data, chunks=None, layout=None, alloc_early=False, filters=(),
-                     maxshape=None, dont_filter_partial=False, fill=None, write=True):
+                     maxshape=None, dont_filter_partial=False, fill=None, write=True, times=True):
     """Creates a dataset through the low-level API (for properties h5py.File cannot set)."""
     data = np.asarray(data)
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    if not times:
+        dcpl.set_obj_track_times(False)
     if layout == "compact":
         dcpl.set_layout(h5py.h5d.COMPACT)
     if chunks is not None:
