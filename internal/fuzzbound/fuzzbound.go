@@ -12,12 +12,17 @@
 // minimises it and saves it under testdata/fuzz like any failure. An input still running after
 // MaxTime cannot be stopped from outside: a watchdog then ends the process with every goroutine's
 // stack (showing where the reader loops), and the fuzzer saves the input as a crasher.
+//
+// Fuzz does both for a target of one []byte argument and also bounds the fuzzer's minimisation
+// (see Minimize), without which a file-format target stalls.
 package fuzzbound
 
 import (
+	"flag"
 	"fmt"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -35,6 +40,45 @@ const (
 	// field it read from the input.
 	MaxAlloc = 128 << 20
 )
+
+// MinimizeExecs is the number of executions the fuzzer may spend minimising one input (see
+// Minimize).
+const MinimizeExecs = 5000
+
+// minimizeFlag is the testing flag -fuzzminimizetime (go test -fuzzminimizetime).
+const minimizeFlag = "test.fuzzminimizetime"
+
+// Minimize bounds the go fuzzer's minimisation of each input to MinimizeExecs executions unless
+// -fuzzminimizetime was given. Call it in a fuzz target before f.Fuzz.
+//
+// The fuzzer minimises every input that reaches new code, by default for up to 60 seconds of
+// wall time, by trying to remove each byte and then each range of bytes: about n²/2 executions
+// for an n-byte input. For a file format of a few kilobytes that never finishes: the minimising
+// worker runs out its 60 seconds, and the coordinator, whose own 60-second deadline expires
+// first, discards the worker and every execution it made. Early in a run almost every mutation
+// reaches new code, so both workers are soon minimising and the fuzzer reports 0 executions per
+// second for minutes on end. A budget in executions instead ends each minimisation cleanly, with
+// its executions counted and the input shrunk as far as the budget allowed.
+func Minimize(f *testing.F) {
+	explicit := false
+	flag.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == minimizeFlag })
+	if explicit || flag.Lookup(minimizeFlag) == nil {
+		return
+	}
+	if err := flag.Set(minimizeFlag, strconv.Itoa(MinimizeExecs)+"x"); err != nil {
+		f.Fatalf("setting -%s: %v", minimizeFlag, err)
+	}
+}
+
+// Fuzz is f.Fuzz for a target of one []byte argument: it calls Minimize and runs fn for each input
+// under Run's bounds.
+func Fuzz(f *testing.F, fn func(t *testing.T, data []byte)) {
+	f.Helper()
+	Minimize(f)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		Run(t, func() { fn(t, data) })
+	})
+}
 
 // input is the fuzz input running now.
 type input struct {

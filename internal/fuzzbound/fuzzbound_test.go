@@ -1,6 +1,7 @@
 package fuzzbound
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,5 +86,40 @@ func TestWatchdog(t *testing.T) {
 func hang() {
 	for {
 		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestMinimize(t *testing.T) {
+	fl := flag.Lookup(minimizeFlag)
+	if fl == nil {
+		t.Skip("no -fuzzminimizetime flag in this test binary")
+	}
+	old := fl.Value.String()
+	t.Cleanup(func() { flag.Set(minimizeFlag, old) })
+	Minimize(nil) // f is used only when the flag cannot be set
+	if got, want := fl.Value.String(), fmt.Sprintf("%dx", MinimizeExecs); got != want && !isExplicit() {
+		t.Errorf("-fuzzminimizetime = %s, want %s", got, want)
+	}
+}
+
+func isExplicit() bool {
+	explicit := false
+	flag.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == minimizeFlag })
+	return explicit
+}
+
+// TestMinimizeExplicit checks in a child test binary that Minimize leaves an explicit
+// -fuzzminimizetime alone.
+func TestMinimizeExplicit(t *testing.T) {
+	if os.Getenv("FUZZBOUND_MINIMIZE") == "1" {
+		Minimize(nil)
+		fmt.Println("value:", flag.Lookup(minimizeFlag).Value.String())
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestMinimizeExplicit$", "-test.fuzzminimizetime=7s", "-test.v")
+	cmd.Env = append(os.Environ(), "FUZZBOUND_MINIMIZE=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "value: 7s") {
+		t.Fatalf("explicit -fuzzminimizetime=7s: %v\n%s", err, out)
 	}
 }

@@ -85,9 +85,7 @@ func FuzzOpen(f *testing.F) {
 	}
 	f.Add([]byte(signature))
 	f.Add([]byte("not an HDF5 file at all"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzbound.Run(t, func() { exercise(data) })
-	})
+	fuzzbound.Fuzz(f, func(t *testing.T, data []byte) { exercise(data) })
 }
 
 // FuzzOpenNoChecksums is FuzzOpen with metadata checksums ignored, so that mutations reach the
@@ -97,8 +95,8 @@ func FuzzOpenNoChecksums(f *testing.F) {
 	for _, s := range fuzzseed.Files(f, seedPattern) {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		fuzzbound.Run(t, func() { exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true}) })
+	fuzzbound.Fuzz(f, func(t *testing.T, data []byte) {
+		exerciseOpts(data, &Options{MaxDataBytes: fuzzLimit, skipChecksums: true})
 	})
 }
 

@@ -29,6 +29,7 @@ from gen import lib
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")  # main: argv[1] if given
 lib.H5Pset_link_phase_change.argtypes = [gen.ctypes.c_int64, gen.ctypes.c_uint, gen.ctypes.c_uint]
+lib.H5Pset_est_link_info.argtypes = [gen.ctypes.c_int64, gen.ctypes.c_uint, gen.ctypes.c_uint]
 
 
 def new_file(name, libver, fcpl=None, small_btrees=False, **kw):
@@ -51,6 +52,8 @@ def group(parent, name, order=False, dense=False, dense_attrs=False):
     its links in a fractal heap from the first one, dense_attrs does the same for attributes."""
     gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
     gcpl.set_obj_track_times(False)
+    # Room for one short link in the new header instead of four of 8 bytes: headers grow on demand.
+    assert lib.H5Pset_est_link_info(gcpl.id, 1, 1) >= 0
     if order:
         gcpl.set_link_creation_order(h5py.h5p.CRT_ORDER_TRACKED | h5py.h5p.CRT_ORDER_INDEXED)
         gcpl.set_attr_creation_order(h5py.h5p.CRT_ORDER_TRACKED | h5py.h5p.CRT_ORDER_INDEXED)
