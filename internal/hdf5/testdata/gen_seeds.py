@@ -44,7 +44,9 @@ def new_file(name, libver, fcpl=None, small_btrees=False, **kw):
 
 
 def dataset(parent, name, data, **kw):
-    return gen.lowlevel_dataset(parent, name, data, times=False, **kw)
+    """A dataset without timestamps in an object header of minimal size (attributes added later
+    go to continuation blocks)."""
+    return gen.lowlevel_dataset(parent, name, data, times=False, min_header=True, **kw)
 
 
 def group(parent, name, order=False, dense=False, dense_attrs=False):
