@@ -32,11 +32,12 @@ func TestJudge(t *testing.T) {
 		{target: target{"p", "FuzzSlow"}, stats: stats{elapsed: 60 * time.Second, execs: 59999}, haveStats: true},
 		{target: target{"p", "FuzzCrash"}, stats: stats{elapsed: 2 * time.Second, execs: 90000}, haveStats: true, status: "failed: exit status 1"},
 		{target: target{"p", "FuzzSilent"}},
+		{target: target{"p", "FuzzRace"}, stats: stats{elapsed: 60 * time.Second, execs: 90000}, haveStats: true, deadlineRace: true},
 	}
 	if n := judge(results, 1000); n != 3 {
 		t.Errorf("judge counted %d failures, want 3", n)
 	}
-	for i, want := range []string{"ok", "too slow", "failed: exit", "failed: no fuzzer status"} {
+	for i, want := range []string{"ok", "too slow", "failed: exit", "failed: no fuzzer status", "ok (go.dev/issue/75804"} {
 		if !strings.HasPrefix(results[i].status, want) {
 			t.Errorf("%s: status %q, want %q...", results[i].name, results[i].status, want)
 		}
