@@ -28,19 +28,7 @@ var seedPattern = filepath.Join("testdata", "seeds", "*.weights.h5")
 // seedNetworks returns the network of each seed file, without weights.
 func seedNetworks(t testing.TB) map[string]*model.Network {
 	t.Helper()
-	compact, err := model.NewCompact([model.NumLayers]int{1, 1, 1, 1, 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	relu, err := model.NewShared(1, 1, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	linear, err := model.NewShared(1, 1, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return map[string]*model.Network{"compact": compact, "shared_relu": relu, "shared_linear": linear}
+	return networks(t, [model.NumLayers]int{1, 1, 1, 1, 1}, 1, 1)
 }
 
 // The two smallest compact models (fewest filters): the real files the fuzz checks also run on.
