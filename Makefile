@@ -5,6 +5,7 @@ GO        ?= go
 REPLICATE := $(GO) run ./harness/cmd/replicate
 PROFILE   ?= auto
 FUZZTIME  ?= 60s
+FUZZMINRATE ?= 1000
 
 .PHONY: figures test check golden golden-full data data-full verify bench fuzz clean
 
@@ -53,13 +54,11 @@ verify:
 bench:
 	$(GO) run ./harness/cmd/benchtable -readme README.md
 
-# Run every fuzz target for FUZZTIME each.
+# Run every fuzz target for FUZZTIME each, one at a time; print a table of each target's
+# executions per second and new coverage, and fail a target that crashes or runs fewer than
+# FUZZMINRATE executions per second (internal/cmd/fuzzall).
 fuzz:
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; \
-	done
+	$(GO) run ./internal/cmd/fuzzall -fuzztime $(FUZZTIME) -min-rate $(FUZZMINRATE) ./...
 
 clean:
 	rm -rf out .cache

@@ -6,13 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
 )
 
 // FuzzDecode feeds arbitrary bytes to DecodeConfig and both Decode
 // variants: they must return an error or a consistent image, never panic.
-// Seeds: the synthetic files of testdata and a few real images from the
-// data directory when present.
+// Seeds: the small files of testdata (real images, tens of kilobytes, are
+// regression cases of djpeg_test.go, not seeds: they slow the fuzzer down).
 func FuzzDecode(f *testing.F) {
 	names, _ := filepath.Glob(filepath.Join("testdata", "*.jpg"))
 	if len(names) == 0 {
@@ -25,12 +25,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		f.Add(b)
 	}
-	if dir := datadirtest.Lookup(); dir != "" {
-		for _, b := range realSample(f, dir, 1) {
-			f.Add(b)
-		}
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		cfg, err := DecodeConfig(bytes.NewReader(b))
 		if err != nil {
 			return

@@ -130,15 +130,22 @@ func stripWeights(net *model.Network, name string) *model.Network {
 
 func testNetworks(t testing.TB) map[string]*model.Network {
 	t.Helper()
-	compact, err := model.NewCompact([model.NumLayers]int{2, 3, 2, 2, 1})
+	return networks(t, [model.NumLayers]int{2, 3, 2, 2, 1}, 2, 3)
+}
+
+// networks returns a compact model with the given filters and the ReLU and linear shared models
+// with k filters and the given outputs, without weights.
+func networks(t testing.TB, filters [model.NumLayers]int, k, outputs int) map[string]*model.Network {
+	t.Helper()
+	compact, err := model.NewCompact(filters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	relu, err := model.NewShared(2, 3, true)
+	relu, err := model.NewShared(k, outputs, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	linear, err := model.NewShared(2, 3, false)
+	linear, err := model.NewShared(k, outputs, false)
 	if err != nil {
 		t.Fatal(err)
 	}

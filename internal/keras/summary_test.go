@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
 )
 
 const tinySummary = `using gpu 0
@@ -105,7 +106,7 @@ func TestCompactSummaries(t *testing.T) {
 func FuzzParseSummaries(f *testing.F) {
 	f.Add([]byte(tinySummary))
 	f.Add([]byte("Model: \"x\"\n Total params: 1\n Trainable params: 1\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		ss, err := ParseSummaries(bytes.NewReader(b))
 		if err == nil && len(ss) == 0 {
 			t.Error("no summaries and no error")

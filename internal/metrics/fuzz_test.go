@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"compactv4/internal/fuzzbound"
 )
 
 // rawFromBytes decodes a fuzz input: bytes 0–2 give N = 1+b0%4, M = 1+b1%8, R = 1+b2%6; then
@@ -85,7 +87,7 @@ func FuzzMetrics(f *testing.F) {
 		}
 		f.Add(rawToBytes(sub, sub.Means()))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, data []byte) {
 		raw, pred := rawFromBytes(data)
 		r2, err := R2ER(raw, pred, R2EROptions{})
 		_, errBS := BrainScore(raw, pred, NewSource(1))
@@ -147,33 +149,36 @@ func FuzzBootstrap(f *testing.F) {
 	f.Add([]byte{7}, 0.0, uint16(0), uint64(3))
 	f.Add([]byte{200, 3, 3, 3, 90, 17}, 0.999, uint16(300), uint64(12345))
 	f.Add([]byte{5, 5}, math.NaN(), uint16(3), uint64(9))
+	fuzzbound.Minimize(f)
 	f.Fuzz(func(t *testing.T, xb []byte, level float64, nb uint16, seed uint64) {
-		if len(xb) > 300 {
-			xb = xb[:300] // bound the work (nBoot·len(x) draws) of one input, so that the
-			// fuzzer's minimisation of new inputs stays quick
-		}
-		x := make([]float64, len(xb))
-		for i, b := range xb {
-			x[i] = float64(b) / 7
-		}
-		nBoot := int(nb % 128)
-		med, lo, hi, err := BootstrapMedianCI(x, level, nBoot, seed)
-		if err != nil {
-			return
-		}
-		if med != Median(x) {
-			t.Fatalf("median %v, want %v", med, Median(x))
-		}
-		if !(slices.Min(x) <= lo && lo <= hi && hi <= slices.Max(x)) {
-			t.Fatalf("CI [%v, %v] outside [min, max] = [%v, %v] or inverted", lo, hi, slices.Min(x), slices.Max(x))
-		}
-		m2, lo2, hi2, _ := BootstrapMedianCI(x, level, nBoot, seed)
-		if m2 != med || lo2 != lo || hi2 != hi {
-			t.Fatal("not deterministic")
-		}
-		q1, q2 := Quantile(x, (1-level)/2), Quantile(x, (1+level)/2)
-		if !(slices.Min(x) <= q1 && q1 <= q2 && q2 <= slices.Max(x)) {
-			t.Fatalf("quantiles %v, %v not ordered inside the data", q1, q2)
-		}
+		fuzzbound.Run(t, func() {
+			if len(xb) > 300 {
+				xb = xb[:300] // bound the work (nBoot·len(x) draws) of one input, so that the
+				// fuzzer's minimisation of new inputs stays quick
+			}
+			x := make([]float64, len(xb))
+			for i, b := range xb {
+				x[i] = float64(b) / 7
+			}
+			nBoot := int(nb % 128)
+			med, lo, hi, err := BootstrapMedianCI(x, level, nBoot, seed)
+			if err != nil {
+				return
+			}
+			if med != Median(x) {
+				t.Fatalf("median %v, want %v", med, Median(x))
+			}
+			if !(slices.Min(x) <= lo && lo <= hi && hi <= slices.Max(x)) {
+				t.Fatalf("CI [%v, %v] outside [min, max] = [%v, %v] or inverted", lo, hi, slices.Min(x), slices.Max(x))
+			}
+			m2, lo2, hi2, _ := BootstrapMedianCI(x, level, nBoot, seed)
+			if m2 != med || lo2 != lo || hi2 != hi {
+				t.Fatal("not deterministic")
+			}
+			q1, q2 := Quantile(x, (1-level)/2), Quantile(x, (1+level)/2)
+			if !(slices.Min(x) <= q1 && q1 <= q2 && q2 <= slices.Max(x)) {
+				t.Fatalf("quantiles %v, %v not ordered inside the data", q1, q2)
+			}
+		})
 	})
 }

@@ -3,57 +3,23 @@ package plots
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 	"image"
 	"image/color"
+	"image/png"
 	"math"
-	"os"
 	"path/filepath"
-	"runtime/debug"
-	"strings"
 	"testing"
-	"time"
 
-	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
+	"compactv4/internal/fuzzseed"
 
 	"gonum.org/v1/plot/vg"
 )
 
-// realResponses returns up to n float64 values from a real response file
-// of the data directory (an .npy array of little-endian float64), as raw
-// bytes, or nil without data.
-func realResponses(tb testing.TB, n int) []byte {
-	dir := datadirtest.Lookup()
-	if dir == "" {
-		return nil
-	}
-	data, err := os.ReadFile(filepath.Join(dir, "data_V4_responses", "responses_repeat_averaged", "responses_190923.npy"))
-	if err != nil || len(data) < 10 || string(data[1:6]) != "NUMPY" {
-		return nil
-	}
-	hlen := int(binary.LittleEndian.Uint16(data[8:10]))
-	header := string(data[10 : 10+hlen])
-	if !strings.Contains(header, "'<f8'") {
-		tb.Logf("responses_190923.npy header %q: not <f8, no seed", header)
-		return nil
-	}
-	body := data[10+hlen:]
-	return body[:min(len(body), 8*n)]
-}
-
 // goldenFiles returns the committed golden figures with the given
 // extension: real outputs of this package.
 func goldenFiles(tb testing.TB, ext string) [][]byte {
-	paths, _ := filepath.Glob(filepath.Join("testdata", "golden", "*"+ext))
-	var out [][]byte
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, data)
-	}
-	return out
+	return fuzzseed.Files(tb, filepath.Join("testdata", "golden", "*"+ext))
 }
 
 func FuzzDiffPNG(f *testing.F) {
@@ -73,78 +39,126 @@ func FuzzDiffPNG(f *testing.F) {
 	f.Add(gray, pal)
 	f.Add(red, red[:len(red)-5])
 	f.Add(hugePNGHeader(1<<20, 1<<20), red)
+	// Corners of the golden figures (24x16 pixels, a few hundred bytes): real colours and
+	// antialiasing. The whole goldens (20-80 KB) are regression cases (TestFuzzChecksGoldens):
+	// as seeds they slow the fuzzer to a crawl.
 	for _, g := range goldenFiles(f, ".png") {
-		f.Add(g, g)
-		f.Add(g, red)
+		c := corner(f, g)
+		f.Add(c, c)
+		f.Add(c, red)
 	}
+	fuzzbound.Minimize(f)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		st, d, err := DiffPNG(bytes.NewReader(a), bytes.NewReader(b))
-		if err != nil {
-			return
-		}
-		n := st.Width * st.Height
-		if d.Bounds() != image.Rect(0, 0, st.Width, st.Height) {
-			t.Fatalf("diff image %v for %dx%d", d.Bounds(), st.Width, st.Height)
-		}
-		if st.Differing < 0 || st.Differing > n || (n > 0 && st.Fraction != float64(st.Differing)/float64(n)) {
-			t.Fatalf("inconsistent stats %+v", st)
-		}
-		if st.Identical() != st.Bounds.Empty() || st.Identical() != (st.MaxDelta == 0) {
-			t.Fatalf("inconsistent stats %+v", st)
-		}
-		if !st.Bounds.In(image.Rect(0, 0, st.Width, st.Height)) && !st.Bounds.Empty() {
-			t.Fatalf("bounds %v outside the image", st.Bounds)
-		}
-		back, _, err := DiffPNG(bytes.NewReader(b), bytes.NewReader(a))
-		if err != nil || back != st {
-			t.Fatalf("Diff(b, a) = %+v, %v; Diff(a, b) = %+v", back, err, st)
-		}
-		if bytes.Equal(a, b) && !st.Identical() {
-			t.Fatalf("identical files differ: %+v", st)
-		}
+		fuzzbound.Run(t, func() { checkDiffPNG(t, a, b) })
 	})
+}
+
+// corner returns the top-left 24x16 pixels of a PNG, encoded as a PNG.
+func corner(tb testing.TB, b []byte) []byte {
+	tb.Helper()
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sub, ok := img.(interface {
+		SubImage(image.Rectangle) image.Image
+	})
+	if !ok {
+		tb.Fatalf("a %T has no SubImage", img)
+	}
+	return encodePNG(tb, sub.SubImage(image.Rect(0, 0, 24, 16).Add(img.Bounds().Min)))
+}
+
+// checkDiffPNG compares two PNGs both ways and checks the statistics.
+func checkDiffPNG(t *testing.T, a, b []byte) {
+	st, d, err := DiffPNG(bytes.NewReader(a), bytes.NewReader(b))
+	if err != nil {
+		return
+	}
+	n := st.Width * st.Height
+	if d.Bounds() != image.Rect(0, 0, st.Width, st.Height) {
+		t.Fatalf("diff image %v for %dx%d", d.Bounds(), st.Width, st.Height)
+	}
+	if st.Differing < 0 || st.Differing > n || (n > 0 && st.Fraction != float64(st.Differing)/float64(n)) {
+		t.Fatalf("inconsistent stats %+v", st)
+	}
+	if st.Identical() != st.Bounds.Empty() || st.Identical() != (st.MaxDelta == 0) {
+		t.Fatalf("inconsistent stats %+v", st)
+	}
+	if !st.Bounds.In(image.Rect(0, 0, st.Width, st.Height)) && !st.Bounds.Empty() {
+		t.Fatalf("bounds %v outside the image", st.Bounds)
+	}
+	back, _, err := DiffPNG(bytes.NewReader(b), bytes.NewReader(a))
+	if err != nil || back != st {
+		t.Fatalf("Diff(b, a) = %+v, %v; Diff(a, b) = %+v", back, err, st)
+	}
+	if bytes.Equal(a, b) && !st.Identical() {
+		t.Fatalf("identical files differ: %+v", st)
+	}
 }
 
 func FuzzDiffText(f *testing.F) {
 	f.Add([]byte("a\nb\nc\n"), []byte("a\nB\nc"))
 	f.Add([]byte(""), []byte("\n\n"))
+	// The first 30 lines of each golden SVG; the whole goldens are regression cases
+	// (TestFuzzChecksGoldens).
 	for _, g := range goldenFiles(f, ".svg") {
+		g = bytes.Join(bytes.SplitAfterN(g, []byte("\n"), 31)[:30], nil)
 		f.Add(g, g)
 		f.Add(g, bytes.Replace(g, []byte("<text"), []byte("<tex"), 3))
 	}
+	fuzzbound.Minimize(f)
 	f.Fuzz(func(t *testing.T, a, b []byte) {
-		st := DiffText(a, b)
-		if st.Equal != bytes.Equal(a, b) {
-			t.Fatalf("Equal = %v", st.Equal)
-		}
-		if st.Removed < 0 || st.Added < 0 || st.Removed > st.LinesA || st.Added > st.LinesB {
-			t.Fatalf("inconsistent %+v", st)
-		}
-		if st.LinesA-st.Removed != st.LinesB-st.Added {
-			t.Fatalf("kept lines differ: %+v", st)
-		}
-		if !st.Approximate && st.LinesA <= 40 && st.LinesB <= 40 {
-			ids := map[string]int{}
-			num := func(ls [][]byte) []int {
-				var out []int
-				for _, l := range ls {
-					if _, ok := ids[string(l)]; !ok {
-						ids[string(l)] = len(ids)
-					}
-					out = append(out, ids[string(l)])
-				}
-				return out
-			}
-			x, y := num(splitLines(a)), num(splitLines(b))
-			if want := len(x) - lcs(x, y); st.Removed != want {
-				t.Fatalf("Removed = %d, want %d (%+v)", st.Removed, want, st)
-			}
-		}
-		back := DiffText(b, a)
-		if back.Removed != st.Added || back.Added != st.Removed {
-			t.Fatalf("DiffText(b, a) = %+v, DiffText(a, b) = %+v", back, st)
-		}
+		fuzzbound.Run(t, func() { checkDiffText(t, a, b) })
 	})
+}
+
+// checkDiffText diffs two texts both ways and checks the statistics.
+func checkDiffText(t *testing.T, a, b []byte) {
+	st := DiffText(a, b)
+	if st.Equal != bytes.Equal(a, b) {
+		t.Fatalf("Equal = %v", st.Equal)
+	}
+	if st.Removed < 0 || st.Added < 0 || st.Removed > st.LinesA || st.Added > st.LinesB {
+		t.Fatalf("inconsistent %+v", st)
+	}
+	if st.LinesA-st.Removed != st.LinesB-st.Added {
+		t.Fatalf("kept lines differ: %+v", st)
+	}
+	if !st.Approximate && st.LinesA <= 40 && st.LinesB <= 40 {
+		ids := map[string]int{}
+		num := func(ls [][]byte) []int {
+			var out []int
+			for _, l := range ls {
+				if _, ok := ids[string(l)]; !ok {
+					ids[string(l)] = len(ids)
+				}
+				out = append(out, ids[string(l)])
+			}
+			return out
+		}
+		x, y := num(splitLines(a)), num(splitLines(b))
+		if want := len(x) - lcs(x, y); st.Removed != want {
+			t.Fatalf("Removed = %d, want %d (%+v)", st.Removed, want, st)
+		}
+	}
+	back := DiffText(b, a)
+	if back.Removed != st.Added || back.Added != st.Removed {
+		t.Fatalf("DiffText(b, a) = %+v, DiffText(a, b) = %+v", back, st)
+	}
+}
+
+// TestFuzzChecksGoldens runs the diff targets' checks on the whole golden figures.
+func TestFuzzChecksGoldens(t *testing.T) {
+	pngs, svgs := goldenFiles(t, ".png"), goldenFiles(t, ".svg")
+	for i, g := range pngs {
+		checkDiffPNG(t, g, g)
+		checkDiffPNG(t, g, pngs[(i+1)%len(pngs)])
+	}
+	for _, g := range svgs {
+		checkDiffText(t, g, g)
+		checkDiffText(t, g, bytes.Replace(g, []byte("<text"), []byte("<tex"), 3))
+	}
 }
 
 // FuzzBuilders feeds arbitrary values (including NaN, ±Inf, huge, tiny,
@@ -159,30 +173,27 @@ func FuzzBuilders(f *testing.F) {
 		}
 		return out
 	}
+	// 40 response-like values (the real responses, as seeds, made inputs of kilobytes whose
+	// drawing and minimisation slowed the fuzzer to a crawl).
+	ramp := make([]float64, 40)
+	for i := range ramp {
+		ramp[i] = math.Mod(float64(i)*0.37, 1.3) - 0.2
+	}
 	for sel := range byte(8) {
 		f.Add(enc(sel, 0, 1, 2, 3, 4, 5, 6))
 		f.Add(enc(sel, 0xFF, 1e-300, 1e-300, 1e300, 7, 0.5, -2))
 		f.Add(enc(sel, 0x55, math.NaN(), 1, math.Inf(1), 0))
 		f.Add(enc(sel, 0x0A, 5))
-		if real := realResponses(f, 400); real != nil {
-			f.Add(append([]byte{sel, 0}, real...))
-			f.Add(append([]byte{sel, 0x0F}, real...))
-		}
+		f.Add(enc(sel, 0, ramp...))
+		f.Add(enc(sel, 0x0F, ramp...))
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, data []byte) {
 		if len(data) < 2 {
 			return
 		}
-		// The fuzzer does not report hangs: turn one into a crash, which
-		// it records as a failing input, with every goroutine's stack.
-		watchdog := time.AfterFunc(20*time.Second, func() {
-			debug.SetTraceback("all")
-			panic(fmt.Sprintf("FuzzBuilders: input %x still running after 20 s", data))
-		})
-		defer watchdog.Stop()
 		sel, opt := data[0]%8, data[1]
 		var vs []float64
-		for b := data[2:]; len(b) >= 8 && len(vs) < 600; b = b[8:] {
+		for b := data[2:]; len(b) >= 8 && len(vs) < 200; b = b[8:] {
 			vs = append(vs, math.Float64frombits(binary.LittleEndian.Uint64(b)))
 		}
 		bit := func(i uint) bool { return opt&(1<<i) != 0 }
@@ -245,10 +256,17 @@ func FuzzBuilders(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Small figures keep the fuzzer fast; sizes vary with the input.
+		// Small figures keep the fuzzer fast; sizes vary with the input. The builders draw the
+		// same on every canvas, and rasterising (RenderPNG) costs eight times what SVG does,
+		// so only one input in four is also rendered to PNG.
 		w := 40 + 2*float64(opt)
-		if _, _, err := Render(d, vg.Length(w), 60); err != nil {
-			t.Fatalf("builder %d accepted the input but rendering failed: %v", sel, err)
+		if _, err := RenderSVG(d, vg.Length(w), 60); err != nil {
+			t.Fatalf("builder %d accepted the input but rendering to SVG failed: %v", sel, err)
+		}
+		if len(data)%4 == 0 {
+			if _, err := RenderPNG(d, vg.Length(w), 60); err != nil {
+				t.Fatalf("builder %d accepted the input but rendering to PNG failed: %v", sel, err)
+			}
 		}
 	})
 }

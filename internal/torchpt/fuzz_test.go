@@ -1,54 +1,84 @@
 package torchpt
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
+	"compactv4/internal/fuzzseed"
 )
+
+// The fuzz targets follow the layers of a checkpoint: FuzzReadStateDict the zip and everything
+// in it, FuzzStateDictPickle the data.pkl inside a fixed valid zip (mutating a whole checkpoint
+// rarely gets past the zip's CRC-32 checks to the unpickler). Their seeds are small: the
+// checkpoints of testdata (a few kilobytes, written by torch.save), Go-built ones, and the pickles
+// of those. The real checkpoints are regression cases (TestFuzzChecksRealFile), not seeds: the
+// fuzzer crawls on inputs of hundreds of kilobytes.
 
 func FuzzReadStateDict(f *testing.F) {
 	f.Add(synthetic(f, binary.LittleEndian))
 	f.Add(synthetic(f, binary.BigEndian))
-	for _, name := range []string{"views.pt", "views_proto4.pt", "expand.pt", "parameter.pt"} {
-		b, err := os.ReadFile(filepath.Join("testdata", name))
-		if err != nil {
-			f.Fatal(err)
+	for _, pattern := range []string{"*.pt", filepath.Join("seeds", "*.pt")} {
+		for _, b := range fuzzseed.Files(f, filepath.Join("testdata", pattern)) {
+			f.Add(b)
 		}
-		f.Add(b)
 	}
-	if dir := datadirtest.Lookup(); dir != "" {
-		b, err := os.ReadFile(filepath.Join(dir, "data_compact_models/models_torch/compact_model_211022_neuron27.pt"))
-		if err != nil {
-			f.Fatal(err)
+	fuzzbound.Fuzz(f, checkStateDict)
+}
+
+// checkStateDict reads a checkpoint and checks what ReadStateDict and Compact return.
+func checkStateDict(t *testing.T, data []byte) {
+	sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		if strings.Contains(err.Error(), "unpickler failed") {
+			t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
 		}
-		f.Add(b)
+		return
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			if strings.Contains(err.Error(), "unpickler failed") {
-				t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
-			}
-			return
+	for _, k := range sd.Keys {
+		tt := sd.Tensors[k]
+		n := 1
+		for _, d := range tt.Shape {
+			n *= d
 		}
-		for _, k := range sd.Keys {
-			tt := sd.Tensors[k]
-			n := 1
-			for _, d := range tt.Shape {
-				n *= d
-			}
-			if len(tt.Float)+len(tt.Int) != n || (tt.Float == nil) == (tt.Int == nil) {
-				t.Fatalf("%s: shape %v with %d float and %d int values", k, tt.Shape, len(tt.Float), len(tt.Int))
-			}
+		if len(tt.Float)+len(tt.Int) != n || (tt.Float == nil) == (tt.Int == nil) {
+			t.Fatalf("%s: shape %v with %d float and %d int values", k, tt.Shape, len(tt.Float), len(tt.Int))
 		}
-		Compact(sd) // must not panic
-	})
+	}
+	Compact(sd) // must not panic
+}
+
+// TestFuzzChecksRealFile runs FuzzReadStateDict's checks on a real checkpoint.
+func TestFuzzChecksRealFile(t *testing.T) {
+	data, err := os.ReadFile(datadirtest.File(t, "data_compact_models/models_torch/compact_model_211022_neuron27.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStateDict(t, data)
+}
+
+// TestSeedsRead checks that the torch-written seed is a compact model Compact converts.
+func TestSeedsRead(t *testing.T) {
+	sd, err := readFixture(t, filepath.Join("seeds", "compact.pt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Compact(sd); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSeedsReproduce checks that testdata/gen_seeds.py writes the committed seed byte for byte.
+func TestSeedsReproduce(t *testing.T) {
+	fuzzseed.Reproduce(t, "torch", filepath.Join("testdata", "gen_seeds.py"), filepath.Join("testdata", "seeds"))
 }
 
 // storageZip wraps a fuzzed data.pkl into a checkpoint whose storages are those of synthetic, so
@@ -72,27 +102,37 @@ func FuzzStateDictPickle(f *testing.F) {
 		{name: "r", class: "DoubleStorage", key: "5", numel: 2, size: []int{1, 2}, stride: []int{0, 1}},
 	}))
 	f.Add(compactPickle([5]int{1, 1, 1, 1, 1}))
-	f.Fuzz(func(t *testing.T, pkl []byte) {
-		data := storageZip(t, pkl)
-		sd, err := ReadStateDict(bytes.NewReader(data), int64(len(data)))
-		if err != nil {
-			if strings.Contains(err.Error(), "unpickler failed") {
-				t.Fatalf("gopickle panicked on a pickle the scan accepted: %v", err)
+	// The pickles torch.save wrote (their storages beyond storageZip's 0-6 are missing).
+	for _, name := range []string{"views.pt", "views_proto4.pt", filepath.Join("seeds", "compact.pt")} {
+		f.Add(zipEntry(f, filepath.Join("testdata", name), "data.pkl"))
+	}
+	fuzzbound.Fuzz(f, func(t *testing.T, pkl []byte) { checkStateDict(t, storageZip(t, pkl)) })
+}
+
+// zipEntry returns the content of the entry of the zip file whose name ends in /suffix.
+func zipEntry(tb testing.TB, path, suffix string) []byte {
+	tb.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if strings.HasSuffix(zf.Name, "/"+suffix) {
+			rc, err := zf.Open()
+			if err != nil {
+				tb.Fatal(err)
 			}
-			return
+			defer rc.Close()
+			b, err := io.ReadAll(rc)
+			if err != nil {
+				tb.Fatal(err)
+			}
+			return b
 		}
-		for _, k := range sd.Keys {
-			tt := sd.Tensors[k]
-			n := 1
-			for _, d := range tt.Shape {
-				n *= d
-			}
-			if len(tt.Float)+len(tt.Int) != n {
-				t.Fatalf("%s: shape %v with %d values", k, tt.Shape, len(tt.Float)+len(tt.Int))
-			}
-		}
-		Compact(sd)
-	})
+	}
+	tb.Fatalf("%s: no entry */%s", path, suffix)
+	return nil
 }
 
 // compactPickle is the pickle of a compact model's state dict with filters f (784·F4 <= 784)

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"compactv4/internal/datadir"
+	"compactv4/internal/fuzzbound"
 	"compactv4/reference"
 )
 
@@ -239,7 +240,7 @@ func FuzzParseManifest(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	f.Fuzz(func(t *testing.T, in []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, in []byte) {
 		m, err := ParseManifest(bytes.NewReader(in))
 		if err != nil {
 			var pe *ParseError

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
 	"compactv4/internal/model"
 	"compactv4/internal/torchpt"
 )
@@ -456,7 +457,7 @@ func FuzzParseNumsFilters(f *testing.F) {
 			f.Add(b)
 		}
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, data []byte) {
 		filters, err := ParseNumsFilters(bytes.NewReader(data))
 		if err != nil {
 			return

@@ -17,6 +17,7 @@ import (
 	"testing/iotest"
 
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
 )
 
 func TestBlobSHA1(t *testing.T) {
@@ -313,7 +314,7 @@ func FuzzBlobSHA1(f *testing.F) {
 		}
 	}
 	tmp := f.TempDir()
-	f.Fuzz(func(t *testing.T, content []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, content []byte) {
 		h := sha1.New()
 		fmt.Fprintf(h, "blob %d\x00", len(content))
 		h.Write(content)
@@ -324,6 +325,9 @@ func FuzzBlobSHA1(f *testing.F) {
 		got, n, err := BlobSHA1(iotest.HalfReader(bytes.NewReader(content)))
 		if err != nil || got != want || n != int64(len(content)) {
 			t.Fatalf("BlobSHA1(reader) = %s, %d, %v; want %s", got, n, err, want)
+		}
+		if want[0] != '0' {
+			return // writing a file costs ten times the rest: one input in 16 (by hash) goes to disk
 		}
 		p := filepath.Join(tmp, "f")
 		if err := os.WriteFile(p, content, 0o644); err != nil {

@@ -47,6 +47,7 @@ lib.H5Pset_sym_k.argtypes = [ctypes.c_int64, ctypes.c_uint, ctypes.c_uint]
 lib.H5Pset_chunk_opts.argtypes = [ctypes.c_int64, ctypes.c_uint]
 lib.H5Pset_meta_block_size.argtypes = [ctypes.c_int64, ctypes.c_uint64]
 lib.H5Pset_small_data_block_size.argtypes = [ctypes.c_int64, ctypes.c_uint64]
+lib.H5Pset_dset_no_attrs_hint.argtypes = [ctypes.c_int64, ctypes.c_uint]
 
 
 def path_of(fname):
@@ -57,12 +58,14 @@ def note(fname, dpath, **kw):
     INTENT.setdefault(fname, {}).setdefault(dpath, {}).update(kw)
 
 
-def new_file(fname, libver, fcpl=None, userblock=0):
+def new_file(fname, libver, fcpl=None, userblock=0, times=True):
     p = path_of(fname)
     if os.path.exists(p):
         os.remove(p)
     if fcpl is None:
         fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    if not times:  # no timestamps in the root group's object header
+        fcpl.set_obj_track_times(False)
     if userblock:
         fcpl.set_userblock(userblock)
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
@@ -78,10 +81,15 @@ def new_file(fname, libver, fcpl=None, userblock=0):
 
 
 def lowlevel_dataset(parent, name, data, chunks=None, layout=None, alloc_early=False, filters=(),
-                     maxshape=None, dont_filter_partial=False, fill=None, write=True):
+                     maxshape=None, dont_filter_partial=False, fill=None, write=True, times=True,
+                     min_header=False):
     """Creates a dataset through the low-level API (for properties h5py.File cannot set)."""
     data = np.asarray(data)
     dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    if not times:
+        dcpl.set_obj_track_times(False)
+    if min_header:  # an object header just large enough (instead of at least 256 bytes)
+        assert lib.H5Pset_dset_no_attrs_hint(dcpl.id, 1) >= 0
     if layout == "compact":
         dcpl.set_layout(h5py.h5d.COMPACT)
     if chunks is not None:

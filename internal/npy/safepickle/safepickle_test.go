@@ -13,6 +13,7 @@ import (
 	"github.com/nlpodyssey/gopickle/types"
 
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/fuzzbound"
 	"compactv4/internal/npy/safepickle"
 	"compactv4/internal/npy/safepickle/pickletest"
 )
@@ -224,7 +225,8 @@ func TestEveryPrefix(t *testing.T) {
 		}
 	}
 	check(t, syntheticSeeds())
-	t.Run("real", func(t *testing.T) { check(t, realSeeds(t, datadirtest.Dir(t))) })
+	check(t, torchPickles(t))
+	t.Run("real", func(t *testing.T) { check(t, realPickles(t, datadirtest.Dir(t))) })
 }
 
 func syntheticSeeds() [][]byte {
@@ -238,9 +240,9 @@ func syntheticSeeds() [][]byte {
 	}
 }
 
-// realSeeds returns the pickle of a real .pt checkpoint and of a real pickled .npy file of the
+// realPickles returns the pickle of a real .pt checkpoint and of a real pickled .npy file of the
 // data directory dir ("" for none).
-func realSeeds(tb testing.TB, dir string) [][]byte {
+func realPickles(tb testing.TB, dir string) [][]byte {
 	if dir == "" {
 		return nil
 	}
@@ -277,7 +279,8 @@ func ptPickle(path string) ([]byte, error) {
 	return nil, fmt.Errorf("%s: no data.pkl", path)
 }
 
-// fuzzOpts allows the globals of the real files, resolved to harmless callables.
+// fuzzOpts allows the globals of the real files and of torchpt's checkpoints, resolved to
+// harmless callables.
 var fuzzOpts = safepickle.Options{
 	Globals: map[safepickle.Global]any{
 		safepickle.OrderedDict:                                  nil,
@@ -285,6 +288,7 @@ var fuzzOpts = safepickle.Options{
 		{Module: "torch._utils", Name: "_rebuild_tensor_v2"}:    callable{},
 		{Module: "torch", Name: "DoubleStorage"}:                callable{},
 		{Module: "torch", Name: "LongStorage"}:                  callable{},
+		{Module: "torch", Name: "FloatStorage"}:                 callable{},
 		{Module: "numpy.core.multiarray", Name: "_reconstruct"}: callable{},
 		{Module: "numpy", Name: "ndarray"}:                      callable{},
 		{Module: "numpy", Name: "dtype"}:                        callable{},
@@ -292,20 +296,42 @@ var fuzzOpts = safepickle.Options{
 	PersistentLoad: func(pid any) (any, error) { return "loaded", nil },
 }
 
+// FuzzLoad starts from the synthetic pickles and the pickles of the small checkpoints torch.save
+// wrote for package torchpt (a few kilobytes). The pickles of real data files are regression
+// cases (TestEveryPrefix loads them), not seeds: at tens of kilobytes they make the fuzzer crawl.
 func FuzzLoad(f *testing.F) {
-	for _, s := range append(syntheticSeeds(), realSeeds(f, datadirtest.Lookup())...) {
+	for _, s := range syntheticSeeds() {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, n, err := safepickle.Load(data, fuzzOpts)
+	for _, s := range torchPickles(f) {
+		f.Add(s)
+	}
+	fuzzbound.Fuzz(f, checkLoad)
+}
+
+// torchPickles returns the pickles of the small checkpoints of torchpt's testdata.
+func torchPickles(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, name := range []string{"views.pt", "views_proto4.pt", "seeds/compact.pt"} {
+		pkl, err := ptPickle(filepath.Join("..", "..", "torchpt", "testdata", filepath.FromSlash(name)))
 		if err != nil {
-			if strings.Contains(err.Error(), "unpickler failed") {
-				t.Fatalf("gopickle panicked on input the scan accepted: %v", err)
-			}
-			return
+			tb.Fatal(err)
 		}
-		if n < 1 || n > len(data) || data[n-1] != '.' {
-			t.Fatalf("n = %d", n)
+		out = append(out, pkl)
+	}
+	return out
+}
+
+// checkLoad loads a pickle and checks what Load returns.
+func checkLoad(t *testing.T, data []byte) {
+	_, n, err := safepickle.Load(data, fuzzOpts)
+	if err != nil {
+		if strings.Contains(err.Error(), "unpickler failed") {
+			t.Fatalf("gopickle panicked on input the scan accepted: %v", err)
 		}
-	})
+		return
+	}
+	if n < 1 || n > len(data) || data[n-1] != '.' {
+		t.Fatalf("n = %d", n)
+	}
 }
