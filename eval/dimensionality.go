@@ -81,21 +81,27 @@ func PatchCovariance(x []float32, n, h, w, c, k int) ([]float64, int, error) {
 
 // covAccum accumulates the channel covariance of activations given as rows of F channels (NHWC
 // activations: every image and position is a row).
+//
+// It accumulates the rows minus a shift, the first row it sees: the covariance is unchanged, and
+// the cancellation in E[xxᵀ] − E[x]E[x]ᵀ, which in float32 loses everything when channels have
+// large means and small variances, is limited to the spread of the data around that row.
 type covAccum struct {
-	F   int
-	N   int       // rows seen
-	Sum []float64 // per channel
-	SXX []float64 // F×F, Σ x xᵀ
-	tmp []float32
+	F     int
+	N     int       // rows seen
+	Sum   []float64 // per channel, of the shifted rows
+	SXX   []float64 // F×F, Σ (x−shift)(x−shift)ᵀ
+	shift []float32
+	buf   []float32
+	tmp   []float32
 }
 
 func newCovAccum(f int) *covAccum {
 	return &covAccum{F: f, Sum: make([]float64, f), SXX: make([]float64, f*f), tmp: make([]float32, f*f)}
 }
 
-// add accumulates rows of x (len(x) must be a multiple of F). Σ x xᵀ of the rows is computed by
-// nn.Sgemm in float32 and added in float64, so a long stream of batches does not lose
-// precision beyond that of one batch.
+// add accumulates rows of x (len(x) must be a multiple of F). Σ xxᵀ of the shifted rows is
+// computed by nn.Sgemm in float32 and added in float64, so a long stream of batches does not
+// lose precision beyond that of one batch.
 func (c *covAccum) add(x []float32) error {
 	if c.F < 1 || len(x)%c.F != 0 {
 		return fmt.Errorf("covariance: %d values are not rows of %d channels", len(x), c.F)
@@ -104,15 +110,24 @@ func (c *covAccum) add(x []float32) error {
 	if rows == 0 {
 		return nil
 	}
-	for r := 0; r < rows; r++ {
-		for j, v := range x[r*c.F : (r+1)*c.F] {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("covariance: activation %v", v)
-			}
-			c.Sum[j] += float64(v)
+	for _, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("covariance: activation %v", v)
 		}
 	}
-	nn.Sgemm(true, false, c.F, c.F, rows, 1, x, c.F, x, c.F, 0, c.tmp, c.F)
+	if c.shift == nil {
+		c.shift = append([]float32(nil), x[:c.F]...)
+	}
+	if cap(c.buf) < len(x) {
+		c.buf = make([]float32, len(x))
+	}
+	xs := c.buf[:len(x)]
+	for i, v := range x {
+		d := v - c.shift[i%c.F]
+		xs[i] = d
+		c.Sum[i%c.F] += float64(d)
+	}
+	nn.Sgemm(true, false, c.F, c.F, rows, 1, xs, c.F, xs, c.F, 0, c.tmp, c.F)
 	for i, v := range c.tmp {
 		c.SXX[i] += float64(v)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"compactv4/internal/fuzzbound"
 	"compactv4/internal/metrics"
 	"compactv4/internal/npy"
 )
@@ -26,7 +27,7 @@ func FuzzDecodeCached(f *testing.F) {
 	f.Add(f64.Bytes())
 	wrong, _ := EncodeFloat32([]int{3, 2}, []float32{1, 2, 3, 4, 5, 6})
 	f.Add(wrong)
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		got, err := DecodeFloat32("fuzz", b, 2, 3)
 		if err != nil {
 			return
@@ -47,7 +48,7 @@ func FuzzDecodeCached(f *testing.F) {
 func FuzzParticipationRatio(f *testing.F) {
 	f.Add([]byte{2, 1, 0, 0, 1, 3, 3})
 	f.Add([]byte{5, 255, 1, 7, 19, 4, 4, 4, 4, 4, 9, 8, 7, 6, 5, 1, 2, 3, 4, 5})
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		if len(b) < 2 {
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"compactv4/internal/fuzzbound"
 	"compactv4/internal/metrics"
 )
 
@@ -50,7 +51,7 @@ func FuzzSimilarity(f *testing.F) {
 	f.Add([]byte{3, 2, 2, 1, 0, 0, 0, 1, 0, 2, 0, 0, 1, 1, 1, 0})
 	f.Add([]byte{7, 4, 5, 9, 200, 3, 17, 88, 1, 0, 255, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 1, 4, 1, 7, 7, 0, 1, 2, 3, 4, 5, 6, 7})
 	f.Add([]byte{0, 0, 0})
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		fs := fuzzSet(b)
 		if fs == nil || fs.Len() == 0 {
 			return

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"compactv4/internal/fuzzbound"
 	"compactv4/internal/model"
 	"compactv4/internal/npy"
 	"compactv4/internal/v4data"
@@ -102,10 +103,13 @@ func FuzzDetect(f *testing.F) {
 	f.Add("m.bin", zipWith(f, "config.json"))
 	f.Add("m.bin", []byte("PK\x03\x04 truncated"))
 	f.Add("m.keras", []byte{})
+	fuzzbound.Minimize(f)
 	f.Fuzz(func(t *testing.T, name string, b []byte) {
-		got, err := detect(name, bytes.NewReader(b), int64(len(b)))
-		if err == nil && got.String() == "" {
-			t.Fatalf("format %v without a name", got)
-		}
+		fuzzbound.Run(t, func() {
+			got, err := detect(name, bytes.NewReader(b), int64(len(b)))
+			if err == nil && got.String() == "" {
+				t.Fatalf("format %v without a name", got)
+			}
+		})
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"compactv4/internal/fuzzbound"
 )
 
 func sampleSynth(t testing.TB) *Synth {
@@ -92,7 +94,7 @@ func FuzzReadSynth(f *testing.F) {
 	if b, err := empty.MarshalBinary(); err == nil {
 		f.Add(b)
 	}
-	f.Fuzz(func(t *testing.T, b []byte) {
+	fuzzbound.Fuzz(f, func(t *testing.T, b []byte) {
 		s, err := ReadSynth(bytes.NewReader(b))
 		if err != nil {
 			return
