@@ -109,10 +109,10 @@ func ReadSynth(r io.Reader) (*Synth, error) {
 	}
 	// Read in bounded chunks so that a short input fails before a large allocation.
 	var err error
-	if s.Image, err = readFloat64s(r, s.H*s.W*3); err != nil {
+	if s.Image, err = readFloats(r, s.H*s.W*3, 8, float64le); err != nil {
 		return nil, fmt.Errorf("read synthesis: image: %w", err)
 	}
-	if s.Trace, err = readFloat32s(r, int(hdr.Trace)); err != nil {
+	if s.Trace, err = readFloats(r, int(hdr.Trace), 4, float32le); err != nil {
 		return nil, fmt.Errorf("read synthesis: trace: %w", err)
 	}
 	var one [1]byte
@@ -134,32 +134,23 @@ func unexpected(err error) error {
 
 const chunk = 1 << 14
 
-func readFloat64s(r io.Reader, n int) ([]float64, error) {
-	out := make([]float64, 0, min(n, chunk))
-	buf := make([]byte, 8*min(n, chunk))
+// readFloats reads n little-endian values of size bytes each, decoded by decode, in chunks, so
+// that a header that claims more values than the stream holds costs no more than the stream.
+func readFloats[T float32 | float64](r io.Reader, n, size int, decode func([]byte) T) ([]T, error) {
+	out := make([]T, 0, min(n, chunk))
+	buf := make([]byte, size*min(n, chunk))
 	for len(out) < n {
 		k := min(n-len(out), chunk)
-		if _, err := io.ReadFull(r, buf[:8*k]); err != nil {
+		if _, err := io.ReadFull(r, buf[:size*k]); err != nil {
 			return nil, unexpected(err)
 		}
 		for i := 0; i < k; i++ {
-			out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(buf[8*i:])))
+			out = append(out, decode(buf[size*i:]))
 		}
 	}
 	return out, nil
 }
 
-func readFloat32s(r io.Reader, n int) ([]float32, error) {
-	out := make([]float32, 0, min(n, chunk))
-	buf := make([]byte, 4*min(n, chunk))
-	for len(out) < n {
-		k := min(n-len(out), chunk)
-		if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
-			return nil, unexpected(err)
-		}
-		for i := 0; i < k; i++ {
-			out = append(out, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:])))
-		}
-	}
-	return out, nil
-}
+func float64le(b []byte) float64 { return math.Float64frombits(binary.LittleEndian.Uint64(b)) }
+
+func float32le(b []byte) float32 { return math.Float32frombits(binary.LittleEndian.Uint32(b)) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"strings"
 
 	"compactv4/internal/imagezip"
 	"compactv4/internal/npy"
@@ -100,20 +101,30 @@ type Raw struct {
 	Data    []float64
 }
 
+// readResponses reads the float64 array of the store's file rel and checks that it has the
+// dimensions named by dims, one name for each, as "(neurons, images)".
+func readResponses(s *Store, rel, dims string) ([]int, []float64, error) {
+	b, err := s.ReadFile(rel)
+	if err != nil {
+		return nil, nil, err
+	}
+	shape, data, err := npy.ReadFloat64(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", rel, err)
+	}
+	if len(shape) != strings.Count(dims, ",")+1 {
+		return nil, nil, fmt.Errorf("read %s: shape %v, want %s", rel, shape, dims)
+	}
+	return shape, data, nil
+}
+
 // LoadAveraged reads a session's repeat-averaged responses (reference/upstream.md §2.1) and checks them: 2-D, no
 // NaN or infinity.
 func LoadAveraged(s *Store, session string) (*Averaged, error) {
 	rel := AveragedPath(session)
-	b, err := s.ReadFile(rel)
+	shape, data, err := readResponses(s, rel, "(neurons, images)")
 	if err != nil {
 		return nil, err
-	}
-	shape, data, err := npy.ReadFloat64(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", rel, err)
-	}
-	if len(shape) != 2 {
-		return nil, fmt.Errorf("read %s: shape %v, want (neurons, images)", rel, shape)
 	}
 	for i, v := range data {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
@@ -127,16 +138,9 @@ func LoadAveraged(s *Store, session string) (*Averaged, error) {
 // non-negative counts, NaN only in trailing repeat slots, and at least one repeat per image.
 func LoadRaw(s *Store, session string) (*Raw, error) {
 	rel := RawPath(session)
-	b, err := s.ReadFile(rel)
+	shape, data, err := readResponses(s, rel, "(neurons, images, repeats)")
 	if err != nil {
 		return nil, err
-	}
-	shape, data, err := npy.ReadFloat64(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", rel, err)
-	}
-	if len(shape) != 3 {
-		return nil, fmt.Errorf("read %s: shape %v, want (neurons, images, repeats)", rel, shape)
 	}
 	r := &Raw{Session: session, N: shape[0], M: shape[1], R: shape[2], Data: data}
 	for n := 0; n < r.N; n++ {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -61,6 +62,20 @@ func selectExperiments(names []string) ([]*harness.Experiment, error) {
 	return es, nil
 }
 
+// experimentArgs returns the experiments that the command line names after its flags (all of them
+// when it names none) and the project root.
+func experimentArgs(fs *flag.FlagSet) ([]*harness.Experiment, string, error) {
+	es, err := selectExperiments(fs.Args())
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := projectRoot()
+	if err != nil {
+		return nil, "", err
+	}
+	return es, root, nil
+}
+
 func runRun(ctx context.Context, args []string) error {
 	fs := newFlags("replicate run", "[-profile auto|quick|full] [-data DIR] [-out DIR] [flags] [EXPERIMENT...]", `
 Run the named experiments (default: all) on a profile, writing each one's tables, figures and
@@ -88,11 +103,7 @@ check finds differences.`)
 	if err := parseFlags(fs, args, -1); err != nil {
 		return err
 	}
-	es, err := selectExperiments(fs.Args())
-	if err != nil {
-		return err
-	}
-	root, err := projectRoot()
+	es, root, err := experimentArgs(fs)
 	if err != nil {
 		return err
 	}
@@ -199,11 +210,7 @@ With -update, rewrite the goldens from the results instead (review the diff befo
 	if err := parseFlags(fs, args, -1); err != nil {
 		return err
 	}
-	es, err := selectExperiments(fs.Args())
-	if err != nil {
-		return err
-	}
-	root, err := projectRoot()
+	es, root, err := experimentArgs(fs)
 	if err != nil {
 		return err
 	}
