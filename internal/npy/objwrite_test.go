@@ -175,9 +175,9 @@ func FuzzWriteTensors(f *testing.F) {
 
 func checkWriteTensors(t *testing.T, data []byte) {
 	var ts []model.Tensor
-	for len(data) > 0 && len(ts) < 400 {
-		// The high nibble is the number of dimensions (0-3), the low one each dimension's size.
-		rank, size := int(data[0]>>4)%4, int(data[0]&0x0f)
+	for len(data) > 0 && len(ts) < 64 {
+		// Bits 4-5 are the number of dimensions (0-3), bits 0-2 each dimension's size (0-7).
+		rank, size := int(data[0]>>4)%4, int(data[0]&0x07)
 		data = data[1:]
 		shape := make([]int, rank)
 		for i := range shape {
