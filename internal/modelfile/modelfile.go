@@ -221,3 +221,47 @@ func parseFilters(s string) ([model.NumLayers]int, error) {
 	}
 	return f, nil
 }
+
+// WriteNPY writes a compact model in the layout of the published data
+// (reference/upstream.md §2.2): its weights as a model_weights_npy file at path (npy.WriteTensors:
+// the pickled list of get_weights() arrays, byte for byte as np.save writes it) and its filter
+// counts as ../nums_filters/<stem>.npy beside it (int64, shape (5,)), where Read looks for them.
+// Directories are created as needed; a file there is replaced.
+func WriteNPY(path string, net *model.Network) error {
+	filters, err := model.CompactFilters(net)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := net.Validate(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	var ts []model.Tensor
+	for _, w := range net.Weights() {
+		ts = append(ts, *w)
+	}
+	var wb, fb bytes.Buffer
+	if err := npy.WriteTensors(&wb, ts); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	counts := make([]int64, len(filters))
+	for i, f := range filters {
+		counts[i] = int64(f)
+	}
+	if err := npy.WriteInt64(&fb, []int{len(counts)}, counts); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	stem := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
+	fpath := filepath.Join(filepath.Dir(path), "..", "nums_filters", stem+".npy")
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{path, wb.Bytes()}, {fpath, fb.Bytes()}} {
+		if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(f.path, f.data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}

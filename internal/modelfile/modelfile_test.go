@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/fuzzbound"
 	"compactv4/internal/model"
 	"compactv4/internal/npy"
@@ -112,4 +113,50 @@ func FuzzDetect(f *testing.F) {
 			}
 		})
 	})
+}
+
+// TestWriteNPYPublished reads a published compact model, writes it with WriteNPY into the
+// published layout and checks that both files are byte for byte the published ones and that Read
+// finds the filter counts beside the weights.
+func TestWriteNPYPublished(t *testing.T) {
+	const stem = "compact_model_201025_neuron10"
+	src := datadirtest.File(t, "data_compact_models/model_weights_npy/"+stem+".npy")
+	in, err := Read(src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "models", stem+".npy")
+	if err := WriteNPY(out, in.Net); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]string{
+		{src, out},
+		{filepath.Join(filepath.Dir(src), "..", "nums_filters", stem+".npy"), filepath.Join(filepath.Dir(out), "..", "nums_filters", stem+".npy")},
+	} {
+		want, err := os.ReadFile(pair[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(pair[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes, differs from the published %s (%d bytes)", pair[1], len(got), pair[0], len(want))
+		}
+	}
+	back, err := Read(out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Net.Params() != in.Net.Params() {
+		t.Errorf("read back %+v parameters, wrote %+v", back.Net.Params(), in.Net.Params())
+	}
+	shared, err := model.NewShared(5, 3, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNPY(filepath.Join(t.TempDir(), "s.npy"), shared); !errors.Is(err, model.ErrNotCompact) {
+		t.Errorf("WriteNPY of a shared model: %v, want ErrNotCompact", err)
+	}
 }

@@ -10,8 +10,12 @@
 // ErrFormat. Supported dtypes are float32, float64, (u)int8-64 and bool in either byte order;
 // Fortran-order data is transposed into C order.
 //
-// Writing (WriteFloat64, WriteFloat32) produces exactly the bytes of NumPy's np.save: format 1.0,
-// the header dict padded to a multiple of 64 bytes with NumPy's growth padding, C order.
+// Writing (WriteFloat64, WriteFloat32, WriteInt64) produces exactly the bytes of NumPy's np.save:
+// format 1.0, the header dict padded to a multiple of 64 bytes with NumPy's growth padding, C
+// order. WriteTensors writes a list of float32 arrays as np.save writes a Keras get_weights()
+// list with NumPy 1.x: a pickled object array (protocol 3, CPython's opcodes and memo), the
+// layout of the published model_weights_npy files, every one of which it reproduces byte for
+// byte.
 //
 // Pickled object arrays are unpickled with github.com/nlpodyssey/gopickle behind the checks of
 // package safepickle; the only Python names they may use are numpy's _reconstruct, ndarray and

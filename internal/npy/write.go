@@ -20,10 +20,13 @@ const arrayAlign = 64
 // header returns the bytes NumPy's np.save writes before the data of a C-order array: format
 // version 1.0 (2.0 if the header does not fit in 65,535 bytes), the dict with sorted keys, the
 // growth padding, spaces up to a multiple of 64 bytes and a final newline.
-func header(dt Dtype, shape []int) []byte {
+func header(dt Dtype, shape []int) []byte { return headerDescr(dt.String(), shape) }
+
+// headerDescr is header for any descr, e.g. "|O" for a pickled object array.
+func headerDescr(descr string, shape []int) []byte {
 	var sb strings.Builder
 	sb.WriteString("{'descr': '")
-	sb.WriteString(dt.String())
+	sb.WriteString(descr)
 	sb.WriteString("', 'fortran_order': False, 'shape': ")
 	sb.WriteString(shapeRepr(shape))
 	sb.WriteString(", }")
