@@ -148,3 +148,37 @@ func TestFetch(t *testing.T) {
 		t.Errorf("%s holds %d entries, want the CSV and the zip only", MajajHong2015, len(ents))
 	}
 }
+
+// TestStoreLoaders: the loaders pass the store's not-runnable errors through, and read the
+// unpinned pickle (here the generated fixture) unverified.
+func TestStoreLoaders(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Assembly(); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "13d28ca0ce88ee550b54db3004374ae19096e9b9") {
+		t.Errorf("Assembly without the file: %v", err)
+	}
+	if _, err := s.Stimuli(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Stimuli without the file: %v", err)
+	}
+	if _, err := s.Cadena(); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Cadena without the file: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(cadenaDir, "cadena_small.pkl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir, CadenaPath, b)
+	if c, err := s.Cadena(); err != nil || c.N != 3 {
+		t.Errorf("Cadena: %v", err)
+	}
+	if u := s.Unverified(); len(u) != 1 {
+		t.Errorf("Unverified = %v", u)
+	}
+	write(t, dir, CadenaPath, b[:len(b)/2])
+	if _, err := s.Cadena(); err == nil || !strings.Contains(err.Error(), "cadena:") {
+		t.Errorf("truncated pickle: %v", err)
+	}
+}
