@@ -52,8 +52,8 @@ func howToGet(f File, dir string) string {
 		return fmt.Sprintf("Download %s, unzip it and copy %s to %s (licence: %s).",
 			f.Archive, f.Member, filepath.Join(dir, filepath.FromSlash(f.Path)), f.Licence)
 	}
-	return fmt.Sprintf("Fetch it with areadata.Fetch, or download it and save it as %s (licence: %s).",
-		filepath.Join(dir, filepath.FromSlash(f.Path)), f.Licence)
+	return fmt.Sprintf("Run `go run ./harness/cmd/replicate data areas -fetch -set %s -data %s`, or download it and save it as %s (licence: %s).",
+		f.Dataset, dir, filepath.Join(dir, filepath.FromSlash(f.Path)), f.Licence)
 }
 
 // Store reads the pinned files of one area data directory, verifying each published SHA-1 every
