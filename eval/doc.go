@@ -31,9 +31,11 @@
 //
 // # Adding a data source
 //
-// The V4 data of the upstream repository is the only source today: its files are pinned by the
-// manifest of internal/v4data and verified by its Store before use. Another pinned source (the
-// Keras ImageNet weights, another area's recordings) brings its own manifest and store in its own
-// package, and its loaders return the types of this package (Responses, a Model), so that scoring
-// and summaries stay one path.
+// The V4 data of the upstream repository is pinned by the manifest of internal/v4data and verified
+// by its Store before use. The recordings of other areas are pinned by internal/areadata
+// (Brain-Score's MajajHong2015 V4/IT assembly and stimulus set, Cadena et al. 2019's V1 pickle),
+// whose readers return Responses of this package. Another pinned source (the Keras ImageNet
+// weights) brings its own list of files and store in its own package, downloads through
+// internal/pinfetch (hash while streaming, atomic rename), and its loaders return the types of
+// this package (Responses, a Model), so that scoring and summaries stay one path.
 package eval

@@ -41,13 +41,16 @@ func (reconstructFunc) Call(args ...any) (any, error) {
 	return &ndarray{}, nil
 }
 
-// dtypeClass implements numpy.dtype(obj, align, copy) for the numeric types of ParseDtype and the
-// object type 'O'; the byte order comes from the BUILD state that follows.
+// dtypeClass implements numpy.dtype(obj, align, copy) for the numeric types of ParseDtype, the
+// object type 'O' and the fixed-width string types 'U' and 'S' (whose arrays are kept as shapes
+// only, see ndarray.text); the byte order comes from the BUILD state that follows.
 type dtypeClass struct{}
 
 // pdtype is an unpickled numpy.dtype.
 type pdtype struct {
 	object bool
+	text   bool  // 'U<n>' or 'S<n>'
+	size   int64 // item size of a text type, from the state
 	num    Dtype
 	built  bool
 }
@@ -63,6 +66,11 @@ func (dtypeClass) Call(args ...any) (any, error) {
 	switch s {
 	case "O", "O4", "O8", "|O":
 		return &pdtype{object: true}, nil
+	}
+	if len(s) >= 2 && (s[0] == 'U' || s[0] == 'S') {
+		if n, err := strconv.Atoi(s[1:]); err == nil && n > 0 {
+			return &pdtype{text: true}, nil
+		}
 	}
 	d, err := ParseDtype(s)
 	if err != nil {
@@ -100,6 +108,13 @@ func (d *pdtype) PySetState(state any) error {
 		}
 	}
 	d.built = true
+	if d.text {
+		d.size = int64(t.Get(5).(int))
+		if d.size <= 0 || d.size > 1<<20 {
+			return fmt.Errorf("numpy.dtype string type of item size %d", d.size)
+		}
+		return nil
+	}
 	if d.object {
 		if order != "|" {
 			return fmt.Errorf("numpy.dtype object type with byte order %q", order)
@@ -131,6 +146,7 @@ type ndarray struct {
 	shape   []int
 	arr     *Array
 	objects []any
+	text    bool // a string array: its shape is kept, its contents are not decoded
 }
 
 // PySetState applies numpy.ndarray.__setstate__: (version, shape, dtype, is_fortran, data) or the
@@ -199,6 +215,14 @@ func (a *ndarray) PySetState(state any) error {
 	if !ok {
 		return fmt.Errorf("numpy.ndarray %s data is %T, want bytes", dt.num, f[3])
 	}
+	if dt.text {
+		if want := int64(n) * dt.size; int64(len(raw)) != want {
+			return fmt.Errorf("numpy.ndarray of strings of shape %v needs %d bytes of data, got %d", shape, want, len(raw))
+		}
+		a.text = true
+		a.built = true
+		return nil
+	}
 	if want := int64(n) * int64(dt.num.Size); int64(len(raw)) != want {
 		return fmt.Errorf("numpy.ndarray %s of shape %v needs %d bytes of data, got %d", dt.num, shape, want, len(raw))
 	}
@@ -250,7 +274,7 @@ func ReadObjectArray(r io.Reader) ([]*Array, error) {
 		return nil, fmt.Errorf("%w: object array: %w", ErrFormat, err)
 	}
 	top, ok := obj.(*ndarray)
-	if !ok || !top.built || top.arr != nil {
+	if !ok || !top.built || top.arr != nil || top.text {
 		return nil, formatErr("pickle holds %s, not a numpy object array", describe(obj))
 	}
 	if !sameInts(top.shape, h.Shape) {
@@ -317,4 +341,38 @@ func numElems(shape []int, limit int) (int, error) {
 		n *= d
 	}
 	return n, nil
+}
+
+// ReadPickledDict reads a pickle of a dict of NumPy arrays, as pickle.dump({"name": array, ...})
+// writes it, under the same restrictions as ReadObjectArray (only numpy's _reconstruct, ndarray
+// and dtype may be named). It returns the numeric arrays by key; string arrays ('U' and 'S'
+// dtypes) and other values are listed in skipped, by key, not decoded. Keys must be str.
+func ReadPickledDict(data []byte) (arrays map[string]*Array, skipped []string, err error) {
+	if len(data) > MaxPickleLen {
+		return nil, nil, formatErr("pickle exceeds %d bytes", MaxPickleLen)
+	}
+	obj, _, err := safepickle.Load(data, safepickle.Options{Globals: numpyGlobals})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: pickled dict: %w", ErrFormat, err)
+	}
+	d, ok := obj.(*types.Dict)
+	if !ok {
+		return nil, nil, formatErr("pickle holds %s, not a dict", describe(obj))
+	}
+	arrays = map[string]*Array{}
+	for _, e := range *d {
+		k, ok := e.Key.(string)
+		if !ok {
+			return nil, nil, formatErr("pickled dict has a key %s, not a str", describe(e.Key))
+		}
+		if _, dup := arrays[k]; dup {
+			return nil, nil, formatErr("pickled dict has the key %q twice", k)
+		}
+		if a, ok := e.Value.(*ndarray); ok && a.built && a.arr != nil {
+			arrays[k] = a.arr
+			continue
+		}
+		skipped = append(skipped, k)
+	}
+	return arrays, skipped, nil
 }

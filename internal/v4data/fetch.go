@@ -2,19 +2,13 @@ package v4data
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"math/rand/v2"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"compactv4/internal/pinfetch"
 )
 
 // Options configure Fetch. Only Dir is required.
@@ -51,75 +45,26 @@ type Options struct {
 
 // Summary is what Fetch did.
 type Summary struct {
-	// Profile is the profile fetched and Files its number of files.
+	// Profile is the profile fetched.
 	Profile string
-	Files   int
-	// Downloaded lists the paths downloaded and verified, in manifest order; Replaced counts
-	// those that replaced a corrupt file.
-	Downloaded []string
-	Replaced   int
-	// Bytes is the total size of the downloaded files.
-	Bytes int64
-	// AlreadyValid counts files that were present and valid, and so were not requested.
-	AlreadyValid int
-	// Failed lists the files that could not be fetched, in manifest order, with the reason.
-	Failed []Failure
-	// NotAttempted counts files left untouched because the context was cancelled.
-	NotAttempted int
+	pinfetch.Summary
 }
 
 // Failure is a file that Fetch could not fetch.
-type Failure struct {
-	Path string
-	Err  error
-}
+type Failure = pinfetch.Failure
 
 // A CorruptDownloadError reports a downloaded body that does not hash to the manifest's SHA-1 (or
 // is longer than the manifest's size). The body was discarded, never moved into place.
-type CorruptDownloadError struct {
-	Path, URL string
-	Want, Got string // git blob SHA-1s; Got is empty when the body was too long to hash
-	Size      int64  // bytes received
-	WantSize  int64  // the manifest's size, or UnknownSize
-}
-
-// Error says which file, from where, and the expected and received hashes.
-func (e *CorruptDownloadError) Error() string {
-	if e.Got == "" {
-		return fmt.Sprintf("corrupt download of %s from %s: body longer than the manifest's %d bytes (git blob SHA-1 %s); discarded", e.Path, e.URL, e.WantSize, e.Want)
-	}
-	return fmt.Sprintf("corrupt download of %s from %s: git blob SHA-1 %s (%d bytes), manifest expects %s; discarded", e.Path, e.URL, e.Got, e.Size, e.Want)
-}
+type CorruptDownloadError = pinfetch.CorruptDownloadError
 
 // An HTTPStatusError is a non-200 answer.
-type HTTPStatusError struct {
-	URL    string
-	Status string // e.g. "404 Not Found"
-	Code   int
-}
-
-// Error gives the URL and the status line.
-func (e *HTTPStatusError) Error() string { return fmt.Sprintf("GET %s: %s", e.URL, e.Status) }
-
-// transient marks a failure worth retrying.
-type transient struct {
-	err        error
-	retryAfter time.Duration
-	conn       bool // no HTTP response at all: the mirror may be unreachable
-}
-
-// errSkipped marks a file not attempted because the mirror was found unreachable.
-var errSkipped = errors.New("not attempted: the mirror is unreachable")
-
-func (t *transient) Error() string { return t.err.Error() }
-func (t *transient) Unwrap() error { return t.err }
+type HTTPStatusError = pinfetch.HTTPStatusError
 
 // Fetch downloads every file of a profile that is missing or corrupt in opts.Dir from the mirror,
-// opts.Parallel files at a time. Files already present and valid are not requested. Each body is
-// streamed to a temporary file in the destination folder while it is hashed; only when its git
-// blob SHA-1 (and size, when the manifest records it) match the manifest is it synced and renamed
-// into place, so a file at a manifest path is never a partial or unverified download. On any
-// failure, including cancellation of ctx, the temporary file is removed.
+// opts.Parallel files at a time, through internal/pinfetch: files already present and valid are
+// not requested, and a body is moved into place only when its git blob SHA-1 (and size, when the
+// manifest records it) match the manifest, so a file at a manifest path is never a partial or
+// unverified download.
 //
 // The error is nil when every file is valid at the end; otherwise it names each failed file
 // (Summary.Failed has the same list), or wraps ctx.Err() when ctx was cancelled.
@@ -136,404 +81,39 @@ func Fetch(ctx context.Context, opts Options) (Summary, error) {
 		profile = ProfileQuick
 	}
 	sum := Summary{Profile: profile}
-	files, err := m.ProfileFiles(profile)
+	entries, err := m.ProfileFiles(profile)
 	if err != nil {
 		return sum, fmt.Errorf("fetch: %w", err)
 	}
-	sum.Files = len(files)
+	sum.Files = len(entries)
 	if opts.Dir == "" {
-		return sum, errors.New("fetch: no data directory given")
+		return sum, fmt.Errorf("fetch: no data directory given")
 	}
-	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
-		return sum, fmt.Errorf("fetch: create data directory: %w", err)
+	base := opts.BaseURL
+	if base == "" {
+		base = DefaultBaseURL
 	}
-	f := newFetcher(opts, len(files))
-	start := time.Now()
-	f.printf("fetch: %d files of profile %s into %s from %s\n", len(files), profile, opts.Dir, f.base)
-
-	type result struct {
-		state    int // 0 not attempted, 1 already valid, 2 downloaded, 3 failed
-		replaced bool
-		size     int64
-		err      error
+	base = strings.TrimRight(base, "/")
+	files := make([]pinfetch.File, len(entries))
+	for i, e := range entries {
+		files[i] = pinfetch.File{Path: e.Path, URL: e.URL(base), SHA1: e.SHA1, Hash: pinfetch.GitBlobSHA1, Size: e.Size}
 	}
-	results := make([]result, len(files))
-	work := make(chan int)
-	var wg sync.WaitGroup
-	for range min(f.parallel, len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				valid, replaced, size, err := f.fetchOne(ctx, files[i])
-				switch {
-				case errors.Is(err, errSkipped):
-					// Left for a later run; the summary says why.
-				case err != nil && ctx.Err() != nil:
-					// Cancelled: the file was not fetched, and it did not fail on its own.
-				case err != nil:
-					results[i] = result{state: 3, err: err}
-				case valid:
-					results[i] = result{state: 1}
-				default:
-					results[i] = result{state: 2, replaced: replaced, size: size}
-				}
-			}
-		}()
+	if opts.Progress != nil {
+		fmt.Fprintf(opts.Progress, "fetch: %d files of profile %s into %s from %s\n", len(files), profile, opts.Dir, base)
 	}
-feed:
-	for i := range files {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(work)
-	wg.Wait()
-
-	for i, r := range results {
-		switch r.state {
-		case 0:
-			sum.NotAttempted++
-		case 1:
-			sum.AlreadyValid++
-		case 2:
-			sum.Downloaded = append(sum.Downloaded, files[i].Path)
-			sum.Bytes += r.size
-			if r.replaced {
-				sum.Replaced++
-			}
-		case 3:
-			sum.Failed = append(sum.Failed, Failure{files[i].Path, r.err})
-		}
-	}
-	f.printf("fetch: %d downloaded (%s), %d already valid, %d failed, %d not attempted, in %s\n",
-		len(sum.Downloaded), humanBytes(sum.Bytes), sum.AlreadyValid, len(sum.Failed), sum.NotAttempted, time.Since(start).Round(time.Millisecond))
-	if err := ctx.Err(); err != nil {
-		return sum, fmt.Errorf("fetch interrupted (%d of %d files not fetched; no partial file was kept): %w", sum.NotAttempted+len(sum.Failed), len(files), err)
-	}
-	if down := f.unreachable(); down != nil {
-		return sum, fmt.Errorf("fetch: cannot reach the mirror %s (%v): %d file(s) failed, %d not attempted; check the network connection, or fetch from another mirror with -base-url", f.base, down, len(sum.Failed), sum.NotAttempted)
-	}
-	if len(sum.Failed) > 0 {
-		var b strings.Builder
-		fmt.Fprintf(&b, "fetch: %d of %d files failed:", len(sum.Failed), len(files))
-		for _, fl := range sum.Failed {
-			fmt.Fprintf(&b, "\n  %s: %v", fl.Path, fl.Err)
-		}
-		return sum, errors.New(b.String())
-	}
-	return sum, nil
-}
-
-// fetcher holds the settings and shared state of one Fetch.
-type fetcher struct {
-	dir, base         string
-	client            *http.Client
-	parallel, retries int
-	backoff, maxDelay time.Duration
-	stall             time.Duration
-	total             int
-
-	done     atomic.Int64
-	anyOK    atomic.Bool // some request got an HTTP response
-	mu       sync.Mutex  // guards rng, progress and down
-	down     error       // set when the mirror looks unreachable: nothing answered and a file gave up
-	rng      *rand.Rand
-	progress io.Writer
-}
-
-func newFetcher(o Options, total int) *fetcher {
-	f := &fetcher{
-		dir: o.Dir, base: o.BaseURL, client: o.Client, parallel: o.Parallel, retries: o.Retries,
-		backoff: o.Backoff, maxDelay: o.MaxBackoff, stall: o.StallTimeout, total: total,
-		rng:      rand.New(rand.NewPCG(o.Seed, 0x5eed)),
-		progress: o.Progress,
-	}
-	if f.base == "" {
-		f.base = DefaultBaseURL
-	}
-	f.base = strings.TrimRight(f.base, "/")
-	if f.client == nil {
-		f.client = &http.Client{Transport: &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			ResponseHeaderTimeout: 60 * time.Second,
-			TLSHandshakeTimeout:   30 * time.Second,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-			ForceAttemptHTTP2:     true,
-		}}
-	}
-	if f.parallel <= 0 {
-		f.parallel = 4
-	}
-	switch {
-	case f.retries == 0:
-		f.retries = 4
-	case f.retries < 0:
-		f.retries = 0
-	}
-	if f.backoff <= 0 {
-		f.backoff = time.Second
-	}
-	if f.maxDelay <= 0 {
-		f.maxDelay = 30 * time.Second
-	}
-	if f.stall <= 0 {
-		f.stall = 60 * time.Second
-	}
-	return f
-}
-
-// unreachable returns the error that showed the mirror unreachable, or nil.
-func (f *fetcher) unreachable() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.down
-}
-
-func (f *fetcher) printf(format string, args ...any) {
-	if f.progress == nil {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	fmt.Fprintf(f.progress, format, args...)
-}
-
-// delay returns the wait before retry number attempt (0-based).
-func (f *fetcher) delay(attempt int, retryAfter time.Duration) time.Duration {
-	d := f.backoff
-	for range attempt {
-		d *= 2
-		if d >= f.maxDelay {
-			d = f.maxDelay
-			break
-		}
-	}
-	f.mu.Lock()
-	d = d/2 + time.Duration(f.rng.Int64N(int64(d/2)+1))
-	f.mu.Unlock()
-	if retryAfter > d {
-		d = min(retryAfter, f.maxDelay)
-	}
-	return d
-}
-
-// fetchOne makes the file of e valid in the data directory: it reports valid=true when the file
-// was already valid, else downloads it, retrying transient failures.
-func (f *fetcher) fetchOne(ctx context.Context, e Entry) (valid, replaced bool, size int64, err error) {
-	dst := filepath.Join(f.dir, filepath.FromSlash(e.Path))
-	got, _, herr := BlobSHA1File(dst)
-	if herr == nil && got == e.SHA1 {
-		f.done.Add(1)
-		return true, false, 0, nil
-	}
-	replaced = herr == nil || !errors.Is(herr, fs.ErrNotExist)
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return false, false, 0, fmt.Errorf("create folder: %w", err)
-	}
-	url := e.URL(f.base)
-	for attempt := 0; ; attempt++ {
-		if f.unreachable() != nil {
-			return false, false, 0, errSkipped
-		}
-		size, err = f.download(ctx, e, url, dst)
-		if err == nil {
-			n := f.done.Add(1)
-			f.printf("[%*d/%d] downloaded %s (%s)\n", len(strconv.Itoa(f.total)), n, f.total, e.Path, humanBytes(size))
-			return false, replaced, size, nil
-		}
-		if ctx.Err() != nil {
-			return false, false, 0, ctx.Err()
-		}
-		var t *transient
-		if !errors.As(err, &t) {
-			break
-		}
-		if attempt >= f.retries {
-			if t.conn && !f.anyOK.Load() {
-				// No request has ever been answered and this file used up its retries: stop
-				// the whole fetch rather than retrying every file against a dead network.
-				f.mu.Lock()
-				if f.down == nil {
-					f.down = err
-				}
-				f.mu.Unlock()
-			}
-			err = fmt.Errorf("%w (gave up after %d attempts)", err, attempt+1)
-			break
-		}
-		d := f.delay(attempt, t.retryAfter)
-		f.printf("retry %s in %s (attempt %d of %d): %v\n", e.Path, d.Round(time.Millisecond), attempt+2, f.retries+1, err)
-		timer := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false, false, 0, ctx.Err()
-		case <-timer.C:
-		}
-	}
-	n := f.done.Add(1)
-	f.printf("[%*d/%d] FAILED %s: %v\n", len(strconv.Itoa(f.total)), n, f.total, e.Path, err)
-	return false, false, 0, err
-}
-
-// download makes one attempt: GET url into a temporary file beside dst, verify, rename.
-func (f *fetcher) download(ctx context.Context, e Entry, url, dst string) (size int64, err error) {
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, fmt.Errorf("request %s: %w", url, err)
-	}
-	req.Header.Set("User-Agent", "compactv4-replicate/1 (+"+Repository+" data fetch)")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return 0, &transient{err: err, conn: true}
-	}
-	f.anyOK.Store(true)
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		serr := &HTTPStatusError{URL: url, Status: resp.Status, Code: resp.StatusCode}
-		switch c := resp.StatusCode; {
-		case c == http.StatusRequestTimeout, c == http.StatusTooManyRequests, c >= 500:
-			return 0, &transient{err: serr, retryAfter: retryAfter(resp.Header.Get("Retry-After"))}
-		}
-		return 0, serr
-	}
-
-	// The size to hash against: the manifest's, else the Content-Length (when the transport
-	// did not decompress the body), else unknown until the body ends.
-	declared, sizeVerified := e.Size, e.SizeKnown()
-	if !e.SizeKnown() && resp.ContentLength >= 0 && !resp.Uncompressed {
-		declared, sizeVerified = resp.ContentLength, true
-	}
-
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".fetch-*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("create temporary file: %w", err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-
-	// A watchdog cancels the attempt when the body stalls.
-	var stalled atomic.Bool
-	watchdog := time.AfterFunc(f.stall, func() { stalled.Store(true); cancel() })
-	defer watchdog.Stop()
-	body := &bodyReader{r: resp.Body, onRead: func() { watchdog.Reset(f.stall) }}
-
-	var got string
-	var n int64
-	if sizeVerified {
-		h := newBlobHasher(declared)
-		n, err = io.Copy(io.MultiWriter(tmp, h), io.LimitReader(body, declared+1))
-		if err == nil && n > declared {
-			return n, &CorruptDownloadError{Path: e.Path, URL: url, Want: e.SHA1, Size: n, WantSize: declared}
-		}
-		if err == nil && n < declared {
-			err = fmt.Errorf("body ended after %d of %d bytes: %w", n, declared, io.ErrUnexpectedEOF)
-			body.err = err
-		}
-		if err == nil {
-			got, _ = h.sum()
-		}
-	} else {
-		n, err = io.Copy(tmp, body)
-		if err == nil {
-			if _, err = tmp.Seek(0, io.SeekStart); err == nil {
-				got, _, err = blobSHA1Sized(tmp, n)
-			}
-		}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return n, ctx.Err()
-		}
-		if stalled.Load() {
-			return n, &transient{err: fmt.Errorf("GET %s: no data for %s after %d bytes", url, f.stall, n)}
-		}
-		if body.err != nil { // the network, not the disk
-			return n, &transient{err: fmt.Errorf("GET %s: %w", url, body.err)}
-		}
-		return n, fmt.Errorf("write temporary file: %w", err)
-	}
-	if got != e.SHA1 {
-		cerr := &CorruptDownloadError{Path: e.Path, URL: url, Want: e.SHA1, Got: got, Size: n, WantSize: e.Size}
-		if !sizeVerified {
-			// Without any size to check, a silently truncated body looks corrupt: retry.
-			return n, &transient{err: cerr}
-		}
-		return n, cerr
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return n, fmt.Errorf("chmod temporary file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return n, fmt.Errorf("sync temporary file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return n, fmt.Errorf("close temporary file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return n, fmt.Errorf("move download into place: %w", err)
-	}
-	committed = true
-	syncDir(filepath.Dir(dst))
-	return n, nil
-}
-
-// bodyReader records read errors (so that they are told apart from write errors) and reports
-// progress to the stall watchdog.
-type bodyReader struct {
-	r      io.Reader
-	err    error
-	onRead func()
-}
-
-func (b *bodyReader) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if n > 0 {
-		b.onRead()
-	}
-	if err != nil && err != io.EOF {
-		b.err = err
-	}
-	return n, err
-}
-
-// syncDir makes a rename durable; best effort (not every file system supports it).
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
-	}
-}
-
-// retryAfter parses a Retry-After header given in seconds (the HTTP-date form is ignored).
-func retryAfter(h string) time.Duration {
-	s, err := strconv.Atoi(strings.TrimSpace(h))
-	if err != nil || s < 0 {
-		return 0
-	}
-	return time.Duration(s) * time.Second
-}
-
-// humanBytes formats a byte count for progress lines.
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	sum.Summary, err = pinfetch.Fetch(ctx, files, pinfetch.Options{
+		Dir:             opts.Dir,
+		Source:          "the mirror " + base,
+		UnreachableHint: ", or fetch from another mirror with -base-url",
+		UserAgent:       "compactv4-replicate/1 (+" + Repository + " data fetch)",
+		Parallel:        opts.Parallel,
+		Retries:         opts.Retries,
+		Backoff:         opts.Backoff,
+		MaxBackoff:      opts.MaxBackoff,
+		Seed:            opts.Seed,
+		StallTimeout:    opts.StallTimeout,
+		Client:          opts.Client,
+		Progress:        opts.Progress,
+	})
+	return sum, err
 }

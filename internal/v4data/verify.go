@@ -1,11 +1,9 @@
 package v4data
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
+	"compactv4/internal/pinfetch"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -18,41 +16,8 @@ import (
 	"sync"
 )
 
-// blobHasher computes a git blob SHA-1 of content whose size is declared up front: git hashes
-// "blob <size>\x00" before the content, so the size must be known before the first byte.
-type blobHasher struct {
-	h     hash.Hash
-	size  int64 // declared
-	wrote int64
-}
-
-func newBlobHasher(size int64) *blobHasher {
-	h := sha1.New()
-	h.Write([]byte("blob " + strconv.FormatInt(size, 10) + "\x00"))
-	return &blobHasher{h: h, size: size}
-}
-
-func (b *blobHasher) Write(p []byte) (int, error) {
-	b.wrote += int64(len(p))
-	return b.h.Write(p)
-}
-
-// sum returns the hash, or an error when the content written differs in length from the
-// declared size (the hash would then be of a different header).
-func (b *blobHasher) sum() (string, error) {
-	if b.wrote != b.size {
-		return "", fmt.Errorf("content is %d bytes, expected %d", b.wrote, b.size)
-	}
-	return hex.EncodeToString(b.h.Sum(nil)), nil
-}
-
 // BlobSHA1Bytes returns the git blob SHA-1 of content, as `git hash-object` prints it.
-func BlobSHA1Bytes(content []byte) string {
-	b := newBlobHasher(int64(len(content)))
-	b.Write(content)
-	s, _ := b.sum()
-	return s
-}
+func BlobSHA1Bytes(content []byte) string { return pinfetch.GitBlobSHA1.Bytes(content) }
 
 // BlobSHA1 returns the git blob SHA-1 (as `git hash-object` prints it) and the size of what
 // remains to be read from r.
@@ -86,37 +51,12 @@ func BlobSHA1(r io.Reader) (sum string, size int64, err error) {
 
 // blobSHA1Sized hashes r, which must hold exactly size bytes.
 func blobSHA1Sized(r io.Reader, size int64) (string, int64, error) {
-	b := newBlobHasher(size)
-	n, err := io.Copy(b, io.LimitReader(r, size+1))
-	if err != nil {
-		return "", n, fmt.Errorf("git blob hash: %w", err)
-	}
-	sum, err := b.sum()
-	if err != nil {
-		return "", n, fmt.Errorf("git blob hash: file changed while hashing: %w", err)
-	}
-	return sum, n, nil
+	return pinfetch.GitBlobSHA1.Sized(r, size)
 }
 
 // BlobSHA1File returns the git blob SHA-1 and size of the named file, streaming it.
 func BlobSHA1File(name string) (sum string, size int64, err error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	if !fi.Mode().IsRegular() {
-		return "", 0, fmt.Errorf("%s is not a regular file (%v)", name, fi.Mode().Type())
-	}
-	sum, size, err = blobSHA1Sized(f, fi.Size())
-	if err != nil {
-		return "", size, fmt.Errorf("%s: %w", name, err)
-	}
-	return sum, size, nil
+	return pinfetch.GitBlobSHA1.File(name)
 }
 
 // Status is the state of one manifest file in a data directory.
