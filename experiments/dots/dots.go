@@ -13,13 +13,11 @@
 // invariance). The stimulus preference the paper also names is the blobness (internal/blob) of
 // the model's preferred images: its five most driving natural images, and its synthesised
 // preferred stimulus (gradient ascent from noise with internal/synth, upstream's loop, seeded
-// per model). Models are ranked by the mean of their percentile ranks by the dot-selectivity
-// index and by the mean blobness of their five preferred natural images (dotsel.Rank); the
-// first Chosen are the dot-like models. The synthesised stimulus's blobness is reported but not
-// ranked on: a 1,000-step synthesis is not the same image on another machine (float32
-// rounding feeds back through the steps; see experiments/stimuli's record.go), so a rule using
-// it would not choose the same models everywhere, while the natural images' responses are
-// single forward passes.
+// per model). Models are ranked by the dot-selectivity index, ties going to the larger mean
+// blobness of their five preferred natural images (dotsel.Rank, whose doc says why blobness only
+// breaks ties); the first Chosen are the dot-like models. The synthesised stimulus's blobness
+// is reported, not ranked on: a 1,000-step synthesis is not the same image on another machine
+// (float32 rounding feeds back through the steps; see experiments/stimuli's record.go).
 //
 // Dissection. For each of the first Dissect dot-like models, the consolidation step is the
 // trunk layer where its filter count narrows most (the smallest ratio f[l]/f[l−1], the first on

@@ -32,11 +32,15 @@
 //
 // # Ranking
 //
-// Rank orders models by their dot-likeness: the mean of their percentile ranks (0 worst, 1
-// best, among the models ranked) by Selectivity and by Blob, the blobness of their preferred
-// images (internal/blob; the caller says which images), the two criteria the paper names
-// (responses to artificial dots; stimulus preferences). A NaN criterion counts as the worst
-// rank. Ties go to the larger Selectivity, then to the earlier model.
+// Rank orders models by their dot-selectivity index, the larger first, a NaN last; ties go to
+// the larger Blob, the blobness of their preferred images (internal/blob; the caller says which
+// images), then to the earlier model. Blob is the stimulus-preference criterion the paper names
+// alongside the dot responses, but it is only a tie-break: the blobness of the most driving
+// natural images of the 33 models of session 190923 spans 0.37-0.95 (15 above 0.8) and does not
+// follow the dot responses (the most salient structure of a natural image is often blob-like
+// whatever the model prefers: the model with the largest blobness has a control that beats every
+// dot), so averaging its rank with selectivity's chose models whose best control beats every
+// dot.
 package dotsel
 
 import (
@@ -192,7 +196,7 @@ func Invariance(x []float64, ref float64) float64 {
 // Ranked is a model's place in Rank.
 type Ranked struct {
 	Index int     // the model's position in Rank's input
-	Score float64 // mean percentile rank by Selectivity and Blob
+	Score float64 // its selectivity
 }
 
 // Rank orders models by dot-likeness (see the package doc): selectivity[i] and blob[i] are
@@ -203,56 +207,22 @@ func Rank(selectivity, blob []float64) ([]Ranked, error) {
 	if n == 0 || len(blob) != n {
 		return nil, fmt.Errorf("rank: %d selectivities and %d blobnesses", n, len(blob))
 	}
-	ps, pb := percentiles(selectivity), percentiles(blob)
-	out := make([]Ranked, n)
-	for i := range out {
-		out[i] = Ranked{Index: i, Score: (ps[i] + pb[i]) / 2}
-	}
 	key := func(x float64) float64 {
 		if math.IsNaN(x) {
 			return math.Inf(-1)
 		}
 		return x
 	}
+	out := make([]Ranked, n)
+	for i := range out {
+		out[i] = Ranked{Index: i, Score: selectivity[i]}
+	}
 	sort.SliceStable(out, func(a, b int) bool {
-		if out[a].Score != out[b].Score {
-			return out[a].Score > out[b].Score
+		sa, sb := key(selectivity[out[a].Index]), key(selectivity[out[b].Index])
+		if sa != sb {
+			return sa > sb
 		}
-		return key(selectivity[out[a].Index]) > key(selectivity[out[b].Index])
+		return key(blob[out[a].Index]) > key(blob[out[b].Index])
 	})
 	return out, nil
-}
-
-// percentiles returns each value's rank among the values scaled to [0, 1] (0 the smallest or a
-// NaN, 1 the largest; equal values share their mean rank); all 1 for a single value.
-func percentiles(x []float64) []float64 {
-	n := len(x)
-	out := make([]float64, n)
-	if n == 1 {
-		out[0] = 1
-		return out
-	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	key := func(i int) float64 {
-		if math.IsNaN(x[i]) {
-			return math.Inf(-1)
-		}
-		return x[i]
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return key(idx[a]) < key(idx[b]) })
-	for i := 0; i < n; {
-		j := i
-		for j+1 < n && key(idx[j+1]) == key(idx[i]) {
-			j++
-		}
-		r := float64(i+j) / 2 / float64(n-1)
-		for k := i; k <= j; k++ {
-			out[idx[k]] = r
-		}
-		i = j + 1
-	}
-	return out
 }

@@ -91,21 +91,20 @@ func TestMeasureErrors(t *testing.T) {
 }
 
 func TestRank(t *testing.T) {
-	sel := []float64{0.1, 0.9, math.NaN(), 0.5}
-	bl := []float64{0.2, 0.8, 0.9, 0.1}
+	sel := []float64{0.1, 0.9, math.NaN(), 0.1, 0.5}
+	bl := []float64{0.2, 0.8, 0.9, 0.3, 0.1}
 	r, err := Rank(sel, bl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Percentiles: selectivity 1/3, 1, 0, 2/3; blob 1/3, 2/3, 1, 0. Scores 1/3, 5/6, 1/2, 1/3;
-	// the tie between models 0 and 3 goes to the larger selectivity (3).
-	want := []int{1, 2, 3, 0}
+	// By selectivity; models 0 and 3 tie and 3 has the larger blobness; the NaN is last.
+	want := []int{1, 4, 3, 0, 2}
 	for i, w := range want {
 		if r[i].Index != w {
 			t.Fatalf("ranking %v, want order %v", r, want)
 		}
 	}
-	if math.Abs(r[0].Score-5.0/6) > 1e-12 {
+	if r[0].Score != 0.9 {
 		t.Errorf("top score %v", r[0].Score)
 	}
 	if _, err := Rank(sel, bl[:2]); err == nil {
