@@ -152,19 +152,32 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 	if err != nil {
 		return err
 	}
+	// Per model and family, the largest response (above the blank, in natural-range units).
+	var families []string
+	col := map[string]int{}
+	for _, s := range set {
+		if _, ok := col[s.Family]; !ok {
+			col[s.Family] = len(families)
+			families = append(families, s.Family)
+		}
+	}
 	var m [][]float64
 	var labels []string
 	for _, s := range ok {
-		row := make([]float64, len(set))
+		row := make([]float64, len(families))
+		for i := range row {
+			row[i] = math.Inf(-1)
+		}
 		for i, r := range s.Resp {
-			row[i] = normalised(s, r)
+			c := col[set[i].Family]
+			row[c] = math.Max(row[c], normalised(s, r))
 		}
 		m = append(m, row)
 		labels = append(labels, fmt.Sprintf("%s n%d", s.M.ID.Session, s.M.ID.Neuron))
 	}
 	hm, err := plots.Heatmap(m, plots.HeatmapOptions{
-		XLabel: "Stimulus (set order: dots, then controls from s" + strconv.Itoa(firstControl(set)) + ")", RowLabels: labels,
-		Diverging: true, ColorBarLabel: "Response − blank (natural range)",
+		XLabel: "Stimulus family (dots: the first six)", RowLabels: labels, ColLabels: families,
+		Diverging: true, ColorBarLabel: "Best response − blank (natural range)",
 	})
 	if err != nil {
 		return err
@@ -193,8 +206,8 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 	p, err := plots.Lines(series, plots.LineOptions{
 		Axes:   plots.Axes{XLabel: "Disc radius (pixels)", YLabel: "Response − blank (natural range)", LogX: true},
 		HLines: []plots.RefLine{{Value: 0, Label: "blank"}},
-		VLines: []plots.RefLine{{Value: math.Log10(artificial.DotRadii[len(artificial.DotRadii)-1]), Label: "largest dot"}},
-		Legend: plots.TopRight,
+		VLines: []plots.RefLine{{Value: artificial.DotRadii[len(artificial.DotRadii)-1], Label: "largest dot"}},
+		Legend: plots.BottomLeft,
 	})
 	if err != nil {
 		return err
@@ -262,19 +275,10 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 	}
 	hm, err = plots.Heatmap(m, plots.HeatmapOptions{
 		XLabel: "Filter", RowLabels: labels, Diverging: true, Range: plots.Limits{Min: -1, Max: 1},
-		ColorBarLabel: "Necessity for the dot response",
+		ColorBarLabel: "Necessity",
 	})
 	if err != nil {
 		return err
 	}
-	return res.AddFigure(env.SaveFigure(hm, "ablation_map", plots.DoubleColumn, plots.SingleColumn*0.25*vg.Length(len(m)+2)))
-}
-
-func firstControl(set []artificial.Stimulus) int {
-	for i, s := range set {
-		if !s.IsDot() {
-			return i
-		}
-	}
-	return len(set)
+	return res.AddFigure(env.SaveFigure(hm, "ablation_map", plots.DoubleColumn, 30*vg.Millimeter+3*vg.Millimeter*vg.Length(len(m))))
 }
