@@ -21,7 +21,7 @@
 //
 // Dissection. For each of the first Dissect dot-like models, the consolidation step is the
 // trunk layer where its filter count narrows most (the smallest ratio f[l]/f[l−1], the first on
-// ties). Every filter of that layer and of the layer before it is ablated in turn
+// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that layer and of the layer before it is ablated in turn
 // (model.Ablate: its batchnorm output set to exactly zero) and the ablated model is shown the
 // artificial set and every NaturalStride-th image of the session. A filter's necessity is the
 // fraction of the dot response (the model's ten most driving dots, above the blank) that its
@@ -83,9 +83,13 @@ type plan struct {
 	// Chosen is the number of dot-like models; Dissect how many of them are dissected.
 	Chosen  int `json:"chosen"`
 	Dissect int `json:"dissect"`
-	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image.
+	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image
+	// (4: 300 of a session's 1,200, enough for the spread of the responses that NaturalChange
+	// divides by, at a quarter of the cost of each of a model's 50-90 ablations).
 	NaturalStride int `json:"natural_stride"`
-	// TopDots is the number of most driving dot stimuli whose response necessity measures.
+	// TopDots is the number of most driving dot stimuli whose response necessity measures (10:
+	// the dots the model prefers, several sizes or layouts of them, so that one stimulus's
+	// quirk does not decide a filter's necessity).
 	TopDots int `json:"top_dots"`
 }
 

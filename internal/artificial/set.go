@@ -8,8 +8,9 @@ import (
 // The sweeps of the standard set. The paper does not list its artificial stimuli; these cover
 // what it names (dots of several sizes, numbers and positions, both polarities, achromatic and
 // coloured) and the controls that separate a dot detector from a detector of luminance, size,
-// edges, lines or curvature. A radius of 1-16 pixels is a dot (the compact models' layer-4 units
-// see about 45 pixels), 20-80 a large disc (80 covers the image: full field).
+// edges, lines or curvature. A radius of 1-16 pixels is a dot (a unit of a compact model's last
+// convolutional layer sees 49×49 pixels, so a dot of radius 16 nearly fills it), 20-80 a large
+// disc (80 covers the image: full field).
 var (
 	// DotRadii is the size sweep of single centred dots.
 	DotRadii = []float64{1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 16}
