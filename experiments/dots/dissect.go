@@ -37,6 +37,9 @@ type dissection struct {
 	Ablations     []ablation // every filter of Before, then of Layer
 	Test          dotsel.Consolidation
 	TopDots       []int // the stimuli whose response necessity measures
+	// Split splits the response of the consolidation step's most necessary filter
+	// (Test.Carrier) to the preferred dot into its inputs' contributions.
+	Split inputSplit
 }
 
 // of returns the ablations of one layer.
@@ -172,6 +175,12 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	}
 	if ds.Test, err = dotsel.TestConsolidation(nec(ds.Before), nec(ds.Layer)); err != nil {
 		return nil, err
+	}
+	if ds.Split, err = splitInputs(s, set, ds.Layer, ds.Test.Carrier); err != nil {
+		return nil, err
+	}
+	if d := math.Abs(ds.Split.Reconstructed - ds.Split.Activation); d > 1e-3*math.Abs(ds.Split.Activation)+1e-4 {
+		return nil, fmt.Errorf("layer %d filter %d: the inputs' contributions rebuild an activation of %v, the network's is %v", ds.Layer, ds.Test.Carrier, ds.Split.Reconstructed, ds.Split.Activation)
 	}
 	return ds, nil
 }

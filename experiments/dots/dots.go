@@ -30,7 +30,11 @@
 // activation (maximum over positions) over the centred dots of the model's preferred polarity.
 // The hypothesis tested (dotsel.TestConsolidation): no filter of the layer before the
 // consolidation step has a necessity of 0.5 or more, and exactly one filter of the
-// consolidation step has.
+// consolidation step has. The response of the consolidation step's most necessary filter to the
+// preferred dot, at its peak position, is split into its inputs' contributions (each input
+// channel's depthwise-filtered activation times the pointwise weight, minus the same for the
+// blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
+// excitatory where positive, inhibitory where negative, with the same for the best control.
 //
 // C8 itself (the dot-like models' maximising images drive matched neurons of session 211025
 // more than natural images) needs that session's images and raw repeats; without them it is
@@ -40,7 +44,7 @@
 // screens all 219 and dissects all five dot-like models. Outputs below <out>/dots:
 // artificial.zip (the set's PNGs and stimuli.csv), artificial.csv, models.csv (one row per
 // screened model, rank 1 the most dot-like), responses.csv (every model's response to every
-// stimulus), ablations.csv, hypothesis.csv; figures dot_stimuli, size_tuning, ablation_map,
+// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning, ablation_map,
 // preferred_images.
 package dots
 

@@ -189,3 +189,47 @@ func TestDissectBadInput(t *testing.T) {
 		t.Errorf("no natural images: error %v", err)
 	}
 }
+
+// TestSplitInputs splits the consolidated filter of a planted model whose layer-2 filter adds
+// two layer-1 channels and subtracts half of the third: the two are excitatory, the third
+// inhibitory, and the contributions rebuild the network's activation.
+func TestSplitInputs(t *testing.T) {
+	set, err := artificial.Standard(stimulusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := planted(t, [3]float32{1.0 / 3, 1.0 / 3, 1.0 / 3})
+	m.Net.Layer("layer2_conv").Weights[1].Data[2] = -0.5
+	pix, err := artificial.RenderAll(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix = append(pix, blankImage()...)
+	out, err := m.Predict(pix, len(set)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &screened{M: m, Resp: floats(out[:len(set)]), Blank: float64(out[len(set)])}
+	if s.Ix, err = dotsel.Measure(set, s.Resp, s.Blank, []float64{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := splitInputs(s, set, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sp.Reconstructed-sp.Activation) > 1e-4*math.Abs(sp.Activation)+1e-6 || sp.Activation <= 0 {
+		t.Errorf("activation %v, rebuilt %v", sp.Activation, sp.Reconstructed)
+	}
+	if sp.Inputs[0].Dot <= 0 || sp.Inputs[1].Dot <= 0 || sp.Inputs[2].Input != 2 || sp.Inputs[2].Dot >= 0 {
+		t.Errorf("contributions %+v: want inputs 0 and 1 excitatory, 2 inhibitory", sp.Inputs)
+	}
+	if r := -sp.Inhibitory / sp.Excitatory; math.Abs(r-0.25) > 1e-4 {
+		t.Errorf("inhibition / excitation %v, want 0.25", r)
+	}
+	if _, err := splitInputs(s, set, 0, 0); err == nil {
+		t.Error("layer 0 (no layer before it) was accepted")
+	}
+	if _, err := splitInputs(s, set, 2, 1); err == nil {
+		t.Error("a filter out of range was accepted")
+	}
+}

@@ -89,6 +89,22 @@ func writeTables(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 			ff(t.MaxCarrier), ff(ds.of(ds.Layer)[t.Carrier].SizeInvariance), ff(maxOf(ds.of(ds.Before), func(a ablation) float64 { return a.SizeInvariance })),
 			strconv.FormatBool(t.Holds)))
 	}
+	var inp [][]string
+	for _, ds := range dis {
+		for _, c := range ds.Split.Inputs {
+			role := "excitatory"
+			if c.Dot < 0 {
+				role = "inhibitory"
+			}
+			inp = append(inp, []string{ds.S.M.ID.Session, strconv.Itoa(ds.S.M.ID.Neuron), strconv.Itoa(ds.Split.Layer), strconv.Itoa(ds.Split.Filter),
+				strconv.Itoa(c.Input), ff(c.Weight), ff(c.Dot), ff(c.Control), role})
+		}
+	}
+	if err := res.AddTable(env.WriteCSV("inputs.csv", []string{
+		"session", "neuron", "layer", "filter", "input", "pointwise_weight", "dot_contribution", "control_contribution", "role",
+	}, inp)); err != nil {
+		return err
+	}
 	if err := res.AddTable(env.WriteCSV("ablations.csv", []string{
 		"session", "neuron", "layer", "filter", "role", "necessity", "natural_change", "size_invariance", "dot_drive",
 	}, abl)); err != nil {

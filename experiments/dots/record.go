@@ -85,6 +85,8 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		v.Num(k+"/max_necessity_consolidation", ds.Test.MaxCarrier, tightAbs, tightRel)
 		v.Exact(k+"/carrier", float64(ds.Test.Carrier))
 		v.Exact(k+"/carriers", float64(ds.Test.Carriers))
+		v.Num(k+"/carrier_excitation", ds.Split.Excitatory, tightAbs, tightRel)
+		v.Num(k+"/carrier_inhibition", ds.Split.Inhibitory, tightAbs, tightRel)
 		if ds.Test.Holds {
 			holds++
 		}
@@ -104,6 +106,16 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 			ds.Before, harness.FormatFloat(round3(ds.Test.MaxBefore)), ds.Test.ArgBefore,
 			ds.Layer, ds.Test.Carriers, harness.FormatFloat(0.5), harness.FormatFloat(round3(ds.Test.MaxCarrier)), ds.Test.Carrier,
 			map[bool]string{true: "holds", false: "does not hold"}[ds.Test.Holds]))
+		exc, inh := 0, 0
+		for _, c := range ds.Split.Inputs {
+			if c.Dot > 0 {
+				exc++
+			} else if c.Dot < 0 {
+				inh++
+			}
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d, layer-%d filter %d's response to the preferred dot splits into %d excitatory inputs (sum %s) and %d inhibitory inputs (sum %s) from layer %d (inputs.csv).",
+			ds.S.M.ID.Session, ds.S.M.ID.Neuron, ds.Layer, ds.Split.Filter, exc, harness.FormatFloat(round3(ds.Split.Excitatory)), inh, harness.FormatFloat(round3(ds.Split.Inhibitory)), ds.Before))
 	}
 
 	claim, err := env.Claim("C8")
