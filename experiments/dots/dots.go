@@ -44,8 +44,8 @@
 // screens all 219 and dissects all five dot-like models. Outputs below <out>/dots:
 // artificial.zip (the set's PNGs and stimuli.csv), artificial.csv, models.csv (one row per
 // screened model, rank 1 the most dot-like), responses.csv (every model's response to every
-// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning, ablation_map,
-// preferred_images.
+// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning,
+// preferred_images, carrier_inputs, ablation_map.
 package dots
 
 import (

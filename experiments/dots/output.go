@@ -267,10 +267,42 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 		return err
 	}
 
-	// Ablation map: necessity of every filter of the layer before and of the consolidation step.
 	if len(dis) == 0 {
 		return nil
 	}
+	// The inputs of each dissected model's most necessary consolidated filter, by their
+	// contribution to the preferred dot, with their contribution to the best control.
+	var panels []plots.Drawer
+	for _, ds := range dis {
+		var x, yd, yc []float64
+		for i, c := range ds.Split.Inputs {
+			x = append(x, float64(i+1))
+			yd = append(yd, c.Dot)
+			yc = append(yc, c.Control)
+		}
+		p, err := plots.Lines([]plots.Series{{Label: "preferred dot", X: x, Y: yd}, {Label: "best control", X: x, Y: yc}}, plots.LineOptions{
+			Axes: plots.Axes{
+				Title:  fmt.Sprintf("%s n%d, layer %d filter %d", ds.S.M.ID.Session, ds.S.M.ID.Neuron, ds.Split.Layer, ds.Split.Filter),
+				XLabel: fmt.Sprintf("Layer-%d input (by contribution to the dot)", ds.Before), YLabel: "Contribution (minus blank)",
+			},
+			HLines: []plots.RefLine{{Value: 0}},
+			Legend: plots.TopRight,
+		})
+		if err != nil {
+			return err
+		}
+		panels = append(panels, p)
+	}
+	g, err = plots.Grid(panels, plots.GridOptions{Cols: min(len(panels), 2), Letters: len(panels) > 1})
+	if err != nil {
+		return err
+	}
+	rows := (len(panels) + 1) / 2
+	if err := res.AddFigure(env.SaveFigure(g, "carrier_inputs", plots.DoubleColumn, plots.SingleColumn*0.7*vg.Length(rows))); err != nil {
+		return err
+	}
+
+	// Ablation map: necessity of every filter of the layer before and of the consolidation step.
 	width := 0
 	for _, ds := range dis {
 		width = max(width, len(ds.of(ds.Before)), len(ds.of(ds.Layer)))
