@@ -123,7 +123,7 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		return err
 	}
 	insilico := fmt.Sprintf("in silico: %d dot-like models chosen among %d (%s); consolidation hypothesis holds in %d of %d dissected", len(scr.Chosen), len(scr.Models), strings.Join(chosen, ", "), holds, len(dis))
-	cr := harness.ClaimResult{ID: claim.ID, Figures: []string{"dot_stimuli", "size_tuning", "ablation_map"}}
+	cr := harness.ClaimResult{ID: claim.ID, Figures: []string{"dot_stimuli", "size_tuning", "preferred_images", "carrier_inputs", "ablation_map"}}
 	if len(c8.Missing) > 0 {
 		var names []string
 		for _, f := range c8.Missing {
