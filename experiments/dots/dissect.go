@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 	"time"
 
 	"compactv4/eval"
@@ -40,6 +41,22 @@ type dissection struct {
 	// Split splits the response of the consolidation step's most necessary filter
 	// (Test.Carrier) to the preferred dot into its inputs' contributions.
 	Split inputSplit
+	// Cumulative[k−1] is the necessity of the consolidation step's k most necessary filters
+	// ablated together, up to the first group that reaches dotsel.Threshold: Needed filters (0
+	// when even all of them do not).
+	Cumulative []float64
+	Needed     int
+	// Excitatory and Inhibitory are the carrier's excitatory and inhibitory inputs ablated as
+	// groups.
+	Excitatory, Inhibitory group
+}
+
+// group is a group of filters ablated together: the necessity of the dot response and the
+// ablated model's dot-selectivity index (its best dot minus its best control, in units of the
+// intact model's natural-image range). NaN for an empty group.
+type group struct {
+	Filters                []int
+	Necessity, Selectivity float64
 }
 
 // of returns the ablations of one layer.
@@ -130,40 +147,72 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	if err != nil {
 		return nil, err
 	}
+	// run ablates filters of layer (the model named with tag) and measures the ablated model.
+	run := func(layer int, filters []int, tag string) (ablation, error) {
+		a := ablation{Layer: layer, Resp: make([]float64, len(set))}
+		net, err := model.Ablate(s.M.Net, layer, filters...)
+		if err != nil {
+			return a, err
+		}
+		em := eval.NewNetwork(fmt.Sprintf("%s_ablate_layer%d_%s", s.M.ID.Stem(), layer, tag), nil, net)
+		pred, err := d.PredictImages(ctx, em, "artificial", pix, len(set)+1)
+		if err != nil {
+			return a, err
+		}
+		npred, err := d.PredictImages(ctx, em, nat.Label, nat.Pix, nNat)
+		if err != nil {
+			return a, err
+		}
+		for i := range set {
+			a.Resp[i] = float64(pred[i])
+		}
+		intact, ablated := make([]float64, len(ds.TopDots)), make([]float64, len(ds.TopDots))
+		for k, i := range ds.TopDots {
+			intact[k], ablated[k] = s.Resp[i], a.Resp[i]
+		}
+		if a.Necessity, err = dotsel.Necessity(intact, ablated, s.Blank); err != nil {
+			return a, err
+		}
+		natResp := make([]float64, len(npred))
+		for k, v := range npred {
+			natResp[k] = float64(v)
+		}
+		a.NaturalChange, err = dotsel.Change(nat.Intact, natResp)
+		return a, err
+	}
 	for li, layer := range []int{ds.Before, ds.Layer} {
 		for f := range s.M.Filters[layer] {
-			net, err := model.Ablate(s.M.Net, layer, f)
+			a, err := run(layer, []int{f}, fmt.Sprintf("filter%d", f))
 			if err != nil {
 				return nil, err
 			}
-			em := eval.NewNetwork(fmt.Sprintf("%s_ablate_layer%d_filter%d", s.M.ID.Stem(), layer, f), nil, net)
-			pred, err := d.PredictImages(ctx, em, "artificial", pix, len(set)+1)
-			if err != nil {
-				return nil, err
-			}
-			npred, err := d.PredictImages(ctx, em, nat.Label, nat.Pix, nNat)
-			if err != nil {
-				return nil, err
-			}
-			a := ablation{Layer: layer, Filter: f, Resp: make([]float64, len(set)), SizeInvariance: inv[li][f], DotDrive: drive[li][f]}
-			for i := range set {
-				a.Resp[i] = float64(pred[i])
-			}
-			intact, ablated := make([]float64, len(ds.TopDots)), make([]float64, len(ds.TopDots))
-			for k, i := range ds.TopDots {
-				intact[k], ablated[k] = s.Resp[i], a.Resp[i]
-			}
-			if a.Necessity, err = dotsel.Necessity(intact, ablated, s.Blank); err != nil {
-				return nil, err
-			}
-			natResp := make([]float64, len(npred))
-			for k, v := range npred {
-				natResp[k] = float64(v)
-			}
-			if a.NaturalChange, err = dotsel.Change(nat.Intact, natResp); err != nil {
-				return nil, err
-			}
+			a.Filter, a.SizeInvariance, a.DotDrive = f, inv[li][f], drive[li][f]
 			ds.Ablations = append(ds.Ablations, a)
+		}
+	}
+	// The consolidation step's filters ablated together, the most necessary first, until the
+	// group removes at least dotsel.Threshold of the dot response.
+	var order []int
+	for _, a := range ds.of(ds.Layer) {
+		order = append(order, a.Filter)
+	}
+	nl := ds.of(ds.Layer)
+	sort.SliceStable(order, func(i, j int) bool { return nl[order[i]].Necessity > nl[order[j]].Necessity })
+	for k := 1; k <= len(order); k++ {
+		var nec float64
+		if k == 1 {
+			nec = nl[order[0]].Necessity
+		} else {
+			a, err := run(ds.Layer, order[:k], fmt.Sprintf("top%d", k))
+			if err != nil {
+				return nil, err
+			}
+			nec = a.Necessity
+		}
+		ds.Cumulative = append(ds.Cumulative, nec)
+		if nec >= dotsel.Threshold {
+			ds.Needed = k
+			break
 		}
 	}
 	nec := func(layer int) []float64 {
@@ -181,6 +230,44 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	}
 	if d := math.Abs(ds.Split.Reconstructed - ds.Split.Activation); d > 1e-3*math.Abs(ds.Split.Activation)+1e-4 {
 		return nil, fmt.Errorf("layer %d filter %d: the inputs' contributions rebuild an activation of %v, the network's is %v", ds.Layer, ds.Test.Carrier, ds.Split.Reconstructed, ds.Split.Activation)
+	}
+	// The carrier's excitatory and inhibitory inputs (filters of the layer before) ablated as
+	// groups.
+	var exc, inh []int
+	for _, c := range ds.Split.Inputs {
+		if c.Dot > 0 {
+			exc = append(exc, c.Input)
+		} else if c.Dot < 0 {
+			inh = append(inh, c.Input)
+		}
+	}
+	sort.Ints(exc)
+	sort.Ints(inh)
+	unit := s.Ix.NatMax - s.Ix.NatMedian
+	for _, g := range []struct {
+		filters []int
+		tag     string
+		dst     *group
+	}{{exc, "excitatory", &ds.Excitatory}, {inh, "inhibitory", &ds.Inhibitory}} {
+		g.dst.Filters = g.filters
+		g.dst.Necessity, g.dst.Selectivity = math.NaN(), math.NaN()
+		if len(g.filters) == 0 {
+			continue
+		}
+		a, err := run(ds.Before, g.filters, g.tag+fmt.Sprintf("_of_layer%d_filter%d", ds.Layer, ds.Test.Carrier))
+		if err != nil {
+			return nil, err
+		}
+		g.dst.Necessity = a.Necessity
+		bd, bc := math.Inf(-1), math.Inf(-1)
+		for i, st := range set {
+			if st.IsDot() {
+				bd = math.Max(bd, a.Resp[i])
+			} else {
+				bc = math.Max(bc, a.Resp[i])
+			}
+		}
+		g.dst.Selectivity = (bd - bc) / unit
 	}
 	return ds, nil
 }

@@ -35,6 +35,11 @@
 // channel's depthwise-filtered activation times the pointwise weight, minus the same for the
 // blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
 // excitatory where positive, inhibitory where negative, with the same for the best control.
+// Two more kinds of ablation follow: the consolidation step's filters together, the most
+// necessary first, until the group removes half of the dot response (how many filters carry
+// it); and that filter's excitatory inputs, then its inhibitory inputs, as groups (the
+// necessity of each, and the dot-selectivity index without them, in the intact model's
+// natural-range units).
 //
 // C8 itself (the dot-like models' maximising images drive matched neurons of session 211025
 // more than natural images) needs that session's images and raw repeats; without them it is

@@ -163,7 +163,13 @@ func TestDissectPlanted(t *testing.T) {
 				t.Fatalf("split %v: with layer 2 ablated, stimulus %d gives %v, the blank %v", c.split, i, r, s.Blank)
 			}
 		}
+		if ds.Needed != 1 || len(ds.Cumulative) != 1 {
+			t.Errorf("split %v: %d consolidated filters needed (%v), want 1", c.split, ds.Needed, ds.Cumulative)
+		}
 		if c.holds {
+			if len(ds.Excitatory.Filters) != 3 || math.Abs(ds.Excitatory.Necessity-1) > 1e-6 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) {
+				t.Errorf("groups: excitatory %+v, inhibitory %+v; want all three layer-1 filters excitatory and necessary", ds.Excitatory, ds.Inhibitory)
+			}
 			for _, a := range ds.of(1) {
 				if math.Abs(a.Necessity-1.0/3) > 1e-3 {
 					t.Errorf("layer-1 filter %d: necessity %v, want 1/3", a.Filter, a.Necessity)

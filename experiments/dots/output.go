@@ -87,7 +87,9 @@ func writeTables(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 			strconv.Itoa(ds.S.M.Filters[ds.Before]), strconv.Itoa(ds.S.M.Filters[ds.Layer]),
 			ff(t.MaxBefore), strconv.Itoa(t.ArgBefore), strconv.Itoa(t.Carriers), strconv.Itoa(t.Carrier),
 			ff(t.MaxCarrier), ff(ds.of(ds.Layer)[t.Carrier].SizeInvariance), ff(maxOf(ds.of(ds.Before), func(a ablation) float64 { return a.SizeInvariance })),
-			strconv.FormatBool(t.Holds)))
+			strconv.FormatBool(t.Holds), strconv.Itoa(ds.Needed), ff(ds.Cumulative[len(ds.Cumulative)-1]),
+			strconv.Itoa(len(ds.Excitatory.Filters)), ff(ds.Excitatory.Necessity), ff(ds.Excitatory.Selectivity),
+			strconv.Itoa(len(ds.Inhibitory.Filters)), ff(ds.Inhibitory.Necessity), ff(ds.Inhibitory.Selectivity)))
 	}
 	var inp [][]string
 	for _, ds := range dis {
@@ -114,6 +116,9 @@ func writeTables(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 		"session", "neuron", "before_layer", "consolidation_layer", "filters_before", "filters_consolidation",
 		"max_necessity_before", "argmax_before", "carriers", "carrier", "carrier_necessity",
 		"carrier_size_invariance", "max_size_invariance_before", "holds",
+		"consolidated_needed", "consolidated_group_necessity",
+		"excitatory_inputs", "excitatory_group_necessity", "selectivity_without_excitatory",
+		"inhibitory_inputs", "inhibitory_group_necessity", "selectivity_without_inhibitory",
 	}, hyp))
 }
 

@@ -87,6 +87,10 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		v.Exact(k+"/carriers", float64(ds.Test.Carriers))
 		v.Num(k+"/carrier_excitation", ds.Split.Excitatory, tightAbs, tightRel)
 		v.Num(k+"/carrier_inhibition", ds.Split.Inhibitory, tightAbs, tightRel)
+		v.Exact(k+"/consolidated_filters_needed", float64(ds.Needed))
+		v.Num(k+"/excitatory_group_necessity", ds.Excitatory.Necessity, tightAbs, tightRel)
+		v.Num(k+"/inhibitory_group_necessity", ds.Inhibitory.Necessity, tightAbs, tightRel)
+		v.Num(k+"/selectivity_without_inhibitory", ds.Inhibitory.Selectivity, tightAbs, tightRel)
 		if ds.Test.Holds {
 			holds++
 		}
@@ -116,6 +120,13 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		}
 		res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d, layer-%d filter %d's response to the preferred dot splits into %d excitatory inputs (sum %s) and %d inhibitory inputs (sum %s) from layer %d (inputs.csv).",
 			ds.S.M.ID.Session, ds.S.M.ID.Neuron, ds.Layer, ds.Split.Filter, exc, harness.FormatFloat(round3(ds.Split.Excitatory)), inh, harness.FormatFloat(round3(ds.Split.Inhibitory)), ds.Before))
+		needed := fmt.Sprintf("the %d most necessary layer-%d filters together remove %s of it", ds.Needed, ds.Layer, harness.FormatFloat(round3(ds.Cumulative[len(ds.Cumulative)-1])))
+		if ds.Needed == 0 {
+			needed = fmt.Sprintf("even all %d layer-%d filters together remove only %s of it", len(ds.Cumulative), ds.Layer, harness.FormatFloat(round3(ds.Cumulative[len(ds.Cumulative)-1])))
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d, dot response: %s; ablating the filter's excitatory inputs removes %s of it, its inhibitory inputs %s, and without the inhibitory inputs the dot-selectivity index is %s (intact %s).",
+			ds.S.M.ID.Session, ds.S.M.ID.Neuron, needed, harness.FormatFloat(round3(ds.Excitatory.Necessity)), harness.FormatFloat(round3(ds.Inhibitory.Necessity)),
+			harness.FormatFloat(round3(ds.Inhibitory.Selectivity)), harness.FormatFloat(round3(ds.S.Ix.Selectivity))))
 	}
 
 	claim, err := env.Claim("C8")
