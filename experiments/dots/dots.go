@@ -28,10 +28,16 @@
 // ablation removes; its natural-image change the RMS change of the natural responses in units
 // of their standard deviation; its dot-size invariance the dotsel.Invariance of its own
 // activation (maximum over positions) over the centred dots of the model's preferred polarity.
+// Ablation silences a filter (zero output), which is not the filter's response to the blank: where
+// the network's output with a whole layer silenced is far from its response to the blank, even a
+// complete cut has a necessity well below 1 (190923 n27: its three layer-2 filters together
+// remove 0.24 of the dot response), and necessities compare filters within a model better than
+// across models.
+//
 // The hypothesis tested (dotsel.TestConsolidation): no filter of the layer before the
 // consolidation step has a necessity of 0.5 or more, and exactly one filter of the
 // consolidation step has. The response of the consolidation step's most necessary filter to the
-// preferred dot, at its peak position, is split into its inputs' contributions (each input
+// preferred dot, where the dot changes it most from the blank's, is split into its inputs' contributions (each input
 // channel's depthwise-filtered activation times the pointwise weight, minus the same for the
 // blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
 // excitatory where positive, inhibitory where negative, with the same for the best control.

@@ -19,11 +19,12 @@ type contribution struct {
 	Control float64 // for its best control
 }
 
-// inputSplit splits a consolidated filter's response to the preferred dot into its inputs'
-// contributions: excitatory (Dot > 0) and inhibitory (Dot < 0).
+// inputSplit splits a consolidated filter's response to the preferred dot, where the dot changes
+// it most from the blank's, into its inputs' contributions: excitatory (Dot > 0) and inhibitory
+// (Dot < 0).
 type inputSplit struct {
 	Layer, Filter int
-	Y, X          int            // output position of the filter's peak response to the preferred dot
+	Y, X          int            // output position where the preferred dot changes the filter's activation most
 	Inputs        []contribution // by Dot, the largest first
 	Excitatory    float64        // sum of the positive Dot contributions
 	Inhibitory    float64        // sum of the negative ones
@@ -69,16 +70,19 @@ func splitInputs(s *screened, set []artificial.Stimulus, l, f int) (inputSplit, 
 	in, out := acts[0], acts[1]
 	h, w, c := in.Shape[1], in.Shape[2], in.Shape[3]
 	oh, ow, of := out.Shape[1], out.Shape[2], out.Shape[3]
-	// The peak of filter f for the preferred dot (image 0).
-	best := math.Inf(-1)
+	// Where the preferred dot (image 0) changes filter f's activation most from the blank's
+	// (image 2): its peak, or for a filter the dot silences, its trough.
+	per := oh * ow * of
+	best := -1.0
 	for y := range oh {
 		for x := range ow {
-			if v := float64(out.Data[(y*ow+x)*of+f]); v > best {
-				best, sp.Y, sp.X = v, y, x
+			o := (y*ow+x)*of + f
+			if d := math.Abs(float64(out.Data[o]) - float64(out.Data[2*per+o])); d > best {
+				best, sp.Y, sp.X = d, y, x
 			}
 		}
 	}
-	sp.Activation = best
+	sp.Activation = float64(out.Data[(sp.Y*ow+sp.X)*of+f])
 	k, pw, bias := conv.Weights[0], conv.Weights[1], conv.Weights[2]
 	kh, kw, stride := conv.Kernel[0], conv.Kernel[1], conv.Strides[0]
 	_, padT, _ := model.SamePadding(h, kh, stride)
