@@ -1,10 +1,13 @@
 package eval
 
 import (
+	"context"
+	"io"
 	"math"
 	"slices"
 	"testing"
 
+	"compactv4/harness"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/v4data"
@@ -109,5 +112,50 @@ func TestNetworkDigest(t *testing.T) {
 	n.Layers[1].Epsilon = 1e-5
 	if NewNetwork("d", nil, n).Digest() == a.Digest() {
 		t.Error("a changed configuration keeps the digest")
+	}
+}
+
+// TestPredictImages checks the cached prediction of images that are not a session's: the
+// cached bytes give the model's own predictions, other pixels are another step, and bad
+// counts are errors.
+func TestPredictImages(t *testing.T) {
+	n, err := model.NewCompact([model.NumLayers]int{2, 2, 2, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.InitKeras(n, 2); err != nil {
+		t.Fatal(err)
+	}
+	m := NewNetwork("img", nil, n)
+	cache, err := harness.NewCache(t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := New(&harness.Env{Log: io.Discard, Cache: cache}, &harness.Result{})
+	pix := make([]uint8, 2*model.ImageSize*model.ImageSize*3)
+	for i := range pix {
+		pix[i] = uint8(i * 7)
+	}
+	want, err := m.Predict(pix, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // computed, then from the cache
+		got, err := d.PredictImages(context.Background(), m, "set", pix, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("predictions %v, want %v", got, want)
+		}
+	}
+	other := slices.Clone(pix)
+	other[0]++
+	want2, _ := m.Predict(other, 2)
+	if got, _ := d.PredictImages(context.Background(), m, "set", other, 2); !slices.Equal(got, want2) {
+		t.Error("other pixels under the same label gave the cached predictions")
+	}
+	if _, err := d.PredictImages(context.Background(), m, "set", pix[1:], 2); err == nil {
+		t.Error("a pixel count that is not a multiple of the images was accepted")
 	}
 }

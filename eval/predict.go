@@ -3,6 +3,8 @@ package eval
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 
@@ -25,26 +27,55 @@ func (d *Data) Predict(ctx context.Context, m Model, session string, lo, hi int)
 	if err != nil {
 		return nil, err
 	}
-	n, out := hi-lo, m.Outputs()
-	if n < 1 || out < 1 {
-		return nil, fmt.Errorf("predict %s on images %d-%d of %s: %d outputs", m.Name(), lo, hi, session, out)
+	p, err := d.predict(m, fmt.Sprintf("predict/%s/%s/%d-%d", m.Name(), session, lo, hi), inputs,
+		map[string]any{"lo": lo, "hi": hi}, hi-lo, func() ([]uint8, error) { return d.Pixels(session, lo, hi) })
+	if err != nil {
+		return nil, fmt.Errorf("predict %s on session %s: %w", m.Name(), session, err)
 	}
-	params := map[string]any{"lo": lo, "hi": hi, "outputs": out}
+	return p, nil
+}
+
+// PredictImages returns a model's outputs for n images that are not a session's (artificial
+// stimuli, images made by the run; uint8 RGB, NHWC at the model's input size), as a cached step
+// named predict/<model>/<label>, keyed by the model's files (or its Digest) and the SHA-256 of
+// the pixels.
+func (d *Data) PredictImages(ctx context.Context, m Model, label string, pix []uint8, n int) ([]float32, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if n < 1 || len(pix)%n != 0 {
+		return nil, fmt.Errorf("predict %s on %s: %d bytes for %d images", m.Name(), label, len(pix), n)
+	}
+	inputs, err := d.env.Inputs(m.Files()...)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256(pix)
+	p, err := d.predict(m, fmt.Sprintf("predict/%s/%s", m.Name(), label), inputs,
+		map[string]any{"images": hex.EncodeToString(h[:]), "n": n}, n, func() ([]uint8, error) { return pix, nil })
+	if err != nil {
+		return nil, fmt.Errorf("predict %s on %s: %w", m.Name(), label, err)
+	}
+	return p, nil
+}
+
+// predict runs m on the n images pixels gives as the cached step name.
+func (d *Data) predict(m Model, name string, inputs []harness.Input, params map[string]any, n int, pixels func() ([]uint8, error)) ([]float32, error) {
+	out := m.Outputs()
+	if n < 1 || out < 1 {
+		return nil, fmt.Errorf("%d images, %d outputs", n, out)
+	}
+	params["outputs"] = out
 	if len(m.Files()) == 0 {
 		dg, ok := m.(Digester)
 		if !ok {
-			return nil, fmt.Errorf("predict %s: no pinned file defines it and it has no Digest, so its predictions cannot be cached", m.Name())
+			return nil, fmt.Errorf("no pinned file defines %s and it has no Digest, so its predictions cannot be cached", m.Name())
 		}
 		params["model"] = dg.Digest()
 	}
-	step := harness.Step{
-		Name:   fmt.Sprintf("predict/%s/%s/%d-%d", m.Name(), session, lo, hi),
-		Inputs: inputs,
-		Params: params,
-		Code:   []string{codePackage},
-	}
+	step := harness.Step{Name: name, Inputs: inputs, Params: params, Code: []string{codePackage}}
 	b, err := d.env.Cache.Do(step, func() ([]byte, error) {
-		pix, err := d.Pixels(session, lo, hi)
+		pix, err := pixels()
 		if err != nil {
 			return nil, err
 		}
@@ -55,9 +86,9 @@ func (d *Data) Predict(ctx context.Context, m Model, session string, lo, hi int)
 		return EncodeFloat32([]int{n, out}, p)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("predict %s on session %s: %w", m.Name(), session, err)
+		return nil, err
 	}
-	return DecodeFloat32("predictions of "+m.Name()+" on "+session, b, n, out)
+	return DecodeFloat32("predictions of "+m.Name(), b, n, out)
 }
 
 // PredictEach returns the predictions of single-output models for images lo…hi−1 of a session,

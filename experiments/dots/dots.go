@@ -1,0 +1,169 @@
+// Package dots is experiment E5 of the paper (Fig. 4, Extended Data Fig. 7-8, claim C8): which
+// compact models behave as dot detectors, and how the consolidation step of the most dot-like
+// ones builds their dot response. The paper released no code for it; every choice it does not
+// fix is stated here and in REPRODUCE.md.
+//
+// Screening. Every compact model of the plan's sessions is shown the standard artificial set
+// of internal/artificial (dots of 1-16 pixels radius by size, number, layout, position,
+// contrast, polarity and colour; large discs up to the full field, rings, bars, edges, gratings
+// and arcs as controls; 112×112 on the grey the models see as zero), the blank background, and
+// all images of its session; the predictions are cached steps of eval. internal/dotsel turns
+// them into indices (dot-selectivity index: best dot minus best control in units of the
+// model's natural-image range; preferred radius, size suppression, size, position and number
+// invariance). The stimulus preference the paper also names is the blobness (internal/blob) of
+// the model's preferred images: its five most driving natural images, and its synthesised
+// preferred stimulus (gradient ascent from noise with internal/synth, upstream's loop, seeded
+// per model). Models are ranked by the dot-selectivity index, ties going to the larger mean
+// blobness of their five preferred natural images (dotsel.Rank, whose doc says why blobness only
+// breaks ties); the first Chosen are the dot-like models. The synthesised stimulus's blobness
+// is reported, not ranked on: a 1,000-step synthesis is not the same image on another machine
+// (float32 rounding feeds back through the steps; see experiments/stimuli's record.go).
+//
+// Dissection. For each of the first Dissect dot-like models, the consolidation step is the
+// trunk layer where its filter count narrows most (the smallest ratio f[l]/f[l−1], the first on
+// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that layer and of the layer before it is ablated in turn
+// (model.Ablate: its batchnorm output set to exactly zero) and the ablated model is shown the
+// artificial set and every NaturalStride-th image of the session. A filter's necessity is the
+// fraction of the dot response (the model's ten most driving dots, above the blank) that its
+// ablation removes; its natural-image change the RMS change of the natural responses in units
+// of their standard deviation; its dot-size invariance the dotsel.Invariance of its own
+// activation (maximum over positions) over the centred dots of the model's preferred polarity.
+// Ablation silences a filter (zero output), which is not the filter's response to the blank: where
+// the network's output with a whole layer silenced is far from its response to the blank, even a
+// complete cut has a necessity well below 1 (190923 n27: its three layer-2 filters together
+// remove 0.24 of the dot response), and necessities compare filters within a model better than
+// across models.
+//
+// The hypothesis tested (dotsel.TestConsolidation): no filter of the layer before the
+// consolidation step has a necessity of 0.5 or more, and exactly one filter of the
+// consolidation step has. The response of the consolidation step's most necessary filter to the
+// preferred dot, where the dot changes it most from the blank's, is split into its inputs' contributions (each input
+// channel's depthwise-filtered activation times the pointwise weight, minus the same for the
+// blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
+// excitatory where positive, inhibitory where negative, with the same for the best control.
+// Two more kinds of ablation follow: the consolidation step's filters together, the most
+// necessary first, until the group removes half of the dot response (how many filters carry
+// it); and that filter's excitatory inputs, then its inhibitory inputs, as groups (the
+// necessity of each, and the dot-selectivity index without them, in the intact model's
+// natural-range units).
+//
+// C8 itself (the dot-like models' maximising images drive matched neurons of session 211025
+// more than natural images) needs that session's images and raw repeats; without them it is
+// not runnable and the files are named.
+//
+// Profiles: quick screens the 33 models of 190923 and dissects its most dot-like model; full
+// screens all 219 and dissects all five dot-like models. Outputs below <out>/dots:
+// artificial.zip (the set's PNGs and stimuli.csv), artificial.csv, models.csv (one row per
+// screened model, rank 1 the most dot-like), responses.csv (every model's response to every
+// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning,
+// preferred_images, carrier_inputs, ablation_map.
+package dots
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/artificial"
+	"compactv4/internal/synth"
+	"compactv4/internal/v4data"
+)
+
+func init() {
+	harness.Register(harness.Definition[plan]{
+		Name:   "dots",
+		Title:  "Dot-detecting compact models: responses to artificial dots, preferred images and the dissection of their consolidation step",
+		Paper:  "Fig. 4, ED Fig. 7-8",
+		Claims: []string{"C8"},
+		Plan:   planFor,
+		Run:    run,
+	})
+}
+
+// Seeds.
+const (
+	// stimulusSeed draws the random dot layouts of the standard artificial set.
+	stimulusSeed = 0xd075_2026
+	// synthSeed is the base of every model's synthesis seed (synth.ModelSeed).
+	synthSeed = 0xd075_5e1f
+)
+
+// plan is what a profile runs.
+type plan struct {
+	Sessions     []string     `json:"sessions"` // test sessions whose compact models are screened
+	StimulusSeed uint64       `json:"stimulus_seed"`
+	Synthesis    synth.Params `json:"synthesis"`
+	// Chosen is the number of dot-like models; Dissect how many of them are dissected.
+	Chosen  int `json:"chosen"`
+	Dissect int `json:"dissect"`
+	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image
+	// (4: 300 of a session's 1,200, enough for the spread of the responses that NaturalChange
+	// divides by, at a quarter of the cost of each of a model's 50-90 ablations).
+	NaturalStride int `json:"natural_stride"`
+	// TopDots is the number of most driving dot stimuli whose response necessity measures (10:
+	// the dots the model prefers, several sizes or layouts of them, so that one stimulus's
+	// quirk does not decide a filter's necessity).
+	TopDots int `json:"top_dots"`
+}
+
+// planFor: quick screens the quick session's models and dissects the most dot-like one,
+// synthesising with script6's 100 steps (one run; the synthesis only describes the models, it
+// does not choose them, and 1,000 steps for 33 models take about 5.5 CPU minutes); full screens
+// every test session and dissects all Chosen, synthesising with upstream's class defaults
+// (1,000 steps, one run).
+func planFor(p harness.Profile) (plan, error) {
+	pl := plan{
+		Sessions:      []string{v4data.QuickSession.ID},
+		StimulusSeed:  stimulusSeed,
+		Synthesis:     synth.DefaultParams(),
+		Chosen:        5,
+		Dissect:       1,
+		NaturalStride: 4,
+		TopDots:       10,
+	}
+	if p == harness.Full {
+		pl.Sessions = v4data.TestSessionIDs()
+		pl.Dissect = pl.Chosen
+	} else {
+		pl.Synthesis.Steps = 100
+	}
+	return pl, nil
+}
+
+func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
+	if p.Chosen < 1 || p.Dissect < 0 || p.Dissect > p.Chosen || p.NaturalStride < 1 || p.TopDots < 1 {
+		return nil, fmt.Errorf("plan: chosen %d, dissect %d, natural stride %d, top dots %d", p.Chosen, p.Dissect, p.NaturalStride, p.TopDots)
+	}
+	res := &harness.Result{}
+	set, err := artificial.Standard(p.StimulusSeed)
+	if err != nil {
+		return nil, err
+	}
+	models, err := eval.LoadCompacts(ctx, env.Data, eval.InSessions(p.Sessions...))
+	if err != nil {
+		return nil, err
+	}
+	d := eval.New(env, res)
+	start := time.Now()
+	scr, err := screen(ctx, env, d, set, models, p)
+	if err != nil {
+		return nil, err
+	}
+	env.Logf("screened %d models in %v", len(models), time.Since(start).Round(time.Millisecond))
+	start = time.Now()
+	dis, err := dissectChosen(ctx, env, d, set, scr, p)
+	if err != nil {
+		return nil, err
+	}
+	env.Logf("dissected %d models in %v", len(dis), time.Since(start).Round(time.Millisecond))
+	c8 := checkC8(env, d)
+	if err := record(env, res, scr, dis, c8); err != nil {
+		return nil, err
+	}
+	if err := writeTables(env, res, set, scr, dis); err != nil {
+		return nil, err
+	}
+	return res, drawFigures(env, res, set, scr, dis)
+}

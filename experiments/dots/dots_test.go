@@ -1,0 +1,241 @@
+package dots
+
+import (
+	"context"
+	"io"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/artificial"
+	"compactv4/internal/dotsel"
+	"compactv4/internal/model"
+	"compactv4/internal/v4data"
+)
+
+func TestConsolidationLayer(t *testing.T) {
+	for _, c := range []struct {
+		f    [model.NumLayers]int
+		want int
+	}{
+		{[model.NumLayers]int{47, 57, 3, 7, 3}, 2},
+		{[model.NumLayers]int{10, 5, 5, 5, 5}, 1},   // 1/2 at layer 1
+		{[model.NumLayers]int{10, 10, 5, 10, 5}, 2}, // ties go to the first
+		{[model.NumLayers]int{4, 4, 4, 4, 1}, 4},
+	} {
+		got, err := consolidationLayer(c.f)
+		if err != nil || got != c.want {
+			t.Errorf("%v: layer %d, %v; want %d", c.f, got, err, c.want)
+		}
+	}
+	if _, err := consolidationLayer([model.NumLayers]int{1, 0, 1, 1, 1}); err == nil {
+		t.Error("a layer without filters was accepted")
+	}
+}
+
+func TestTopImages(t *testing.T) {
+	x := []float64{1, 5, 3, 5, -1}
+	if got := topImages(x, 3); got[0] != 1 || got[1] != 3 || got[2] != 2 {
+		t.Errorf("top 3 of %v: %v", x, got)
+	}
+	if got := topOf([]int{0, 2, 4}, x, 2); got[0] != 2 || got[1] != 0 {
+		t.Errorf("top 2 of the even indices: %v", got)
+	}
+}
+
+func TestPlan(t *testing.T) {
+	q, err := planFor(harness.Quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := planFor(harness.Full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q.Sessions) != 1 || q.Dissect != 1 || len(f.Sessions) != len(v4data.TestSessions) || f.Dissect != f.Chosen || f.Synthesis.Steps != 1000 {
+		t.Errorf("plans %+v, %+v", q, f)
+	}
+}
+
+// planted builds a compact model with filters (1, 3, 1, 1, 1) whose consolidation step is layer
+// 2: layer 0 is a centre-surround dot detector; layer 1 passes it on through three filters with
+// pointwise weights split (the dot response is spread over them); layer 2 sums them; layers 3-4
+// pass the centre tap through; the readout is position (13, 13) of the 28×28 map.
+func planted(t *testing.T, split [3]float32) *eval.Compact {
+	t.Helper()
+	f := [model.NumLayers]int{1, 3, 1, 1, 1}
+	n, err := model.NewCompact(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c0 := n.Layer("layer0_conv").Weights[0].Data // (5, 5, 3, 1)
+	for p := range 25 {
+		for ch := range 3 {
+			c0[p*3+ch] = -1.0 / 24 / 100
+			if p == 12 {
+				c0[p*3+ch] = 1.0 / 100
+			}
+		}
+	}
+	l1 := n.Layer("layer1_conv").Weights
+	l1[0].Data[12] = 1
+	copy(l1[1].Data, split[:])
+	l2 := n.Layer("layer2_conv").Weights
+	for c := range 3 {
+		l2[0].Data[12*3+c] = 1
+		l2[1].Data[c] = 1
+	}
+	for _, l := range []string{"layer3_conv", "layer4_conv"} {
+		w := n.Layer(l).Weights
+		w[0].Data[12], w[1].Data[0] = 1, 1
+	}
+	n.Layer("Beta").Weights[0].Data[13*28+13] = 1
+	return &eval.Compact{Network: eval.NewNetwork("planted", nil, n), ID: v4data.CompactID{Session: "test"}, Filters: f}
+}
+
+func floats(x []float32) []float64 {
+	out := make([]float64, len(x))
+	for i, v := range x {
+		out[i] = float64(v)
+	}
+	return out
+}
+
+// TestDissectPlanted dissects planted models: with the dot response spread over the three
+// filters of layer 1 and summed by the one filter of layer 2 the hypothesis holds; with one
+// layer-1 filter carrying it alone, it does not. It also checks that the ablations are exact:
+// ablating the layer-2 filter leaves the blank's response everywhere.
+func TestDissectPlanted(t *testing.T) {
+	set, err := artificial.Standard(stimulusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix, err := artificial.RenderAll(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix = append(pix, blankImage()...)
+	rng := rand.New(rand.NewPCG(1, 2))
+	const nNat = 12
+	natPix := make([]uint8, nNat*artificial.Size*artificial.Size*3)
+	for i := range natPix {
+		natPix[i] = uint8(64 + rng.IntN(128))
+	}
+	env := &harness.Env{Log: io.Discard}
+	d := eval.New(env, &harness.Result{})
+	for _, c := range []struct {
+		split [3]float32
+		holds bool
+	}{
+		{[3]float32{1.0 / 3, 1.0 / 3, 1.0 / 3}, true},
+		{[3]float32{1, 0, 0}, false},
+	} {
+		m := planted(t, c.split)
+		out, err := m.Predict(pix, len(set)+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		natOut, err := m.Predict(natPix, nNat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &screened{M: m, Resp: floats(out[:len(set)]), Blank: float64(out[len(set)]), Natural: floats(natOut), Consolidation: 2}
+		if s.Ix, err = dotsel.Measure(set, s.Resp, s.Blank, s.Natural); err != nil {
+			t.Fatal(err)
+		}
+		ds, err := dissect(context.Background(), d, set, pix, s, natural{Label: "noise", Pix: natPix, Intact: s.Natural}, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("split %v: %+v", c.split, ds.Test)
+		if ds.Test.Holds != c.holds {
+			t.Errorf("split %v: hypothesis holds %v, want %v (%+v)", c.split, ds.Test.Holds, c.holds, ds.Test)
+		}
+		carrier := ds.of(2)[0]
+		if math.Abs(carrier.Necessity-1) > 1e-6 {
+			t.Errorf("split %v: the consolidated filter's necessity is %v, want 1", c.split, carrier.Necessity)
+		}
+		for i, r := range carrier.Resp {
+			if r != s.Blank {
+				t.Fatalf("split %v: with layer 2 ablated, stimulus %d gives %v, the blank %v", c.split, i, r, s.Blank)
+			}
+		}
+		if ds.Needed != 1 || len(ds.Cumulative) != 1 {
+			t.Errorf("split %v: %d consolidated filters needed (%v), want 1", c.split, ds.Needed, ds.Cumulative)
+		}
+		if c.holds {
+			if len(ds.Excitatory.Filters) != 3 || math.Abs(ds.Excitatory.Necessity-1) > 1e-6 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) {
+				t.Errorf("groups: excitatory %+v, inhibitory %+v; want all three layer-1 filters excitatory and necessary", ds.Excitatory, ds.Inhibitory)
+			}
+			for _, a := range ds.of(1) {
+				if math.Abs(a.Necessity-1.0/3) > 1e-3 {
+					t.Errorf("layer-1 filter %d: necessity %v, want 1/3", a.Filter, a.Necessity)
+				}
+			}
+		}
+	}
+}
+
+func TestDissectBadInput(t *testing.T) {
+	set, err := artificial.Standard(stimulusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := planted(t, [3]float32{1, 0, 0})
+	d := eval.New(&harness.Env{Log: io.Discard}, &harness.Result{})
+	s := &screened{M: m, Resp: make([]float64, len(set)), Consolidation: 5}
+	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10); err == nil || !strings.Contains(err.Error(), "consolidation layer") {
+		t.Errorf("consolidation layer 5: error %v", err)
+	}
+	s.Consolidation = 2
+	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10); err == nil || !strings.Contains(err.Error(), "natural images") {
+		t.Errorf("no natural images: error %v", err)
+	}
+}
+
+// TestSplitInputs splits the consolidated filter of a planted model whose layer-2 filter adds
+// two layer-1 channels and subtracts half of the third: the two are excitatory, the third
+// inhibitory, and the contributions rebuild the network's activation.
+func TestSplitInputs(t *testing.T) {
+	set, err := artificial.Standard(stimulusSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := planted(t, [3]float32{1.0 / 3, 1.0 / 3, 1.0 / 3})
+	m.Net.Layer("layer2_conv").Weights[1].Data[2] = -0.5
+	pix, err := artificial.RenderAll(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pix = append(pix, blankImage()...)
+	out, err := m.Predict(pix, len(set)+1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &screened{M: m, Resp: floats(out[:len(set)]), Blank: float64(out[len(set)])}
+	if s.Ix, err = dotsel.Measure(set, s.Resp, s.Blank, []float64{0, 1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	sp, err := splitInputs(s, set, 2, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(sp.Reconstructed-sp.Activation) > 1e-4*math.Abs(sp.Activation)+1e-6 || sp.Activation <= 0 {
+		t.Errorf("activation %v, rebuilt %v", sp.Activation, sp.Reconstructed)
+	}
+	if sp.Inputs[0].Dot <= 0 || sp.Inputs[1].Dot <= 0 || sp.Inputs[2].Input != 2 || sp.Inputs[2].Dot >= 0 {
+		t.Errorf("contributions %+v: want inputs 0 and 1 excitatory, 2 inhibitory", sp.Inputs)
+	}
+	if r := -sp.Inhibitory / sp.Excitatory; math.Abs(r-0.25) > 1e-4 {
+		t.Errorf("inhibition / excitation %v, want 0.25", r)
+	}
+	if _, err := splitInputs(s, set, 0, 0); err == nil {
+		t.Error("layer 0 (no layer before it) was accepted")
+	}
+	if _, err := splitInputs(s, set, 2, 1); err == nil {
+		t.Error("a filter out of range was accepted")
+	}
+}
