@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"compactv4/internal/distimages"
 	"compactv4/internal/imagezip"
@@ -89,6 +90,20 @@ func (c *cancelAfter) Predict(pix []uint8, n int) ([]float32, error) {
 	return c.Labeller.Predict(pix, n)
 }
 
+// failAt is a teacher that fails on its calls-th batch.
+type failAt struct {
+	Labeller
+	calls int
+}
+
+func (f *failAt) Predict(pix []uint8, n int) ([]float32, error) {
+	f.calls--
+	if f.calls == 0 {
+		return nil, errors.New("teacher gone")
+	}
+	return f.Labeller.Predict(pix, n)
+}
+
 // A run interrupted (cancelled, or stopped after a checkpoint) and restarted ends with the bytes
 // of a run that never stopped.
 func TestResume(t *testing.T) {
@@ -134,6 +149,27 @@ func TestResume(t *testing.T) {
 			t.Errorf("decode: %v", err)
 		}
 	}
+	// A run that dies without saving (here: its teacher fails) resumes from its last periodic
+	// checkpoint.
+	j0 := job(t, 1e-3)
+	j0.Checkpoint, j0.Every = filepath.Join(t.TempDir(), "ckpt"), time.Nanosecond
+	good := j0.Teacher
+	j0.Teacher = &failAt{Labeller: good, calls: 4}
+	if _, err := Run(context.Background(), j0); err == nil || !strings.Contains(err.Error(), "teacher gone") {
+		t.Fatalf("failing teacher: %v", err)
+	}
+	if c, _ := readCheckpoint(j0.Checkpoint); c == nil || c.Step != 3 {
+		t.Fatalf("checkpoint after the failure: %+v", c)
+	}
+	j0.Teacher = good
+	got, err := Run(context.Background(), j0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := Encode(got); !bytes.Equal(b, wantBytes) {
+		t.Error("resumed from a periodic checkpoint: result differs from an uninterrupted run")
+	}
+
 	// A checkpoint of another job is refused.
 	j := job(t, 1e-3)
 	j.Checkpoint = filepath.Join(t.TempDir(), "ckpt")
