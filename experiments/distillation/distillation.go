@@ -16,8 +16,10 @@
 // Profiles: quick distils neuron 0 of session 190923 on a short schedule; full distils four
 // neurons (0 and 16 of 190923, 0 of 201025, 0 of 210225) on the default schedule. Options:
 // -neurons SESSION:N,... or all (every neuron of the test sessions), -shard i/n (every n-th
-// neuron of the plan, from the i-th: one Slurm array task per shard, sharing the cache; a run
-// without -shard then assembles every neuron from the cache), -teacher, -presentations.
+// neuron of the plan, from the i-th: one Slurm array task per shard, sharing the cache, as
+// distillation.slurm does; a run without -shard then assembles every neuron from the cache),
+// -teacher, -presentations and -learning-rate (the paper's schedule: -presentations 12000000
+// -learning-rate 1e-4).
 //
 // Deviation from the paper: the schedule. The paper distils on one pass over 12 M images
 // (192,000 Adam steps of 64, learning rate 1e-4, smoothing after each of 24 zips); here the
@@ -30,6 +32,7 @@ package distillation
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,7 +56,8 @@ func init() {
 			{Name: "neurons", Usage: "neurons to distil: SESSION:N,... (N from 0) or all"},
 			{Name: "shard", Usage: "i/n: compute every n-th neuron of the plan, from the i-th (1 ≤ i ≤ n)"},
 			{Name: "teacher", Usage: "teacher: shared:<folder>:<K> (default " + teacher.Default + ")"},
-			{Name: "presentations", Usage: "images presented per neuron in the distillation"},
+			{Name: "presentations", Usage: "images presented per neuron in the distillation (the paper: 12000000)"},
+			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation (the paper: 1e-4)"},
 		},
 		Configure: configure,
 	})
@@ -129,6 +133,13 @@ func configure(p *plan, values map[string]string) error {
 			return fmt.Errorf("-presentations %q: want a number of images of at least %d (one batch per smoothing)", v, max(p.Distil.Batch, p.Distil.Smoothings*p.Distil.Batch))
 		}
 		p.Distil.Presentations = n
+	}
+	if v, ok := values["learning-rate"]; ok {
+		lr, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
+			return fmt.Errorf("-learning-rate %q: want a positive number", v)
+		}
+		p.Distil.LearningRate = lr
 	}
 	if v, ok := values["shard"]; ok {
 		i, n, err := ParseShard(v)

@@ -63,6 +63,7 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"teacher": "shared:from_nowhere:5"}, "no teacher folder"},
 		{map[string]string{"presentations": "10"}, "-presentations"},
 		{map[string]string{"neurons": "201025:89"}, "has neurons 0-88"},
+		{map[string]string{"learning-rate": "-1"}, "-learning-rate"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -70,10 +71,10 @@ func TestConfigure(t *testing.T) {
 		}
 	}
 	p := full
-	if err := configure(&p, map[string]string{"teacher": "shared:from_vgg19:50", "neurons": "211022:3", "presentations": "6400"}); err != nil {
+	if err := configure(&p, map[string]string{"teacher": "shared:from_vgg19:50", "neurons": "211022:3", "presentations": "6400", "learning-rate": "1e-4"}); err != nil {
 		t.Fatal(err)
 	}
-	if p.Teacher != "shared:from_vgg19:50" || !slices.Equal(p.Neurons, []Neuron{{"211022", 3}}) || p.Distil.Presentations != 6400 {
+	if p.Teacher != "shared:from_vgg19:50" || !slices.Equal(p.Neurons, []Neuron{{"211022", 3}}) || p.Distil.Presentations != 6400 || p.Distil.LearningRate != 1e-4 {
 		t.Errorf("configured plan %+v", p)
 	}
 }
