@@ -210,10 +210,15 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 	res := &Result{}
 	start, lastSave, lastLog := time.Now(), time.Now(), time.Now()
 	startStep := st.Step
+	var lossSum float64 // training loss since the last progress line
+	var lossSteps int
 	for st.Step < steps {
 		if err := ctx.Err(); err != nil {
 			if serr := save(); serr != nil {
 				return nil, fmt.Errorf("%s: %w (and the checkpoint failed: %v)", j.Name, err, serr)
+			}
+			if j.Checkpoint != "" {
+				fmt.Fprintf(log, "%s: stopped; checkpoint after step %d\n", j.Name, st.Step)
 			}
 			return nil, err
 		}
@@ -233,10 +238,12 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
 		}
 		t0 := time.Now()
-		if _, err := tr.Step(xb, y, n); err != nil {
+		loss, err := tr.Step(xb, y, n)
+		if err != nil {
 			return nil, stepError(j, st.Step+1, err)
 		}
 		res.StepTime += time.Since(t0)
+		lossSum, lossSteps = lossSum+loss, lossSteps+1
 		if l := tr.NonFinite(); l != "" {
 			return nil, stepError(j, st.Step+1, fmt.Errorf("layer %s has a weight that is not finite: %w", l, nn.ErrTrain))
 		}
@@ -253,19 +260,20 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 			st.Curve = append(st.Curve, Point{Presentations: min(st.Step*int64(batch), j.Schedule.Presentations), R: r})
 			fmt.Fprintf(log, "%s: smoothed after %s presentations; held-out fidelity r = %.4f\n", j.Name, harness.Comma(int(st.Curve[len(st.Curve)-1].Presentations)), r)
 		}
-		if time.Since(lastSave) >= every && st.Step < steps {
+		if j.Checkpoint != "" && time.Since(lastSave) >= every && st.Step < steps {
 			if err := save(); err != nil {
 				return nil, fmt.Errorf("%s: %w", j.Name, err)
 			}
 			lastSave = time.Now()
+			fmt.Fprintf(log, "%s: checkpoint after step %d\n", j.Name, st.Step)
 		}
 		if time.Since(lastLog) >= 10*time.Second || st.Step == steps {
 			el := time.Since(start)
 			rate := float64(res.Presented) / el.Seconds()
 			left := time.Duration(float64(steps-st.Step) * float64(el) / float64(st.Step-startStep))
-			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), %.1f presentations/s (training step %.0f %% of the time), time left %s\n",
-				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), rate, 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
-			lastLog = time.Now()
+			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), training loss %.4g, %.1f presentations/s (training step %.0f %% of the time), time left %s\n",
+				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), lossSum/float64(lossSteps), rate, 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
+			lastLog, lossSum, lossSteps = time.Now(), 0, 0
 		}
 	}
 	res.Total = time.Since(start)
