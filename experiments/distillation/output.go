@@ -61,7 +61,7 @@ func figures(env *harness.Env, res *harness.Result, rs *results) error {
 	if len(series) > 0 {
 		fig, err := plots.Lines(series, plots.LineOptions{
 			Axes: plots.Axes{Title: "Distillation: held-out fidelity of the [100]*5 student", XLabel: "Images presented",
-				YLabel: "Pearson r, student vs teacher (held-out images)", YLim: plots.Limits{Min: 0, Max: 1}},
+				YLabel: "Pearson r, student vs teacher (held-out images)"},
 			Legend: plots.BottomRight,
 		})
 		if err != nil {
@@ -93,7 +93,7 @@ func figures(env *harness.Env, res *harness.Result, rs *results) error {
 	}
 	fig, err := plots.Scatter(ss, plots.ScatterOptions{
 		Axes: plots.Axes{Title: "Evaluation half: student and published compact model vs teacher", XLabel: "Teacher r",
-			YLabel: "Model r", XLim: plots.Limits{Min: 0, Max: 1}, YLim: plots.Limits{Min: 0, Max: 1}},
+			YLabel: "Model r"},
 		Unity: true,
 	})
 	if err != nil {
