@@ -327,9 +327,17 @@ func readCheckpoint(path string) (*checkpoint, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := decodeCheckpoint(b)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint %s does not decode (delete it to start over): %w", path, err)
+	}
+	return c, nil
+}
+
+func decodeCheckpoint(b []byte) (*checkpoint, error) {
 	var c checkpoint
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
-		return nil, fmt.Errorf("checkpoint %s does not decode (delete it to start over): %w", path, err)
+		return nil, err
 	}
 	return &c, nil
 }
