@@ -65,24 +65,34 @@ func (d *Data) Images(session string) (*imagezip.Images, error) {
 	if im, ok := d.images[session]; ok {
 		return im, nil
 	}
+	im, err := LoadImages(d.env.Data, session)
+	if err != nil {
+		return nil, err
+	}
+	d.images[session] = im
+	return im, nil
+}
+
+// LoadImages decodes every image of a session as Data.Images does, without a run: as many as the
+// session has responses (for a test session, as v4data.TestSessions says), 112×112×3.
+func LoadImages(s *v4data.Store, session string) (*imagezip.Images, error) {
 	n := 0
 	if ts, ok := v4data.LookupTestSession(session); ok {
 		n = ts.Images
 	} else {
-		avg, err := v4data.LoadAveraged(d.env.Data, session)
+		avg, err := v4data.LoadAveraged(s, session)
 		if err != nil {
 			return nil, err
 		}
 		n = avg.M
 	}
-	im, err := v4data.LoadImages(d.env.Data, session, n)
+	im, err := v4data.LoadImages(s, session, n)
 	if err != nil {
 		return nil, err
 	}
 	if im.H != model.ImageSize || im.W != model.ImageSize || im.N != n {
 		return nil, fmt.Errorf("images of %s: %d of %d×%d, want %d of %d×%d", session, im.N, im.H, im.W, n, model.ImageSize, model.ImageSize)
 	}
-	d.images[session] = im
 	return im, nil
 }
 
@@ -136,6 +146,22 @@ func (r *Responses) Neurons() int { return len(r.Averaged) }
 
 // Images is the number of images.
 func (r *Responses) Images() int { return r.Hi - r.Lo }
+
+// Neuron returns the responses of neuron n alone (as a Responses of one neuron, for Score).
+func (r *Responses) Neuron(n int) (*Responses, error) {
+	if n < 0 || n >= r.Neurons() {
+		return nil, fmt.Errorf("session %s: neuron %d of %d", r.Session, n, r.Neurons())
+	}
+	out := &Responses{Session: r.Session, Lo: r.Lo, Hi: r.Hi, Averaged: r.Averaged[n : n+1], RawMissing: r.RawMissing}
+	if r.Raw != nil {
+		raw, err := r.Raw.Neurons(n, n+1)
+		if err != nil {
+			return nil, fmt.Errorf("session %s: %w", r.Session, err)
+		}
+		out.Raw = &raw
+	}
+	return out, nil
+}
 
 // Part selects which images of a session a score covers: the first half (images 0…M/2−1, which
 // fit the teacher's mapping), the second (M/2…M−1, the evaluation half of reference/upstream.md

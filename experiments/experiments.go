@@ -45,6 +45,7 @@ package experiments
 
 import (
 	_ "compactv4/experiments/compression"   // E2, Fig. 1c-h
+	_ "compactv4/experiments/distillation"  // E2 rerun: distillation of compact models
 	_ "compactv4/experiments/dots"          // E5, Fig. 4, ED Fig. 7-8
 	_ "compactv4/experiments/sharedfilters" // E4, Fig. 3a-d
 	_ "compactv4/experiments/stimuli"       // E3, Fig. 2a

@@ -145,6 +145,25 @@ func (c *Cache) Do(s Step, compute func() ([]byte, error)) ([]byte, error) {
 	return out, nil
 }
 
+// WorkDir returns a directory where a long step keeps the state it resumes from when it is
+// interrupted (a checkpoint), keyed as the step's result is: a step of other inputs, parameters
+// or code never finds another's state. It is "" for a cache that stores nothing. The step
+// removes what it keeps there when it completes.
+func (c *Cache) WorkDir(s Step) (string, error) {
+	if c == nil || c.dir == "" {
+		return "", nil
+	}
+	rec, err := c.record(s)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(c.dir, "work", rec.Key)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("cache %s: %w", s.Name, err)
+	}
+	return dir, nil
+}
+
 func reason(prev, cur stepRecord) string {
 	var why []string
 	if prev.Inputs != cur.Inputs {

@@ -209,3 +209,23 @@ func TestNilCacheComputes(t *testing.T) {
 		t.Errorf("got %q %v", out, err)
 	}
 }
+
+// A step's work directory is the same for the same step and another for other parameters.
+func TestWorkDir(t *testing.T) {
+	c := newCache(t.TempDir(), graph(t, nil), nil)
+	step := Step{Name: "train/x", Params: map[string]int{"seed": 1}, Code: []string{"example.com/m/app"}}
+	a, err := c.WorkDir(step)
+	if err != nil || a == "" {
+		t.Fatal(a, err)
+	}
+	b, _ := c.WorkDir(step)
+	step.Params = map[string]int{"seed": 2}
+	d, _ := c.WorkDir(step)
+	if a != b || a == d {
+		t.Errorf("work dirs %s, %s, %s", a, b, d)
+	}
+	var none *Cache
+	if w, err := none.WorkDir(step); w != "" || err != nil {
+		t.Errorf("nil cache: %q %v", w, err)
+	}
+}

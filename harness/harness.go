@@ -149,6 +149,17 @@ type Definition[P any] struct {
 	// env, and returns every number its figures show (Result.Values) and a ClaimResult for each
 	// of Claims.
 	Run func(ctx context.Context, env *Env, plan P) (*Result, error)
+	// Options are the experiment's own command-line options (`replicate run -<name> value`),
+	// and Configure applies the values given (only those, by name) to the profile's plan
+	// before it is recorded and run. A value Configure rejects is an error of the run.
+	Options   []Option
+	Configure func(plan *P, values map[string]string) error
+}
+
+// Option is a command-line option of an experiment.
+type Option struct {
+	Name  string // the flag's name, e.g. "neurons"
+	Usage string // one line, for `replicate run -h`
 }
 
 // Experiment is one registered experiment of the paper.
@@ -157,12 +168,15 @@ type Experiment struct {
 	Title  string
 	Paper  string
 	Claims []string
-	plan   func(Profile) (any, error)
-	run    func(ctx context.Context, env *Env, plan any) (*Result, error)
+	// Options are the experiment's own command-line options.
+	Options []Option
+	plan    func(Profile, map[string]string) (any, error)
+	run     func(ctx context.Context, env *Env, plan any) (*Result, error)
 }
 
-// Plan returns what the experiment runs on a profile.
-func (e *Experiment) Plan(p Profile) (any, error) { return e.plan(p) }
+// Plan returns what the experiment runs on a profile with the given option values (nil for
+// none); an option the experiment does not declare is an error.
+func (e *Experiment) Plan(p Profile, values map[string]string) (any, error) { return e.plan(p, values) }
 
 // New checks a definition and returns its experiment without registering it (for tests; an
 // experiment package calls Register). An incomplete definition, or a claim id that
@@ -180,9 +194,31 @@ func New[P any](d Definition[P]) (*Experiment, error) {
 			return nil, fmt.Errorf("harness: experiment %s: claim %q is unknown or listed twice", d.Name, id)
 		}
 	}
+	if (len(d.Options) > 0) != (d.Configure != nil) {
+		return nil, fmt.Errorf("harness: experiment %s: options need a Configure function and Configure needs options", d.Name)
+	}
+	for i, o := range d.Options {
+		if o.Name == "" || slices.ContainsFunc(d.Options[:i], func(p Option) bool { return p.Name == o.Name }) {
+			return nil, fmt.Errorf("harness: experiment %s: option %q is unnamed or listed twice", d.Name, o.Name)
+		}
+	}
 	return &Experiment{
-		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims,
-		plan: func(p Profile) (any, error) { return d.Plan(p) },
+		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims, Options: d.Options,
+		plan: func(p Profile, values map[string]string) (any, error) {
+			plan, err := d.Plan(p)
+			if err != nil || len(values) == 0 {
+				return plan, err
+			}
+			for name := range values {
+				if !slices.ContainsFunc(d.Options, func(o Option) bool { return o.Name == name }) {
+					return plan, fmt.Errorf("experiment %s has no option -%s", d.Name, name)
+				}
+			}
+			if err := d.Configure(&plan, values); err != nil {
+				return plan, err
+			}
+			return plan, nil
+		},
 		run: func(ctx context.Context, env *Env, plan any) (*Result, error) {
 			return d.Run(ctx, env, plan.(P))
 		},

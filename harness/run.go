@@ -22,6 +22,9 @@ type RunOptions struct {
 	FiguresDir string    // when non-empty, figures are copied to FiguresDir/<name>/
 	Cache      *Cache    // may be nil (no caching)
 	Log        io.Writer // may be nil
+	// Options are values of the experiment's own options (Definition.Options) by name; nil
+	// runs the profile's plan as it is.
+	Options map[string]string
 }
 
 // Record is the machine-readable outcome of one run, written as <out>/<name>/result.json and read
@@ -62,7 +65,7 @@ func RunExperiment(ctx context.Context, e *Experiment, opts RunOptions) (*Record
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, fmt.Errorf("%s: %w", e.Name, err)
 	}
-	plan, err := e.plan(opts.Profile)
+	plan, err := e.plan(opts.Profile, opts.Options)
 	if err != nil {
 		return nil, fmt.Errorf("%s (%s profile): %w", e.Name, opts.Profile, err)
 	}

@@ -359,6 +359,51 @@ func (t *Trainer) InputShape() model.Shape { return model.Shape{H: t.in.h, W: t.
 // Iterations is the number of optimizer steps taken (Keras' optimizer.iterations).
 func (t *Trainer) Iterations() int64 { return t.iter }
 
+// OptimizerState returns a copy of the optimizer's state, for a checkpoint: the steps taken and,
+// per trainable tensor (in the order the trainer keeps them), the optimizer's floats. A trainer
+// built from the network of Network() and given this state by SetOptimizerState continues
+// exactly as this one would.
+func (t *Trainer) OptimizerState() (iter int64, state [][]float32) {
+	state = make([][]float32, len(t.params))
+	for i, p := range t.params {
+		state[i] = append([]float32(nil), p.state...)
+	}
+	return t.iter, state
+}
+
+// SetOptimizerState restores a state that OptimizerState returned from a trainer of the same
+// architecture and optimizer; anything else is an error and changes nothing.
+func (t *Trainer) SetOptimizerState(iter int64, state [][]float32) error {
+	if iter < 0 || len(state) != len(t.params) {
+		return fmt.Errorf("trainer %s: optimizer state of %d tensors after %d steps, want %d tensors", t.net.Name, len(state), iter, len(t.params))
+	}
+	for i, p := range t.params {
+		if len(state[i]) != len(p.state) {
+			return fmt.Errorf("trainer %s: optimizer state of tensor %d has %d values, want %d", t.net.Name, i, len(state[i]), len(p.state))
+		}
+	}
+	for i, p := range t.params {
+		copy(p.state, state[i])
+	}
+	t.iter = iter
+	return nil
+}
+
+// NonFinite returns the name of the first layer whose weights or batchnorm statistics hold a NaN
+// or an infinity, or "" when all are finite.
+func (t *Trainer) NonFinite() string {
+	for _, l := range t.net.Layers {
+		for _, w := range l.Weights {
+			for _, x := range w.Data {
+				if x != x || math.IsInf(float64(x), 0) {
+					return l.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // SmoothWeights applies the upstream weight smoothing (package function SmoothWeights, reference/upstream.md §8)
 // to the weights being trained, as upstream does after each pass over an image zip. The optimizer
 // state is kept.

@@ -381,3 +381,57 @@ func maxAbs32(x []float32) float64 {
 	}
 	return m
 }
+
+// A trainer rebuilt from a checkpoint (Network and OptimizerState) continues with the same bits
+// as the trainer it was taken from.
+func TestTrainerResume(t *testing.T) {
+	mn, err := model.NewCompact([model.NumLayers]int{5, 7, 3, 3, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := InitKeras(mn, 4); err != nil {
+		t.Fatal(err)
+	}
+	const batch = 4
+	_, x := randomImages(22, batch, model.Shape{H: 112, W: 112, C: 3})
+	y := []float32{1, -1, 0.5, 2}
+	step := func(tr *Trainer, n int) {
+		for range n {
+			if _, err := tr.Step(x, y, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	whole, err := NewTrainer(mn, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := NewTrainer(mn, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(whole, 4)
+	step(first, 2)
+	iter, state := first.OptimizerState()
+	resumed, err := NewTrainer(first.Network(), NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := resumed.SetOptimizerState(iter, state[:1]); err == nil {
+		t.Error("a state of one tensor was accepted")
+	}
+	if err := resumed.SetOptimizerState(iter, state); err != nil {
+		t.Fatal(err)
+	}
+	step(resumed, 2)
+	if resumed.Iterations() != 4 {
+		t.Errorf("%d iterations after resuming, want 4", resumed.Iterations())
+	}
+	a, b := whole.Network().Weights(), resumed.Network().Weights()
+	for k := range a {
+		assertSameBits(t, fmt.Sprintf("weight %d", k), b[k].Data, a[k].Data)
+	}
+	if l := resumed.NonFinite(); l != "" {
+		t.Errorf("non-finite weights in %s", l)
+	}
+}

@@ -1,0 +1,194 @@
+package distill
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"compactv4/internal/distimages"
+	"compactv4/internal/imagezip"
+	"compactv4/internal/model"
+	"compactv4/internal/nn"
+)
+
+func smallNet(t *testing.T, seed uint64) *model.Network {
+	t.Helper()
+	n, err := model.NewCompact([model.NumLayers]int{3, 3, 2, 2, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.InitKeras(n, seed); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func images(t *testing.T) *distimages.Set {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(5, 5))
+	im := &imagezip.Images{N: 14, H: distimages.Size, W: distimages.Size, Pix: make([]uint8, 14*distimages.Size*distimages.Size*3)}
+	for i := range im.Pix {
+		im.Pix[i] = uint8(rng.IntN(256))
+	}
+	s, err := distimages.New([]distimages.Session{{ID: "s", Images: im}}, distimages.Config{HeldOut: 6, Seed: 3, Families: distimages.AllFamilies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// job returns a small job whose teacher is another random network.
+func job(t *testing.T, lr float64) Job {
+	t.Helper()
+	set := images(t)
+	teacher, err := nn.Compile(smallNet(t, 99))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held, err := teacher.Predict(set.HeldOutPixels(), len(set.HeldOut()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Job{
+		Name: "test neuron", Net: smallNet(t, 1), Teacher: teacher, Images: set, Start: 5,
+		Schedule: Schedule{Presentations: 22, Batch: 4, LearningRate: lr, Smoothings: 3},
+		HeldOut:  held,
+	}
+}
+
+func TestSmoothAfter(t *testing.T) {
+	for _, s := range []Schedule{{Presentations: 40, Batch: 4, Smoothings: 3}, {Presentations: 38, Batch: 4, Smoothings: 10}, {Presentations: 5, Batch: 4, Smoothings: 0}} {
+		var at []int64
+		for k := int64(1); k <= s.Steps(); k++ {
+			if s.smoothAfter(k) {
+				at = append(at, k)
+			}
+		}
+		if len(at) != s.Smoothings || len(at) > 0 && at[len(at)-1] != s.Steps() {
+			t.Errorf("%+v: smoothed after steps %v", s, at)
+		}
+	}
+}
+
+// cancelAfter is a teacher that cancels the run when asked for its calls-th batch.
+type cancelAfter struct {
+	Labeller
+	calls  int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Predict(pix []uint8, n int) ([]float32, error) {
+	c.calls--
+	if c.calls == 0 {
+		c.cancel()
+	}
+	return c.Labeller.Predict(pix, n)
+}
+
+// failAt is a teacher that fails on its calls-th batch.
+type failAt struct {
+	Labeller
+	calls int
+}
+
+func (f *failAt) Predict(pix []uint8, n int) ([]float32, error) {
+	f.calls--
+	if f.calls == 0 {
+		return nil, errors.New("teacher gone")
+	}
+	return f.Labeller.Predict(pix, n)
+}
+
+// A run interrupted (cancelled, or stopped after a checkpoint) and restarted ends with the bytes
+// of a run that never stopped.
+func TestResume(t *testing.T) {
+	whole := job(t, 1e-3)
+	var log bytes.Buffer
+	whole.Log = &log
+	want, err := Run(context.Background(), whole)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(want.Curve) != 3 || want.Curve[2].Presentations != 22 || !strings.Contains(log.String(), "presentations/s") {
+		t.Fatalf("curve %+v, log %s", want.Curve, log.String())
+	}
+	wantBytes, err := Encode(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopAt := range []int{2, 4, 5} {
+		j := job(t, 1e-3)
+		j.Checkpoint = filepath.Join(t.TempDir(), "ckpt")
+		ctx, cancel := context.WithCancel(context.Background())
+		j.Teacher = &cancelAfter{Labeller: j.Teacher, calls: stopAt, cancel: cancel}
+		if _, err := Run(ctx, j); !errors.Is(err, context.Canceled) {
+			t.Fatalf("stop at %d: %v", stopAt, err)
+		}
+		j.Teacher = j.Teacher.(*cancelAfter).Labeller
+		got, err := Run(context.Background(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Encode(got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, wantBytes) {
+			t.Errorf("stopped at step %d and resumed: result differs from an uninterrupted run", stopAt)
+		}
+		if c, _ := readCheckpoint(j.Checkpoint); c != nil {
+			t.Error("checkpoint left after the run")
+		}
+		back, err := Decode(b)
+		if err != nil || len(back.Curve) != 3 {
+			t.Errorf("decode: %v", err)
+		}
+	}
+	// A run that dies without saving (here: its teacher fails) resumes from its last periodic
+	// checkpoint.
+	j0 := job(t, 1e-3)
+	j0.Checkpoint, j0.Every = filepath.Join(t.TempDir(), "ckpt"), time.Nanosecond
+	good := j0.Teacher
+	j0.Teacher = &failAt{Labeller: good, calls: 4}
+	if _, err := Run(context.Background(), j0); err == nil || !strings.Contains(err.Error(), "teacher gone") {
+		t.Fatalf("failing teacher: %v", err)
+	}
+	if c, _ := readCheckpoint(j0.Checkpoint); c == nil || c.Step != 3 {
+		t.Fatalf("checkpoint after the failure: %+v", c)
+	}
+	j0.Teacher = good
+	got, err := Run(context.Background(), j0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := Encode(got); !bytes.Equal(b, wantBytes) {
+		t.Error("resumed from a periodic checkpoint: result differs from an uninterrupted run")
+	}
+
+	// A checkpoint of another job is refused.
+	j := job(t, 1e-3)
+	j.Checkpoint = filepath.Join(t.TempDir(), "ckpt")
+	ctx, cancel := context.WithCancel(context.Background())
+	j.Teacher = &cancelAfter{Labeller: j.Teacher, calls: 2, cancel: cancel}
+	Run(ctx, j)
+	j.Teacher = j.Teacher.(*cancelAfter).Labeller
+	j.Schedule.LearningRate = 2e-3
+	if _, err := Run(context.Background(), j); err == nil || !strings.Contains(err.Error(), "belongs to another run") {
+		t.Errorf("foreign checkpoint: %v", err)
+	}
+}
+
+// A run that diverges stops with an error naming the job and the step, and returns no network.
+func TestDiverges(t *testing.T) {
+	j := job(t, 1e30)
+	res, err := Run(context.Background(), j)
+	if err == nil || res != nil || !errors.Is(err, nn.ErrTrain) || !strings.Contains(err.Error(), "test neuron: training stopped at step ") {
+		t.Fatalf("result %v, error %v", res, err)
+	}
+	t.Log(err)
+}
