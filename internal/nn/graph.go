@@ -16,18 +16,20 @@ import (
 // into the stage it follows, and a residual addition into the convolution that produces its last
 // operand, whenever the intermediate output is read by nothing else.
 //
-// It computes image by image on unpadded NHWC buffers: every convolution is one GEMM (Sgemm),
-// its A operand the input itself for a 1×1 stride-1 convolution and otherwise an im2col copy
-// (zeros for the padding), its C operand initialised with the bias (plus the residual operand,
-// when fused). Depthwise convolutions, pooling, padding and additions are plain loops over
-// channels. The chain engine (Compile) is faster on the compact models' layers, whose buffers it
-// pads and whose stages it pipelines by rows; GraphNet serves the wide, deep networks where the
-// GEMMs dominate.
+// It computes image by image on NHWC buffers whose pixels are a multiple of 16 floats apart
+// (the channel pitch; the network's input keeps its own). Every convolution is one GEMM over the
+// image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
+// once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
+// is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
+// and otherwise an im2col copy (zeros for the padding). Depthwise convolutions, pooling, padding
+// and additions are plain loops over channels. The chain engine (Compile) is faster on the
+// compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
+// serves the wide, deep networks where the GEMMs dominate.
 //
 // Determinism: images are spread over the workers (for batches smaller than the number of
-// workers, each GEMM's rows are: ParallelSgemm gives the bytes of Sgemm), and every value is
-// computed by the same instructions in the same order wherever it runs, so the results do not
-// depend on the number of goroutines or on the batch an image is part of.
+// workers, each GEMM's output pixels are), and every value is computed by the same instructions
+// in the same order wherever it runs (a GEMM tile computes each pixel on its own), so the results
+// do not depend on the number of goroutines or on the batch an image is part of.
 type GraphNet struct {
 	name    string
 	in      model.Shape
@@ -48,12 +50,29 @@ type GraphNet struct {
 // gvalue is one buffer of one image's activations.
 type gvalue struct {
 	shape model.Shape
+	pitch int // floats from one pixel to the next (the length of a flat value)
 	slot  int // buffer the value lives in while it is live
 	prod  int // node that computes it; -1 for the input
 	last  int // last node that reads it
 }
 
-func (v gvalue) size() int { return v.shape.Size() }
+// size is the number of floats of the buffer, padding channels included.
+func (v gvalue) size() int {
+	if v.shape.Flat {
+		return v.shape.C
+	}
+	return v.shape.H * v.shape.W * v.pitch
+}
+
+// geom is the part of a value's layout the loops need.
+type geom struct{ h, w, c, pitch int }
+
+func (v gvalue) geom() geom {
+	if v.shape.Flat {
+		return geom{1, 1, v.shape.C, v.shape.C}
+	}
+	return geom{v.shape.H, v.shape.W, v.shape.C, v.pitch}
+}
 
 // gnode is one compiled stage.
 type gnode struct {
@@ -62,6 +81,7 @@ type gnode struct {
 	in     []int       // values read (a fused residual operand last)
 	out    int
 	res    bool // in[len(in)-1] is a residual operand added to the GEMM's result
+	rpitch int  // its pixel pitch
 	relu   bool
 	kh, kw int
 	sh, sw int
@@ -71,12 +91,14 @@ type gnode struct {
 	// float64 weights while compiling (batchnorm folded), float32 after.
 	w64, dw64, bias64, scale64 []float64
 	w, dw, bias, scale         []float32
+	gemm                       rowGemm // Conv2D, SeparableConv2D (pointwise)
 }
 
 type gscratch struct {
 	bufs [][]float32
 	col  []float32
 	mid  []float32
+	sc   []*scratch // one per goroutine splitting a GEMM
 }
 
 // CompileGraph validates n (model.Network.Validate) and compiles it for inference. It accepts the
@@ -107,10 +129,9 @@ func CompileGraph(n *model.Network) (*GraphNet, error) {
 	return g, nil
 }
 
-// isAlias tells whether layer l passes its input through unchanged (the bytes of NHWC data do
-// not change when flattened).
+// isAlias tells whether layer l passes its input through unchanged.
 func isAlias(l *model.Layer) bool {
-	return l.Class == model.InputLayer || l.Class == model.Flatten || (l.Class == model.Activation && l.Activation == model.Linear)
+	return l.Class == model.InputLayer || (l.Class == model.Activation && l.Activation == model.Linear)
 }
 
 func (g *GraphNet) build(n *model.Network, shapes []model.Shape, src [][]int) error {
@@ -135,10 +156,10 @@ func (g *GraphNet) build(n *model.Network, shapes []model.Shape, src [][]int) er
 	readers[root[len(shapes)-1]]++ // the network's output
 
 	valOf := make([]int, len(shapes)) // shapes index → value
-	g.vals = []gvalue{{shape: shapes[0], prod: -1}}
+	g.vals = []gvalue{{shape: shapes[0], pitch: shapes[0].C, prod: -1}}
 	newNode := func(nd *gnode, out model.Shape) {
 		nd.out = len(g.vals)
-		g.vals = append(g.vals, gvalue{shape: out, prod: len(g.nodes)})
+		g.vals = append(g.vals, gvalue{shape: out, pitch: roundUp(out.C, nr), prod: len(g.nodes)})
 		g.nodes = append(g.nodes, nd)
 	}
 	// producer returns the node computing the data of shapes index s when nothing else reads it,
@@ -240,6 +261,8 @@ func (g *GraphNet) build(n *model.Network, shapes []model.Shape, src [][]int) er
 			newNode(nd, out)
 		case model.ZeroPadding2D:
 			newNode(&gnode{kind: model.ZeroPadding2D, names: []string{l.Name}, in: []int{valOf[s0]}, pad: l.Pad}, out)
+		case model.Flatten:
+			newNode(&gnode{kind: model.Flatten, names: []string{l.Name}, in: []int{valOf[s0]}}, out)
 		default:
 			return fmt.Errorf("layer %q: unsupported class %q", l.Name, l.Class)
 		}
@@ -294,20 +317,37 @@ func (g *GraphNet) finish() {
 		return y
 	}
 	for k, nd := range g.nodes {
-		nd.w, nd.dw, nd.bias, nd.scale = f32(nd.w64), f32(nd.dw64), f32(nd.bias64), f32(nd.scale64)
-		nd.w64, nd.dw64, nd.bias64, nd.scale64 = nil, nil, nil, nil
 		for _, v := range nd.in {
 			g.vals[v].last = k
 		}
-		in, out := g.vals[nd.in[0]].shape, g.vals[nd.out].shape
+		in, out := g.vals[nd.in[0]], g.vals[nd.out].shape
 		switch nd.kind {
-		case model.Conv2D:
-			if !nd.direct(in) {
-				g.col = max(g.col, out.H*out.W*nd.kh*nd.kw*in.C)
+		case model.Conv2D, model.SeparableConv2D:
+			// The GEMM's A rows: the input's pixels (pitch apart), the depthwise output's, or
+			// im2col rows of kh·kw·C values.
+			cin, rs := in.shape.C, in.pitch
+			if nd.kind == model.Conv2D && !nd.direct() {
+				cin = nd.kh * nd.kw * in.shape.C
+				rs = cin
+				g.col = max(g.col, out.H*out.W*cin)
 			}
-		case model.SeparableConv2D:
-			g.mid = max(g.mid, out.H*out.W*in.C)
+			if nd.kind == model.SeparableConv2D {
+				g.mid = max(g.mid, out.H*out.W*in.pitch)
+			}
+			b, seglen, np := packConv(nd.w64, 1, 1, cin, out.C, rs)
+			// A fused residual operand is copied into C first and accumulated by the kernel.
+			nd.gemm = rowGemm{rs: rs, nseg: 1, seglen: seglen, np: np, b: b, bias: padBias(nd.bias64, np*nr), flags: flagBias}
+			if nd.relu {
+				nd.gemm.flags |= flagReLU
+			}
+			if nd.res {
+				nd.gemm.flags |= flagAcc
+				nd.rpitch = g.vals[nd.in[len(nd.in)-1]].pitch
+			}
+			nd.w64 = nil
 		}
+		nd.w, nd.dw, nd.bias, nd.scale = f32(nd.w64), f32(nd.dw64), f32(nd.bias64), f32(nd.scale64)
+		nd.w64, nd.dw64, nd.bias64, nd.scale64 = nil, nil, nil, nil
 	}
 	g.vals[g.out].last = len(g.nodes)
 	// Greedy slot assignment in node order: a value takes a buffer whose value is no longer read.
@@ -335,12 +375,13 @@ func (g *GraphNet) finish() {
 		for s, c := range g.slotCap {
 			sc.bufs[s] = make([]float32, c)
 		}
+		sc.sc = []*scratch{new(scratch)}
 		return sc
 	}
 }
 
 // direct tells whether a convolution reads its input as the GEMM's A operand in place.
-func (nd *gnode) direct(in model.Shape) bool {
+func (nd *gnode) direct() bool {
 	return nd.kh == 1 && nd.kw == 1 && nd.sh == 1 && nd.sw == 1 && nd.pt == 0 && nd.pl == 0
 }
 
@@ -351,7 +392,7 @@ func (g *GraphNet) Name() string { return g.name }
 func (g *GraphNet) InputShape() model.Shape { return g.in }
 
 // Outputs is the number of outputs per image (the last layer's output, flattened NHWC).
-func (g *GraphNet) Outputs() int { return g.vals[g.out].size() }
+func (g *GraphNet) Outputs() int { return g.vals[g.out].shape.Size() }
 
 // LayerShape returns the shape of one image's output of the named Keras layer, or an error when
 // the layer does not exist or its output is not computed (fused into the middle of a stage, as a
@@ -437,6 +478,9 @@ func (g *GraphNet) run(x []float32, batch int, vs []int, dst [][]float32) error 
 		g.scratch.reserve(1)
 		sc := g.scratch.Get()
 		defer g.scratch.Put(sc)
+		for len(sc.sc) < nw {
+			sc.sc = append(sc.sc, new(scratch))
+		}
 		for i := 0; i < batch; i++ {
 			g.image(x[i*per:(i+1)*per], i, sc, upto, nw, vs, dst)
 		}
@@ -477,112 +521,198 @@ func (g *GraphNet) image(x []float32, i int, sc *gscratch, upto, gw int, vs []in
 	buf := func(v int) []float32 { return sc.bufs[g.vals[v].slot][:g.vals[v].size()] }
 	copyOut := func(v int) {
 		for j, w := range vs {
-			if w == v {
-				n := g.vals[v].size()
-				copy(dst[j][i*n:(i+1)*n], buf(v))
+			if w != v {
+				continue
+			}
+			gm := g.vals[v].geom()
+			n := gm.h * gm.w * gm.c
+			out, src := dst[j][i*n:(i+1)*n], buf(v)
+			if gm.pitch == gm.c {
+				copy(out, src)
+				continue
+			}
+			for p := 0; p < gm.h*gm.w; p++ {
+				copy(out[p*gm.c:(p+1)*gm.c], src[p*gm.pitch:])
 			}
 		}
 	}
 	copy(buf(0), x)
 	copyOut(0)
+	var ins [][]float32
 	for k := 0; k < upto; k++ {
 		nd := g.nodes[k]
-		ins := make([][]float32, len(nd.in))
-		for j, v := range nd.in {
-			ins[j] = buf(v)
+		ins = ins[:0]
+		for _, v := range nd.in {
+			ins = append(ins, buf(v))
 		}
-		nd.run(g.vals[nd.in[0]].shape, g.vals[nd.out].shape, ins, buf(nd.out), sc, gw)
+		nd.run(g.vals[nd.in[0]].geom(), g.vals[nd.out].geom(), ins, buf(nd.out), sc, gw)
 		copyOut(nd.out)
 	}
 }
 
 // run computes the node's output y from its inputs for one image, splitting GEMMs over gw
 // goroutines.
-func (nd *gnode) run(in, out model.Shape, xs [][]float32, y []float32, sc *gscratch, gw int) {
+func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw int) {
 	x := xs[0]
 	switch nd.kind {
-	case model.Conv2D, model.SeparableConv2D, model.Dense:
-		m, k := out.H*out.W, in.C
-		a, lda := x, in.C
+	case model.Conv2D, model.SeparableConv2D:
+		a := x
 		switch {
-		case nd.kind == model.Dense:
-			m, k, lda = 1, in.Size(), in.Size()
 		case nd.kind == model.SeparableConv2D:
-			a = sc.mid[:m*in.C]
-			depthwise(x, in, out, nd, nd.dw, a)
-		case !nd.direct(in):
-			k = nd.kh * nd.kw * in.C
-			a, lda = sc.col[:m*k], k
+			a = sc.mid[:out.h*out.w*in.pitch]
+			depthwise(x, in, geom{out.h, out.w, in.c, in.pitch}, nd, nd.dw, a)
+		case !nd.direct():
+			a = sc.col[:out.h*out.w*nd.gemm.seglen]
 			im2col(x, in, out, nd, a)
 		}
-		for r := 0; r < m; r++ {
-			copy(y[r*out.C:(r+1)*out.C], nd.bias)
-		}
 		if nd.res {
-			for j, v := range xs[len(xs)-1] {
-				y[j] += v
+			r := xs[len(xs)-1]
+			if nd.rpitch == out.pitch {
+				copy(y, r)
+			} else {
+				for p := 0; p < out.h*out.w; p++ {
+					copy(y[p*out.pitch:][:out.c], r[p*nd.rpitch:][:out.c])
+				}
 			}
 		}
-		ParallelSgemm(gw, false, false, m, out.C, k, 1, a, lda, nd.w, out.C, 1, y, out.C)
+		gemmPixels(&nd.gemm, a, y, out.pitch, out.h*out.w, sc.sc[:gw])
+	case model.Dense:
+		copy(y, nd.bias)
+		Sgemm(false, false, 1, out.c, in.h*in.w*in.c, 1, x, in.h*in.w*in.c, nd.w, out.c, 1, y, out.c)
+	case model.Flatten:
+		for p := 0; p < in.h*in.w; p++ {
+			copy(y[p*in.c:(p+1)*in.c], x[p*in.pitch:])
+		}
 	case model.DepthwiseConv2D:
 		depthwise(x, in, out, nd, nd.dw, y)
-		for j := range y {
-			y[j] += nd.bias[j%out.C]
+		for p := 0; p < out.h*out.w; p++ {
+			px := y[p*out.pitch:][:out.c]
+			for c, b := range nd.bias {
+				px[c] += b
+			}
 		}
 	case model.BatchNormalization:
-		for j, v := range x {
-			c := j % out.C
-			y[j] = v*nd.scale[c] + nd.bias[c]
+		for p := 0; p < out.h*out.w; p++ {
+			px, src := y[p*out.pitch:][:out.c], x[p*in.pitch:][:in.c]
+			for c, v := range src {
+				px[c] = v*nd.scale[c] + nd.bias[c]
+			}
 		}
 	case model.Activation:
-		copy(y, x)
+		for p := 0; p < out.h*out.w; p++ {
+			copy(y[p*out.pitch:][:out.c], x[p*in.pitch:][:in.c])
+		}
 	case model.Add:
-		copy(y, x)
-		for _, z := range xs[1:] {
-			for j, v := range z {
-				y[j] += v
+		for p := 0; p < out.h*out.w; p++ {
+			px := y[p*out.pitch:][:out.c]
+			copy(px, x[p*in.pitch:][:in.c])
+			for _, z := range xs[1:] {
+				for c, v := range z[p*in.pitch:][:in.c] {
+					px[c] += v
+				}
 			}
 		}
 	case model.MaxPooling2D:
 		maxPool(x, in, out, nd, y)
 	case model.ZeroPadding2D:
 		clear(y)
-		rowLen := in.W * in.C
-		for r := 0; r < in.H; r++ {
-			copy(y[((r+nd.pad[0])*out.W+nd.pad[2])*out.C:][:rowLen], x[r*rowLen:(r+1)*rowLen])
+		for r := 0; r < in.h; r++ {
+			for q := 0; q < in.w; q++ {
+				copy(y[((r+nd.pad[0])*out.w+q+nd.pad[2])*out.pitch:][:in.c], x[(r*in.w+q)*in.pitch:][:in.c])
+			}
 		}
 	}
-	if nd.relu {
-		for j, v := range y {
-			if v < 0 {
-				y[j] = 0
+	if nd.relu && nd.kind != model.Conv2D && nd.kind != model.SeparableConv2D {
+		for p := 0; p < out.h*out.w; p++ {
+			px := y[p*out.pitch:][:out.c]
+			for c, v := range px {
+				px[c] = max(v, 0) // a NaN stays NaN
 			}
+		}
+	}
+}
+
+// gemmPixels computes n output pixels of a convolution (A rows g.rs apart from a[0]) into c
+// (pixels ldc apart), split into contiguous ranges over the scratches' goroutines. Each pixel is
+// computed by the same tile arithmetic whatever the split.
+func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
+	run := g.row
+	if g.flags&flagAcc != 0 {
+		run = g.rowAcc
+	}
+	w := min(len(scs), n/(4*mr))
+	if w <= 1 {
+		run(a, 0, c, 0, ldc, n, scs[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < w; t++ {
+		lo, hi := n*t/w, n*(t+1)/w
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(a, lo*g.rs, c, lo*ldc, ldc, hi-lo, scs[t])
+		}()
+	}
+	run(a, 0, c, 0, ldc, n/w, scs[0])
+	wg.Wait()
+}
+
+// rowAcc is rowGemm.row for kernels that accumulate into C (flagAcc): whole tiles never overlap,
+// and the last pixels (fewer than 6) go through a tile buffer loaded with their C values, so that
+// every pixel's C is added exactly once. A pixel's bits are those of row's arithmetic.
+func (g *rowGemm) rowAcc(a []float32, aoff int, c []float32, coff, ldc, wo int, s *scratch) {
+	full := wo / mr * mr
+	if full > 0 {
+		g.row(a, aoff, c, coff, ldc, full, s)
+	}
+	rest := wo - full
+	if rest == 0 {
+		return
+	}
+	k := g.k()
+	aoff += full * g.rs
+	coff += full * ldc
+	s.gather = grow(s.gather, mr*k)
+	clear(s.gather)
+	for r := 0; r < rest; r++ {
+		copy(s.gather[r*k:(r+1)*k], a[aoff+r*g.rs:][:k])
+	}
+	t := s.tile[:]
+	for p := 0; p < g.np; p++ {
+		clear(t)
+		for r := 0; r < rest; r++ {
+			copy(t[r*nr:(r+1)*nr], c[coff+r*ldc+p*nr:][:nr])
+		}
+		gemmTile(s.gather, k, 1, 1, k, 0, g.b[p*k*nr:], t, nr, g.bias[p*nr:], g.flags, 1)
+		for r := 0; r < rest; r++ {
+			copy(c[coff+r*ldc+p*nr:][:nr], t[r*nr:(r+1)*nr])
 		}
 	}
 }
 
 // im2col writes, for every output pixel, the kh·kw·C input values its kernel meets (zeros
 // outside the input) as one row of a.
-func im2col(x []float32, in, out model.Shape, nd *gnode, a []float32) {
-	c := in.C
+func im2col(x []float32, in, out geom, nd *gnode, a []float32) {
+	c := in.c
 	k := nd.kh * nd.kw * c
-	for oy := 0; oy < out.H; oy++ {
-		for ox := 0; ox < out.W; ox++ {
-			row := a[(oy*out.W+ox)*k:][:k]
+	for oy := 0; oy < out.h; oy++ {
+		for ox := 0; ox < out.w; ox++ {
+			row := a[(oy*out.w+ox)*k:][:k]
 			for i := 0; i < nd.kh; i++ {
 				iy := oy*nd.sh + i - nd.pt
 				seg := row[i*nd.kw*c:][:nd.kw*c]
-				if iy < 0 || iy >= in.H {
+				if iy < 0 || iy >= in.h {
 					clear(seg)
 					continue
 				}
 				for j := 0; j < nd.kw; j++ {
 					ix := ox*nd.sw + j - nd.pl
-					if ix < 0 || ix >= in.W {
+					if ix < 0 || ix >= in.w {
 						clear(seg[j*c : (j+1)*c])
 						continue
 					}
-					copy(seg[j*c:(j+1)*c], x[(iy*in.W+ix)*c:][:c])
+					copy(seg[j*c:(j+1)*c], x[(iy*in.w+ix)*in.pitch:][:c])
 				}
 			}
 		}
@@ -590,23 +720,23 @@ func im2col(x []float32, in, out model.Shape, nd *gnode, a []float32) {
 }
 
 // depthwise writes the depthwise cross-correlation of x with w ((kh·kw)×C) to y, without bias.
-func depthwise(x []float32, in, out model.Shape, nd *gnode, w, y []float32) {
-	c := in.C
-	for oy := 0; oy < out.H; oy++ {
-		for ox := 0; ox < out.W; ox++ {
-			acc := y[(oy*out.W+ox)*c:][:c]
+func depthwise(x []float32, in, out geom, nd *gnode, w, y []float32) {
+	c := in.c
+	for oy := 0; oy < out.h; oy++ {
+		for ox := 0; ox < out.w; ox++ {
+			acc := y[(oy*out.w+ox)*out.pitch:][:c]
 			clear(acc)
 			for i := 0; i < nd.kh; i++ {
 				iy := oy*nd.sh + i - nd.pt
-				if iy < 0 || iy >= in.H {
+				if iy < 0 || iy >= in.h {
 					continue
 				}
 				for j := 0; j < nd.kw; j++ {
 					ix := ox*nd.sw + j - nd.pl
-					if ix < 0 || ix >= in.W {
+					if ix < 0 || ix >= in.w {
 						continue
 					}
-					px := x[(iy*in.W+ix)*c:][:c]
+					px := x[(iy*in.w+ix)*in.pitch:][:c]
 					wk := w[(i*nd.kw+j)*c:][:c]
 					for q, v := range px {
 						acc[q] += v * wk[q]
@@ -618,23 +748,23 @@ func depthwise(x []float32, in, out model.Shape, nd *gnode, w, y []float32) {
 }
 
 // maxPool writes the maximum over each window's pixels inside the input.
-func maxPool(x []float32, in, out model.Shape, nd *gnode, y []float32) {
-	c := in.C
-	for oy := 0; oy < out.H; oy++ {
-		for ox := 0; ox < out.W; ox++ {
-			m := y[(oy*out.W+ox)*c:][:c]
+func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
+	c := in.c
+	for oy := 0; oy < out.h; oy++ {
+		for ox := 0; ox < out.w; ox++ {
+			m := y[(oy*out.w+ox)*out.pitch:][:c]
 			first := true
 			for i := 0; i < nd.kh; i++ {
 				iy := oy*nd.sh + i - nd.pt
-				if iy < 0 || iy >= in.H {
+				if iy < 0 || iy >= in.h {
 					continue
 				}
 				for j := 0; j < nd.kw; j++ {
 					ix := ox*nd.sw + j - nd.pl
-					if ix < 0 || ix >= in.W {
+					if ix < 0 || ix >= in.w {
 						continue
 					}
-					px := x[(iy*in.W+ix)*c:][:c]
+					px := x[(iy*in.w+ix)*in.pitch:][:c]
 					if first {
 						copy(m, px)
 						first = false
