@@ -106,28 +106,70 @@ func TestTrunksMatchTorch(t *testing.T) {
 			if err := g.Forward(x, ref.Batch, got); err != nil {
 				t.Fatal(err)
 			}
-			if len(got) != r.Size {
-				t.Fatalf("%d values, PyTorch %d", len(got), r.Size)
-			}
-			var m, ss float64
-			for _, v := range r.Output {
-				m += v
-			}
-			m /= float64(len(r.Output))
-			for _, v := range r.Output {
-				ss += (v - m) * (v - m)
-			}
-			std := math.Sqrt(ss / float64(len(r.Output)))
-			worst := 0.0
-			for i, want := range r.Output {
-				worst = max(worst, math.Abs(float64(got[i*ref.Stride])-want)/std)
-			}
-			if worst > 1e-4 {
-				t.Errorf("%s: max |Δ|/std = %.3g, tolerance 1e-4", r.Layer, worst)
-			}
-			t.Logf("%s: max |Δ|/std = %.3g over %d values (std %.3g)", r.Layer, worst, len(r.Output), std)
+			compareStrided(t, r.Output, got, ref.Stride, r.Size, 1e-4)
 		})
 	}
+}
+
+// TestFullResNet50MatchesTorch is TestTrunksMatchTorch at the real widths: gen_trunks.py --full
+// writes a full-size ResNet50 trunk with seeded random weights (25 MB, into a temporary
+// directory) and PyTorch's float64 conv4_block4_out for one stimulus. It needs Python with numpy,
+// torch, h5py and PIL and does not run in -short mode (about 15 s).
+func TestFullResNet50MatchesTorch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes and runs a full-size ResNet50 in PyTorch")
+	}
+	py := pyref.Need(t, trunkModules...)
+	dir := t.TempDir()
+	if out, err := exec.Command(py, filepath.Join("testdata", "gen_trunks.py"), "--full", dir).CombinedOutput(); err != nil {
+		t.Fatalf("gen_trunks.py --full: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "trunks_full.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref trunksRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	x, err := Preprocess(stimuli(ref.Batch), ref.Batch, 112)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, g, err := LoadResNet50(filepath.Join(dir, "resnet50_full.h5"), model.ResNet50Output, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, ref.Batch*g.Outputs())
+	if err := g.Forward(x, ref.Batch, got); err != nil {
+		t.Fatal(err)
+	}
+	compareStrided(t, ref.Nets["resnet50"].Output, got, ref.Stride, ref.Nets["resnet50"].Size, 1e-4)
+}
+
+// compareStrided checks got[i·stride] against want[i] to tol of want's standard deviation.
+func compareStrided(t *testing.T, want []float64, got []float32, stride, size int, tol float64) {
+	t.Helper()
+	if len(got) != size || len(want) == 0 {
+		t.Fatalf("%d values, PyTorch %d (%d kept)", len(got), size, len(want))
+	}
+	var m, ss float64
+	for _, v := range want {
+		m += v
+	}
+	m /= float64(len(want))
+	for _, v := range want {
+		ss += (v - m) * (v - m)
+	}
+	std := math.Sqrt(ss / float64(len(want)))
+	worst := 0.0
+	for i, w := range want {
+		worst = max(worst, math.Abs(float64(got[i*stride])-w)/std)
+	}
+	if !(worst <= tol) {
+		t.Errorf("max |Δ|/std = %.3g, tolerance %g", worst, tol)
+	}
+	t.Logf("max |Δ|/std = %.3g over %d values (std %.3g)", worst, len(want), std)
 }
 
 // TestTrunksGenerator reruns gen_trunks.py (when Python has numpy, torch, h5py and PIL) and

@@ -15,6 +15,9 @@ trunks.json keeps every STRIDE-th output value and the SHA-256 of the preprocess
 (float32, little-endian, NHWC).
 
 Usage: python3 gen_trunks.py OUTDIR  (writes resnet50_narrow.h5, vgg19_narrow.h5, trunks.json)
+       python3 gen_trunks.py --full OUTDIR  (the real widths, ResNet50 up to conv4_block4_out,
+       one stimulus: resnet50_full.h5 and trunks_full.json, about 25 MB; for a test's temporary
+       directory, not committed)
 """
 import hashlib
 import json
@@ -31,7 +34,7 @@ sys.path.insert(0, os.path.join(here, "..", "..", "pilresize", "testdata"))
 from gen_graph_torch import Net, weights, write_h5, forward  # noqa: E402
 from gen_pil_resize import lcg_bytes  # noqa: E402
 
-NARROW = 16
+NARROW = 16  # --full: 1
 STRIDE = 7  # the JSON keeps every 7th output value (NHWC order, image after image)
 CAFFE_MEAN = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 
@@ -98,21 +101,28 @@ def preprocess(raw):
 
 
 def main():
-    outdir = sys.argv[1]
+    global NARROW
+    full = sys.argv[1] == "--full"
+    outdir = sys.argv[-1]
     torch.set_num_threads(1)
     batch = 2
+    if full:
+        NARROW, batch = 1, 1
     x = np.stack([preprocess(r) for r in stimuli(batch)])
     ref = {"torch": torch.__version__.split("+")[0], "narrow": NARROW, "batch": batch,
            "input_sha256": hashlib.sha256(np.ascontiguousarray(x, dtype="<f4").tobytes()).hexdigest(),
            "stride": STRIDE, "nets": {}}
-    for i, (build, full, read, fname) in enumerate(((resnet50, "conv4_block6_out", "conv4_block4_out", "resnet50_narrow.h5"),
-                                                    (vgg19, "block5_pool", "block4_pool", "vgg19_narrow.h5"))):
-        net = build(full)
+    nets = ((resnet50, "conv4_block6_out", "conv4_block4_out", "resnet50_narrow.h5"),
+            (vgg19, "block5_pool", "block4_pool", "vgg19_narrow.h5"))
+    if full:
+        nets = ((resnet50, "conv4_block4_out", "conv4_block4_out", "resnet50_full.h5"),)
+    for i, (build, last, read, fname) in enumerate(nets):
+        net = build(last)
         ws = weights(net, np.random.RandomState(2000 + i))
         keras_weights_file(os.path.join(outdir, fname), net, ws)
         outs = forward(net, ws, x)
         ref["nets"][net.name] = {"layer": read, "size": int(outs[read].size), "output": outs[read].ravel()[::STRIDE].tolist()}
-    with open(os.path.join(outdir, "trunks.json"), "w") as f:
+    with open(os.path.join(outdir, "trunks_full.json" if full else "trunks.json"), "w") as f:
         json.dump(ref, f, indent=0)
         f.write("\n")
 
