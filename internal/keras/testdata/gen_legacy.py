@@ -6,7 +6,7 @@ legacyNet: c1 Conv2D 3x3 (2 -> 3), b1 BatchNormalization, r1 ReLU, s2 SeparableC
 
     /usr/bin/python3 internal/keras/testdata/gen_legacy.py [OUT_DIR]
 
-  legacy_tiny.h5            the network's weights (also the fuzz seed, seeds/legacy_tiny.h5)
+  legacy_tiny.h5            the network's weights (also FuzzLoadLegacyWeights' seed)
   legacy_split.h5           layer_names split into layer_names0 and layer_names1, as Keras does
                             with attributes too large for an object header
   legacy_missing.h5         s2 absent from layer_names and from the file
@@ -56,8 +56,6 @@ def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
     ws = weights(np.random.RandomState(7))
     write(os.path.join(out, "legacy_tiny.h5"), ws)
-    os.makedirs(os.path.join(out, "seeds"), exist_ok=True)
-    write(os.path.join(out, "seeds", "legacy_tiny.h5"), ws)
     write(os.path.join(out, "legacy_split.h5"), ws, split=True)
     write(os.path.join(out, "legacy_missing.h5"), {k: v for k, v in ws.items() if k != "s2"}, layers=[n for n in LAYERS if n != "s2"])
     bad = dict(ws)
