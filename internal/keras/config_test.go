@@ -278,7 +278,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"kernel triple", func(m map[string]any) { cfgAt(m, 1)["kernel_size"] = []any{5, 5, 5} }, `kernel_size is [5,5,5]`, false},
 		{"skip connection of another shape", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"layer0_bn", 0, 0} }, `layer "layer1_bn": the config gives the shape of its input "layer0_bn" as (None, 56, 56, 3), but the layers before it give (112,112,2)`, false},
 		{"input from a later layer", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"Beta", 0, 0} }, `layer "layer1_bn" reads "Beta", which is not an earlier layer`, false},
-		{"input read twice", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"image_input", 0, 0}; delete(nodeArg(m, 5), "shape") }, `layer "layer1_bn" reads the input "image_input", which only the first layer may`, true},
+		{"input read twice", func(m map[string]any) {
+			nodeArg(m, 5)["keras_history"] = []any{"image_input", 0, 0}
+			delete(nodeArg(m, 5), "shape")
+		}, `layer "layer1_bn" reads the input "image_input", which only the first layer may`, true},
 		{"add of one", func(m map[string]any) { layerAt(m, 3)["class_name"] = "Add" }, `an Add called on something other than a list of two or more`, true},
 		{"two inputs", func(m map[string]any) {
 			node := layerAt(m, 5)["inbound_nodes"].([]any)[0].(map[string]any)
