@@ -17,9 +17,15 @@ import (
 // (get_embeddings_for_ith_member, reference/upstream.md §6).
 const EmbeddingLayer = "layer4_add"
 
-// ReadMember reads a member archive (.keras), checks that it has the embedding layer, and compiles
-// it.
-func ReadMember(path string) (*model.Network, *nn.GraphNet, error) {
+// MemberInput is the input of the real members: ResNet50's conv4_block4_out.
+var MemberInput = model.Shape{H: 14, W: 14, C: 1024}
+
+// EmbeddingSize is the spatial size of the embeddings (7×7; 512 channels in the real members).
+const EmbeddingSize = 7
+
+// ReadMember reads a member archive (.keras) and compiles it, after checking that it takes input
+// of shape in (MemberInput for the real members) and has the embedding layer, of 7×7 pixels.
+func ReadMember(path string, in model.Shape) (*model.Network, *nn.GraphNet, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, err
@@ -33,12 +39,18 @@ func ReadMember(path string) (*model.Network, *nn.GraphNet, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("ensemble member %s: %w", path, err)
 	}
+	if got := (model.Shape{H: net.Input[0], W: net.Input[1], C: net.Input[2]}); got != in {
+		return nil, nil, fmt.Errorf("ensemble member %s takes input %v, want %v: not a member of this ensemble", path, got, in)
+	}
 	if net.Layer(EmbeddingLayer) == nil {
 		return nil, nil, fmt.Errorf("ensemble member %s: no layer %q (not an ensemble member)", path, EmbeddingLayer)
 	}
 	g, err := nn.CompileGraph(net)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ensemble member %s: %w", path, err)
+	}
+	if s, err := g.LayerShape(EmbeddingLayer); err != nil || s.H != EmbeddingSize || s.W != EmbeddingSize {
+		return nil, nil, fmt.Errorf("ensemble member %s: %s gives %v (%v), want %d×%d pixels", path, EmbeddingLayer, s, err, EmbeddingSize, EmbeddingSize)
 	}
 	return net, g, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"compactv4/internal/model"
 	"compactv4/internal/pyref"
 )
 
@@ -56,7 +57,7 @@ func TestMemberMatchesTorch(t *testing.T) {
 	if err := json.Unmarshal(b, &ref); err != nil {
 		t.Fatal(err)
 	}
-	_, g, err := ReadMember(filepath.Join("testdata", "member_narrow.keras"))
+	_, g, err := ReadMember(filepath.Join("testdata", "member_narrow.keras"), narrowInput)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,11 +113,22 @@ func TestMemberGenerator(t *testing.T) {
 	}, false)
 }
 
+// narrowInput is the input of gen_member.py's narrowed member.
+var narrowInput = model.Shape{H: 14, W: 14, C: 16}
+
 func TestReadMemberRejects(t *testing.T) {
-	if _, _, err := ReadMember(filepath.Join("testdata", "absent.keras")); err == nil || !strings.Contains(err.Error(), "absent.keras") {
-		t.Errorf("missing file: %v", err)
+	tests := []struct {
+		file string
+		in   model.Shape
+		want string
+	}{
+		{"absent.keras", narrowInput, "absent.keras"},
+		{"member.json", narrowInput, "member.json"},
+		{"member_narrow.keras", MemberInput, "member_narrow.keras takes input (14,14,16), want (14,14,1024)"},
 	}
-	if _, _, err := ReadMember(filepath.Join("testdata", "member.json")); err == nil || !strings.Contains(err.Error(), "member.json") {
-		t.Errorf("not an archive: %v", err)
+	for _, tc := range tests {
+		if _, _, err := ReadMember(filepath.Join("testdata", tc.file), tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.file, err, tc.want)
+		}
 	}
 }
