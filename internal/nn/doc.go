@@ -116,7 +116,9 @@
 // the intermediate output has no other reader, and evaluates image by image on NHWC buffers with
 // the channel pitch rounded up to 16, reusing buffers once their values are dead. Convolutions
 // are GEMMs on the same micro-kernel as Compile (rowGemm; A is the input for 1×1 stride-1
-// convolutions, the depthwise output for separable ones, an im2col copy otherwise); depthwise
+// convolutions, a zero-padded copy read in place one kernel row per segment when the input
+// channels are a multiple of 16, the depthwise output for separable ones, an im2col copy
+// otherwise); depthwise
 // convolutions, pooling, padding and additions are Go loops. Its results do not depend on the
 // number of goroutines or on the batch (TestGraphDeterministic); against ForwardFloat64, which
 // evaluates graphs too, they agree to a few 1e-6 of the standard deviation (tests require 1e-4),

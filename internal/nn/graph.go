@@ -21,7 +21,9 @@ import (
 // image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
 // once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
 // is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
-// and otherwise an im2col copy (zeros for the padding). Depthwise convolutions, pooling, padding
+// a zero-padded copy of the input read in place (one GEMM segment per kernel row, as Compile's
+// convolutions) when the input channels are a multiple of 16, and otherwise an im2col copy
+// (zeros for the padding). Depthwise convolutions, pooling, padding
 // and additions are plain loops over channels. The chain engine (Compile) is faster on the
 // compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
 // serves the wide, deep networks where the GEMMs dominate.
@@ -42,6 +44,7 @@ type GraphNet struct {
 	nslots  int
 	slotCap []int
 	col     int // im2col scratch (floats)
+	padded  int // zero-padded input copy of an implicit convolution (floats)
 	mid     int // depthwise output of a separable convolution (floats)
 	workers int
 	scratch freeList[*gscratch]
@@ -86,6 +89,10 @@ type gnode struct {
 	kh, kw int
 	sh, sw int
 	pt, pl int // zeros before the first row and column ('same' padding)
+	// implicit: a convolution reading its input through a zero-padded copy of hp×wp pixels, one
+	// GEMM segment per kernel row (no im2col).
+	implicit bool
+	hp, wp   int
 	pad    [4]int
 
 	// float64 weights while compiling (batchnorm folded), float32 after.
@@ -97,6 +104,7 @@ type gnode struct {
 type gscratch struct {
 	bufs [][]float32
 	col  []float32
+	pad  []float32
 	mid  []float32
 	sc   []*scratch // one per goroutine splitting a GEMM
 }
@@ -326,17 +334,28 @@ func (g *GraphNet) finish() {
 			// The GEMM's A rows: the input's pixels (pitch apart), the depthwise output's, or
 			// im2col rows of kh·kw·C values.
 			cin, rs := in.shape.C, in.pitch
-			if nd.kind == model.Conv2D && !nd.direct() {
+			kh, kw, segStride := 1, 1, 0
+			switch {
+			case nd.kind == model.Conv2D && !nd.direct() && in.pitch == in.shape.C:
+				// Channels a multiple of 16: kernel rows read in place from a padded copy.
+				nd.implicit = true
+				nd.hp = max(in.shape.H+nd.pt, (out.H-1)*nd.sh+nd.kh)
+				nd.wp = max(in.shape.W+nd.pl, (out.W-1)*nd.sw+nd.kw)
+				g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
+				kh, kw, rs, segStride = nd.kh, nd.kw, nd.sw*in.pitch, nd.wp*in.pitch
+			case nd.kind == model.Conv2D && !nd.direct():
 				cin = nd.kh * nd.kw * in.shape.C
 				rs = cin
 				g.col = max(g.col, out.H*out.W*cin)
-			}
-			if nd.kind == model.SeparableConv2D {
+			case nd.kind == model.SeparableConv2D:
 				g.mid = max(g.mid, out.H*out.W*in.pitch)
 			}
-			b, seglen, np := packConv(nd.w64, 1, 1, cin, out.C, rs)
+			b, seglen, np := packConv(nd.w64, kh, kw, cin, out.C, in.pitch)
+			if !nd.implicit {
+				b, seglen, np = packConv(nd.w64, 1, 1, cin, out.C, rs)
+			}
 			// A fused residual operand is copied into C first and accumulated by the kernel.
-			nd.gemm = rowGemm{rs: rs, nseg: 1, seglen: seglen, np: np, b: b, bias: padBias(nd.bias64, np*nr), flags: flagBias}
+			nd.gemm = rowGemm{rs: rs, nseg: kh, seglen: seglen, segStride: segStride, np: np, b: b, bias: padBias(nd.bias64, np*nr), flags: flagBias}
 			if nd.relu {
 				nd.gemm.flags |= flagReLU
 			}
@@ -371,7 +390,7 @@ func (g *GraphNet) finish() {
 	}
 	g.nslots = len(owner)
 	g.scratch.New = func() *gscratch {
-		sc := &gscratch{bufs: make([][]float32, g.nslots), col: make([]float32, g.col), mid: make([]float32, g.mid)}
+		sc := &gscratch{bufs: make([][]float32, g.nslots), col: make([]float32, g.col), pad: make([]float32, g.padded), mid: make([]float32, g.mid)}
 		for s, c := range g.slotCap {
 			sc.bufs[s] = make([]float32, c)
 		}
@@ -558,6 +577,12 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.Conv2D, model.SeparableConv2D:
 		a := x
 		switch {
+		case nd.implicit:
+			a = sc.pad[:nd.hp*nd.wp*in.pitch]
+			clear(a)
+			for r := 0; r < in.h; r++ {
+				copy(a[((r+nd.pt)*nd.wp+nd.pl)*in.pitch:][:in.w*in.pitch], x[r*in.w*in.pitch:(r+1)*in.w*in.pitch])
+			}
 		case nd.kind == model.SeparableConv2D:
 			a = sc.mid[:out.h*out.w*in.pitch]
 			depthwise(x, in, geom{out.h, out.w, in.c, in.pitch}, nd, nd.dw, a)
@@ -575,7 +600,11 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 				}
 			}
 		}
-		gemmPixels(&nd.gemm, a, y, out.pitch, out.h*out.w, sc.sc[:gw])
+		if nd.implicit {
+			gemmRows(&nd.gemm, a, nd.sh*nd.wp*in.pitch, y, out, sc.sc[:gw])
+		} else {
+			gemmPixels(&nd.gemm, a, y, out.pitch, out.h*out.w, sc.sc[:gw])
+		}
 	case model.Dense:
 		copy(y, nd.bias)
 		Sgemm(false, false, 1, out.c, in.h*in.w*in.c, 1, x, in.h*in.w*in.c, nd.w, out.c, 1, y, out.c)
@@ -658,6 +687,35 @@ func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
 	wg.Wait()
 }
 
+// gemmRows computes the output rows of an implicit convolution (output row oy reads A from
+// a[oy·rowStep]), split into contiguous bands of rows over the scratches' goroutines.
+func gemmRows(g *rowGemm, a []float32, rowStep int, c []float32, out geom, scs []*scratch) {
+	run := g.row
+	if g.flags&flagAcc != 0 {
+		run = g.rowAcc
+	}
+	band := func(y0, y1 int, s *scratch) {
+		for y := y0; y < y1; y++ {
+			run(a, y*rowStep, c, y*out.w*out.pitch, out.pitch, out.w, s)
+		}
+	}
+	w := min(len(scs), out.h, out.h*out.w/(4*mr))
+	if w <= 1 {
+		band(0, out.h, scs[0])
+		return
+	}
+	var wg sync.WaitGroup
+	for t := 1; t < w; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			band(out.h*t/w, out.h*(t+1)/w, scs[t])
+		}()
+	}
+	band(0, out.h/w, scs[0])
+	wg.Wait()
+}
+
 // rowAcc is rowGemm.row for kernels that accumulate into C (flagAcc): whole tiles never overlap,
 // and the last pixels (fewer than 6) go through a tile buffer loaded with their C values, so that
 // every pixel's C is added exactly once. A pixel's bits are those of row's arithmetic.
@@ -676,7 +734,9 @@ func (g *rowGemm) rowAcc(a []float32, aoff int, c []float32, coff, ldc, wo int, 
 	s.gather = grow(s.gather, mr*k)
 	clear(s.gather)
 	for r := 0; r < rest; r++ {
-		copy(s.gather[r*k:(r+1)*k], a[aoff+r*g.rs:][:k])
+		for sg := 0; sg < g.nseg; sg++ {
+			copy(s.gather[r*k+sg*g.seglen:][:g.seglen], a[aoff+r*g.rs+sg*g.segStride:][:g.seglen])
+		}
 	}
 	t := s.tile[:]
 	for p := 0; p < g.np; p++ {

@@ -114,6 +114,24 @@ func unfused() *model.Network {
 	return b.n
 }
 
+// wideConvs has convolutions whose input channels are a multiple of 16, which CompileGraph
+// evaluates in place from a zero-padded copy (no im2col): 'same' and 'valid', strides 1 and 2,
+// odd sizes, and a residual addition fused into one of them.
+func wideConvs() *model.Network {
+	b := &graphBuilder{&model.Network{Name: "wide_convs", Input: [3]int{11, 9, 16}}}
+	x := b.relu("act0", b.conv("conv0", model.Conv2D, 16, 3, 1, model.PaddingSame, ""))
+	y := b.conv("conv1", model.Conv2D, 16, 3, 1, model.PaddingSame, x)
+	x = b.relu("act1", b.sum("add1", x, y))
+	x = b.conv("conv2", model.Conv2D, 32, 5, 2, model.PaddingSame, x)
+	b.conv("conv3", model.Conv2D, 16, 3, 1, model.PaddingValid, x)
+	return b.n
+}
+
+// allGraphNets are graphNets and the networks without a PyTorch reference.
+func allGraphNets() []netCase {
+	return append(graphNets(), netCase{"wide_convs", func() (*model.Network, error) { return wideConvs(), nil }, 5})
+}
+
 func graphNets() []netCase {
 	return []netCase{
 		{"residual_stem", func() (*model.Network, error) { return residualStem(), nil }, 5},
@@ -127,7 +145,7 @@ func graphNets() []netCase {
 // output of the residual stem that varies little over the batch, 1e-5 for any layer, a few
 // 1e-6 typically).
 func TestGraphMatchesFloat64(t *testing.T) {
-	for i, tc := range graphNets() {
+	for i, tc := range allGraphNets() {
 		t.Run(tc.name, func(t *testing.T) {
 			mn, _ := tc.build()
 			randomize(t, mn, uint64(100+i))
@@ -163,7 +181,7 @@ func TestGraphMatchesFloat64(t *testing.T) {
 
 // The bytes depend neither on the number of goroutines nor on the batch an image is part of.
 func TestGraphDeterministic(t *testing.T) {
-	for i, tc := range graphNets() {
+	for i, tc := range allGraphNets() {
 		t.Run(tc.name, func(t *testing.T) {
 			mn, _ := tc.build()
 			randomize(t, mn, uint64(300+i))
@@ -228,6 +246,19 @@ func TestGraphFusion(t *testing.T) {
 	}
 	if g.nslots >= len(g.vals) {
 		t.Errorf("%d buffers for %d values: no reuse", g.nslots, len(g.vals))
+	}
+	mn = wideConvs()
+	randomize(t, mn, 1)
+	if g, err = CompileGraph(mn); err != nil {
+		t.Fatal(err)
+	}
+	for _, nd := range g.nodes {
+		if !nd.implicit {
+			t.Errorf("%v: not evaluated in place", nd.names)
+		}
+		if nd.names[0] == "conv1" && (!nd.res || nd.names[len(nd.names)-1] != "act1") {
+			t.Errorf("conv1 fused %v", nd.names)
+		}
 	}
 }
 
