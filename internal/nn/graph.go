@@ -93,7 +93,7 @@ type gnode struct {
 	// GEMM segment per kernel row (no im2col).
 	implicit bool
 	hp, wp   int
-	pad    [4]int
+	pad      [4]int
 
 	// float64 weights while compiling (batchnorm folded), float32 after.
 	w64, dw64, bias64, scale64 []float64
