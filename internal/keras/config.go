@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 
 	"compactv4/internal/model"
@@ -70,8 +71,9 @@ type kerasTensor struct {
 // a layer.
 //
 // Only what internal/model describes exactly is accepted. The model must be a Keras 3 Functional
-// model whose layers form a simple chain: one InputLayer first, then layers each called once on
-// the previous layer's output, the last one being the model's output. Layer classes other than
+// model with one InputLayer first, read by the first layer only, then layers each called once on
+// the outputs of earlier layers (one, or for Add a list of two or more; a chain, as the compact
+// models, or a graph, as the ensemble members), the last one being the model's output. Layer classes other than
 // those of model.Class, data_format other than channels_last, dilation other than 1, groups
 // other than 1, batchnorm on an axis other than -1 or without center and scale, fused
 // activations other than linear, dtypes other than float32, LoRA and frozen (trainable: false)
@@ -126,7 +128,7 @@ func buildNetwork(cf *configFile) (*model.Network, error) {
 
 	net := &model.Network{Name: c.Name}
 	seen := map[string]bool{}
-	var shape model.Shape
+	shapes := map[string]model.Shape{} // output shape of each layer read so far
 	for i := range c.Layers {
 		cl := &c.Layers[i]
 		if cl.Name == "" {
@@ -158,25 +160,39 @@ func buildNetwork(cf *configFile) (*model.Network, error) {
 			if err := noInbound(cl); err != nil {
 				return nil, err
 			}
-			shape = model.Shape{H: net.Input[0], W: net.Input[1], C: net.Input[2]}
+			shapes[cl.Name] = model.Shape{H: net.Input[0], W: net.Input[1], C: net.Input[2]}
 			continue
 		}
-		prev := c.Layers[i-1].Name
-		if err := chained(cl, prev, shape); err != nil {
+		names, err := inputs(cl, shapes)
+		if err != nil {
 			return nil, err
 		}
 		l, err := p.toLayer(model.Class(cl.ClassName))
 		if err != nil {
 			return nil, err
 		}
-		shape, err = l.OutShape(shape)
+		// The model package reads the previous layer (or the input) by default.
+		prev := c.Layers[i-1].Name
+		if len(names) != 1 || names[0] != prev {
+			if slices.Contains(names, in) {
+				return nil, fmt.Errorf("config.json: layer %q reads the input %q, which only the first layer may: %w", cl.Name, in, ErrUnsupported)
+			}
+			l.Inbound = names
+		}
+		for _, n := range names[1:] {
+			if shapes[n] != shapes[names[0]] {
+				return nil, fmt.Errorf("config.json: layer %q adds inputs of shapes %v and %v", cl.Name, shapes[names[0]], shapes[n])
+			}
+		}
+		out, err := l.OutShape(shapes[names[0]])
 		if err != nil {
 			return nil, fmt.Errorf("config.json: %w", err)
 		}
+		shapes[cl.Name] = out
 		net.Layers = append(net.Layers, l)
 	}
 	if last := c.Layers[len(c.Layers)-1].Name; out != last {
-		return nil, fmt.Errorf("config.json: model output is %q, not the last layer %q; only simple chains are read: %w", out, last, ErrUnsupported)
+		return nil, fmt.Errorf("config.json: model output is %q, not the last layer %q: %w", out, last, ErrUnsupported)
 	}
 	if _, err := net.Shapes(); err != nil {
 		return nil, fmt.Errorf("config.json: %w", err)
@@ -257,58 +273,69 @@ func noInbound(cl *configLayer) error {
 	return nil
 }
 
-// chained checks that layer cl is called exactly once, on the output of the layer called prev,
-// and that the shape the config records for that input (if any) is in.
-func chained(cl *configLayer, prev string, in model.Shape) error {
+// inputs checks that layer cl is called exactly once, on the outputs of earlier layers (one, or
+// for Add two or more, given as a list), and that the shapes the config records for them (if
+// any) are the shapes those layers produce; it returns their names.
+func inputs(cl *configLayer, shapes map[string]model.Shape) ([]string, error) {
 	fail := func(format string, args ...any) error {
-		return fmt.Errorf("config.json: layer %q: %s; only simple chains (each layer's input is the previous layer's output) are read: %w",
-			cl.Name, fmt.Sprintf(format, args...), ErrUnsupported)
+		return fmt.Errorf("config.json: layer %q: %s: %w", cl.Name, fmt.Sprintf(format, args...), ErrUnsupported)
 	}
 	var nodes []json.RawMessage
 	if len(cl.InboundNodes) == 0 || json.Unmarshal(cl.InboundNodes, &nodes) != nil {
-		return fmt.Errorf("config.json: layer %q: inbound_nodes is missing or not a list", cl.Name)
+		return nil, fmt.Errorf("config.json: layer %q: inbound_nodes is missing or not a list", cl.Name)
 	}
 	if len(nodes) != 1 {
-		return fail("called %d times", len(nodes))
+		return nil, fail("called %d times", len(nodes))
 	}
 	if isList(nodes[0]) {
-		return fmt.Errorf("config.json: layer %q: inbound node in the Keras 2 format; save the model with Keras 3: %w", cl.Name, ErrUnsupported)
+		return nil, fmt.Errorf("config.json: layer %q: inbound node in the Keras 2 format; save the model with Keras 3: %w", cl.Name, ErrUnsupported)
 	}
 	var node inboundNode
 	if err := json.Unmarshal(nodes[0], &node); err != nil {
-		return fmt.Errorf("config.json: layer %q: inbound node: %w", cl.Name, err)
+		return nil, fmt.Errorf("config.json: layer %q: inbound node: %w", cl.Name, err)
 	}
 	for k, v := range node.Kwargs {
 		if k == "mask" && string(v) == "null" {
 			continue
 		}
-		return fail("called with argument %s=%s", k, v)
+		return nil, fail("called with argument %s=%s", k, v)
 	}
 	if len(node.Args) != 1 {
-		return fail("called on %d inputs", len(node.Args))
+		return nil, fail("called on %d inputs", len(node.Args))
 	}
-	var kt kerasTensor
-	if err := json.Unmarshal(node.Args[0], &kt); err != nil || kt.ClassName != "__keras_tensor__" {
-		return fail("called on something other than one Keras tensor")
-	}
-	name, err := history(kt.Config.KerasHistory)
-	if err != nil {
-		return fmt.Errorf("config.json: layer %q: input: %w", cl.Name, err)
-	}
-	if name != prev {
-		return fail("input is the output of %q, not of the previous layer %q", name, prev)
-	}
-	if kt.Config.Shape != nil {
-		want := []int{in.H, in.W, in.C}
-		if in.Flat {
-			want = []int{in.C}
-		}
-		if !shapeIs(kt.Config.Shape, want) {
-			return fmt.Errorf("config.json: layer %q: the config gives its input shape as %s, but the layers before it give %v",
-				cl.Name, shapeString(kt.Config.Shape), in)
+	args := []json.RawMessage{node.Args[0]}
+	if model.Class(cl.ClassName) == model.Add {
+		if err := json.Unmarshal(node.Args[0], &args); err != nil || len(args) < 2 {
+			return nil, fail("an Add called on something other than a list of two or more Keras tensors")
 		}
 	}
-	return nil
+	var names []string
+	for _, arg := range args {
+		var kt kerasTensor
+		if err := json.Unmarshal(arg, &kt); err != nil || kt.ClassName != "__keras_tensor__" {
+			return nil, fail("called on something other than Keras tensors")
+		}
+		name, err := history(kt.Config.KerasHistory)
+		if err != nil {
+			return nil, fmt.Errorf("config.json: layer %q: input: %w", cl.Name, err)
+		}
+		in, ok := shapes[name]
+		if !ok {
+			return nil, fmt.Errorf("config.json: layer %q reads %q, which is not an earlier layer", cl.Name, name)
+		}
+		if kt.Config.Shape != nil {
+			want := []int{in.H, in.W, in.C}
+			if in.Flat {
+				want = []int{in.C}
+			}
+			if !shapeIs(kt.Config.Shape, want) {
+				return nil, fmt.Errorf("config.json: layer %q: the config gives the shape of its input %q as %s, but the layers before it give %v",
+					cl.Name, name, shapeString(kt.Config.Shape), in)
+			}
+		}
+		names = append(names, name)
+	}
+	return names, nil
 }
 
 // shapeIs reports whether a recorded shape [null, d...] equals want (batch dimension unknown).
@@ -630,6 +657,7 @@ func (p params) toLayer(c model.Class) (model.Layer, error) {
 		l.Activation = a
 	case model.Flatten:
 		err = p.channelsLast()
+	case model.Add:
 	case model.Dense:
 		if l.Filters, err = p.integer("units", 1, maxChannels); err != nil {
 			return l, err

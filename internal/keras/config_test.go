@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,8 +14,8 @@ import (
 
 // kerasConfig writes the config.json that Keras 3.1 writes for net (the structure of the
 // published files: a Functional model, an InputLayer "image_input", and every layer called once on
-// the previous layer's output, with the input shape recorded in its inbound node). Tests mutate the
-// result to build bad configs.
+// the outputs it reads, an Add on a list of them, with the input shapes recorded in its inbound
+// node). Tests mutate the result to build bad configs.
 func kerasConfig(net *model.Network) map[string]any {
 	shape := func(s model.Shape) []any {
 		if s.Flat {
@@ -23,6 +24,10 @@ func kerasConfig(net *model.Network) map[string]any {
 		return []any{nil, s.H, s.W, s.C}
 	}
 	shapes, err := net.Shapes()
+	if err != nil {
+		panic(err)
+	}
+	src, err := net.Sources()
 	if err != nil {
 		panic(err)
 	}
@@ -84,16 +89,28 @@ func kerasConfig(net *model.Network) map[string]any {
 		if l.Class == model.BatchNormalization {
 			kwargs["mask"] = nil
 		}
+		var args []any
+		var inShapes []any
+		for _, j := range src[i] {
+			name := input
+			if j > 0 {
+				name = net.Layers[j-1].Name
+			}
+			args = append(args, map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{
+				"shape": shape(shapes[j]), "dtype": "float32", "keras_history": []any{name, 0, 0},
+			}})
+			inShapes = append(inShapes, shape(shapes[j]))
+		}
+		var buildShape any = inShapes[0]
+		if l.Class == model.Add {
+			args = []any{args} // Keras calls Add on a list of tensors
+			buildShape = inShapes
+		}
 		layers = append(layers, map[string]any{
 			"module": "keras.layers", "class_name": string(l.Class), "registered_name": nil,
 			"name": l.Name, "config": cfg,
-			"build_config": map[string]any{"input_shape": shape(shapes[i])},
-			"inbound_nodes": []any{map[string]any{
-				"args": []any{map[string]any{"class_name": "__keras_tensor__", "config": map[string]any{
-					"shape": shape(shapes[i]), "dtype": "float32", "keras_history": []any{prev, 0, 0},
-				}}},
-				"kwargs": kwargs,
-			}},
+			"build_config":  map[string]any{"input_shape": buildShape},
+			"inbound_nodes": []any{map[string]any{"args": args, "kwargs": kwargs}},
 		})
 		prev = l.Name
 	}
@@ -152,10 +169,50 @@ func networks(t testing.TB, filters [model.NumLayers]int, k, outputs int) map[st
 	return map[string]*model.Network{"compact": compact, "shared_relu": relu, "shared_linear": linear}
 }
 
+// memberNet is an ensemble member in miniature (reference/upstream.md §6; the real one reads
+// 14×14×1024 and has 512 and 256 filters, four blocks and 200 outputs): a graph with residual
+// additions.
+func memberNet() *model.Network {
+	conv := func(name string, class model.Class, f, k, s int, pad string) model.Layer {
+		l := model.Layer{Name: name, Class: class, Filters: f, Kernel: [2]int{k, k}, Strides: [2]int{s, s},
+			Padding: pad, Activation: model.Linear, UseBias: true}
+		if class != model.Conv2D {
+			l.DepthMultiplier = 1
+		}
+		return l
+	}
+	bn := func(name string) model.Layer {
+		return model.Layer{Name: name, Class: model.BatchNormalization, Epsilon: 1e-3, Momentum: 0.99}
+	}
+	relu := func(name string) model.Layer {
+		return model.Layer{Name: name, Class: model.Activation, Activation: model.ReLU}
+	}
+	n := &model.Network{Name: "member", Input: [3]int{14, 14, 8}, Layers: []model.Layer{
+		conv("initial_conv_layer", model.Conv2D, 4, 1, 1, model.PaddingSame), bn("initial_bn"), relu("initial_act"),
+		conv("initial_sepconv_layer", model.SeparableConv2D, 4, 3, 2, model.PaddingSame),
+	}}
+	prev := "initial_sepconv_layer"
+	for k := 1; k <= 2; k++ {
+		p := fmt.Sprintf("layer%d_", k)
+		n.Layers = append(n.Layers,
+			conv(p+"conv1", model.SeparableConv2D, 2, 3, 1, model.PaddingSame), bn(p+"bn1"), relu(p+"act1"),
+			conv(p+"conv2", model.SeparableConv2D, 2, 3, 1, model.PaddingSame), bn(p+"bn2"), relu(p+"act2"),
+			conv(p+"conv3", model.Conv2D, 4, 1, 1, model.PaddingSame),
+			model.Layer{Name: p + "add", Class: model.Add, Inbound: []string{prev, p + "conv3"}})
+		prev = p + "add"
+	}
+	pool := conv("spatial_pool_stage", model.DepthwiseConv2D, 0, 7, 1, model.PaddingValid)
+	n.Layers = append(n.Layers, conv("mixing_stage", model.Conv2D, 3, 1, 1, model.PaddingSame), pool,
+		model.Layer{Name: "embeddings", Class: model.Flatten})
+	return n
+}
+
 // TestParseConfigRoundTrip checks that the configs Keras writes for the paper's architectures
 // parse back to exactly the networks of internal/model.
 func TestParseConfigRoundTrip(t *testing.T) {
-	for name, net := range testNetworks(t) {
+	nets := testNetworks(t)
+	nets["member"] = memberNet()
+	for name, net := range nets {
 		t.Run(name, func(t *testing.T) {
 			got, err := ParseConfig(bytes.NewReader(marshal(t, kerasConfig(net))))
 			if err != nil {
@@ -219,7 +276,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no use_bias", func(m map[string]any) { delete(cfgAt(m, 1), "use_bias") }, `layer "layer0_conv": no use_bias`, false},
 		{"bad padding", func(m map[string]any) { cfgAt(m, 1)["padding"] = "causal" }, `padding "causal"`, true},
 		{"kernel triple", func(m map[string]any) { cfgAt(m, 1)["kernel_size"] = []any{5, 5, 5} }, `kernel_size is [5,5,5]`, false},
-		{"skip connection", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"layer0_bn", 0, 0} }, `layer "layer1_bn": input is the output of "layer0_bn", not of the previous layer "layer1_conv"`, true},
+		{"skip connection of another shape", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"layer0_bn", 0, 0} }, `layer "layer1_bn": the config gives the shape of its input "layer0_bn" as (None, 56, 56, 3), but the layers before it give (112,112,2)`, false},
+		{"input from a later layer", func(m map[string]any) { nodeArg(m, 5)["keras_history"] = []any{"Beta", 0, 0} }, `layer "layer1_bn" reads "Beta", which is not an earlier layer`, false},
+		{"input read twice", func(m map[string]any) {
+			nodeArg(m, 5)["keras_history"] = []any{"image_input", 0, 0}
+			delete(nodeArg(m, 5), "shape")
+		}, `layer "layer1_bn" reads the input "image_input", which only the first layer may`, true},
+		{"add of one", func(m map[string]any) { layerAt(m, 3)["class_name"] = "Add" }, `an Add called on something other than a list of two or more`, true},
 		{"two inputs", func(m map[string]any) {
 			node := layerAt(m, 5)["inbound_nodes"].([]any)[0].(map[string]any)
 			node["args"] = append(node["args"].([]any), node["args"].([]any)[0])
@@ -235,7 +298,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"keras 2 nodes", func(m map[string]any) {
 			layerAt(m, 2)["inbound_nodes"] = []any{[]any{[]any{"layer0_conv", 0, 0, map[string]any{}}}}
 		}, `Keras 2 format`, true},
-		{"wrong recorded shape", func(m map[string]any) { nodeArg(m, 4)["shape"] = []any{nil, 112, 112, 7} }, `layer "layer1_conv": the config gives its input shape as (None, 112, 112, 7), but the layers before it give (112,112,2)`, false},
+		{"wrong recorded shape", func(m map[string]any) { nodeArg(m, 4)["shape"] = []any{nil, 112, 112, 7} }, `layer "layer1_conv": the config gives the shape of its input "layer0_act" as (None, 112, 112, 7), but the layers before it give (112,112,2)`, false},
 		{"output not last", func(m map[string]any) {
 			m["config"].(map[string]any)["output_layers"] = []any{[]any{"embeddings", 0, 0}}
 		}, `model output is "embeddings", not the last layer "Beta"`, true},
@@ -266,7 +329,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"sequential", func(m map[string]any) { m["class_name"] = "Sequential" }, `model class "Sequential"`, true},
 		{"not a model", func(m map[string]any) { delete(m, "class_name") }, `no class_name`, false},
 		{"frozen model", func(m map[string]any) { m["config"].(map[string]any)["trainable"] = false }, `frozen`, true},
-		{"shape mismatch via stride", func(m map[string]any) { cfgAt(m, 10)["strides"] = []any{2, 2} }, `layer "layer3_bn": the config gives its input shape as (None, 28, 28, 2), but the layers before it give (14,14,2)`, false},
+		{"shape mismatch via stride", func(m map[string]any) { cfgAt(m, 10)["strides"] = []any{2, 2} }, `layer "layer3_bn": the config gives the shape of its input "layer3_conv" as (None, 28, 28, 2), but the layers before it give (14,14,2)`, false},
 		{"dense on image", func(m map[string]any) {
 			ls := m["config"].(map[string]any)["layers"].([]any)
 			ls = append(ls[:16], ls[17])

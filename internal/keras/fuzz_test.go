@@ -123,6 +123,7 @@ func FuzzParseConfig(f *testing.F) {
 	for _, net := range testNetworks(f) {
 		f.Add(marshal(f, kerasConfig(net)))
 	}
+	f.Add(marshal(f, kerasConfig(memberNet())))
 	m := kerasConfig(testNetworks(f)["compact"])
 	nodeArg(m, 5)["keras_history"] = []any{"layer0_bn", 0, 0}
 	f.Add(marshal(f, m))

@@ -190,7 +190,7 @@ func LoadWeights(net *model.Network, f *hdf5.File) error {
 
 // assign matches the groups of a weights file to the layers of net and sets the weights.
 func assign(net *model.Network, groups []layerGroup) error {
-	shapes, err := net.Shapes()
+	shapes, err := net.InputShapes()
 	if err != nil {
 		return err
 	}

@@ -94,7 +94,7 @@ func trunk(filters [NumLayers]int, relu bool) []Layer {
 // initWeights allocates every weight with the shape its configuration implies: zeros, except
 // batchnorm gamma and moving variance, which are ones.
 func (n *Network) initWeights() error {
-	shapes, err := n.Shapes()
+	shapes, err := n.InputShapes()
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func CompactFilters(n *Network) ([NumLayers]int, error) {
 	if err != nil {
 		return f, err
 	}
-	if len(n.Layers) != len(want.Layers) || n.Input != want.Input {
+	if len(n.Layers) != len(want.Layers) || n.Input != want.Input || !n.IsChain() {
 		return f, fmt.Errorf("network %q has %d layers and input %v: %w", n.Name, len(n.Layers), n.Input, ErrNotCompact)
 	}
 	conv := 0

@@ -1,6 +1,7 @@
-// Package model describes the networks of the paper as Keras describes them: an ordered chain of
-// layers, each with its configuration and its weights in Keras layout (channels last, kernels
-// HWIO). Every reader of a published model format (.keras, .weights.h5, pickled .npy, PyTorch .pt)
+// Package model describes the networks of the paper as Keras describes them: layers in
+// topological order, each with its configuration, its weights in Keras layout (channels last,
+// kernels HWIO) and the layers it reads (by default the one before it, so that most networks are
+// plain chains; ResNet50 and the ensemble members are graphs with residual additions). Every reader of a published model format (.keras, .weights.h5, pickled .npy, PyTorch .pt)
 // produces a *Network, and internal/nn evaluates and trains one. The package holds no numerics
 // beyond shape inference and parameter counting.
 //
@@ -27,6 +28,9 @@ const (
 	Activation         Class = "Activation"
 	Flatten            Class = "Flatten"
 	Dense              Class = "Dense"
+	Add                Class = "Add"
+	MaxPooling2D       Class = "MaxPooling2D"
+	ZeroPadding2D      Class = "ZeroPadding2D"
 )
 
 // Padding modes of convolutions (TensorFlow semantics, reference/upstream.md §4.2).
@@ -68,7 +72,14 @@ func product(shape []int) int {
 	return n
 }
 
-// Layer is one Keras layer: its configuration and its weights in Keras get_weights() order.
+// Layer is one Keras layer: its configuration, the layers it reads and its weights in Keras
+// get_weights() order.
+//
+// Inbound names the layers whose outputs are the layer's inputs, in order; they must come
+// earlier in Network.Layers. Empty means the layer before it (the network's input for the first
+// layer). Add sums two or more inputs of the same shape; every other class has one input.
+// MaxPooling2D takes its pool size from Kernel, its strides from Strides and its padding from
+// Padding; ZeroPadding2D adds Pad zeros (top, bottom, left, right).
 //
 // Weight order per class: Conv2D and Dense (kernel, bias); SeparableConv2D (depthwise kernel
 // (kh,kw,Cin,1), pointwise kernel (1,1,Cin,Cout), bias (Cout)); DepthwiseConv2D (kernel
@@ -86,11 +97,15 @@ type Layer struct {
 	UseBias         bool
 	Epsilon         float64 // BatchNormalization
 	Momentum        float64 // BatchNormalization
+	Pad             [4]int  // ZeroPadding2D: top, bottom, left, right
+	Inbound         []string
 	Weights         []Tensor
 }
 
-// Network is a chain of layers: each layer's output is the next layer's input. The published
-// compact and shared compact models are Keras functional models of exactly this form.
+// Network is a directed acyclic graph of layers in topological order, with one input and one
+// output (the last layer). Without Inbound names it is a chain, each layer's output the next
+// layer's input: the published compact and shared compact models are Keras functional models of
+// exactly this form.
 type Network struct {
 	Name   string
 	Input  [3]int // height, width, channels of one input image
@@ -159,7 +174,7 @@ func (l *Layer) WeightShapes(in Shape) ([][]int, error) {
 	}
 	var shapes [][]int
 	switch l.Class {
-	case InputLayer, Activation, Flatten:
+	case InputLayer, Activation, Flatten, Add, MaxPooling2D, ZeroPadding2D:
 		return nil, nil
 	case Conv2D:
 		if err := spatial(); err != nil {
@@ -211,11 +226,22 @@ func (l *Layer) depthMultiplier() int {
 	return l.DepthMultiplier
 }
 
-// OutShape returns the layer's output shape for an input of shape in.
+// OutShape returns the layer's output shape for an input of shape in (for Add, the shape of each
+// of its inputs).
 func (l *Layer) OutShape(in Shape) (Shape, error) {
 	switch l.Class {
-	case InputLayer, Activation, BatchNormalization:
+	case InputLayer, Activation, BatchNormalization, Add:
 		return in, nil
+	case ZeroPadding2D:
+		if in.Flat {
+			return Shape{}, fmt.Errorf("ZeroPadding2D %q needs an image-shaped input, got %v", l.Name, in)
+		}
+		for _, p := range l.Pad {
+			if p < 0 {
+				return Shape{}, fmt.Errorf("ZeroPadding2D %q: negative padding %v", l.Name, l.Pad)
+			}
+		}
+		return Shape{H: in.H + l.Pad[0] + l.Pad[1], W: in.W + l.Pad[2] + l.Pad[3], C: in.C}, nil
 	case Flatten:
 		return Shape{C: in.Size(), Flat: true}, nil
 	case Dense:
@@ -223,7 +249,7 @@ func (l *Layer) OutShape(in Shape) (Shape, error) {
 			return Shape{}, fmt.Errorf("Dense %q needs a flat input, got %v", l.Name, in)
 		}
 		return Shape{C: l.Filters, Flat: true}, nil
-	case Conv2D, SeparableConv2D, DepthwiseConv2D:
+	case Conv2D, SeparableConv2D, DepthwiseConv2D, MaxPooling2D:
 		if in.Flat {
 			return Shape{}, fmt.Errorf("%s %q needs an image-shaped input, got %v", l.Class, l.Name, in)
 		}
@@ -236,12 +262,65 @@ func (l *Layer) OutShape(in Shape) (Shape, error) {
 			return Shape{}, fmt.Errorf("layer %q: %w", l.Name, err)
 		}
 		c := l.Filters
-		if l.Class == DepthwiseConv2D {
+		switch l.Class {
+		case DepthwiseConv2D:
 			c = in.C * l.depthMultiplier()
+		case MaxPooling2D:
+			c = in.C
 		}
 		return Shape{H: h, W: w, C: c}, nil
 	}
 	return Shape{}, fmt.Errorf("layer %q: unsupported class %q", l.Name, l.Class)
+}
+
+// Sources returns, for every layer, the indices of its inputs in the list Shapes returns: 0 for
+// the network's input, j+1 for the output of layer j. It checks that every inbound name is an
+// earlier layer and that each layer has as many inputs as its class takes.
+func (n *Network) Sources() ([][]int, error) {
+	index := make(map[string]int, len(n.Layers))
+	src := make([][]int, len(n.Layers))
+	for i := range n.Layers {
+		l := &n.Layers[i]
+		if len(l.Inbound) == 0 {
+			src[i] = []int{i}
+		} else {
+			for _, name := range l.Inbound {
+				j, ok := index[name]
+				if !ok {
+					return nil, fmt.Errorf("network %q: layer %q reads %q, which is not an earlier layer", n.Name, l.Name, name)
+				}
+				src[i] = append(src[i], j+1)
+			}
+		}
+		if l.Class == Add && len(src[i]) < 2 {
+			return nil, fmt.Errorf("network %q: Add layer %q has %d inputs, needs at least 2", n.Name, l.Name, len(src[i]))
+		}
+		if l.Class != Add && len(src[i]) != 1 {
+			return nil, fmt.Errorf("network %q: %s layer %q has %d inputs, takes 1", n.Name, l.Class, l.Name, len(src[i]))
+		}
+		if _, dup := index[l.Name]; dup {
+			return nil, fmt.Errorf("network %q: two layers named %q", n.Name, l.Name)
+		}
+		index[l.Name] = i
+	}
+	return src, nil
+}
+
+// IsChain reports whether every layer reads just the layer before it (the network's input for
+// the first), as in the compact and shared compact models.
+func (n *Network) IsChain() bool {
+	for i := range n.Layers {
+		l := &n.Layers[i]
+		switch {
+		case l.Class == Add:
+			return false
+		case len(l.Inbound) == 0:
+		case len(l.Inbound) == 1 && i > 0 && l.Inbound[0] == n.Layers[i-1].Name:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Shapes returns the input shape followed by every layer's output shape.
@@ -250,10 +329,20 @@ func (n *Network) Shapes() ([]Shape, error) {
 	if s.H <= 0 || s.W <= 0 || s.C <= 0 {
 		return nil, fmt.Errorf("network %q: input shape %v is not positive", n.Name, n.Input)
 	}
+	src, err := n.Sources()
+	if err != nil {
+		return nil, err
+	}
 	shapes := []Shape{s}
 	for i := range n.Layers {
-		var err error
-		s, err = n.Layers[i].OutShape(s)
+		l := &n.Layers[i]
+		in := shapes[src[i][0]]
+		for _, j := range src[i][1:] {
+			if shapes[j] != in {
+				return nil, fmt.Errorf("network %q: layer %q adds inputs of shapes %v and %v", n.Name, l.Name, in, shapes[j])
+			}
+		}
+		s, err := l.OutShape(in)
 		if err != nil {
 			return nil, fmt.Errorf("network %q: %w", n.Name, err)
 		}
@@ -262,10 +351,27 @@ func (n *Network) Shapes() ([]Shape, error) {
 	return shapes, nil
 }
 
+// InputShapes returns the shape of every layer's (first) input.
+func (n *Network) InputShapes() ([]Shape, error) {
+	shapes, err := n.Shapes()
+	if err != nil {
+		return nil, err
+	}
+	src, err := n.Sources()
+	if err != nil {
+		return nil, err
+	}
+	in := make([]Shape, len(n.Layers))
+	for i := range in {
+		in[i] = shapes[src[i][0]]
+	}
+	return in, nil
+}
+
 // Validate checks that every layer's configuration is consistent with its input and that its
 // weights have exactly the shapes the configuration implies, and that no weight is NaN or infinite.
 func (n *Network) Validate() error {
-	shapes, err := n.Shapes()
+	shapes, err := n.InputShapes()
 	if err != nil {
 		return err
 	}
@@ -296,6 +402,9 @@ func (n *Network) Validate() error {
 		}
 		if l.Class == Activation && l.Activation != ReLU && l.Activation != Linear {
 			return fmt.Errorf("network %q: layer %q has unsupported activation %q", n.Name, l.Name, l.Activation)
+		}
+		if l.Class == MaxPooling2D && (l.Kernel[0] < 1 || l.Kernel[1] < 1) {
+			return fmt.Errorf("network %q: layer %q has pool size %v", n.Name, l.Name, l.Kernel)
 		}
 		if l.Activation != "" && l.Activation != Linear && l.Class != Activation {
 			return fmt.Errorf("network %q: layer %q has a fused activation %q; only linear is supported", n.Name, l.Name, l.Activation)
@@ -365,6 +474,7 @@ func (n *Network) Clone() *Network {
 	c := &Network{Name: n.Name, Input: n.Input, Layers: make([]Layer, len(n.Layers))}
 	for i, l := range n.Layers {
 		c.Layers[i] = l
+		c.Layers[i].Inbound = slices.Clone(l.Inbound)
 		c.Layers[i].Weights = make([]Tensor, len(l.Weights))
 		for j, w := range l.Weights {
 			c.Layers[i].Weights[j] = w.Clone()

@@ -26,7 +26,7 @@ func InitKeras(n *model.Network, seed uint64) error {
 	if n == nil {
 		return fmt.Errorf("init: nil network")
 	}
-	shapes, err := n.Shapes()
+	shapes, err := n.InputShapes()
 	if err != nil {
 		return fmt.Errorf("init %s: %w", n.Name, err)
 	}

@@ -109,6 +109,9 @@ func Compile(n *model.Network) (*Net, error) {
 	if err := n.Validate(); err != nil {
 		return nil, fmt.Errorf("compile: %w", err)
 	}
+	if !n.IsChain() {
+		return nil, fmt.Errorf("compile network %q: not a chain of layers (CompileGraph evaluates graphs)", n.Name)
+	}
 	shapes, err := n.Shapes()
 	if err != nil {
 		return nil, fmt.Errorf("compile: %w", err)

@@ -15,7 +15,7 @@ import (
 func randomize(t testing.TB, n *model.Network, seed uint64) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
-	shapes, err := n.Shapes()
+	shapes, err := n.InputShapes()
 	if err != nil {
 		t.Fatal(err)
 	}

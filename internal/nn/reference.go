@@ -10,8 +10,10 @@ import (
 
 // ForwardFloat64 evaluates n on batch recentred NHWC images x in float64, one Keras layer after
 // another, straight from reference/upstream.md §4.2: TF 'same' padding, cross-correlation, batchnorm in inference
-// mode as x·inv + (β − μ·inv) with inv = γ/sqrt(σ²+ε) (not folded), ReLU, NHWC Flatten, Dense. It
-// is the slow reference the float32 kernels are tested against. It returns batch·outputs values
+// mode as x·inv + (β − μ·inv) with inv = γ/sqrt(σ²+ε) (not folded), ReLU, NHWC Flatten, Dense;
+// for graphs also Add (the sum of the inputs), ZeroPadding2D and MaxPooling2D (the maximum over
+// the window's pixels inside the input, TF's rule for 'same'). It is the slow reference the
+// float32 kernels are tested against. It returns batch·outputs values
 // and, when keep is set, the output of every layer of n (batch images, NHWC, one after another).
 func ForwardFloat64(n *model.Network, x []float32, batch int, keep bool) (out []float64, layers [][]float64, err error) {
 	if n == nil {
@@ -24,6 +26,10 @@ func ForwardFloat64(n *model.Network, x []float32, batch int, keep bool) (out []
 	if err != nil {
 		return nil, nil, fmt.Errorf("reference forward: %w", err)
 	}
+	src, err := n.Sources()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reference forward: %w", err)
+	}
 	if batch < 0 || len(x) != batch*shapes[0].Size() {
 		return nil, nil, fmt.Errorf("reference forward %s: input has %d values for %d images of %v: %w", n.Name, len(x), batch, shapes[0], ErrInput)
 	}
@@ -31,11 +37,31 @@ func ForwardFloat64(n *model.Network, x []float32, batch int, keep bool) (out []
 	for i, v := range x {
 		cur[i] = float64(v)
 	}
+	outs := [][]float64{cur}
 	for i := range n.Layers {
 		l := &n.Layers[i]
-		in, o := shapes[i], shapes[i+1]
+		in, o := shapes[src[i][0]], shapes[i+1]
+		cur = outs[src[i][0]]
 		var next []float64
 		switch l.Class {
+		case model.Add:
+			next = append([]float64(nil), cur...)
+			for _, j := range src[i][1:] {
+				for k, v := range outs[j] {
+					next[k] += v
+				}
+			}
+		case model.ZeroPadding2D:
+			next = make([]float64, batch*o.Size())
+			for b := 0; b < batch; b++ {
+				for y := 0; y < in.H; y++ {
+					for xx := 0; xx < in.W; xx++ {
+						copy(next[((b*o.H+y+l.Pad[0])*o.W+xx+l.Pad[2])*o.C:][:o.C], cur[((b*in.H+y)*in.W+xx)*in.C:][:in.C])
+					}
+				}
+			}
+		case model.MaxPooling2D:
+			next = refMaxPool(cur, batch, in, o, l)
 		case model.InputLayer, model.Flatten:
 			next = cur
 		case model.Activation:
@@ -73,12 +99,49 @@ func ForwardFloat64(n *model.Network, x []float32, batch int, keep bool) (out []
 		default:
 			return nil, nil, fmt.Errorf("reference forward %s: layer %q: unsupported class %q", n.Name, l.Name, l.Class)
 		}
-		cur = next
-		if keep {
-			layers = append(layers, cur)
+		outs = append(outs, next)
+	}
+	if keep {
+		layers = outs[1:]
+	}
+	return outs[len(outs)-1], layers, nil
+}
+
+// refMaxPool is the maximum over each window's pixels that lie inside the input.
+func refMaxPool(x []float64, batch int, in, out model.Shape, l *model.Layer) []float64 {
+	kh, kw, sh, sw := l.Kernel[0], l.Kernel[1], l.Strides[0], l.Strides[1]
+	pt, pl := 0, 0
+	if l.Padding == model.PaddingSame {
+		_, pt, _ = model.SamePadding(in.H, kh, sh)
+		_, pl, _ = model.SamePadding(in.W, kw, sw)
+	}
+	y := make([]float64, batch*out.Size())
+	for b := 0; b < batch; b++ {
+		for oy := 0; oy < out.H; oy++ {
+			for ox := 0; ox < out.W; ox++ {
+				m := y[((b*out.H+oy)*out.W+ox)*out.C:][:out.C]
+				for c := range m {
+					m[c] = math.Inf(-1)
+				}
+				for i := 0; i < kh; i++ {
+					iy := sh*oy + i - pt
+					if iy < 0 || iy >= in.H {
+						continue
+					}
+					for j := 0; j < kw; j++ {
+						ix := sw*ox + j - pl
+						if ix < 0 || ix >= in.W {
+							continue
+						}
+						for c, v := range x[((b*in.H+iy)*in.W+ix)*in.C:][:in.C] {
+							m[c] = math.Max(m[c], v)
+						}
+					}
+				}
+			}
 		}
 	}
-	return cur, layers, nil
+	return y
 }
 
 func addBias(y []float64, l *model.Layer, idx int) {

@@ -32,6 +32,9 @@ func SmoothWeights(n *model.Network) error {
 	if n == nil {
 		return fmt.Errorf("smooth weights: nil network")
 	}
+	if !n.IsChain() {
+		return fmt.Errorf("smooth weights %s: only chains of layers are smoothed", n.Name)
+	}
 	shapes, err := n.Shapes()
 	if err != nil {
 		return fmt.Errorf("smooth weights: %w", err)

@@ -145,6 +145,9 @@ func NewTrainer(net *model.Network, opt Optimizer) (*Trainer, error) {
 	if err := net.Validate(); err != nil {
 		return nil, fmt.Errorf("trainer: %w", err)
 	}
+	if !net.IsChain() {
+		return nil, fmt.Errorf("trainer %s: only chains of layers are trained", net.Name)
+	}
 	t := &Trainer{net: net.Clone(), opt: opt}
 	if err := t.build(); err != nil {
 		return nil, fmt.Errorf("trainer %s: %w", net.Name, err)
