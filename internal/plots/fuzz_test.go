@@ -193,7 +193,7 @@ func FuzzBuilders(f *testing.F) {
 		}
 		sel, opt := data[0]%8, data[1]
 		var vs []float64
-		for b := data[2:]; len(b) >= 8 && len(vs) < 200; b = b[8:] {
+		for b := data[2:]; len(b) >= 8 && len(vs) < 64; b = b[8:] {
 			vs = append(vs, math.Float64frombits(binary.LittleEndian.Uint64(b)))
 		}
 		bit := func(i uint) bool { return opt&(1<<i) != 0 }
@@ -258,12 +258,12 @@ func FuzzBuilders(f *testing.F) {
 		}
 		// Small figures keep the fuzzer fast; sizes vary with the input. The builders draw the
 		// same on every canvas, and rasterising (RenderPNG) costs eight times what SVG does,
-		// so only one input in four is also rendered to PNG.
+		// so only one input in sixteen is also rendered to PNG.
 		w := 40 + 2*float64(opt)
 		if _, err := RenderSVG(d, vg.Length(w), 60); err != nil {
 			t.Fatalf("builder %d accepted the input but rendering to SVG failed: %v", sel, err)
 		}
-		if len(data)%4 == 0 {
+		if len(data)%16 == 0 {
 			if _, err := RenderPNG(d, vg.Length(w), 60); err != nil {
 				t.Fatalf("builder %d accepted the input but rendering to PNG failed: %v", sel, err)
 			}
