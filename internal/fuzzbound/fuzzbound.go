@@ -10,8 +10,9 @@
 //
 // An input that allocates more than MaxAlloc bytes fails the test once it returns, so the fuzzer
 // minimises it and saves it under testdata/fuzz like any failure. An input still running after
-// MaxTime cannot be stopped from outside: a watchdog then ends the process with every goroutine's
-// stack (showing where the reader loops), and the fuzzer saves the input as a crasher.
+// MaxTime of CPU time (or WallFactor·MaxTime of wall time) cannot be stopped from outside: a
+// watchdog then ends the process with every goroutine's stack (showing where the reader loops),
+// and the fuzzer saves the input as a crasher.
 //
 // Fuzz does both for a target of one []byte argument and also bounds the fuzzer's minimisation
 // (see Minimize), without which a file-format target stalls.
@@ -30,10 +31,17 @@ import (
 )
 
 const (
-	// MaxTime is how long one input may run. The inputs of this repository's targets take
-	// well under a millisecond; the margin absorbs a loaded machine, the race detector and
-	// coverage instrumentation.
+	// MaxTime is how much CPU time one input may use. The inputs of this repository's targets
+	// take well under a millisecond; the margin absorbs the race detector and coverage
+	// instrumentation. The bound is on the process's CPU time, not on wall time, because a
+	// fuzz worker on a loaded machine can wait seconds for a core: a 10-minute run at a load
+	// average of 24 on 2 cores had a worker ended by a wall-time bound on an input that takes
+	// microseconds. A worker runs one input at a time, so the process's CPU time is the input's.
 	MaxTime = 2 * time.Second
+
+	// WallFactor·MaxTime is how long one input may run in wall time, which catches an input
+	// that blocks without using the CPU.
+	WallFactor = 10
 
 	// MaxAlloc is how many bytes one input may allocate in all. Seeds are a few kilobytes and
 	// mutation keeps inputs small, so a reader that allocates this much is trusting a size
@@ -84,8 +92,12 @@ func Fuzz(f *testing.F, fn func(t *testing.T, data []byte)) {
 type input struct {
 	name  string
 	start time.Time
-	alloc uint64 // allocated bytes before it started
+	cpu   time.Duration // the process's CPU time before it started
+	alloc uint64        // allocated bytes before it started
 }
+
+// processStart is when the package was initialised (see processCPU).
+var processStart = time.Now()
 
 var (
 	current  atomic.Pointer[input]
@@ -98,7 +110,7 @@ var (
 func Run(t testing.TB, fn func()) {
 	t.Helper()
 	startDog.Do(func() { go watchdog(MaxTime, MaxAlloc, MaxTime/8) })
-	in := &input{name: t.Name(), start: time.Now(), alloc: allocated()}
+	in := &input{name: t.Name(), start: time.Now(), cpu: processCPU(), alloc: allocated()}
 	current.Store(in)
 	defer current.CompareAndSwap(in, nil)
 	fn()
@@ -108,7 +120,8 @@ func Run(t testing.TB, fn func()) {
 }
 
 // watchdog checks the running input every tick and panics, with every goroutine's stack, when it
-// has run longer than maxTime or allocated more than 2·maxAlloc (an input allocating in a loop
+// has used more than maxTime of CPU time, run longer than WallFactor·maxTime, or allocated more
+// than 2·maxAlloc (an input allocating in a loop
 // would exhaust memory before Run could check it).
 func watchdog(maxTime time.Duration, maxAlloc uint64, tick time.Duration) {
 	for {
@@ -117,17 +130,21 @@ func watchdog(maxTime time.Duration, maxAlloc uint64, tick time.Duration) {
 		if in == nil {
 			continue
 		}
-		if msg := overrun(in, time.Now(), allocated(), maxTime, maxAlloc); msg != "" && current.Load() == in {
+		if msg := overrun(in, time.Now(), processCPU(), allocated(), maxTime, maxAlloc); msg != "" && current.Load() == in {
 			debug.SetTraceback("all")
 			panic(msg)
 		}
 	}
 }
 
-// overrun says how in exceeds its bounds at time now with alloc bytes allocated so far, or "".
-func overrun(in *input, now time.Time, alloc uint64, maxTime time.Duration, maxAlloc uint64) string {
-	if d := now.Sub(in.start); d > maxTime {
-		return fmt.Sprintf("fuzzbound: %s: input still running after %v (bound %v): the code loops or hangs on it", in.name, d.Round(time.Millisecond), maxTime)
+// overrun says how in exceeds its bounds at time now, with the process's CPU time at cpu and
+// alloc bytes allocated so far, or "".
+func overrun(in *input, now time.Time, cpu time.Duration, alloc uint64, maxTime time.Duration, maxAlloc uint64) string {
+	if d := cpu - in.cpu; d > maxTime {
+		return fmt.Sprintf("fuzzbound: %s: input still running after using %v of CPU time (bound %v): the code loops on it", in.name, d.Round(time.Millisecond), maxTime)
+	}
+	if d := now.Sub(in.start); d > WallFactor*maxTime {
+		return fmt.Sprintf("fuzzbound: %s: input still running after %v (bound %v): the code hangs on it", in.name, d.Round(time.Millisecond), WallFactor*maxTime)
 	}
 	if n := alloc - in.alloc; n > 2*maxAlloc {
 		return fmt.Sprintf("fuzzbound: %s: input still running after allocating %d MiB (bound %d MiB): a size read from the input is trusted", in.name, n>>20, maxAlloc>>20)

@@ -12,21 +12,35 @@ import (
 
 func TestOverrun(t *testing.T) {
 	start := time.Unix(1000, 0)
-	in := &input{name: "FuzzX/seed#0", start: start, alloc: 1 << 30}
+	in := &input{name: "FuzzX/seed#0", start: start, cpu: 5 * time.Second, alloc: 1 << 30}
 	for _, tc := range []struct {
-		after time.Duration
-		alloc uint64
-		want  string
+		after, cpu time.Duration // wall and CPU time since the input started
+		alloc      uint64
+		want       string
 	}{
-		{0, 1 << 30, ""},
-		{time.Second, 1<<30 + 200<<20, ""},
-		{3 * time.Second, 1 << 30, "FuzzX/seed#0: input still running after 3s (bound 2s)"},
-		{time.Second, 1<<30 + 300<<20, "FuzzX/seed#0: input still running after allocating 300 MiB (bound 128 MiB)"},
+		{0, 0, 1 << 30, ""},
+		{time.Second, time.Second, 1<<30 + 200<<20, ""},
+		{3 * time.Second, 3 * time.Second, 1 << 30, "FuzzX/seed#0: input still running after using 3s of CPU time (bound 2s)"},
+		{15 * time.Second, time.Second, 1 << 30, ""}, // waiting for a core on a loaded machine
+		{21 * time.Second, 0, 1 << 30, "FuzzX/seed#0: input still running after 21s (bound 20s)"},
+		{time.Second, time.Second, 1<<30 + 300<<20, "FuzzX/seed#0: input still running after allocating 300 MiB (bound 128 MiB)"},
 	} {
-		got := overrun(in, start.Add(tc.after), tc.alloc, 2*time.Second, 128<<20)
+		got := overrun(in, start.Add(tc.after), in.cpu+tc.cpu, tc.alloc, 2*time.Second, 128<<20)
 		if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
-			t.Errorf("after %v and %d bytes: %q, want %q", tc.after, tc.alloc-in.alloc, got, tc.want)
+			t.Errorf("after %v, %v of CPU and %d bytes: %q, want %q", tc.after, tc.cpu, tc.alloc-in.alloc, got, tc.want)
 		}
+	}
+}
+
+// TestProcessCPU checks that processCPU counts the CPU time of a busy loop.
+func TestProcessCPU(t *testing.T) {
+	before := processCPU()
+	x := 0
+	for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
+		x++
+	}
+	if d := processCPU() - before; d <= 0 {
+		t.Fatalf("50 ms of busy loop: processCPU moved by %v (loop count %d)", d, x)
 	}
 }
 
@@ -65,7 +79,7 @@ func TestRunAlloc(t *testing.T) {
 // with the input's name and the goroutines' stacks.
 func TestWatchdog(t *testing.T) {
 	if os.Getenv("FUZZBOUND_HANG") == "1" {
-		current.Store(&input{name: "FuzzHang/seed#3", start: time.Now(), alloc: allocated()})
+		current.Store(&input{name: "FuzzHang/seed#3", start: time.Now(), cpu: processCPU(), alloc: allocated()})
 		go watchdog(50*time.Millisecond, MaxAlloc, 5*time.Millisecond)
 		hang()
 	}
