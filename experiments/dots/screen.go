@@ -1,7 +1,6 @@
 package dots
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -15,7 +14,6 @@ import (
 	"compactv4/internal/blob"
 	"compactv4/internal/dotsel"
 	"compactv4/internal/model"
-	"compactv4/internal/nn"
 	"compactv4/internal/synth"
 	"compactv4/internal/v4data"
 )
@@ -241,40 +239,7 @@ func synthesizeAll(ctx context.Context, env *harness.Env, ms []*screened, p synt
 }
 
 func synthesize(ctx context.Context, env *harness.Env, m *eval.Compact, p synth.Params) (*synth.Synth, error) {
-	inputs, err := env.Inputs(m.Files()...)
-	if err != nil {
-		return nil, err
-	}
-	seed := synth.ModelSeed(synthSeed, m.ID.Stem())
-	step := harness.Step{
-		Name: "dots/synth/" + m.ID.Stem(), Inputs: inputs,
-		Params: map[string]any{"params": p, "seed": seed},
-		Code:   []string{"compactv4/internal/synth", "compactv4/internal/nn", "compactv4/internal/v4data"},
-	}
-	h, w := m.Net.Input[0], m.Net.Input[1]
-	b, err := env.Cache.Do(step, func() ([]byte, error) {
-		g, err := nn.NewGradNet(m.Net)
-		if err != nil {
-			return nil, err
-		}
-		g.SetWorkers(1)
-		s, err := synth.Synthesize(ctx, g, h, w, p, seed)
-		if err != nil {
-			return nil, err
-		}
-		return s.MarshalBinary()
-	})
-	if err != nil {
-		return nil, err
-	}
-	s, err := synth.ReadSynth(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("cached synthesis: %w", err)
-	}
-	if s.H != h || s.W != w || len(s.Trace) != p.Steps {
-		return nil, fmt.Errorf("cached synthesis: %d×%d image, %d steps; want %d×%d, %d", s.H, s.W, len(s.Trace), h, w, p.Steps)
-	}
-	return s, nil
+	return eval.Synthesize(ctx, env, "dots", m, p, synth.ModelSeed(synthSeed, m.ID.Stem()), nil)
 }
 
 // parallel runs f(0…n−1) on GOMAXPROCS goroutines and returns the first error (by index).

@@ -1,7 +1,6 @@
 package stimuli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -11,7 +10,6 @@ import (
 
 	"compactv4/eval"
 	"compactv4/harness"
-	"compactv4/internal/nn"
 	"compactv4/internal/synth"
 )
 
@@ -70,38 +68,10 @@ func synthesizeAll(ctx context.Context, env *harness.Env, models []*eval.Compact
 }
 
 func synthesizeModel(ctx context.Context, env *harness.Env, m *eval.Compact, p synth.Params) (*stimulus, error) {
-	inputs, err := env.Inputs(m.Files()...)
-	if err != nil {
-		return nil, err
-	}
 	seed := synth.ModelSeed(baseSeed, m.ID.Stem())
-	step := harness.Step{
-		Name: "stimuli/synth/" + m.ID.Stem(), Inputs: inputs,
-		Params: map[string]any{"params": p, "seed": seed, "format": "keras"},
-		Code:   []string{"compactv4/internal/synth", "compactv4/internal/nn", "compactv4/internal/v4data"},
-	}
-	h, w := m.Net.Input[0], m.Net.Input[1]
-	b, err := env.Cache.Do(step, func() ([]byte, error) {
-		g, err := nn.NewGradNet(m.Net)
-		if err != nil {
-			return nil, err
-		}
-		g.SetWorkers(1)
-		s, err := synth.Synthesize(ctx, g, h, w, p, seed)
-		if err != nil {
-			return nil, err
-		}
-		return s.MarshalBinary()
-	})
+	s, err := eval.Synthesize(ctx, env, "stimuli", m, p, seed, map[string]any{"format": "keras"})
 	if err != nil {
 		return nil, err
-	}
-	s, err := synth.ReadSynth(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("cached synthesis: %w", err)
-	}
-	if s.H != h || s.W != w || len(s.Trace) != p.Steps {
-		return nil, fmt.Errorf("cached synthesis: %d×%d image, %d steps; want %d×%d, %d", s.H, s.W, len(s.Trace), h, w, p.Steps)
 	}
 	return &stimulus{ID: m.ID, Seed: seed, Synth: s, Ratio: math.NaN()}, nil
 }
