@@ -13,6 +13,7 @@ import (
 	"compactv4/internal/artificial"
 	"compactv4/internal/blob"
 	"compactv4/internal/dotsel"
+	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/synth"
 	"compactv4/internal/v4data"
@@ -213,16 +214,15 @@ func topImages(x []float64, k int) []int {
 // consolidationLayer returns the trunk layer l (1-4) with the smallest ratio f[l]/f[l−1] of
 // filter counts, the first on ties: where the model narrows most.
 func consolidationLayer(f [model.NumLayers]int) (int, error) {
-	best, ratio := 0, math.Inf(1)
-	for l := 1; l < model.NumLayers; l++ {
-		if f[l-1] < 1 || f[l] < 1 {
-			return 0, fmt.Errorf("filter counts %v", f)
-		}
-		if r := float64(f[l]) / float64(f[l-1]); r < ratio {
-			best, ratio = l, r
-		}
+	var x [model.NumLayers]float64
+	for l, n := range f {
+		x[l] = float64(n)
 	}
-	return best, nil
+	l, _, err := metrics.SharpestNarrowing(x[:])
+	if err != nil {
+		return 0, fmt.Errorf("filter counts %v: %w", f, err)
+	}
+	return l, nil
 }
 
 // synthesizeAll synthesises every model's preferred stimulus, each a cached step, models

@@ -492,13 +492,13 @@ func summariseConsolidation(models []*eval.Compact, pr [][model.NumLayers]float6
 		for l := range f {
 			f[l] = float64(m.Filters[l])
 		}
-		t, _, err := sharpestNarrowing(f)
+		t, _, err := metrics.SharpestNarrowing(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s filters: %w", m.ID.Stem(), err)
 		}
 		c.FilterNarrow = append(c.FilterNarrow, t)
 		c.FilterNarrowN[t]++
-		t, _, err = sharpestNarrowing(pr[i][:])
+		t, _, err = metrics.SharpestNarrowing(pr[i][:])
 		if err != nil {
 			return nil, fmt.Errorf("%s effective dimensionality: %w", m.ID.Stem(), err)
 		}

@@ -32,3 +32,25 @@ func ParticipationRatio(c []float64, f int) (float64, error) {
 	}
 	return tr * tr / fro, nil
 }
+
+// SharpestNarrowing returns the step l (1…len(x)−1, from layer l−1 to layer l) with the smallest
+// ratio x[l] / x[l−1] — where a per-layer width (filters, or effective dimensionality) shrinks
+// most — and that ratio. Ties go to the earlier step. Widths must be positive and finite, and
+// there must be at least two.
+func SharpestNarrowing(x []float64) (int, float64, error) {
+	if len(x) < 2 {
+		return 0, 0, fmt.Errorf("narrowing: %d layers, want at least 2", len(x))
+	}
+	for l, v := range x {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return 0, 0, fmt.Errorf("narrowing: width %v of layer %d", v, l)
+		}
+	}
+	best, ratio := 0, math.Inf(1)
+	for l := 1; l < len(x); l++ {
+		if r := x[l] / x[l-1]; r < ratio {
+			best, ratio = l, r
+		}
+	}
+	return best, ratio, nil
+}

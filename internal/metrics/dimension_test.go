@@ -29,3 +29,28 @@ func TestParticipationRatio(t *testing.T) {
 		}
 	}
 }
+
+func TestSharpestNarrowing(t *testing.T) {
+	cases := []struct {
+		x     []float64
+		want  int
+		ratio float64
+	}{
+		{[]float64{47, 57, 3, 7, 3}, 2, 3.0 / 57}, // the published medians narrow at layer 1→2
+		{[]float64{10, 5, 5, 5, 5}, 1, 0.5},
+		{[]float64{10, 10, 10, 10, 1}, 4, 0.1},
+		{[]float64{8, 4, 2, 4, 2}, 1, 0.5}, // ties go to the earlier step
+		{[]float64{3, 6}, 1, 2},
+	}
+	for _, c := range cases {
+		got, r, err := SharpestNarrowing(c.x)
+		if err != nil || got != c.want || math.Abs(r-c.ratio) > 1e-15 {
+			t.Errorf("SharpestNarrowing(%v) = %d, %v, %v; want %d, %v", c.x, got, r, err, c.want, c.ratio)
+		}
+	}
+	for _, bad := range [][]float64{{1}, nil, {1, 0, 1, 1, 1}, {1, math.NaN(), 1, 1, 1}, {1, math.Inf(1)}} {
+		if _, _, err := SharpestNarrowing(bad); err == nil {
+			t.Errorf("%v: no error", bad)
+		}
+	}
+}
