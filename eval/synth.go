@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"runtime"
+	"sync"
+	"time"
 
 	"compactv4/harness"
 	"compactv4/internal/nn"
@@ -49,4 +52,60 @@ func Synthesize(ctx context.Context, env *harness.Env, experiment string, m *Com
 		return nil, fmt.Errorf("cached synthesis: %d×%d image, %d steps; want %d×%d, %d", s.H, s.W, len(s.Trace), h, w, p.Steps)
 	}
 	return s, nil
+}
+
+// SynthesizeAll runs Synthesize on every model, model i with seed
+// synth.ModelSeed(baseSeed, stem of model i), one model per core (a GradNet computes an image
+// on one goroutine), logging each as it ends. Every result depends only on its own model, seed
+// and parameters, so the bytes do not depend on the schedule. The first error (by model) stops
+// the rest.
+func SynthesizeAll(ctx context.Context, env *harness.Env, experiment string, models []*Compact, p synth.Params, baseSeed uint64, params map[string]any) ([]*synth.Synth, error) {
+	out := make([]*synth.Synth, len(models))
+	errs := make([]error, len(models))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		done int
+		next = make(chan int)
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(models)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t0 := time.Now()
+				m := models[i]
+				s, err := Synthesize(ctx, env, experiment, m, p, synth.ModelSeed(baseSeed, m.ID.Stem()), params)
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", m.ID.Stem(), err)
+					cancel()
+					continue
+				}
+				out[i] = s
+				mu.Lock()
+				done++
+				env.Logf("  %s: response %.4g after step %d (%d/%d, %v)", m.ID.Stem(), s.Response, s.BestStep, done, len(models), time.Since(t0).Round(time.Millisecond))
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range models {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

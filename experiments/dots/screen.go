@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
-	"sync"
 
 	"compactv4/eval"
 	"compactv4/harness"
@@ -225,53 +223,19 @@ func consolidationLayer(f [model.NumLayers]int) (int, error) {
 	return l, nil
 }
 
-// synthesizeAll synthesises every model's preferred stimulus, each a cached step, models
-// running concurrently (one per core; a result depends only on its model, parameters and seed).
+// synthesizeAll synthesises every model's preferred stimulus (eval.SynthesizeAll), each a
+// cached step.
 func synthesizeAll(ctx context.Context, env *harness.Env, ms []*screened, p synth.Params) error {
-	return parallel(ctx, len(ms), func(ctx context.Context, i int) error {
-		s, err := synthesize(ctx, env, ms[i].M, p)
-		if err != nil {
-			return fmt.Errorf("%s: %w", ms[i].M.ID.Stem(), err)
-		}
-		ms[i].Synth = s
-		return nil
-	})
-}
-
-func synthesize(ctx context.Context, env *harness.Env, m *eval.Compact, p synth.Params) (*synth.Synth, error) {
-	return eval.Synthesize(ctx, env, "dots", m, p, synth.ModelSeed(synthSeed, m.ID.Stem()), nil)
-}
-
-// parallel runs f(0…n−1) on GOMAXPROCS goroutines and returns the first error (by index).
-func parallel(ctx context.Context, n int, f func(context.Context, int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, n)
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), n) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				if errs[i] = f(ctx, i); errs[i] != nil {
-					cancel()
-				}
-			}
-		}()
+	models := make([]*eval.Compact, len(ms))
+	for i, s := range ms {
+		models[i] = s.M
 	}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
+	ss, err := eval.SynthesizeAll(ctx, env, "dots", models, p, synthSeed, nil)
+	if err != nil {
+		return err
 	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
+	for i, s := range ms {
+		s.Synth = ss[i]
 	}
-	return ctx.Err()
+	return nil
 }

@@ -3,7 +3,6 @@ package nn
 import (
 	"fmt"
 	"math"
-	"sync"
 
 	"compactv4/internal/model"
 )
@@ -143,47 +142,11 @@ func (g *GradNet) InputGrad(x []float32, batch int, dOut, out, dx []float32) err
 			return fmt.Errorf("input gradient %s: dOut[%d] is %v: %w", g.label, i, v, ErrInput)
 		}
 	}
-	if batch == 0 {
-		return nil
-	}
-	nw := min(net.workerCount(), batch)
-	g.work.reserve(nw)
-	var (
-		mu     sync.Mutex
-		next   int
-		errIdx = batch
-		first  error
-		wg     sync.WaitGroup
-	)
-	worker := func() {
-		defer wg.Done()
-		w := g.work.Get()
-		defer g.work.Put(w)
-		for {
-			mu.Lock()
-			i := next
-			next++
-			mu.Unlock()
-			if i >= batch {
-				return
-			}
-			if err := g.image(w, x, i, dOut, out, dx); err != nil {
-				mu.Lock()
-				if i < errIdx {
-					errIdx, first = i, err
-				}
-				mu.Unlock()
-			}
-		}
-	}
-	wg.Add(nw)
-	for range nw - 1 {
-		go worker()
-	}
-	worker()
-	wg.Wait()
-	if first != nil {
-		return fmt.Errorf("input gradient %s: %w", g.label, first)
+	err := forEachImage(&g.work, batch, net.workerCount(), func(w *gradWork, i int) error {
+		return g.image(w, x, i, dOut, out, dx)
+	})
+	if err != nil {
+		return fmt.Errorf("input gradient %s: %w", g.label, err)
 	}
 	return nil
 }

@@ -505,34 +505,10 @@ func (g *GraphNet) run(x []float32, batch int, vs []int, dst [][]float32) error 
 		}
 		return nil
 	}
-	g.scratch.reserve(nw)
-	var (
-		mu   sync.Mutex
-		next int
-		wg   sync.WaitGroup
-	)
-	work := func() {
-		defer wg.Done()
-		sc := g.scratch.Get()
-		defer g.scratch.Put(sc)
-		for {
-			mu.Lock()
-			i := next
-			next++
-			mu.Unlock()
-			if i >= batch {
-				return
-			}
-			g.image(x[i*per:(i+1)*per], i, sc, upto, 1, vs, dst)
-		}
-	}
-	wg.Add(nw)
-	for w := 1; w < nw; w++ {
-		go work()
-	}
-	work()
-	wg.Wait()
-	return nil
+	return forEachImage(&g.scratch, batch, nw, func(sc *gscratch, i int) error {
+		g.image(x[i*per:(i+1)*per], i, sc, upto, 1, vs, dst)
+		return nil
+	})
 }
 
 // image evaluates nodes[:upto] on one image and copies the requested values out.

@@ -67,6 +67,54 @@ func (f *freeList[T]) Put(it T) {
 	f.mu.Unlock()
 }
 
+// forEachImage calls fn(s, i) for every image i < batch on nw goroutines (the caller's among
+// them), each taking the next image in turn and working with its own item s of fl. Images are
+// independent, so the results do not depend on which goroutine takes which. It returns the
+// error of the lowest-numbered image that failed. (Net.run keeps a pooled job of its own
+// instead: the closures here escape, and its steady stream of calls allocates nothing.)
+func forEachImage[T any](fl *freeList[T], batch, nw int, fn func(s T, i int) error) error {
+	nw = min(nw, batch)
+	if nw <= 0 {
+		return nil
+	}
+	fl.reserve(nw)
+	var (
+		mu     sync.Mutex
+		next   int
+		errIdx = batch
+		first  error
+		wg     sync.WaitGroup
+	)
+	worker := func() {
+		defer wg.Done()
+		s := fl.Get()
+		defer fl.Put(s)
+		for {
+			mu.Lock()
+			i := next
+			next++
+			mu.Unlock()
+			if i >= batch {
+				return
+			}
+			if err := fn(s, i); err != nil {
+				mu.Lock()
+				if i < errIdx {
+					errIdx, first = i, err
+				}
+				mu.Unlock()
+			}
+		}
+	}
+	wg.Add(nw)
+	for range nw - 1 {
+		go worker()
+	}
+	worker()
+	wg.Wait()
+	return first
+}
+
 // Stage describes the output of one compiled stage (one fused group of Keras layers, e.g.
 // layer0_conv + layer0_bn + layer0_act): the output of the last Keras layer of the group.
 type Stage struct {
