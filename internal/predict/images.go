@@ -108,10 +108,12 @@ func ReadImages(p string, opts ImageOptions) (*Images, error) {
 }
 
 // candidate reports whether a file of a zip or directory is read as an image (by extension;
-// hidden files and macOS resource forks are passed over).
+// hidden files and folders and macOS resource forks are passed over).
 func candidate(name string) bool {
-	if strings.HasPrefix(name, "__MACOSX/") || strings.HasPrefix(path.Base(name), ".") {
-		return false
+	for _, part := range strings.Split(name, "/") {
+		if part == "__MACOSX" || strings.HasPrefix(part, ".") {
+			return false
+		}
 	}
 	switch strings.ToLower(path.Ext(name)) {
 	case ".jpg", ".jpeg", ".png":

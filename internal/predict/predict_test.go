@@ -126,9 +126,9 @@ func TestReadImages(t *testing.T) {
 	}
 	files := map[string][]byte{
 		"b/img2.JPG": jb, "a.png": rgbPNG(t, a, Side, Side), "c small.png": rgbPNG(t, c, 50, 40),
-		"notes.txt": []byte("not an image"), ".hidden.png": []byte("x"), "__MACOSX/._a.png": []byte("x"),
+		"notes.txt": []byte("not an image"), ".hidden.png": []byte("x"), "__MACOSX/._a.png": []byte("x"), ".git/x.png": []byte("x"),
 	}
-	order := []string{"notes.txt", "c small.png", "b/img2.JPG", "a.png", ".hidden.png", "__MACOSX/._a.png"}
+	order := []string{"notes.txt", "c small.png", "b/img2.JPG", "a.png", ".hidden.png", "__MACOSX/._a.png", ".git/x.png"}
 	wantNames := []string{"a.png", "b/img2.JPG", "c small.png"}
 	want := append(append(append([]uint8{}, a...), jm.Pix...), resized...)
 
@@ -159,8 +159,8 @@ func TestReadImages(t *testing.T) {
 		resized int
 		skipped int
 	}{
-		{"zip", zipPath, wantNames, want, nil, 1, 3},
-		{"directory", imgDir, wantNames, want, nil, 1, 3},
+		{"zip", zipPath, wantNames, want, nil, 1, 4},
+		{"directory", imgDir, wantNames, want, nil, 1, 3}, // .git/ is not walked
 		{"npy int", filepath.Join(dir, "u8.npy"), []string{"0", "1"}, u8, nil, 0, 0},
 		{"npy float", filepath.Join(dir, "f64.npy"), []string{"0", "1"}, nil, f64, 0, 0},
 		{"npy one image", filepath.Join(dir, "one.npy"), []string{"0"}, a, nil, 0, 0},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path"
@@ -100,6 +101,15 @@ renamed into place: into DIR when given, else $KERAS_HOME/models when KERAS_HOME
 		return usagef("-retries %d: want 0 or more", *retries)
 	}
 	if weights.on {
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "profile" || f.Name == "data" || f.Name == "base-url" {
+				other = append(other, "-"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return usagef("replicate data fetch: -weights cannot be combined with %s", strings.Join(other, ", "))
+		}
 		dir := weights.dir
 		if fs.NArg() == 1 {
 			dir = fs.Arg(0)

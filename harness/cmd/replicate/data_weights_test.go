@@ -63,8 +63,9 @@ func TestDataFetchWeights(t *testing.T) {
 		{"data", "fetch", "-weights", "a", "b"},
 		{"data", "fetch", "somewhere"},
 		{"data", "fetch", "-weights=a", "b"},
+		{"data", "fetch", "-weights", "-profile", "full"},
 	} {
-		if code, _, errs := runCLI(t, args...); code != 2 || !strings.Contains(errs, "unexpected argument") {
+		if code, _, errs := runCLI(t, args...); code != 2 || !(strings.Contains(errs, "unexpected argument") || strings.Contains(errs, "cannot be combined with -profile")) {
 			t.Errorf("%q: exit %d, %s", args, code, errs)
 		}
 	}
