@@ -3,8 +3,12 @@ package predict
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	stdjpeg "image/jpeg"
@@ -12,6 +16,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +27,7 @@ import (
 	"compactv4/internal/nn"
 	"compactv4/internal/npy"
 	"compactv4/internal/pilresize"
+	"compactv4/internal/pyref"
 )
 
 // noise returns w×h seeded random RGB bytes.
@@ -406,4 +412,51 @@ func TestColumnNames(t *testing.T) {
 			t.Errorf("%s: %q, want %q first", tt.file, got[:min(len(got), 3)], tt.want)
 		}
 	}
+}
+
+// TestAgainstPIL reads generated JPEGs and PNGs of several sizes (up- and downscaled, and
+// 112×112) and compares each image's pixels with those of upstream's loader,
+// np.array(Image.open(f).resize((112, 112))), run by testdata/pil_load.py: byte for byte (JPEG
+// decoding and the resize are both exact integer pipelines). Needs Python with PIL and numpy.
+func TestAgainstPIL(t *testing.T) {
+	py := pyref.Need(t, "PIL", "numpy")
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i, sz := range [][2]int{{150, 90}, {64, 64}, {112, 112}, {300, 200}, {113, 111}} {
+		pix := noise(uint64(20+i), sz[0], sz[1])
+		files[fmt.Sprintf("j%d.jpg", i)] = rgbJPEG(t, pix, sz[0], sz[1])
+		files[fmt.Sprintf("p%d.png", i)] = rgbPNG(t, pix, sz[0], sz[1])
+	}
+	writeFiles(t, dir, files)
+	im, err := ReadImages(dir, ImageOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{filepath.Join("testdata", "pil_load.py")}
+	for _, n := range im.Names {
+		args = append(args, filepath.Join(dir, n))
+	}
+	out, err := exec.Command(py, args...).Output()
+	if err != nil {
+		t.Fatalf("pil_load.py: %v", err)
+	}
+	var ref struct {
+		Pillow string `json:"pillow"`
+		Images map[string]struct {
+			Shape  []int  `json:"shape"`
+			SHA256 string `json:"sha256"`
+		} `json:"images"`
+	}
+	if err := json.Unmarshal(out, &ref); err != nil {
+		t.Fatal(err)
+	}
+	const per = Side * Side * 3
+	for i, n := range im.Names {
+		r := ref.Images[filepath.Join(dir, n)]
+		h := sha256.Sum256(im.Pix[i*per : (i+1)*per])
+		if got := hex.EncodeToString(h[:]); got != r.SHA256 {
+			t.Errorf("%s: SHA-256 %s, Pillow %s %s (shape %v)", n, got, ref.Pillow, r.SHA256, r.Shape)
+		}
+	}
+	t.Logf("%d images equal to Pillow %s's, %d of them resized", im.N(), ref.Pillow, im.Resized)
 }
