@@ -62,7 +62,7 @@ type ImageOptions struct {
 }
 
 // ReadImages reads the images at p: a zip archive or a directory of JPEG and PNG files (any
-// depth), or an .npy array of images.
+// depth), one JPEG or PNG file, or an .npy array of images.
 //
 // JPEGs are decoded to exactly PIL's pixels (internal/jpeg), PNGs by image/png (lossless, so
 // exactly). Only 8-bit RGB images are accepted: a grayscale, palette, alpha or 16-bit image is
@@ -98,8 +98,11 @@ func ReadImages(p string, opts ImageOptions) (*Images, error) {
 		im, err = ReadNPY(f)
 	case bytes.HasPrefix(head, []byte("PK")):
 		im, err = ReadZip(f, st.Size(), opts)
+	case bytes.HasPrefix(head, []byte{0xff, 0xd8}), bytes.HasPrefix(head, []byte("\x89PNG")):
+		im = &Images{Names: []string{filepath.Base(p)}}
+		err = im.decodeAll(opts, func(string) ([]byte, error) { return readLimited(f) })
 	default:
-		return nil, fmt.Errorf("%s is neither a zip archive, a directory nor an .npy file: %w", p, ErrInput)
+		return nil, fmt.Errorf("%s is neither a zip archive, a directory, an .npy file nor a JPEG or PNG image: %w", p, ErrInput)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)

@@ -170,6 +170,7 @@ func TestReadImages(t *testing.T) {
 		{"npy int", filepath.Join(dir, "u8.npy"), []string{"0", "1"}, u8, nil, 0, 0},
 		{"npy float", filepath.Join(dir, "f64.npy"), []string{"0", "1"}, nil, f64, 0, 0},
 		{"npy one image", filepath.Join(dir, "one.npy"), []string{"0"}, a, nil, 0, 0},
+		{"one file", filepath.Join(imgDir, "c small.png"), []string{"c small.png"}, resized, nil, 1, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +251,7 @@ func TestReadImagesRejects(t *testing.T) {
 		{"npy shape", file("shape.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, 3}, make([]float64, 6)) })), ImageOptions{}, []string{"shape [2 3]", "(N, 112, 112, 3)"}},
 		{"npy no images", file("zero.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{0, Side, Side, 3}, nil) })), ImageOptions{}, []string{"no images"}},
 		{"npy truncated", file("trunc.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{1, Side, Side, 3}, big) })[:200]), ImageOptions{}, []string{"trunc.npy"}},
-		{"something else", file("x.bin", []byte("GIF89a....")), ImageOptions{}, []string{"neither a zip archive, a directory nor an .npy"}},
+		{"something else", file("x.bin", []byte("GIF89a....")), ImageOptions{}, []string{"neither a zip archive, a directory, an .npy file nor a JPEG or PNG image"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

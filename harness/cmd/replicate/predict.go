@@ -27,7 +27,8 @@ IMAGES is one of:
     __MACOSX/ are passed over). JPEGs are decoded to exactly PIL's pixels, PNGs exactly.
     Only 8-bit RGB images are accepted (no grayscale, palette, alpha or 16-bit). An image that
     is not 112×112 is resized to 112×112 with Pillow's bicubic filter, as the upstream image
-    loaders do (aspect ratio not kept); -no-resize refuses it instead.
+    loaders do (aspect ratio not kept); -no-resize refuses it instead;
+  one .jpg, .jpeg or .png file, read the same way;
   an .npy array of raw images, shape (N, 112, 112, 3) or (112, 112, 3), integer or float dtype,
     pixel intensities in [0, 255] (not recentred; never resized).
 Each image is recentred by the mean pixel (116.222, 109.270, 100.381), as the models were
