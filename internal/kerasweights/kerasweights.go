@@ -40,10 +40,11 @@ type File struct {
 	Recorded string
 }
 
-// The pinned files. URLs and MD5s are those of keras-team/keras, keras/src/applications/resnet.py
-// (BASE_WEIGHTS_PATH and WEIGHTS_HASHES["resnet50"][1], at commit 040582fc160b1080954ddc1f554dd70fbbb1da5a)
-// and keras/src/applications/vgg19.py (WEIGHTS_PATH_NO_TOP and the file_hash of the notop file,
-// at commit 3859fb42a8e103c6d8f1c5dd9e219d9e59a8e522).
+// The pinned files. URLs and MD5s are those of keras-team/keras: keras/src/applications/resnet.py
+// (BASE_WEIGHTS_PATH and WEIGHTS_HASHES["resnet50"][1], at commit
+// 040582fc160b1080954ddc1f554dd70fbbb1da5a) and keras/src/applications/vgg19.py
+// (WEIGHTS_PATH_NO_TOP and the file_hash of the notop file, at commit
+// 3859fb42a8e103c6d8f1c5dd9e219d9e59a8e522). get_file treats a 32-digit file_hash as an MD5.
 var (
 	ResNet50 = File{
 		Network:  "ResNet50",
@@ -66,9 +67,9 @@ var (
 // Files returns the pinned files.
 func Files() []File { return []File{ResNet50, VGG19} }
 
-// Dirs returns the directories where the weight files are looked for, in order: dir alone when it
-// is not empty; else $KERAS_HOME/models when KERAS_HOME is set, then ~/.keras/models.
-func Dirs(dir string) []string {
+// searchDirs returns the directories where the weight files are looked for, in order: dir alone
+// when it is not empty; else $KERAS_HOME/models when KERAS_HOME is set, then ~/.keras/models.
+func searchDirs(dir string) []string {
 	if dir != "" {
 		return []string{dir}
 	}
@@ -82,10 +83,10 @@ func Dirs(dir string) []string {
 	return out
 }
 
-// FetchDir is where Fetch writes: dir when not empty, else the first of Dirs (where
+// FetchDir is where Fetch writes: dir when not empty, else the first of searchDirs (where
 // keras.applications would cache the files).
 func FetchDir(dir string) (string, error) {
-	ds := Dirs(dir)
+	ds := searchDirs(dir)
 	if len(ds) == 0 {
 		return "", errors.New("no weights directory: give -weights DIR, or set KERAS_HOME or HOME")
 	}
@@ -141,11 +142,12 @@ func firstOr(s []string, def string) string {
 	return s[0]
 }
 
-// Locate returns the path of f in the first of Dirs(dir) that holds a file of that name, after
-// checking its MD5 (and its SHA-256 when recorded): the error is a *MissingError when no
-// directory holds it, a *CorruptError when the hash differs.
+// Locate returns the path of f in the first directory that holds a file of that name (-weights
+// dir when given, else $KERAS_HOME/models, then ~/.keras/models), after checking its MD5 (and
+// its SHA-256 when recorded): the error is a *MissingError when no directory holds it, a
+// *CorruptError when the hash differs.
 func Locate(f File, dir string) (string, error) {
-	dirs := Dirs(dir)
+	dirs := searchDirs(dir)
 	for _, d := range dirs {
 		p := filepath.Join(d, f.Name)
 		st, err := os.Stat(p)
@@ -158,7 +160,7 @@ func Locate(f File, dir string) (string, error) {
 		if st.IsDir() {
 			return "", fmt.Errorf("%s weights: %s is a directory", f.Network, p)
 		}
-		if err := Verify(f, p); err != nil {
+		if err := verify(f, p); err != nil {
 			return "", err
 		}
 		return p, nil
@@ -166,8 +168,8 @@ func Locate(f File, dir string) (string, error) {
 	return "", &MissingError{File: f, Dirs: dirs}
 }
 
-// Verify checks the file at p against f's MD5, and its SHA-256 when recorded.
-func Verify(f File, p string) error {
+// verify checks the file at p against f's MD5, and its SHA-256 when recorded.
+func verify(f File, p string) error {
 	got, _, err := pinfetch.MD5.File(p)
 	if err != nil {
 		return fmt.Errorf("%s weights: %w", f.Network, err)
@@ -213,7 +215,7 @@ func Fetch(ctx context.Context, dir string, files []File, opts pinfetch.Options)
 			continue
 		}
 		p := filepath.Join(d, f.Name)
-		if verr := Verify(f, p); verr != nil {
+		if verr := verify(f, p); verr != nil {
 			os.Remove(p)
 			return sum, verr
 		}

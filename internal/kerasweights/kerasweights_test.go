@@ -51,8 +51,8 @@ func TestDirs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Setenv("KERAS_HOME", tt.kerasHome)
-		if got := Dirs(tt.dir); strings.Join(got, "|") != strings.Join(tt.want, "|") {
-			t.Errorf("Dirs(%q) with KERAS_HOME=%q: %q, want %q", tt.dir, tt.kerasHome, got, tt.want)
+		if got := searchDirs(tt.dir); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("dirs(%q) with KERAS_HOME=%q: %q, want %q", tt.dir, tt.kerasHome, got, tt.want)
 		}
 		if d, err := FetchDir(tt.dir); err != nil || d != tt.want[0] {
 			t.Errorf("FetchDir(%q) = %q, %v", tt.dir, d, err)

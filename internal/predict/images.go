@@ -22,11 +22,11 @@ import (
 	"compactv4/internal/pilresize"
 )
 
-// Side is the width and height of a compact model's input images (reference/upstream.md §3.1).
-const Side = model.ImageSize
+// side is the width and height of a compact model's input images (reference/upstream.md §3.1).
+const side = model.ImageSize
 
-// MaxFileSize is the largest image file (or zip entry) read.
-const MaxFileSize = 64 << 20
+// maxFileSize is the largest image file (or zip entry) read.
+const maxFileSize = 64 << 20
 
 // maxPixels bounds the pixels of one image file before it is decoded; the fuzz test lowers it.
 var maxPixels = jpeg.MaxPixels
@@ -35,18 +35,18 @@ var maxPixels = jpeg.MaxPixels
 // image that is not 8-bit RGB, a NaN or out-of-range value in an .npy.
 var ErrInput = errors.New("bad images")
 
-// Images are a user's images, ready for a compact model: N images of Side×Side RGB, in the order
+// Images are a user's images, ready for a compact model: N images of side×side RGB, in the order
 // of Names.
 type Images struct {
 	// Names are the images' names: the slash-separated path inside the zip or directory, sorted
 	// by byte value; for an .npy, the 0-based index along its first axis.
 	Names []string
-	// Exactly one of Pix and Raw is set. Pix holds 8-bit pixels (N·Side·Side·3, NHWC, RGB): the
+	// Exactly one of Pix and Raw is set. Pix holds 8-bit pixels (N·side·side·3, NHWC, RGB): the
 	// images of files, and an .npy of an integer dtype. Raw holds the raw intensities of an .npy
 	// of a float dtype, which need not be integers.
 	Pix []uint8
 	Raw []float64
-	// Resized counts the images resized to Side×Side; Skipped lists the files passed over
+	// Resized counts the images resized to side×side; Skipped lists the files passed over
 	// (neither .jpg, .jpeg nor .png; hidden; macOS resource forks).
 	Resized int
 	Skipped []string
@@ -57,22 +57,22 @@ func (im *Images) N() int { return len(im.Names) }
 
 // ImageOptions adjust how images are read.
 type ImageOptions struct {
-	// NoResize refuses an image that is not Side×Side instead of resizing it.
+	// NoResize refuses an image that is not side×side instead of resizing it.
 	NoResize bool
 }
 
-// ReadImages reads the images at p: a zip archive or a directory of JPEG and PNG files (any
+// readImages reads the images at p: a zip archive or a directory of JPEG and PNG files (any
 // depth), one JPEG or PNG file, or an .npy array of images.
 //
 // JPEGs are decoded to exactly PIL's pixels (internal/jpeg), PNGs by image/png (lossless, so
 // exactly). Only 8-bit RGB images are accepted: a grayscale, palette, alpha or 16-bit image is
 // an error naming the file, as the upstream loaders, which stack np.array(Image.open(f)) into an
-// (N, 112, 112, 3) array, cannot take one either. An image of another size than Side×Side is
+// (N, 112, 112, 3) array, cannot take one either. An image of another size than side×side is
 // resized as upstream's ImageClass loaders do (`Image.open(f).resize((112, 112))`: Pillow's
 // default BICUBIC filter, aspect ratio not kept; internal/pilresize reproduces Pillow 9.4 byte
-// for byte), unless opts.NoResize, which refuses it. Images already Side×Side are used as
+// for byte), unless opts.NoResize, which refuses it. Images already side×side are used as
 // decoded, as spec §3.1 says ("No resizing").
-func ReadImages(p string, opts ImageOptions) (*Images, error) {
+func readImages(p string, opts ImageOptions) (*Images, error) {
 	st, err := os.Stat(p)
 	if err != nil {
 		return nil, err
@@ -95,9 +95,9 @@ func ReadImages(p string, opts ImageOptions) (*Images, error) {
 	var im *Images
 	switch {
 	case bytes.HasPrefix(head, []byte(npy.Magic)):
-		im, err = ReadNPY(f)
+		im, err = readNPY(f)
 	case bytes.HasPrefix(head, []byte("PK")):
-		im, err = ReadZip(f, st.Size(), opts)
+		im, err = readZip(f, st.Size(), opts)
 	case bytes.HasPrefix(head, []byte{0xff, 0xd8}), bytes.HasPrefix(head, []byte("\x89PNG")):
 		im = &Images{Names: []string{filepath.Base(p)}}
 		err = im.decodeAll(opts, func(string) ([]byte, error) { return readLimited(f) })
@@ -125,8 +125,8 @@ func candidate(name string) bool {
 	return false
 }
 
-// ReadZip reads the JPEG and PNG entries of the zip archive r (size bytes); see ReadImages.
-func ReadZip(r io.ReaderAt, size int64, opts ImageOptions) (*Images, error) {
+// readZip reads the JPEG and PNG entries of the zip archive r (size bytes); see readImages.
+func readZip(r io.ReaderAt, size int64, opts ImageOptions) (*Images, error) {
 	zr, err := zip.NewReader(r, size)
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		// Names with ".." or absolute paths do not matter: nothing is written to disk.
@@ -150,8 +150,8 @@ func ReadZip(r io.ReaderAt, size int64, opts ImageOptions) (*Images, error) {
 	}
 	return im, im.decodeAll(opts, func(name string) ([]byte, error) {
 		f := entries[name]
-		if f.UncompressedSize64 > MaxFileSize {
-			return nil, fmt.Errorf("%d bytes exceed the limit of %d", f.UncompressedSize64, MaxFileSize)
+		if f.UncompressedSize64 > maxFileSize {
+			return nil, fmt.Errorf("%d bytes exceed the limit of %d", f.UncompressedSize64, maxFileSize)
 		}
 		rc, err := f.Open()
 		if err != nil {
@@ -162,7 +162,7 @@ func ReadZip(r io.ReaderAt, size int64, opts ImageOptions) (*Images, error) {
 	})
 }
 
-// readDir reads the JPEG and PNG files below dir; see ReadImages.
+// readDir reads the JPEG and PNG files below dir; see readImages.
 func readDir(dir string, opts ImageOptions) (*Images, error) {
 	im := &Images{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -201,12 +201,12 @@ func readDir(dir string, opts ImageOptions) (*Images, error) {
 }
 
 func readLimited(r io.Reader) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, MaxFileSize+1))
+	b, err := io.ReadAll(io.LimitReader(r, maxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(b) > MaxFileSize {
-		return nil, fmt.Errorf("larger than the limit of %d bytes", MaxFileSize)
+	if len(b) > maxFileSize {
+		return nil, fmt.Errorf("larger than the limit of %d bytes", maxFileSize)
 	}
 	return b, nil
 }
@@ -218,7 +218,7 @@ func (im *Images) decodeAll(opts ImageOptions, read func(name string) ([]byte, e
 	}
 	sort.Strings(im.Names)
 	sort.Strings(im.Skipped)
-	const per = Side * Side * 3
+	const per = side * side * 3
 	im.Pix = make([]uint8, 0, len(im.Names)*per)
 	for _, name := range im.Names {
 		b, err := read(name)
@@ -229,11 +229,11 @@ func (im *Images) decodeAll(opts ImageOptions, read func(name string) ([]byte, e
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		if w != Side || h != Side {
+		if w != side || h != side {
 			if opts.NoResize {
-				return fmt.Errorf("%s is %d×%d, not %d×%d (without -no-resize it would be resized with Pillow's bicubic filter): %w", name, w, h, Side, Side, ErrInput)
+				return fmt.Errorf("%s is %d×%d, not %d×%d (without -no-resize it would be resized with Pillow's bicubic filter): %w", name, w, h, side, side, ErrInput)
 			}
-			if pix, err = pilresize.Bicubic(pix, w, h, 3, Side, Side); err != nil {
+			if pix, err = pilresize.Bicubic(pix, w, h, 3, side, side); err != nil {
 				return fmt.Errorf("%s: %w", name, err)
 			}
 			im.Resized++
@@ -317,11 +317,11 @@ func decodePNG(b []byte) ([]uint8, int, int, error) {
 	return pix, w, h, nil
 }
 
-// ReadNPY reads an .npy array of raw images (pixel intensities in [0, 255], not recentred, as
+// readNPY reads an .npy array of raw images (pixel intensities in [0, 255], not recentred, as
 // upstream's ImageClass returns them): shape (N, 112, 112, 3), or (112, 112, 3) for one image,
 // of an integer or float dtype. NaN, infinite and out-of-range values are errors naming the
 // image; the array is not resized.
-func ReadNPY(r io.Reader) (*Images, error) {
+func readNPY(r io.Reader) (*Images, error) {
 	a, err := npy.Read(r)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", err, ErrInput)
@@ -330,8 +330,8 @@ func ReadNPY(r io.Reader) (*Images, error) {
 	if len(shape) == 3 {
 		shape = append([]int{1}, shape...)
 	}
-	if len(shape) != 4 || shape[1] != Side || shape[2] != Side || shape[3] != 3 {
-		return nil, fmt.Errorf("images of shape %v; want (N, %d, %d, 3) RGB, NHWC: %w", a.Shape, Side, Side, ErrInput)
+	if len(shape) != 4 || shape[1] != side || shape[2] != side || shape[3] != 3 {
+		return nil, fmt.Errorf("images of shape %v; want (N, %d, %d, 3) RGB, NHWC: %w", a.Shape, side, side, ErrInput)
 	}
 	n := shape[0]
 	if n == 0 {
@@ -340,7 +340,7 @@ func ReadNPY(r io.Reader) (*Images, error) {
 	if a.Dtype.Kind == 'b' {
 		return nil, fmt.Errorf("dtype %v; want raw pixel intensities as integers or floats: %w", a.Dtype, ErrInput)
 	}
-	const per = Side * Side * 3
+	const per = side * side * 3
 	im := &Images{Names: make([]string, n)}
 	for i := range im.Names {
 		im.Names[i] = strconv.Itoa(i)
@@ -370,7 +370,7 @@ func ReadNPY(r io.Reader) (*Images, error) {
 // recentred returns the model input of images lo…hi−1: float32(float64(p) − mean_c), as
 // nn.Recenter computes it for 8-bit pixels (reference/upstream.md §3.1).
 func (im *Images) recentred(lo, hi int) []float32 {
-	const per = Side * Side * 3
+	const per = side * side * 3
 	x := make([]float32, (hi-lo)*per)
 	for i := range x {
 		x[i] = float32(im.Raw[lo*per+i] - model.MeanPixel[i%3])

@@ -1,7 +1,7 @@
 // Package predict applies a compact model to a user's own images: any model file that
 // internal/modelfile reads (a published single-neuron compact model or a rerun's, as .keras,
 // .weights.h5, model_weights_npy .npy or PyTorch .pt; a shared compact model) on a zip archive or
-// directory of JPEG and PNG images, or on an .npy array of images (ReadImages says exactly how
+// directory of JPEG and PNG images, or on an .npy array of images (readImages says exactly how
 // images are decoded, checked and resized), and writes the predictions as .npy and CSV.
 //
 // The model runs through eval.Network, the evaluation layer's model, so that the numbers are
@@ -35,7 +35,7 @@ type Options struct {
 type Result struct {
 	Model  *modelfile.File
 	Images *Images
-	// Columns name the model's outputs (see ColumnNames).
+	// Columns name the model's outputs (see columnNames).
 	Columns []string
 	// Values holds the outputs image after image: N·len(Columns) float32 values, as the model
 	// computes them (float32, like Keras' model.predict).
@@ -56,14 +56,14 @@ func Run(modelPath, imagesPath string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", modelPath, err)
 	}
-	if in := c.InputShape(); in.Flat || in.H != Side || in.W != Side || in.C != 3 {
-		return nil, fmt.Errorf("%s takes inputs of %v, not %d×%d RGB images", modelPath, in, Side, Side)
+	if in := c.InputShape(); in.Flat || in.H != side || in.W != side || in.C != 3 {
+		return nil, fmt.Errorf("%s takes inputs of %v, not %d×%d RGB images", modelPath, in, side, side)
 	}
-	im, err := ReadImages(imagesPath, opts.Images)
+	im, err := readImages(imagesPath, opts.Images)
 	if err != nil {
 		return nil, err
 	}
-	r := &Result{Model: mf, Images: im, Columns: ColumnNames(modelPath, mf.Net, c.Outputs())}
+	r := &Result{Model: mf, Images: im, Columns: columnNames(modelPath, mf.Net, c.Outputs())}
 	if im.Pix != nil {
 		r.Values, err = net.Predict(im.Pix, im.N())
 	} else {
@@ -88,12 +88,12 @@ func stem(p string) string {
 	return strings.TrimSuffix(b, filepath.Ext(b))
 }
 
-// ColumnNames names the outputs of a model read from the file p: a shared compact model's 219
+// columnNames names the outputs of a model read from the file p: a shared compact model's 219
 // outputs by the test-session neuron each predicts, "<session>_neuron<n>"
 // (reference/upstream.md §4.6); a single output by the model's file name when that is a published
 // compact model's (compact_model_<session>_neuron<n>), as "<session>_neuron<n>"; otherwise
 // "output<j>", j from 0.
-func ColumnNames(p string, net *model.Network, outputs int) []string {
+func columnNames(p string, net *model.Network, outputs int) []string {
 	cols := make([]string, outputs)
 	for j := range cols {
 		cols[j] = "output" + strconv.Itoa(j)

@@ -120,18 +120,18 @@ func npyBytes(t testing.TB, write func(*bytes.Buffer) error) []byte {
 // pixels exactly those of the decoders (PNG lossless, JPEG as internal/jpeg), other sizes
 // resized as Pillow does.
 func TestReadImages(t *testing.T) {
-	a, b, c := noise(1, Side, Side), noise(2, Side, Side), noise(3, 50, 40)
-	jb := rgbJPEG(t, b, Side, Side)
+	a, b, c := noise(1, side, side), noise(2, side, side), noise(3, 50, 40)
+	jb := rgbJPEG(t, b, side, side)
 	jm, err := jpeg.Decode(bytes.NewReader(jb))
 	if err != nil {
 		t.Fatal(err)
 	}
-	resized, err := pilresize.Bicubic(c, 50, 40, 3, Side, Side)
+	resized, err := pilresize.Bicubic(c, 50, 40, 3, side, side)
 	if err != nil {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{
-		"b/img2.JPG": jb, "a.png": rgbPNG(t, a, Side, Side), "c small.png": rgbPNG(t, c, 50, 40),
+		"b/img2.JPG": jb, "a.png": rgbPNG(t, a, side, side), "c small.png": rgbPNG(t, c, 50, 40),
 		"notes.txt": []byte("not an image"), ".hidden.png": []byte("x"), "__MACOSX/._a.png": []byte("x"), ".git/x.png": []byte("x"),
 	}
 	order := []string{"notes.txt", "c small.png", "b/img2.JPG", "a.png", ".hidden.png", "__MACOSX/._a.png", ".git/x.png"}
@@ -151,9 +151,9 @@ func TestReadImages(t *testing.T) {
 		i64[i], f64[i] = int64(v), float64(v)*0.999
 	}
 	writeFiles(t, dir, map[string][]byte{
-		"u8.npy":  npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{2, Side, Side, 3}, i64) }),
-		"f64.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, Side, Side, 3}, f64) }),
-		"one.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{Side, Side, 3}, i64[:Side*Side*3]) }),
+		"u8.npy":  npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{2, side, side, 3}, i64) }),
+		"f64.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, side, side, 3}, f64) }),
+		"one.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{side, side, 3}, i64[:side*side*3]) }),
 	})
 
 	tests := []struct {
@@ -174,7 +174,7 @@ func TestReadImages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			im, err := ReadImages(tt.path, ImageOptions{})
+			im, err := readImages(tt.path, ImageOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -197,24 +197,24 @@ func TestReadImages(t *testing.T) {
 // TestReadImagesRejects: every kind of bad input is an error that says what is wrong.
 func TestReadImagesRejects(t *testing.T) {
 	dir := t.TempDir()
-	good := rgbPNG(t, noise(1, Side, Side), Side, Side)
-	gray := image.NewGray(image.Rect(0, 0, Side, Side))
-	rgba := image.NewNRGBA(image.Rect(0, 0, Side, Side))
+	good := rgbPNG(t, noise(1, side, side), side, side)
+	gray := image.NewGray(image.Rect(0, 0, side, side))
+	rgba := image.NewNRGBA(image.Rect(0, 0, side, side))
 	for i := range rgba.Pix {
 		rgba.Pix[i] = uint8(i)
 	}
-	pal := image.NewPaletted(image.Rect(0, 0, Side, Side), color.Palette{color.Black, color.White})
-	deep := image.NewRGBA64(image.Rect(0, 0, Side, Side))
+	pal := image.NewPaletted(image.Rect(0, 0, side, side), color.Palette{color.Black, color.White})
+	deep := image.NewRGBA64(image.Rect(0, 0, side, side))
 	for i := range deep.Pix {
 		deep.Pix[i] = uint8(i * 7)
 	}
-	truncated := rgbJPEG(t, noise(4, Side, Side), Side, Side)
+	truncated := rgbJPEG(t, noise(4, side, side), side, side)
 	truncated = truncated[:len(truncated)/2]
-	nan := make([]float64, Side*Side*3*2)
-	nan[Side*Side*3+5] = math.NaN()
-	big := make([]float64, Side*Side*3)
+	nan := make([]float64, side*side*3*2)
+	nan[side*side*3+5] = math.NaN()
+	big := make([]float64, side*side*3)
 	big[7] = 255.5
-	neg := make([]int64, Side*Side*3)
+	neg := make([]int64, side*side*3)
 	neg[0] = -3
 
 	one := func(name string, b []byte) string {
@@ -245,17 +245,17 @@ func TestReadImagesRejects(t *testing.T) {
 		{"16-bit PNG", one("d.png", encodePNG(t, deep)), ImageOptions{}, []string{"d.png", "16-bit RGB"}},
 		{"wrong size, no resize", one("s.png", rgbPNG(t, noise(5, 20, 30), 20, 30)), ImageOptions{NoResize: true}, []string{"s.png is 20×30, not 112×112"}},
 		{"duplicate zip entries", file("dup.zip", makeZip(t, map[string][]byte{"a.png": good}, []string{"a.png", "a.png"})), ImageOptions{}, []string{`two entries named "a.png"`}},
-		{"npy NaN", file("nan.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, Side, Side, 3}, nan) })), ImageOptions{}, []string{"image 1 (pixel 5) holds NaN"}},
-		{"npy above 255", file("big.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{1, Side, Side, 3}, big) })), ImageOptions{}, []string{"image 0 (pixel 7) holds 255.5", "[0, 255]"}},
-		{"npy negative", file("neg.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{1, Side, Side, 3}, neg) })), ImageOptions{}, []string{"holds -3", "recentred"}},
+		{"npy NaN", file("nan.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, side, side, 3}, nan) })), ImageOptions{}, []string{"image 1 (pixel 5) holds NaN"}},
+		{"npy above 255", file("big.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{1, side, side, 3}, big) })), ImageOptions{}, []string{"image 0 (pixel 7) holds 255.5", "[0, 255]"}},
+		{"npy negative", file("neg.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{1, side, side, 3}, neg) })), ImageOptions{}, []string{"holds -3", "recentred"}},
 		{"npy shape", file("shape.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, 3}, make([]float64, 6)) })), ImageOptions{}, []string{"shape [2 3]", "(N, 112, 112, 3)"}},
-		{"npy no images", file("zero.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{0, Side, Side, 3}, nil) })), ImageOptions{}, []string{"no images"}},
-		{"npy truncated", file("trunc.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{1, Side, Side, 3}, big) })[:200]), ImageOptions{}, []string{"trunc.npy"}},
+		{"npy no images", file("zero.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{0, side, side, 3}, nil) })), ImageOptions{}, []string{"no images"}},
+		{"npy truncated", file("trunc.npy", npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{1, side, side, 3}, big) })[:200]), ImageOptions{}, []string{"trunc.npy"}},
 		{"something else", file("x.bin", []byte("GIF89a....")), ImageOptions{}, []string{"neither a zip archive, a directory, an .npy file nor a JPEG or PNG image"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadImages(tt.path, tt.opts)
+			_, err := readImages(tt.path, tt.opts)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -269,7 +269,7 @@ func TestReadImagesRejects(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ReadImages(filepath.Join(dir, "absent"), ImageOptions{}); err == nil || !errors.Is(err, os.ErrNotExist) {
+	if _, err := readImages(filepath.Join(dir, "absent"), ImageOptions{}); err == nil || !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("absent path: %v", err)
 	}
 }
@@ -301,21 +301,21 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, b := noise(11, Side, Side), noise(12, Side, Side)
+	a, b := noise(11, side, side), noise(12, side, side)
 	pix := append(append([]uint8{}, a...), b...)
 	want, err := c.Predict(pix, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFiles(t, dir, map[string][]byte{"imgs/2.png": rgbPNG(t, b, Side, Side), "imgs/1.png": rgbPNG(t, a, Side, Side)})
+	writeFiles(t, dir, map[string][]byte{"imgs/2.png": rgbPNG(t, b, side, side), "imgs/1.png": rgbPNG(t, a, side, side)})
 	i64 := make([]int64, len(pix))
 	f64 := make([]float64, len(pix))
 	for i, v := range pix {
 		i64[i], f64[i] = int64(v), float64(v)
 	}
 	writeFiles(t, dir, map[string][]byte{
-		"u8.npy":  npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{2, Side, Side, 3}, i64) }),
-		"f64.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, Side, Side, 3}, f64) }),
+		"u8.npy":  npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteInt64(w, []int{2, side, side, 3}, i64) }),
+		"f64.npy": npyBytes(t, func(w *bytes.Buffer) error { return npy.WriteFloat64(w, []int{2, side, side, 3}, f64) }),
 	})
 	for _, in := range []string{"imgs", "u8.npy", "f64.npy"} {
 		t.Run(in, func(t *testing.T) {
@@ -364,7 +364,7 @@ func TestRun(t *testing.T) {
 func TestRunRejects(t *testing.T) {
 	dir := t.TempDir()
 	modelPath, _ := smallModel(t, dir, "m")
-	writeFiles(t, dir, map[string][]byte{"imgs/a.png": rgbPNG(t, noise(1, Side, Side), Side, Side), "model.bin": []byte("not a model")})
+	writeFiles(t, dir, map[string][]byte{"imgs/a.png": rgbPNG(t, noise(1, side, side), side, side), "model.bin": []byte("not a model")})
 	tests := []struct {
 		name, model, images string
 		opts                Options
@@ -408,7 +408,7 @@ func TestColumnNames(t *testing.T) {
 		{"other.keras", compact, 3, []string{"output0", "output1", "output2"}},
 	}
 	for _, tt := range tests {
-		got := ColumnNames(tt.file, tt.net, tt.outputs)
+		got := columnNames(tt.file, tt.net, tt.outputs)
 		if len(got) != tt.outputs || strings.Join(got[:len(tt.want)], ",") != strings.Join(tt.want, ",") {
 			t.Errorf("%s: %q, want %q first", tt.file, got[:min(len(got), 3)], tt.want)
 		}
@@ -429,7 +429,7 @@ func TestAgainstPIL(t *testing.T) {
 		files[fmt.Sprintf("p%d.png", i)] = rgbPNG(t, pix, sz[0], sz[1])
 	}
 	writeFiles(t, dir, files)
-	im, err := ReadImages(dir, ImageOptions{})
+	im, err := readImages(dir, ImageOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -451,7 +451,7 @@ func TestAgainstPIL(t *testing.T) {
 	if err := json.Unmarshal(out, &ref); err != nil {
 		t.Fatal(err)
 	}
-	const per = Side * Side * 3
+	const per = side * side * 3
 	for i, n := range im.Names {
 		r := ref.Images[filepath.Join(dir, n)]
 		h := sha256.Sum256(im.Pix[i*per : (i+1)*per])
