@@ -1,8 +1,10 @@
 package main
 
 import (
+	"archive/zip"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"compactv4/eval"
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/imagezip"
 	"compactv4/internal/npy"
 	"compactv4/internal/v4data"
 )
@@ -108,5 +111,93 @@ func TestPredictUsage(t *testing.T) {
 		if code != tt.code || !strings.Contains(errs, tt.want) {
 			t.Errorf("%q: exit %d, stderr %q; want %d and %q", tt.args, code, errs, tt.code, tt.want)
 		}
+	}
+}
+
+// The same for a shared compact model (219 outputs) on a directory holding the first 16 images
+// of session 190923, extracted from the archive: the columns are named by the neurons the
+// outputs predict, and the values are the evaluation layer's.
+func TestPredictSharedMatchesEval(t *testing.T) {
+	dir := datadirtest.Dir(t)
+	const teacher, k, n = "from_ensemble_model", 10, 16
+	zipPath := datadirtest.File(t, v4data.ImagesPath("190923"))
+	modelPath := datadirtest.File(t, v4data.SharedPath(teacher, k))
+	s, err := v4data.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, err := v4data.LoadShared(s, teacher, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := v4data.LoadImages(s, "190923", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := eval.NewShared(teacher, k, net).Predict(im.Pix, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	imgDir := t.TempDir()
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for i := 0; i < n; i++ {
+		name := imagezip.EntryName(i)
+		var found bool
+		for _, f := range zr.File {
+			if strings.HasSuffix(f.Name, "/"+name) || f.Name == name {
+				rc, err := f.Open()
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := io.ReadAll(rc)
+				rc.Close()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(imgDir, name), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Fatalf("no %s in %s", name, zipPath)
+		}
+	}
+
+	prefix := filepath.Join(t.TempDir(), "shared")
+	if code, _, errs := runCLI(t, "predict", "-o", prefix, modelPath, imgDir); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	f, err := os.Open(prefix + ".npy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	shape, got, err := npy.ReadFloat32(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(shape) != 2 || shape[0] != n || shape[1] != v4data.SharedOutputs {
+		t.Fatalf("shape %v", shape)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("value %d (image %d, output %d): replicate predict %v, eval %v", i, i/shape[1], i%shape[1], got[i], want[i])
+		}
+	}
+	b, err := os.ReadFile(prefix + ".csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := strings.SplitN(string(b), "\n", 2)[0]
+	if !strings.HasPrefix(header, "image,190923_neuron0,190923_neuron1,") || strings.Count(header, ",") != v4data.SharedOutputs {
+		t.Errorf("CSV header %.120q...", header)
 	}
 }
