@@ -4,9 +4,10 @@
 //
 // Preprocess turns 112×112 RGB stimuli into the networks' input exactly as upstream does: Pillow
 // 9.4's bicubic resize to 224×224 (internal/pilresize), then Keras' preprocess_input in 'caffe'
-// mode (Caffe). LoadResNet50 and LoadVGG19 build the keras.applications architecture
-// (model.NewResNet50, model.NewVGG19) up to the layer the teacher fit reads, set its weights from
-// the file (keras.ReadLegacyWeights) and compile it (nn.CompileGraph).
+// mode (Caffe). LoadResNet50 and LoadVGG19 find and verify the pinned weight file
+// (internal/kerasweights), build the keras.applications architecture (model.NewResNet50,
+// model.NewVGG19) up to the layer the teacher fit reads, set its weights from the file
+// (keras.ReadLegacyWeights) and compile it (nn.CompileGraph).
 package imagenet
 
 import (
@@ -14,6 +15,7 @@ import (
 	"os"
 
 	"compactv4/internal/keras"
+	"compactv4/internal/kerasweights"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/pilresize"
@@ -60,11 +62,35 @@ func Preprocess(pix []uint8, n, size int) ([]float32, error) {
 	return out, nil
 }
 
-// LoadResNet50 reads the keras.applications ResNet50 weights file at path
-// (resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5) into the network up to the layer upto
-// (model.ResNet50Output for the teacher fit), narrowed by narrow (1 for the real file), and
-// compiles it.
-func LoadResNet50(path, upto string, narrow int) (*model.Network, *nn.GraphNet, error) {
+// LoadResNet50 loads keras.applications' ImageNet ResNet50 up to the layer upto
+// (model.ResNet50Output for the teacher fit) from the pinned weight file
+// resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5, located and verified by
+// kerasweights.Locate in weightsDir (-weights DIR), else in $KERAS_HOME/models or
+// ~/.keras/models. Without the file the error is a *kerasweights.MissingError ("not runnable",
+// naming the file, its MD5 and how to get it); with a file of another hash, a
+// *kerasweights.CorruptError naming it.
+func LoadResNet50(weightsDir, upto string) (*model.Network, *nn.GraphNet, error) {
+	p, err := kerasweights.Locate(kerasweights.ResNet50, weightsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return LoadResNet50File(p, upto, 1)
+}
+
+// LoadVGG19 is LoadResNet50 for VGG19 (vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5,
+// model.VGG19Output).
+func LoadVGG19(weightsDir, upto string) (*model.Network, *nn.GraphNet, error) {
+	p, err := kerasweights.Locate(kerasweights.VGG19, weightsDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return LoadVGG19File(p, upto, 1)
+}
+
+// LoadResNet50File reads a Keras 2 weight file of ResNet50's layout at path (unverified: the
+// real file, or a test's) into the network up to the layer upto, narrowed by narrow (1 for the
+// real file), and compiles it.
+func LoadResNet50File(path, upto string, narrow int) (*model.Network, *nn.GraphNet, error) {
 	net, err := model.NewResNet50(upto, narrow)
 	if err != nil {
 		return nil, nil, err
@@ -72,9 +98,8 @@ func LoadResNet50(path, upto string, narrow int) (*model.Network, *nn.GraphNet, 
 	return load(path, net)
 }
 
-// LoadVGG19 is LoadResNet50 for VGG19 (vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5,
-// model.VGG19Output).
-func LoadVGG19(path, upto string, narrow int) (*model.Network, *nn.GraphNet, error) {
+// LoadVGG19File is LoadResNet50File for VGG19.
+func LoadVGG19File(path, upto string, narrow int) (*model.Network, *nn.GraphNet, error) {
 	net, err := model.NewVGG19(upto, narrow)
 	if err != nil {
 		return nil, nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"flag"
 	"math"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"compactv4/internal/kerasweights"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/pyref"
@@ -89,7 +91,7 @@ func TestTrunksMatchTorch(t *testing.T) {
 		t.Errorf("preprocessed input SHA-256 %s, Pillow + numpy %s", got, ref.InputSHA256)
 	}
 	loaders := map[string]func(string, string, int) (*model.Network, *nn.GraphNet, error){
-		"resnet50": LoadResNet50, "vgg19": LoadVGG19,
+		"resnet50": LoadResNet50File, "vgg19": LoadVGG19File,
 	}
 	files := map[string]string{"resnet50": "resnet50_narrow.h5", "vgg19": "vgg19_narrow.h5"}
 	for name, load := range loaders {
@@ -136,7 +138,7 @@ func TestFullResNet50MatchesTorch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, g, err := LoadResNet50(filepath.Join(dir, "resnet50_full.h5"), model.ResNet50Output, 1)
+	_, g, err := LoadResNet50File(filepath.Join(dir, "resnet50_full.h5"), model.ResNet50Output, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,19 +195,19 @@ func TestLoadRejects(t *testing.T) {
 		want string
 	}{
 		{"vgg file as resnet", func() error {
-			_, _, err := LoadResNet50(filepath.Join("testdata", "vgg19_narrow.h5"), model.ResNet50Output, ref.Narrow)
+			_, _, err := LoadResNet50File(filepath.Join("testdata", "vgg19_narrow.h5"), model.ResNet50Output, ref.Narrow)
 			return err
 		}, `"conv1_conv"`},
 		{"wider network", func() error {
-			_, _, err := LoadResNet50(filepath.Join("testdata", "resnet50_narrow.h5"), model.ResNet50Output, ref.Narrow/2)
+			_, _, err := LoadResNet50File(filepath.Join("testdata", "resnet50_narrow.h5"), model.ResNet50Output, ref.Narrow/2)
 			return err
 		}, "conv1_conv"},
 		{"beyond the file", func() error {
-			_, _, err := LoadResNet50(filepath.Join("testdata", "resnet50_narrow.h5"), "conv5_block1_out", ref.Narrow)
+			_, _, err := LoadResNet50File(filepath.Join("testdata", "resnet50_narrow.h5"), "conv5_block1_out", ref.Narrow)
 			return err
 		}, `"conv5_block1_1_conv"`},
 		{"missing file", func() error {
-			_, _, err := LoadVGG19(filepath.Join("testdata", "absent.h5"), model.VGG19Output, 1)
+			_, _, err := LoadVGG19File(filepath.Join("testdata", "absent.h5"), model.VGG19Output, 1)
 			return err
 		}, "absent.h5"},
 	}
@@ -213,6 +215,47 @@ func TestLoadRejects(t *testing.T) {
 		err := tc.load()
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one naming %s", tc.name, err, tc.want)
+		}
+	}
+}
+
+// The pinned loaders find the weight file through kerasweights: absent, the error says "not
+// runnable" and names the file, its MD5 and both ways to get it; a file of another hash (here a
+// narrowed test file under the real name) is refused, named, before it is read.
+func TestLoadPinned(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("KERAS_HOME", "")
+	dir := t.TempDir()
+	loaders := []struct {
+		file kerasweights.File
+		load func(dir string) error
+	}{
+		{kerasweights.ResNet50, func(dir string) error { _, _, err := LoadResNet50(dir, model.ResNet50Output); return err }},
+		{kerasweights.VGG19, func(dir string) error { _, _, err := LoadVGG19(dir, model.VGG19Output); return err }},
+	}
+	for _, l := range loaders {
+		for _, d := range []string{"", dir} {
+			err := l.load(d)
+			if !errors.As(err, new(*kerasweights.MissingError)) {
+				t.Fatalf("%s absent from %q: %v", l.file.Name, d, err)
+			}
+			for _, want := range []string{"not runnable", l.file.Name, l.file.MD5, "data fetch -weights", l.file.URL} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("%q lacks %q", err, want)
+				}
+			}
+		}
+		b, err := os.ReadFile(filepath.Join("testdata", "resnet50_narrow.h5"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, l.file.Name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err = l.load(dir)
+		if !errors.As(err, new(*kerasweights.CorruptError)) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "corrupt") {
+			t.Errorf("wrong hash: %v", err)
 		}
 	}
 }

@@ -45,7 +45,8 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestHashes(t *testing.T) {
-	// Known values: `printf 'hello\n' | sha1sum` and `printf 'hello\n' | git hash-object --stdin`.
+	// Known values: `printf 'hello\n' | sha1sum`, `printf 'hello\n' | git hash-object --stdin`,
+	// `printf 'hello\n' | md5sum` and `printf 'hello\n' | sha256sum`.
 	content := []byte("hello\n")
 	for _, tt := range []struct {
 		h    Hash
@@ -53,6 +54,8 @@ func TestHashes(t *testing.T) {
 	}{
 		{PlainSHA1, "f572d396fae9206628714fb2ce00f72e94f2258f"},
 		{GitBlobSHA1, "ce013625030ba8dba906f756967f9e9ca394464a"},
+		{MD5, "b1946ac92492d2347c6235b4d2611184"},
+		{SHA256, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"},
 	} {
 		if got := tt.h.Bytes(content); got != tt.want {
 			t.Errorf("%v of %q = %s, want %s", tt.h, content, got, tt.want)

@@ -1,13 +1,16 @@
-// Package pinfetch downloads files pinned by a SHA-1 and proves them: each body is streamed to a
-// temporary file beside its destination while it is hashed, and only a body whose hash (and size,
-// when known) matches is synced and renamed into place, so that a file at a pinned path is never a
-// partial or unverified download. Transient failures are retried with seeded, jittered backoff;
-// a dead network stops the whole fetch early. The data sources of the suite (internal/v4data,
-// internal/areadata) describe their files as Files and share this one download path.
+// Package pinfetch downloads files pinned by a hash (a SHA-1, or the MD5 that keras.applications
+// records for its weight files) and proves them: each body is streamed to a temporary file beside
+// its destination while it is hashed, and only a body whose hash (and size, when known) matches is
+// synced and renamed into place, so that a file at a pinned path is never a partial or unverified
+// download. Transient failures are retried with seeded, jittered backoff; a dead network stops
+// the whole fetch early. The data sources of the suite (internal/v4data, internal/areadata,
+// internal/kerasweights) describe their files as Files and share this one download path.
 package pinfetch
 
 import (
+	"crypto/md5"
 	"crypto/sha1"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -16,7 +19,7 @@ import (
 	"strconv"
 )
 
-// Hash is how a File's SHA-1 is computed.
+// Hash is how a File's hash (File.SHA1) is computed.
 type Hash int
 
 const (
@@ -25,12 +28,22 @@ const (
 	GitBlobSHA1 Hash = iota
 	// PlainSHA1 is the SHA-1 of the content alone, as `sha1sum` prints it.
 	PlainSHA1
+	// MD5 is the MD5 of the content alone, as `md5sum` prints it: the hash keras.applications
+	// records for the weight files it downloads (keras.utils.get_file's file_hash of 32 digits).
+	MD5
+	// SHA256 is the SHA-256 of the content alone, as `sha256sum` prints it.
+	SHA256
 )
 
 // String names the hash in messages.
 func (h Hash) String() string {
-	if h == PlainSHA1 {
+	switch h {
+	case PlainSHA1:
 		return "SHA-1"
+	case MD5:
+		return "MD5"
+	case SHA256:
+		return "SHA-256"
 	}
 	return "git blob SHA-1"
 }
@@ -45,7 +58,12 @@ type sizedHasher struct {
 
 func (h Hash) newHasher(size int64) *sizedHasher {
 	s := &sizedHasher{h: sha1.New(), size: size}
-	if h == GitBlobSHA1 {
+	switch h {
+	case MD5:
+		s.h = md5.New()
+	case SHA256:
+		s.h = sha256.New()
+	case GitBlobSHA1:
 		s.h.Write([]byte("blob " + strconv.FormatInt(size, 10) + "\x00"))
 	}
 	return s

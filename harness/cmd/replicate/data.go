@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"path"
@@ -61,7 +62,7 @@ func fetchDir(flag string) string {
 }
 
 func runDataFetch(ctx context.Context, args []string) error {
-	fs := newFlags("replicate data fetch", "[-profile quick|full] [-data DIR] [-base-url URL] [-parallel N] [-retries N] [-q]", `
+	fs := newFlags("replicate data fetch", "[-profile quick|full] [-data DIR] [-base-url URL] [-parallel N] [-retries N] [-q]\n       replicate data fetch -weights [DIR] [-parallel N] [-retries N] [-q]", `
 Download every file of the profile that is missing or corrupt in the data directory from the
 mirror (by default GitHub at the pinned commit), N files at a time. Files already present and
 valid are not downloaded again. Each download is hashed while it is written to a temporary file,
@@ -69,15 +70,26 @@ and moved into place only when its git blob SHA-1 matches the manifest; nothing 
 unverified is ever left at a data path. Transient failures are retried with backoff.
 
 The data directory is -data DIR, else $V4DATA, else data/V4_compact_models in the project; it is
-created if absent. Progress goes to stderr when it is a terminal (not with -q).`)
+created if absent. Progress goes to stderr when it is a terminal (not with -q).
+
+With -weights, fetch instead the Keras ImageNet weight files of the task-driven networks
+(resnet50_ and vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5) from the address
+keras.applications uses, each verified against the MD5 keras.applications records before it is
+renamed into place: into DIR when given, else $KERAS_HOME/models when KERAS_HOME is set, else
+~/.keras/models (where Keras caches them and where the suite looks for them).`)
 	profile := fs.String("profile", v4data.ProfileQuick, "profile to fetch: quick (the files every checkout shares) or full (all data)")
 	dir := fs.String("data", "", "data directory (default $V4DATA, else data/V4_compact_models)")
 	base := fs.String("base-url", v4data.DefaultBaseURL, "mirror: file p is fetched from URL/p")
 	parallel := fs.Int("parallel", 4, "files downloaded at once")
 	retries := fs.Int("retries", 4, "retries of a transient failure (0: none)")
 	quiet := fs.Bool("q", false, "no progress on stderr")
-	if err := parseFlags(fs, args, 0); err != nil {
+	var weights weightsFlag
+	fs.Var(&weights, "weights", "fetch the Keras ImageNet weight files (into -weights=DIR, or DIR given after it; default $KERAS_HOME/models, else ~/.keras/models)")
+	if err := parseFlags(fs, args, 1); err != nil {
 		return err
+	}
+	if fs.NArg() > 0 && (!weights.on || weights.dir != "") {
+		return usagef("replicate data fetch: unexpected argument %q (see -h)", fs.Arg(0))
 	}
 	if err := profileFlag(*profile); err != nil {
 		return err
@@ -87,6 +99,22 @@ created if absent. Progress goes to stderr when it is a terminal (not with -q).`
 	}
 	if *retries < 0 {
 		return usagef("-retries %d: want 0 or more", *retries)
+	}
+	if weights.on {
+		var other []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "profile" || f.Name == "data" || f.Name == "base-url" {
+				other = append(other, "-"+f.Name)
+			}
+		})
+		if len(other) > 0 {
+			return usagef("replicate data fetch: -weights cannot be combined with %s", strings.Join(other, ", "))
+		}
+		dir := weights.dir
+		if fs.NArg() == 1 {
+			dir = fs.Arg(0)
+		}
+		return fetchWeights(ctx, dir, *parallel, *retries, !*quiet && isTerminal(stderr))
 	}
 	m, err := pinnedManifest()
 	if err != nil {
