@@ -11,6 +11,7 @@ import (
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
+	"compactv4/internal/nprand"
 )
 
 // FactorizedOptions are the hyper-parameters of the factorized ("two-stage") mapping
@@ -164,46 +165,55 @@ type FactorizedResult struct {
 	// Scores[e] is the validation score (mean or median r²_ER) after upstream epoch e.
 	Scores []float64
 	// Best is the epoch with the highest score (the first of ties); Val and Test are its
-	// predictions ([neuron][image], in the units of the targets) and Network its weights.
+	// predictions ([neuron][image], in the units of the targets), averaged over the members.
 	Best      int
 	Val, Test [][]float64
-	Network   *model.Network
+	// Network holds the weights after the last epoch of the last member.
+	Network *model.Network
+	// EpochVal[e] and EpochTest[e] are the predictions after epoch e, averaged over the members.
+	EpochVal, EpochTest [][][]float64
 }
 
 // TrainFactorized trains the factorized mapping on images train of f (shape h×w×c per image)
-// to targets y[n][k] (image train[k]) as upstream's train_with_early_stopping does: optional
-// z-scoring of the targets, Keras initialisation (opts.Seed), optional SVD initialisation from
-// a ridge fit, spatial bias set to the mean target; then opts.Epochs rounds of opts.KerasEpochs
-// shuffled passes of Adam steps on batches of opts.Batch (MSE plus the L2 terms), after each
-// round predicting the val and test images (batchnorm in inference mode) and scoring the
-// validation r²_ER against rawVal (responses to the val images). It returns the round with the
-// best score. Keras' random numbers cannot be reproduced: the initial weights and batch orders
-// come from opts.Seed.
+// to targets y[n][k] (image train[k]) as upstream's train_with_early_stopping does: it is
+// TrainFactorizedEnsemble with one member.
 func TrainFactorized(f Features, h, w, c int, train, val, test []int, y [][]float64, rawVal metrics.Raw, opts FactorizedOptions) (*FactorizedResult, error) {
+	return TrainFactorizedEnsemble(1, func(int) (Features, error) { return f, nil }, h, w, c, train, val, test, y, rawVal, opts)
+}
+
+// TrainFactorizedEnsemble trains one factorized mapping carried across the members of an
+// ensemble, as upstream's perform_cross_validation_with_early_stopping_for_ensemble does for one
+// fold (reference/upstream.md §7). The mapping is built once (Keras initialisation from
+// opts.Seed; spatial bias set to the mean target with opts.BiasInit); then for each member in
+// turn: optional SVD initialisation of the two kernels from a ridge fit (alpha opts.AlphaRidge)
+// on that member's features, biases, batchnorm and Adam's state carrying over from the previous
+// member; opts.Epochs rounds of opts.KerasEpochs shuffled passes of Adam steps on batches of
+// opts.Batch (MSE plus the L2 terms), each round's predictions for the val and test images
+// (batchnorm in inference mode) added to that round's sums. The sums are divided by the number
+// of members, each round's validation r²_ER against rawVal (responses to the val images) is
+// scored by its mean or median over neurons, and the best round is returned. Targets are
+// z-scored per neuron over the training images with opts.ZScore. member(i) returns member i's
+// features of all images; members are requested one at a time. Keras' random numbers cannot be
+// reproduced: the initial weights and batch orders come from opts.Seed.
+func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), h, w, c int, train, val, test []int, y [][]float64, rawVal metrics.Raw, opts FactorizedOptions) (*FactorizedResult, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
-	if err := f.check(); err != nil {
-		return nil, err
-	}
-	if h*w*c != f.P {
-		return nil, fmt.Errorf("features %s: %d features are not (%d, %d, %d): %w", f.Name, f.P, h, w, c, ErrInput)
-	}
-	if rawVal.M != len(val) || rawVal.N != len(y) {
-		return nil, fmt.Errorf("features %s: validation responses of %d neurons × %d images for %d neurons × %d images: %w", f.Name, rawVal.N, rawVal.M, len(y), len(val), ErrInput)
-	}
-	d, err := NewDesign(f)
-	if err != nil {
-		return nil, err
-	}
-	for _, rows := range [][]int{val, test} {
-		if err := d.checkRows("predicted", rows, 0); err != nil {
-			return nil, err
-		}
+	if members < 1 {
+		return nil, fmt.Errorf("factorized mapping of %d members: %w", members, ErrInput)
 	}
 	nn0 := len(y)
+	if nn0 == 0 {
+		return nil, fmt.Errorf("factorized mapping without neurons: %w", ErrInput)
+	}
+	if rawVal.M != len(val) || rawVal.N != nn0 {
+		return nil, fmt.Errorf("factorized mapping: validation responses of %d neurons × %d images for %d neurons × %d images: %w", rawVal.N, rawVal.M, nn0, len(val), ErrInput)
+	}
 	targetsY := make([][]float64, nn0)
 	for n, row := range y {
+		if len(row) != len(train) {
+			return nil, fmt.Errorf("factorized mapping: neuron %d has %d targets for %d training images: %w", n, len(row), len(train), ErrInput)
+		}
 		targetsY[n] = slices.Clone(row)
 		if opts.ZScore {
 			mu, sd := metrics.Mean(row), 0.0
@@ -212,7 +222,7 @@ func TrainFactorized(f Features, h, w, c int, train, val, test []int, y [][]floa
 			}
 			sd = math.Sqrt(sd / float64(len(row)))
 			if !(sd > 0) {
-				return nil, fmt.Errorf("features %s: neuron %d has constant training targets, which cannot be z-scored: %w", f.Name, n, ErrInput)
+				return nil, fmt.Errorf("factorized mapping: neuron %d has constant training targets, which cannot be z-scored: %w", n, ErrInput)
 			}
 			for k, v := range row {
 				targetsY[n][k] = (v - mu) / sd
@@ -223,62 +233,93 @@ func TrainFactorized(f Features, h, w, c int, train, val, test []int, y [][]floa
 	if err != nil {
 		return nil, err
 	}
-	if opts.SVDInit {
-		fit, err := d.Fit(train, targetsY, opts.AlphaRidge)
-		if err != nil {
-			return nil, fmt.Errorf("factorized mapping, SVD initialisation: %w", err)
-		}
-		coef, err := fit.Coef(f)
-		if err != nil {
-			return nil, err
-		}
-		if err := SVDInit(net, coef); err != nil {
-			return nil, err
-		}
-	}
 	if opts.BiasInit {
 		b := net.Layer("spatial_pool").Weights[1].Data
 		for n, row := range targetsY {
 			b[n] = float32(metrics.Mean(row))
 		}
 	}
-	tr, err := nn.NewTrainer(net, nn.NewAdam(opts.LearningRate, opts.ClipValue))
-	if err != nil {
-		return nil, fmt.Errorf("factorized mapping: %w", err)
-	}
-	if err := tr.SetL2("mixing_stage", opts.LambdaMix); err != nil {
-		return nil, err
-	}
-	if err := tr.SetL2("spatial_pool", opts.LambdaSpatial); err != nil {
-		return nil, err
-	}
+	valSum := make([][][]float64, opts.Epochs)
+	testSum := make([][][]float64, opts.Epochs)
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6d617070))
-	xb := make([]float32, 0, opts.Batch*f.P)
-	yb := make([]float32, 0, opts.Batch*nn0)
-	res := &FactorizedResult{Best: -1}
-	bestScore := math.Inf(-1)
-	for e := range opts.Epochs {
-		for range opts.KerasEpochs {
-			order := rng.Perm(len(train))
-			for s := 0; s < len(order); s += opts.Batch {
-				xb, yb = xb[:0], yb[:0]
-				for _, k := range order[s:min(s+opts.Batch, len(order))] {
-					xb = append(xb, f.X[train[k]*f.P:(train[k]+1)*f.P]...)
-					for n := range nn0 {
-						yb = append(yb, float32(targetsY[n][k]))
-					}
-				}
-				if _, err := tr.Step(xb, yb, len(yb)/nn0); err != nil {
-					return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
-				}
-			}
+	var iter int64
+	var state [][]float32
+	for i := range members {
+		f, err := member(i)
+		if err != nil {
+			return nil, fmt.Errorf("factorized mapping, member %d: %w", i, err)
 		}
-		trained := tr.Network()
-		pv, err := predictNet(trained, f, val)
+		if err := f.check(); err != nil {
+			return nil, err
+		}
+		if h*w*c != f.P {
+			return nil, fmt.Errorf("features %s: %d features are not (%d, %d, %d): %w", f.Name, f.P, h, w, c, ErrInput)
+		}
+		d, err := NewDesign(f)
 		if err != nil {
 			return nil, err
 		}
-		r2, err := metrics.R2ER(rawVal, pv, metrics.R2EROptions{})
+		for _, rows := range [][]int{train, val, test} {
+			if err := d.checkRows("factorized mapping", rows, 0); err != nil {
+				return nil, err
+			}
+		}
+		if opts.SVDInit {
+			fit, err := d.Fit(train, targetsY, opts.AlphaRidge)
+			if err != nil {
+				return nil, fmt.Errorf("factorized mapping, member %d, SVD initialisation: %w", i, err)
+			}
+			coef, err := fit.Coef(f)
+			if err != nil {
+				return nil, err
+			}
+			if err := SVDInit(net, coef); err != nil {
+				return nil, err
+			}
+		}
+		tr, err := nn.NewTrainer(net, nn.NewAdam(opts.LearningRate, opts.ClipValue))
+		if err != nil {
+			return nil, fmt.Errorf("factorized mapping: %w", err)
+		}
+		if state != nil {
+			if err := tr.SetOptimizerState(iter, state); err != nil {
+				return nil, err
+			}
+		}
+		if err := tr.SetL2("mixing_stage", opts.LambdaMix); err != nil {
+			return nil, err
+		}
+		if err := tr.SetL2("spatial_pool", opts.LambdaSpatial); err != nil {
+			return nil, err
+		}
+		for e := range opts.Epochs {
+			if err := trainRound(tr, f, train, targetsY, opts, rng); err != nil {
+				return nil, fmt.Errorf("factorized mapping, member %d, epoch %d: %w", i, e, err)
+			}
+			trained := tr.Network()
+			pv, err := predictNet(trained, f, val)
+			if err != nil {
+				return nil, err
+			}
+			pt, err := predictNet(trained, f, test)
+			if err != nil {
+				return nil, err
+			}
+			valSum[e], testSum[e] = addInto(valSum[e], pv), addInto(testSum[e], pt)
+		}
+		net = tr.Network()
+		iter, state = tr.OptimizerState()
+	}
+	res := &FactorizedResult{Best: -1, Network: net, EpochVal: valSum, EpochTest: testSum}
+	for e := range opts.Epochs {
+		for _, hat := range [][][]float64{valSum[e], testSum[e]} {
+			for _, row := range hat {
+				for k := range row {
+					row[k] /= float64(members)
+				}
+			}
+		}
+		r2, err := metrics.R2ER(rawVal, valSum[e], metrics.R2EROptions{})
 		if err != nil {
 			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
 		}
@@ -287,14 +328,51 @@ func TrainFactorized(f Features, h, w, c int, train, val, test []int, y [][]floa
 			score = metrics.Median(r2)
 		}
 		res.Scores = append(res.Scores, score)
-		if score > bestScore || res.Best < 0 {
-			bestScore, res.Best, res.Val, res.Network = score, e, pv, trained
-			if res.Test, err = predictNet(trained, f, test); err != nil {
-				return nil, err
+		if res.Best < 0 || score > res.Scores[res.Best] {
+			res.Best = e
+		}
+	}
+	res.Val, res.Test = valSum[res.Best], testSum[res.Best]
+	return res, nil
+}
+
+// trainRound runs opts.KerasEpochs passes over the training images in shuffled batches.
+func trainRound(tr *nn.Trainer, f Features, train []int, y [][]float64, opts FactorizedOptions, rng *rand.Rand) error {
+	nn0 := len(y)
+	xb := make([]float32, 0, opts.Batch*f.P)
+	yb := make([]float32, 0, opts.Batch*nn0)
+	for range opts.KerasEpochs {
+		order := rng.Perm(len(train))
+		for s := 0; s < len(order); s += opts.Batch {
+			xb, yb = xb[:0], yb[:0]
+			for _, k := range order[s:min(s+opts.Batch, len(order))] {
+				xb = append(xb, f.X[train[k]*f.P:(train[k]+1)*f.P]...)
+				for n := range nn0 {
+					yb = append(yb, float32(y[n][k]))
+				}
+			}
+			if _, err := tr.Step(xb, yb, len(yb)/nn0); err != nil {
+				return err
 			}
 		}
 	}
-	return res, nil
+	return nil
+}
+
+// addInto adds b to a (allocated like b when nil) and returns a.
+func addInto(a, b [][]float64) [][]float64 {
+	if a == nil {
+		a = make([][]float64, len(b))
+		for n := range a {
+			a[n] = make([]float64, len(b[n]))
+		}
+	}
+	for n, row := range b {
+		for k, v := range row {
+			a[n][k] += v
+		}
+	}
+	return a
 }
 
 // predictNet returns net's outputs for images rows of f, [neuron][image].
@@ -325,4 +403,79 @@ func predictNet(net *model.Network, f Features, rows []int) ([][]float64, error)
 		}
 	}
 	return out, nil
+}
+
+// FactorizedCVResult is a cross-validated factorized mapping.
+type FactorizedCVResult struct {
+	CVResult
+	// Scores[e] is the validation score of epoch e over the assembled folds; Best the chosen
+	// epoch, whose r²_ER Test and Val hold.
+	Scores []float64
+	Best   int
+}
+
+// CrossValidateFactorized is upstream's perform_cross_validation_with_early_stopping (one member,
+// mean score) and its _for_ensemble variant (several members, opts.MedianScore) for r²_ER: the
+// images are permuted (np.random.seed(CVSeed); upstream draws the permutation from numpy's
+// global state without a seed of its own); for each of the 8 folds (Folds) a fresh mapping is
+// trained by TrainFactorizedEnsemble on the fold's training images and its predictions after
+// every epoch are written into full-length validation and test arrays; the epoch with the best
+// validation score over all positions but the last DroppedTail (one epoch for all folds) is
+// chosen, and the per-neuron r²_ER of its test (and validation) predictions returned.
+func CrossValidateFactorized(members int, member func(i int) (Features, error), h, w, c int, raw metrics.Raw, opts FactorizedOptions) (*FactorizedCVResult, error) {
+	if err := raw.Validate(); err != nil {
+		return nil, fmt.Errorf("factorized cross-validation: %w", err)
+	}
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	m := raw.M
+	folds, err := Folds(m)
+	if err != nil {
+		return nil, err
+	}
+	perm := nprand.New(CVSeed).Permutation(m)
+	means := raw.Means()
+	valHat, testHat := make([][][]float64, opts.Epochs), make([][][]float64, opts.Epochs)
+	for e := range valHat {
+		valHat[e], testHat[e] = zeros(raw.N, m), zeros(raw.N, m)
+	}
+	for fi, fo := range folds {
+		train, val, test := at(perm, fo.Train), at(perm, fo.Val), at(perm, fo.Test)
+		fr, err := TrainFactorizedEnsemble(members, member, h, w, c, train, val, test, targets(means, train), selectRaw(raw, val), opts)
+		if err != nil {
+			return nil, fmt.Errorf("factorized cross-validation, fold %d: %w", fi, err)
+		}
+		for e := range opts.Epochs {
+			for n := range raw.N {
+				for k, p := range fo.Val {
+					valHat[e][n][p] = fr.EpochVal[e][n][k]
+				}
+				for k, p := range fo.Test {
+					testHat[e][n][p] = fr.EpochTest[e][n][k]
+				}
+			}
+		}
+	}
+	praw := selectRaw(raw, perm[:m-DroppedTail])
+	res := &FactorizedCVResult{Best: -1}
+	for e := range opts.Epochs {
+		r2, err := metrics.R2ER(praw, cut(valHat[e], m-DroppedTail), metrics.R2EROptions{})
+		if err != nil {
+			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
+		}
+		score := metrics.Mean(r2)
+		if opts.MedianScore {
+			score = metrics.Median(r2)
+		}
+		res.Scores = append(res.Scores, score)
+		if res.Best < 0 || score > res.Scores[res.Best] {
+			res.Best = e
+			res.Val = r2
+		}
+	}
+	if res.Test, err = metrics.R2ER(praw, cut(testHat[res.Best], m-DroppedTail), metrics.R2EROptions{}); err != nil {
+		return nil, fmt.Errorf("factorized cross-validation: %w", err)
+	}
+	return res, nil
 }

@@ -189,3 +189,78 @@ func TestFactorizedBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TrainFactorizedEnsemble carries one mapping across members whose features are noisy copies of
+// the same features: the averaged predictions recover the rank-one responses, and a second run
+// gives the same bytes.
+func TestTrainFactorizedEnsemble(t *testing.T) {
+	const h, w, c, n, members = 4, 4, 6, 3, 3
+	f, raw := rankOneData(5, 200, h, w, c, n, 4, 1)
+	member := func(i int) (Features, error) {
+		rng := rand.New(rand.NewPCG(uint64(i), 9))
+		g := Features{N: f.N, P: f.P, X: make([]float32, len(f.X)), Name: "noisy copy"}
+		for k, v := range f.X {
+			g.X[k] = v + float32(0.2*rng.NormFloat64())
+		}
+		return g, nil
+	}
+	train, val, test := span(0, 120), span(120, 160), span(160, 200)
+	opts := EnsembleDefaults()
+	opts.LearningRate = 1e-3
+	opts.AlphaRidge = 10
+	opts.Epochs, opts.KerasEpochs = 4, 2
+	run := func() *FactorizedResult {
+		res, err := TrainFactorizedEnsemble(members, member, h, w, c, train, val, test, targets(raw.Means(), train), selectRaw(raw, val), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	res := run()
+	r2, err := metrics.R2ER(selectRaw(raw, test), res.Test, metrics.R2EROptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("validation scores %.3f, best epoch %d; test r²_ER %.3f", res.Scores, res.Best, r2)
+	if res.Scores[res.Best] < 0.8 || metrics.Median(r2) < 0.8 {
+		t.Errorf("validation %.3f, test median r²_ER %.3f: the ensemble mapping did not recover rank-one responses", res.Scores[res.Best], metrics.Median(r2))
+	}
+	again := run()
+	for nu := range res.Val {
+		for k := range res.Val[nu] {
+			if res.Val[nu][k] != again.Val[nu][k] {
+				t.Fatalf("second run differs: neuron %d image %d", nu, k)
+			}
+		}
+	}
+}
+
+// CrossValidateFactorized recovers rank-one responses in every fold, and the chosen epoch has
+// the best assembled validation score.
+func TestCrossValidateFactorized(t *testing.T) {
+	const h, w, c, n = 3, 3, 4, 2
+	f, raw := rankOneData(11, 160, h, w, c, n, 4, 1)
+	opts := TaskDrivenDefaults()
+	opts.Epochs, opts.KerasEpochs = 8, 4
+	res, err := CrossValidateFactorized(1, func(int) (Features, error) { return f, nil }, h, w, c, raw, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("scores %.3f, best epoch %d; test r²_ER %.3f, validation %.3f", res.Scores, res.Best, res.Test, res.Val)
+	for e, s := range res.Scores {
+		if s > res.Scores[res.Best] {
+			t.Errorf("epoch %d scores %v above the chosen %d", e, s, res.Best)
+		}
+	}
+	if metrics.Median(res.Test) < 0.8 {
+		t.Errorf("test r²_ER %.3f: not recovered", res.Test)
+	}
+	// With M = 8q, fold f's validation block is fold 7−f's test block and the two folds train on
+	// the same images from the same initial weights and batch order: validation and test
+	// predictions coincide (as in upstream's code, up to Keras' randomness).
+	for i := range res.Test {
+		if res.Test[i] != res.Val[i] {
+			t.Errorf("neuron %d: test r²_ER %v, validation %v; want equal when M = 8q", i, res.Test[i], res.Val[i])
+		}
+	}
+}

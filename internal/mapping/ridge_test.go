@@ -231,3 +231,23 @@ func TestGramKernel(t *testing.T) {
 		}
 	}
 }
+
+// With M = 8q images, fold f validates on fold 7−f's test block and both train on the same
+// images, so the cross-validated validation and test r²_ER are the same numbers.
+func TestCrossValidateEightFoldsCoincide(t *testing.T) {
+	const m, p = 48, 60
+	f := hashFeatures(0, m, p, 1)
+	raw := metrics.Raw{N: 2, M: m, R: 3, Data: make([]float64, 2*m*3)}
+	for i := range raw.Data {
+		raw.Data[i] = float64(f.X[(i*7)%len(f.X)]) + float64(i%5)
+	}
+	res, err := CrossValidate(1, func(int) (Features, error) { return f, nil }, raw, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range res.Test {
+		if res.Test[n] != res.Val[n] {
+			t.Errorf("neuron %d: test %v, validation %v", n, res.Test[n], res.Val[n])
+		}
+	}
+}
