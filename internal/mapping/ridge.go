@@ -62,7 +62,7 @@ func NewDesign(f Features) (*Design, error) {
 		return nil, err
 	}
 	n, p := f.N, f.P
-	n4, ld := (n+3)&^3, (p+3)&^3
+	n4, ld := (n+3)&^3, (p+7)&^7
 	xc := make([]float64, n4*ld)
 	mean := make([]float64, p)
 	for i := range n {

@@ -209,45 +209,30 @@ func TestBadInput(t *testing.T) {
 
 func contains(err error, s string) bool { return err != nil && strings.Contains(err.Error(), s) }
 
-// TestGramKernel compares the assembly Gram kernel with the Go one on sizes around the block
-// and chunk edges.
+// TestGramKernel compares the Gram matrix of every kernel this machine runs (AVX-512, AVX2, Go)
+// with a plain sum, on sizes around the block and chunk edges.
 func TestGramKernel(t *testing.T) {
-	for _, c := range []struct{ n, ld int }{{4, 4}, {8, 12}, {12, 388}, {16, 2 * gramChunk}} {
-		x := make([]float64, c.n*c.ld)
-		for i := range x {
-			x[i] = float64((i*7919)%1013)/100 - 5
-		}
-		g := gram(x, c.n, c.ld)
-		for i := range c.n {
-			for j := range c.n {
-				want := 0.0
-				for k := range c.ld {
-					want += x[i*c.ld+k] * x[j*c.ld+k]
+	for _, set := range kernelSets() {
+		t.Run(set.name, func(t *testing.T) {
+			defer set.use()()
+			for _, c := range []struct{ n, ld int }{{4, 8}, {8, 16}, {12, 392}, {16, 2 * gramChunk}} {
+				x := make([]float64, c.n*c.ld)
+				for i := range x {
+					x[i] = float64((i*7919)%1013)/100 - 5
 				}
-				if d := math.Abs(g[i*c.n+j] - want); d > 1e-12*math.Max(1, math.Abs(want)) {
-					t.Fatalf("n %d, ld %d: G[%d][%d] = %v, want %v", c.n, c.ld, i, j, g[i*c.n+j], want)
+				g := gram(x, c.n, c.ld)
+				for i := range c.n {
+					for j := range c.n {
+						want := 0.0
+						for k := range c.ld {
+							want += x[i*c.ld+k] * x[j*c.ld+k]
+						}
+						if d := math.Abs(g[i*c.n+j] - want); d > 1e-12*math.Max(1, math.Abs(want)) {
+							t.Fatalf("n %d, ld %d: G[%d][%d] = %v, want %v", c.n, c.ld, i, j, g[i*c.n+j], want)
+						}
+					}
 				}
 			}
-		}
-	}
-}
-
-// With M = 8q images, fold f validates on fold 7−f's test block and both train on the same
-// images, so the cross-validated validation and test r²_ER are the same numbers.
-func TestCrossValidateEightFoldsCoincide(t *testing.T) {
-	const m, p = 48, 60
-	f := hashFeatures(0, m, p, 1)
-	raw := metrics.Raw{N: 2, M: m, R: 3, Data: make([]float64, 2*m*3)}
-	for i := range raw.Data {
-		raw.Data[i] = float64(f.X[(i*7)%len(f.X)]) + float64(i%5)
-	}
-	res, err := CrossValidate(1, func(int) (Features, error) { return f, nil }, raw, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for n := range res.Test {
-		if res.Test[n] != res.Val[n] {
-			t.Errorf("neuron %d: test %v, validation %v", n, res.Test[n], res.Val[n])
-		}
+		})
 	}
 }
