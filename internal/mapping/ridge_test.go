@@ -157,11 +157,13 @@ func TestSklearn(t *testing.T) {
 	}
 }
 
-// TestReferenceScript regenerates testdata/ridge.json with scikit-learn and compares.
+// TestReferenceScript regenerates testdata/ridge.json with scikit-learn and compares: another
+// BLAS or CPU rounds the solves differently (most where alpha is 1e-5 and the kernel matrix
+// nearly singular), so the tolerance is 1e-9, ten times below TestSklearn's.
 func TestReferenceScript(t *testing.T) {
 	pyref.CheckGenerator(t, filepath.Join("testdata", "gen_ridge.py"), []string{"numpy", "sklearn"},
 		map[string]pyref.Tolerances{"ridge.json": {
-			Default: pyref.Tol{Rel: 1e-12, Abs: 1e-12},
+			Default: pyref.Tol{Rel: 1e-9, Abs: 1e-9},
 			Ignore:  []string{"numpy", "sklearn"},
 		}}, *update)
 }
