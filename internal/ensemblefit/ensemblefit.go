@@ -89,44 +89,29 @@ func (t *Teacher) Embeddings(i int, feats []float32, n int) (mapping.Features, e
 // Ridge fits, for each member, scikit-learn's ridge regression (alpha, or mapping.Auto for the
 // default alpha of that member's training embeddings) on the images train to targets y
 // (y[n][k] for image train[k]) and returns the members' average prediction for the images rows,
-// [neuron][image]. feats are the trunk features of all the images (TrunkFeatures).
+// [neuron][image] (mapping.EnsemblePredict). feats are the trunk features of all the images
+// (TrunkFeatures); only the members' Gram matrices are kept.
 func (t *Teacher) Ridge(feats []float32, n int, train, rows []int, y [][]float64, alpha float64) ([][]float64, error) {
-	var sum [][]float64
+	designs := make([]*mapping.Design, len(t.Members))
+	alphas := make([]float64, len(t.Members))
 	for i := range t.Members {
 		f, err := t.Embeddings(i, feats, n)
 		if err != nil {
 			return nil, err
 		}
-		d, err := mapping.NewDesign(f)
-		if err != nil {
+		if designs[i], err = mapping.NewDesign(f); err != nil {
 			return nil, fmt.Errorf("ensemble teacher: %w", err)
 		}
-		a := alpha
-		if a == mapping.Auto {
-			if a, err = mapping.DefaultAlpha(f, train); err != nil {
+		alphas[i] = alpha
+		if alpha == mapping.Auto {
+			if alphas[i], err = mapping.DefaultAlpha(f, train); err != nil {
 				return nil, err
 			}
 		}
-		pred, err := mapping.EnsemblePredict([]*mapping.Design{d}, train, y, a, rows)
-		if err != nil {
-			return nil, fmt.Errorf("ensemble teacher, member %d: %w", i, err)
-		}
-		if sum == nil {
-			sum = make([][]float64, len(pred))
-			for k := range sum {
-				sum[k] = make([]float64, len(rows))
-			}
-		}
-		for k, row := range pred {
-			for j, v := range row {
-				sum[k][j] += v
-			}
-		}
 	}
-	for _, row := range sum {
-		for j := range row {
-			row[j] /= float64(len(t.Members))
-		}
+	pred, err := mapping.EnsemblePredict(designs, train, y, alphas, rows)
+	if err != nil {
+		return nil, fmt.Errorf("ensemble teacher: %w", err)
 	}
-	return sum, nil
+	return pred, nil
 }

@@ -219,15 +219,15 @@ func cut(x [][]float64, m int) [][]float64 {
 }
 
 // EnsemblePredict fits one ridge regression per member design on the images train (targets
-// y[n][k] for image train[k], the given alpha for all) and returns the members' average
+// y[n][k] for image train[k], alphas[i] for member i) and returns the members' average
 // prediction for the images rows, as upstream's get_ensemble_predictions.
-func EnsemblePredict(members []*Design, train []int, y [][]float64, alpha float64, rows []int) ([][]float64, error) {
-	if len(members) == 0 {
-		return nil, fmt.Errorf("ensemble prediction without members: %w", ErrInput)
+func EnsemblePredict(members []*Design, train []int, y [][]float64, alphas []float64, rows []int) ([][]float64, error) {
+	if len(members) == 0 || len(alphas) != len(members) {
+		return nil, fmt.Errorf("ensemble prediction with %d members and %d alphas: %w", len(members), len(alphas), ErrInput)
 	}
 	var sum [][]float64
 	for i, d := range members {
-		fit, err := d.Fit(train, y, alpha)
+		fit, err := d.Fit(train, y, alphas[i])
 		if err != nil {
 			return nil, fmt.Errorf("member %d: %w", i, err)
 		}
@@ -279,8 +279,12 @@ func ChooseAlpha(members []*Design, raw metrics.Raw, lo, hi float64) (float64, e
 	fo := folds[1]
 	y := targets(raw.Means(), fo.Train)
 	valRaw := selectRaw(raw, fo.Val)
+	alphas := make([]float64, len(members))
 	score := func(alpha float64) (float64, error) {
-		pred, err := EnsemblePredict(members, fo.Train, y, alpha, fo.Val)
+		for i := range alphas {
+			alphas[i] = alpha
+		}
+		pred, err := EnsemblePredict(members, fo.Train, y, alphas, fo.Val)
 		if err != nil {
 			return 0, fmt.Errorf("choose alpha %v: %w", alpha, err)
 		}
