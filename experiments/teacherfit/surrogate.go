@@ -57,6 +57,7 @@ func (s *surrogates) find(teacher string, k int) *surrogate {
 // model files are recorded as not runnable.
 func evaluateSurrogates(ctx context.Context, env *harness.Env, d *eval.Data, p plan) (*surrogates, error) {
 	s := &surrogates{}
+	var resps []*eval.Responses
 	for _, id := range p.Sessions {
 		ts, ok := v4data.LookupTestSession(id)
 		if !ok {
@@ -71,6 +72,7 @@ func evaluateSurrogates(ctx context.Context, env *harness.Env, d *eval.Data, p p
 		}
 		if resp != nil {
 			s.Sessions = append(s.Sessions, &evalSession{session: ts, resp: resp})
+			resps = append(resps, resp)
 		}
 	}
 	for ti, teacher := range p.Teachers {
@@ -91,7 +93,7 @@ func evaluateSurrogates(ctx context.Context, env *harness.Env, d *eval.Data, p p
 				return nil, err
 			}
 			m := &surrogate{Teacher: teacher, K: k}
-			if m.Scores, err = scoreShared(ctx, d, s.Sessions, eval.NewShared(teacher, k, net)); err != nil {
+			if m.Scores, _, err = d.ScoreShared(ctx, eval.NewShared(teacher, k, net), resps); err != nil {
 				return nil, fmt.Errorf("%s K=%d: %w", teacher, k, err)
 			}
 			seed := bootstrapSeed + uint64(ti*len(p.Ks)+ki)
@@ -103,29 +105,6 @@ func evaluateSurrogates(ctx context.Context, env *harness.Env, d *eval.Data, p p
 		}
 	}
 	return s, nil
-}
-
-// scoreShared predicts every session's evaluation half with one shared model and scores the
-// session's output rows; the sessions' scores are concatenated.
-func scoreShared(ctx context.Context, d *eval.Data, sessions []*evalSession, net eval.Model) (eval.Scores, error) {
-	if net.Outputs() != v4data.SharedOutputs {
-		return eval.Scores{}, fmt.Errorf("%d outputs, want %d", net.Outputs(), v4data.SharedOutputs)
-	}
-	ss := make([]eval.Scores, len(sessions))
-	for i, ev := range sessions {
-		p, err := d.Predict(ctx, net, ev.session.ID, ev.resp.Lo, ev.resp.Hi)
-		if err != nil {
-			return eval.Scores{}, err
-		}
-		rows, err := eval.SessionRows(p, ev.resp.Images(), v4data.SharedOutputs, ev.session)
-		if err != nil {
-			return eval.Scores{}, err
-		}
-		if ss[i], err = eval.Score32(ev.resp, rows); err != nil {
-			return eval.Scores{}, err
-		}
-	}
-	return eval.Pool(ss), nil
 }
 
 // comparison is C4's surrogate line: the shared model distilled from the ensemble against the
