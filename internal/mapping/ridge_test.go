@@ -238,3 +238,64 @@ func TestGramKernel(t *testing.T) {
 		})
 	}
 }
+
+// Folds follows upstream's rule: tests and validations of q = ⌊M/8⌋ positions, disjoint within a
+// fold, training on the rest of [0, 8q); every position below 8q is tested exactly once and every
+// position from M−8q on validated exactly once.
+func TestFolds(t *testing.T) {
+	for _, m := range []int{8, 15, 44, 48, 53, 600, 1200} {
+		folds, err := Folds(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := m / NumFolds
+		tested, validated := make([]int, m), make([]int, m)
+		for f, fo := range folds {
+			if len(fo.Test) != q || len(fo.Val) != q {
+				t.Fatalf("M %d fold %d: %d test and %d validation positions, want %d", m, f, len(fo.Test), len(fo.Val), q)
+			}
+			in := map[int]bool{}
+			for _, p := range fo.Test {
+				tested[p]++
+				in[p] = true
+			}
+			for _, p := range fo.Val {
+				validated[p]++
+				in[p] = true
+			}
+			for _, p := range fo.Train {
+				if in[p] || p >= NumFolds*q {
+					t.Fatalf("M %d fold %d: training position %d is tested, validated or beyond 8q", m, f, p)
+				}
+			}
+			if len(fo.Train)+len(in) != NumFolds*q && len(fo.Train)+len(in) != NumFolds*q+countAbove(in, NumFolds*q) {
+				t.Fatalf("M %d fold %d: %d training positions", m, f, len(fo.Train))
+			}
+		}
+		for p := range m {
+			if want := b2i(p < NumFolds*q); tested[p] != want {
+				t.Errorf("M %d: position %d tested %d times, want %d", m, p, tested[p], want)
+			}
+			if want := b2i(p >= m-NumFolds*q); validated[p] != want {
+				t.Errorf("M %d: position %d validated %d times, want %d", m, p, validated[p], want)
+			}
+		}
+	}
+}
+
+func countAbove(s map[int]bool, lo int) int {
+	n := 0
+	for p := range s {
+		if p >= lo {
+			n++
+		}
+	}
+	return n
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
