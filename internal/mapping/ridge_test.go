@@ -268,7 +268,7 @@ func TestFolds(t *testing.T) {
 					t.Fatalf("M %d fold %d: training position %d is tested, validated or beyond 8q", m, f, p)
 				}
 			}
-			if len(fo.Train)+len(in) != NumFolds*q && len(fo.Train)+len(in) != NumFolds*q+countAbove(in, NumFolds*q) {
+			if len(fo.Train) != NumFolds*q-(len(in)-countAbove(in, NumFolds*q)) {
 				t.Fatalf("M %d fold %d: %d training positions", m, f, len(fo.Train))
 			}
 		}
