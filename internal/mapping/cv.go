@@ -8,19 +8,19 @@ import (
 	"compactv4/internal/nprand"
 )
 
-// NumFolds is the number of cross-validation folds upstream uses.
-const NumFolds = 8
+// numFolds is the number of cross-validation folds upstream uses.
+const numFolds = 8
 
-// CVSeed seeds numpy's global random state before the ensemble cross-validation permutes the
+// cvSeed seeds numpy's global random state before the ensemble cross-validation permutes the
 // images (np.random.seed(314159)).
-const CVSeed = 314159
+const cvSeed = 314159
 
 // Auto, as a ridge alpha, selects DefaultAlpha, computed for each fit's training images.
 const Auto = -1.0
 
-// DroppedTail is how many trailing positions upstream leaves out of every cross-validated r²_ER
+// droppedTail is how many trailing positions upstream leaves out of every cross-validated r²_ER
 // ([:, :-4]).
-const DroppedTail = 4
+const droppedTail = 4
 
 // A Fold lists positions (not images) of one cross-validation fold.
 type Fold struct {
@@ -30,11 +30,11 @@ type Fold struct {
 // Folds returns upstream's folds over m positions (reference/upstream.md §7): q = ⌊m/8⌋; fold f
 // tests [f·q, (f+1)·q), validates [m−(f+1)·q, m−f·q) and trains on the rest of [0, 8q).
 func Folds(m int) ([]Fold, error) {
-	q := m / NumFolds
-	if q < 1 || m <= DroppedTail {
-		return nil, fmt.Errorf("cross-validation over %d images: need at least %d: %w", m, max(NumFolds, DroppedTail+1), ErrInput)
+	q := m / numFolds
+	if q < 1 || m <= droppedTail {
+		return nil, fmt.Errorf("cross-validation over %d images: need at least %d: %w", m, max(numFolds, droppedTail+1), ErrInput)
 	}
-	folds := make([]Fold, NumFolds)
+	folds := make([]Fold, numFolds)
 	for f := range folds {
 		fo := &folds[f]
 		fo.Test = span(f*q, (f+1)*q)
@@ -46,7 +46,7 @@ func Folds(m int) ([]Fold, error) {
 		for _, p := range fo.Val {
 			out[p] = true
 		}
-		for p := range NumFolds * q {
+		for p := range numFolds * q {
 			if !out[p] {
 				fo.Train = append(fo.Train, p)
 			}
@@ -100,7 +100,7 @@ func targets(means [][]float64, images []int) [][]float64 {
 
 // CVResult is what a cross-validation returns: per neuron, the r²_ER of the assembled test
 // predictions (the result) and of the validation predictions (which upstream prints), both over
-// all positions but the last DroppedTail.
+// all positions but the last droppedTail.
 type CVResult struct {
 	Test, Val []float64
 	// Alphas[f][i] is the alpha of member i in fold f (the default ones differ).
@@ -108,13 +108,13 @@ type CVResult struct {
 }
 
 // CrossValidate is upstream's perform_cross_validation_for_ensemble (reference/upstream.md §7)
-// for r²_ER: the images are permuted by np.random.seed(CVSeed); np.random.permutation(M); for
+// for r²_ER: the images are permuted by np.random.seed(cvSeed); np.random.permutation(M); for
 // each fold each member gets its own ridge regression (alpha, or with Auto the default of its
 // features and the fold's training images) on the repeat-averaged responses; the members'
 // predictions are averaged and written into full-length validation and test arrays (zeros where
 // no fold wrote); r²_ER compares them with the permuted raw responses on all positions but the
-// last DroppedTail. A single feature set is an ensemble of one (upstream's
-// perform_cross_validation draws its permutation without a seed; this one uses CVSeed).
+// last droppedTail. A single feature set is an ensemble of one (upstream's
+// perform_cross_validation draws its permutation without a seed; this one uses cvSeed).
 //
 // member(i) returns member i's features of the M images (in the order of raw); members are
 // requested one at a time, so only one member's features need be in memory.
@@ -134,10 +134,10 @@ func CrossValidate(members int, member func(i int) (Features, error), raw metric
 	if err != nil {
 		return res, err
 	}
-	perm := nprand.New(CVSeed).Permutation(m)
+	perm := nprand.New(cvSeed).Permutation(m)
 	means := raw.Means()
 	valHat, testHat := zeros(raw.N, m), zeros(raw.N, m)
-	res.Alphas = make([][]float64, NumFolds)
+	res.Alphas = make([][]float64, numFolds)
 	for i := range members {
 		f, err := member(i)
 		if err != nil {
@@ -178,11 +178,11 @@ func CrossValidate(members int, member func(i int) (Features, error), raw metric
 			}
 		}
 	}
-	praw := selectRaw(raw, perm[:m-DroppedTail])
-	if res.Val, err = metrics.R2ER(praw, cut(valHat, m-DroppedTail), metrics.R2EROptions{}); err != nil {
+	praw := selectRaw(raw, perm[:m-droppedTail])
+	if res.Val, err = metrics.R2ER(praw, cut(valHat, m-droppedTail), metrics.R2EROptions{}); err != nil {
 		return res, fmt.Errorf("cross-validation: %w", err)
 	}
-	if res.Test, err = metrics.R2ER(praw, cut(testHat, m-DroppedTail), metrics.R2EROptions{}); err != nil {
+	if res.Test, err = metrics.R2ER(praw, cut(testHat, m-droppedTail), metrics.R2EROptions{}); err != nil {
 		return res, fmt.Errorf("cross-validation: %w", err)
 	}
 	return res, nil
@@ -252,13 +252,13 @@ func EnsemblePredict(members []*Design, train []int, y [][]float64, alphas []flo
 	return sum, nil
 }
 
-// ChooseAlphaSteps is the number of refinement steps of choose_alpha.
-const ChooseAlphaSteps = 10
+// chooseAlphaSteps is the number of refinement steps of choose_alpha.
+const chooseAlphaSteps = 10
 
 // ChooseAlpha is upstream's choose_alpha of the ensemble ridge class (reference/upstream.md §7):
 // on fold 1 of the unpermuted images, it scores an alpha by the mean over neurons of the
 // validation r²_ER of the members' averaged ridge predictions, and narrows [lo, hi] by
-// ChooseAlphaSteps steps of linear bisection, returning the best of the last bracket (its
+// chooseAlphaSteps steps of linear bisection, returning the best of the last bracket (its
 // middle on ties). Every member's design must hold the M images of raw.
 func ChooseAlpha(members []*Design, raw metrics.Raw, lo, hi float64) (float64, error) {
 	if err := raw.Validate(); err != nil {
@@ -307,7 +307,7 @@ func ChooseAlpha(members []*Design, raw metrics.Raw, lo, hi float64) (float64, e
 	if err != nil {
 		return 0, err
 	}
-	for range ChooseAlphaSteps {
+	for range chooseAlphaSteps {
 		switch {
 		case sMin > sMid:
 			hi, sMax = mid, sMid

@@ -35,7 +35,7 @@ type FactorizedOptions struct {
 // (class_linear_mapping_factorized_sgd, class_linear_mapping_taskdrivenmodels).
 func TaskDrivenDefaults() FactorizedOptions {
 	return FactorizedOptions{LambdaMix: 0.01, LambdaSpatial: 0.01, Epochs: 50, KerasEpochs: 10,
-		LearningRate: 0.1, ClipValue: 0.5, Batch: 64, AlphaRidge: 1, BiasInit: true, Seed: CVSeed}
+		LearningRate: 0.1, ClipValue: 0.5, Batch: 64, AlphaRidge: 1, BiasInit: true, Seed: cvSeed}
 }
 
 // EnsembleDefaults are the defaults of upstream's ensemble factorized mapping class
@@ -44,7 +44,7 @@ func TaskDrivenDefaults() FactorizedOptions {
 func EnsembleDefaults() FactorizedOptions {
 	return FactorizedOptions{LambdaMix: 1e-4, LambdaSpatial: 0.01, Epochs: 100, KerasEpochs: 10,
 		LearningRate: 1e-5, ClipValue: 0.5, Batch: 64, SVDInit: true, AlphaRidge: 60000,
-		ZScore: true, MedianScore: true, Seed: CVSeed}
+		ZScore: true, MedianScore: true, Seed: cvSeed}
 }
 
 func (o FactorizedOptions) check() error {
@@ -416,11 +416,11 @@ type FactorizedCVResult struct {
 
 // CrossValidateFactorized is upstream's perform_cross_validation_with_early_stopping (one member,
 // mean score) and its _for_ensemble variant (several members, opts.MedianScore) for r²_ER: the
-// images are permuted (np.random.seed(CVSeed); upstream draws the permutation from numpy's
+// images are permuted (np.random.seed(cvSeed); upstream draws the permutation from numpy's
 // global state without a seed of its own); for each of the 8 folds (Folds) a fresh mapping is
 // trained by TrainFactorizedEnsemble on the fold's training images and its predictions after
 // every epoch are written into full-length validation and test arrays; the epoch with the best
-// validation score over all positions but the last DroppedTail (one epoch for all folds) is
+// validation score over all positions but the last droppedTail (one epoch for all folds) is
 // chosen, and the per-neuron r²_ER of its test (and validation) predictions returned.
 func CrossValidateFactorized(members int, member func(i int) (Features, error), h, w, c int, raw metrics.Raw, opts FactorizedOptions) (*FactorizedCVResult, error) {
 	if err := raw.Validate(); err != nil {
@@ -434,7 +434,7 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 	if err != nil {
 		return nil, err
 	}
-	perm := nprand.New(CVSeed).Permutation(m)
+	perm := nprand.New(cvSeed).Permutation(m)
 	means := raw.Means()
 	valHat, testHat := make([][][]float64, opts.Epochs), make([][][]float64, opts.Epochs)
 	for e := range valHat {
@@ -457,10 +457,10 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 			}
 		}
 	}
-	praw := selectRaw(raw, perm[:m-DroppedTail])
+	praw := selectRaw(raw, perm[:m-droppedTail])
 	res := &FactorizedCVResult{Best: -1}
 	for e := range opts.Epochs {
-		r2, err := metrics.R2ER(praw, cut(valHat[e], m-DroppedTail), metrics.R2EROptions{})
+		r2, err := metrics.R2ER(praw, cut(valHat[e], m-droppedTail), metrics.R2EROptions{})
 		if err != nil {
 			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
 		}
@@ -474,7 +474,7 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 			res.Val = r2
 		}
 	}
-	if res.Test, err = metrics.R2ER(praw, cut(testHat[res.Best], m-DroppedTail), metrics.R2EROptions{}); err != nil {
+	if res.Test, err = metrics.R2ER(praw, cut(testHat[res.Best], m-droppedTail), metrics.R2EROptions{}); err != nil {
 		return nil, fmt.Errorf("factorized cross-validation: %w", err)
 	}
 	return res, nil

@@ -93,9 +93,6 @@ func NewDesign(f Features) (*Design, error) {
 	return d, nil
 }
 
-// Images returns the number of images of d.
-func (d *Design) Images() int { return d.n }
-
 // checkRows returns an error unless rows are distinct images of d (at least min of them).
 func (d *Design) checkRows(what string, rows []int, least int) error {
 	if len(rows) < least {

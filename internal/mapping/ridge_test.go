@@ -248,7 +248,7 @@ func TestFolds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		q := m / NumFolds
+		q := m / numFolds
 		tested, validated := make([]int, m), make([]int, m)
 		for f, fo := range folds {
 			if len(fo.Test) != q || len(fo.Val) != q {
@@ -264,19 +264,19 @@ func TestFolds(t *testing.T) {
 				in[p] = true
 			}
 			for _, p := range fo.Train {
-				if in[p] || p >= NumFolds*q {
+				if in[p] || p >= numFolds*q {
 					t.Fatalf("M %d fold %d: training position %d is tested, validated or beyond 8q", m, f, p)
 				}
 			}
-			if len(fo.Train) != NumFolds*q-(len(in)-countAbove(in, NumFolds*q)) {
+			if len(fo.Train) != numFolds*q-(len(in)-countAbove(in, numFolds*q)) {
 				t.Fatalf("M %d fold %d: %d training positions", m, f, len(fo.Train))
 			}
 		}
 		for p := range m {
-			if want := b2i(p < NumFolds*q); tested[p] != want {
+			if want := b2i(p < numFolds*q); tested[p] != want {
 				t.Errorf("M %d: position %d tested %d times, want %d", m, p, tested[p], want)
 			}
-			if want := b2i(p >= m-NumFolds*q); validated[p] != want {
+			if want := b2i(p >= m-numFolds*q); validated[p] != want {
 				t.Errorf("M %d: position %d validated %d times, want %d", m, p, validated[p], want)
 			}
 		}

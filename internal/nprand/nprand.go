@@ -20,8 +20,8 @@ func New(seed uint32) *State {
 	return s
 }
 
-// Uint32 returns the next 32-bit output of MT19937.
-func (s *State) Uint32() uint32 {
+// uint32 returns the next 32-bit output of MT19937.
+func (s *State) uint32() uint32 {
 	if s.idx >= 624 {
 		s.generate()
 	}
@@ -60,7 +60,7 @@ func (s *State) interval(max uint32) uint32 {
 	mask |= mask >> 8
 	mask |= mask >> 16
 	for {
-		if v := s.Uint32() & mask; v <= max {
+		if v := s.uint32() & mask; v <= max {
 			return v
 		}
 	}

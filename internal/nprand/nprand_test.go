@@ -40,7 +40,7 @@ func TestNumpy(t *testing.T) {
 	for _, c := range ref.Cases {
 		s := New(c.Seed)
 		for i, w := range c.Words {
-			if got := s.Uint32(); got != w {
+			if got := s.uint32(); got != w {
 				t.Fatalf("seed %d: word %d is %d, numpy %d", c.Seed, i, got, w)
 			}
 		}
