@@ -141,3 +141,32 @@ func DecodeFloat32(what string, b []byte, shape ...int) ([]float32, error) {
 	}
 	return data, nil
 }
+
+// ScoreShared scores a shared compact model (219 outputs) on each of the given responses: it
+// predicts their images (Predict, cached), keeps the session's output rows (SessionRows) and
+// scores them (Score32); the sessions' scores are pooled in order (Pool). It also returns the
+// rows, [session][neuron][image].
+func (d *Data) ScoreShared(ctx context.Context, m Model, resps []*Responses) (Scores, [][][]float32, error) {
+	if m.Outputs() != v4data.SharedOutputs {
+		return Scores{}, nil, fmt.Errorf("%s: %d outputs, a shared model has %d", m.Name(), m.Outputs(), v4data.SharedOutputs)
+	}
+	ss := make([]Scores, len(resps))
+	rows := make([][][]float32, len(resps))
+	for i, r := range resps {
+		ts, err := testSession(r.Session)
+		if err != nil {
+			return Scores{}, nil, err
+		}
+		p, err := d.Predict(ctx, m, r.Session, r.Lo, r.Hi)
+		if err != nil {
+			return Scores{}, nil, err
+		}
+		if rows[i], err = SessionRows(p, r.Images(), v4data.SharedOutputs, ts); err != nil {
+			return Scores{}, nil, err
+		}
+		if ss[i], err = Score32(r, rows[i]); err != nil {
+			return Scores{}, nil, fmt.Errorf("%s on session %s: %w", m.Name(), r.Session, err)
+		}
+	}
+	return Pool(ss), rows, nil
+}

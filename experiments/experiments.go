@@ -49,4 +49,5 @@ import (
 	_ "compactv4/experiments/dots"          // E5, Fig. 4, ED Fig. 7-8
 	_ "compactv4/experiments/sharedfilters" // E4, Fig. 3a-d
 	_ "compactv4/experiments/stimuli"       // E3, Fig. 2a
+	_ "compactv4/experiments/teacherfit"    // E1, Fig. 1b
 )

@@ -1,11 +1,7 @@
 package ensemble
 
 import (
-	"encoding/json"
 	"flag"
-	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,20 +39,8 @@ func memberInputs(n int) []float32 {
 // and outputs with PyTorch's float64 evaluation: within 1e-4 of the standard deviation of the
 // values (measured: about 1e-6).
 func TestMemberMatchesTorch(t *testing.T) {
-	if *update {
-		py := pyref.Need(t, memberModules...)
-		if out, err := exec.Command(py, filepath.Join("testdata", "gen_member.py"), "testdata").CombinedOutput(); err != nil {
-			t.Fatalf("gen_member.py: %v\n%s", err, out)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join("testdata", "member.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref memberRef
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	pyref.ReadReference(t, "gen_member.py", memberModules, *update, "member.json", &ref)
 	_, g, err := ReadMember(filepath.Join("testdata", "member_narrow.keras"), narrowInput)
 	if err != nil {
 		t.Fatal(err)
@@ -80,26 +64,7 @@ func TestMemberMatchesTorch(t *testing.T) {
 
 func compare(t *testing.T, what string, want []float64, got []float32, tol float64) {
 	t.Helper()
-	if len(want) != len(got) || len(want) == 0 {
-		t.Fatalf("%s: %d values, PyTorch %d", what, len(got), len(want))
-	}
-	var m, ss float64
-	for _, v := range want {
-		m += v
-	}
-	m /= float64(len(want))
-	for _, v := range want {
-		ss += (v - m) * (v - m)
-	}
-	std := math.Sqrt(ss / float64(len(want)))
-	worst := 0.0
-	for i, w := range want {
-		worst = max(worst, math.Abs(float64(got[i])-w)/std)
-	}
-	if !(worst <= tol) {
-		t.Errorf("%s: max |Δ|/std = %.3g, tolerance %g", what, worst, tol)
-	}
-	t.Logf("%s: max |Δ|/std = %.3g over %d values", what, worst, len(want))
+	pyref.CompareSD(t, what, want, got, 1, 1, tol)
 }
 
 // TestMemberGenerator reruns gen_member.py (when Python has numpy, torch and h5py) and compares

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,20 +54,8 @@ func stimuli(n int) []uint8 {
 
 func readRef(t *testing.T) trunksRef {
 	t.Helper()
-	if *update {
-		py := pyref.Need(t, trunkModules...)
-		if out, err := exec.Command(py, filepath.Join("testdata", "gen_trunks.py"), "testdata").CombinedOutput(); err != nil {
-			t.Fatalf("gen_trunks.py: %v\n%s", err, out)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join("testdata", "trunks.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref trunksRef
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	pyref.ReadReference(t, "gen_trunks.py", trunkModules, *update, "trunks.json", &ref)
 	return ref
 }
 
@@ -152,26 +139,10 @@ func TestFullResNet50MatchesTorch(t *testing.T) {
 // compareStrided checks got[i·stride] against want[i] to tol of want's standard deviation.
 func compareStrided(t *testing.T, want []float64, got []float32, stride, size int, tol float64) {
 	t.Helper()
-	if len(got) != size || len(want) == 0 {
-		t.Fatalf("%d values, PyTorch %d (%d kept)", len(got), size, len(want))
+	if len(got) != size {
+		t.Fatalf("%d values, PyTorch's layer has %d", len(got), size)
 	}
-	var m, ss float64
-	for _, v := range want {
-		m += v
-	}
-	m /= float64(len(want))
-	for _, v := range want {
-		ss += (v - m) * (v - m)
-	}
-	std := math.Sqrt(ss / float64(len(want)))
-	worst := 0.0
-	for i, w := range want {
-		worst = max(worst, math.Abs(float64(got[i*stride])-w)/std)
-	}
-	if !(worst <= tol) {
-		t.Errorf("max |Δ|/std = %.3g, tolerance %g", worst, tol)
-	}
-	t.Logf("max |Δ|/std = %.3g over %d values (std %.3g)", worst, len(want), std)
+	pyref.CompareSD(t, "layer", want, got, 1, stride, tol)
 }
 
 // TestTrunksGenerator reruns gen_trunks.py (when Python has numpy, torch, h5py and PIL) and

@@ -48,6 +48,10 @@ func gradNets() []struct {
 			conv("l0", 3, 5, 1, "same"), bn("b0"),
 			sep("l1", 4, 5, 2, "same"), bn("b1"),
 			conv("mix", 5, 1, 1, "same"), pool(5), flat)},
+		// The factorized mapping of reference/upstream.md §7: 1×1 mixing, batchnorm, full-size
+		// depthwise spatial pool.
+		{"factorized mapping", mk("f", [3]int{5, 5, 6},
+			conv("mix", 4, 1, 1, "same"), bn("bn"), pool(5), flat)},
 		{"wide channels", mk("w", [3]int{8, 7, 3},
 			conv("l0", 20, 5, 1, "same"), bn("b0"), act("a0", "relu"),
 			sep("l1", 33, 5, 2, "same"), bn("b1"), act("a1", "relu"),

@@ -1,11 +1,9 @@
 package nn
 
 import (
-	"encoding/json"
 	"flag"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -35,20 +33,8 @@ type graphTorchRef struct {
 // output of the residual stem that varies little over the 3 images, about 1e-6 otherwise), the
 // float64 reference within 1e-9 relative (it agrees to rounding).
 func TestGraphMatchesTorch(t *testing.T) {
-	if *update {
-		py := pyref.Need(t, graphTorchModules...)
-		if out, err := exec.Command(py, filepath.Join("testdata", "gen_graph_torch.py"), "testdata").CombinedOutput(); err != nil {
-			t.Fatalf("gen_graph_torch.py: %v\n%s", err, out)
-		}
-	}
-	b, err := os.ReadFile(filepath.Join("testdata", "graph_torch.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var ref graphTorchRef
-	if err := json.Unmarshal(b, &ref); err != nil {
-		t.Fatal(err)
-	}
+	pyref.ReadReference(t, "gen_graph_torch.py", graphTorchModules, *update, "graph_torch.json", &ref)
 	if len(ref.Nets) != len(graphNets()) {
 		t.Fatalf("graph_torch.json has %d networks, want %d", len(ref.Nets), len(graphNets()))
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"compactv4/internal/model"
+	"compactv4/internal/pyref"
 )
 
 // randomize fills every weight of n with seeded random values of realistic scale: He-scaled
@@ -132,44 +133,10 @@ func compareStd(t *testing.T, what string, got []float32, want []float64, batch 
 	compareScaled(t, what, got, want, batch, len(want)/max(batch, 1), tol)
 }
 
-// compareScaled is compareStd with the values grouped in columns of cols: with cols = len(want)
-// the scale is the standard deviation of all the values (used for layer activations, where a
-// single unit may hardly vary over a few images).
+// compareScaled is compareStd with the values grouped in columns of cols (pyref.CompareSD).
 func compareScaled(t *testing.T, what string, got []float32, want []float64, batch, cols int, tol float64) {
 	t.Helper()
-	batch = len(want) / cols
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
-	}
-	worst, worstCol := 0.0, 0
-	for o := 0; o < cols; o++ {
-		var m, ss float64
-		for b := 0; b < batch; b++ {
-			m += want[b*cols+o]
-		}
-		m /= float64(batch)
-		for b := 0; b < batch; b++ {
-			d := want[b*cols+o] - m
-			ss += d * d
-		}
-		std := math.Sqrt(ss / float64(batch))
-		for b := 0; b < batch; b++ {
-			d := math.Abs(float64(got[b*cols+o]) - want[b*cols+o])
-			if std == 0 {
-				if d > 1e-6*(1+math.Abs(want[b*cols+o])) {
-					t.Fatalf("%s: output %d image %d = %v, want %v (constant output)", what, o, b, got[b*cols+o], want[b*cols+o])
-				}
-				continue
-			}
-			if r := d / std; r > worst || r != r {
-				worst, worstCol = r, o
-			}
-		}
-	}
-	if !(worst <= tol) {
-		t.Errorf("%s: max |Δ|/std = %.3g at output %d, tolerance %g", what, worst, worstCol, tol)
-	}
-	t.Logf("%s: max |Δ|/std = %.3g", what, worst)
+	pyref.CompareSD(t, what, want, got, cols, 1, tol)
 }
 
 type netCase struct {

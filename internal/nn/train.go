@@ -103,6 +103,7 @@ type param struct {
 	sum   []float64
 	keras func(sum []float64, dst []float32) // internal layout → Keras layout
 	state []float32
+	l2    float64 // Keras L2 kernel regularizer λ (0: none)
 }
 
 // tworker is one goroutine's scratch memory.
@@ -436,8 +437,8 @@ func (t *Trainer) WriteTo(n *model.Network) error {
 // Step takes one training step on batch images x (NHWC, recentred as reference/upstream.md §3.1) with targets y
 // (batch × Outputs()): forward pass in training mode (which updates the batchnorm moving
 // statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
-// MeanSquaredError), backward pass, optimizer update. It returns the loss of the batch before the
-// update. Bad input (lengths, NaN or infinite values) or a loss that is not finite gives an
+// MeanSquaredError) plus the L2 terms of SetL2, backward pass, optimizer update. It returns the
+// loss of the batch before the update. Bad input (lengths, NaN or infinite values) or a loss that is not finite gives an
 // error wrapping ErrTrain, and leaves the weights, moving statistics and optimizer state as they
 // were.
 func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
@@ -447,11 +448,51 @@ func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
 		t.restoreMoving(saved)
 		return loss, err
 	}
+	loss += t.addL2()
 	t.iter++
 	for _, p := range t.params {
 		t.opt.update(p.t.Data, p.grad, p.state, t.iter)
 	}
 	return loss, nil
+}
+
+// SetL2 gives layer's kernel Keras' L2 regularizer (kernel_regularizer=L2(lambda)): each Step
+// adds λ·Σw² (in float64) to the loss it returns and λ·(2w) (in float32, as TF's gradient of
+// λ·sum(square(w))) to the kernel's gradient before the optimizer clips and applies it.
+// lambda 0 removes it. The layer must be a Conv2D, DepthwiseConv2D or Dense layer.
+func (t *Trainer) SetL2(layer string, lambda float64) error {
+	if !(lambda >= 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("trainer %s: L2 factor %v for %s: %w", t.net.Name, lambda, layer, ErrTrain)
+	}
+	l := t.net.Layer(layer)
+	if l == nil || len(l.Weights) == 0 || (l.Class != model.Conv2D && l.Class != model.DepthwiseConv2D && l.Class != model.Dense) {
+		return fmt.Errorf("trainer %s: no Conv2D, DepthwiseConv2D or Dense layer %q: %w", t.net.Name, layer, ErrTrain)
+	}
+	for _, p := range t.params {
+		if p.t == &l.Weights[0] {
+			p.l2 = lambda
+			return nil
+		}
+	}
+	return fmt.Errorf("trainer %s: layer %q has no trainable kernel: %w", t.net.Name, layer, ErrTrain)
+}
+
+// addL2 adds the L2 regularizers' gradients and returns their loss.
+func (t *Trainer) addL2() float64 {
+	var loss float64
+	for _, p := range t.params {
+		if p.l2 == 0 {
+			continue
+		}
+		lam := float32(p.l2)
+		var ss float64
+		for i, w := range p.t.Data {
+			ss += float64(w) * float64(w)
+			p.grad[i] += lam * (2 * w)
+		}
+		loss += p.l2 * ss
+	}
+	return loss
 }
 
 func (t *Trainer) saveMoving() [][]float32 {

@@ -435,3 +435,101 @@ func TestTrainerResume(t *testing.T) {
 		t.Errorf("non-finite weights in %s", l)
 	}
 }
+
+// SetL2 adds λ·(2w) to a kernel's gradient and λ·Σw² to the loss, and the sum agrees with
+// central finite differences of the float64 loss plus λ·Σw² (relative error below 1e-4), on the
+// factorized mapping's geometry with different factors on its two kernels.
+func TestTrainerL2(t *testing.T) {
+	mn := &model.Network{Name: "f", Input: [3]int{5, 5, 6}, Layers: []model.Layer{
+		conv("mix", 4, 1, 1, "same"), bn("bn"), dwl("pool", 5, 1, "valid"), {Name: "flat", Class: model.Flatten}}}
+	randomize(t, mn, 77)
+	lambdas := map[string]float64{"mix": 0.3, "pool": 0.05}
+	const batch = 4
+	rng := rand.New(rand.NewPCG(7, 7))
+	x32 := to32(gaussian64(rng, batch*5*5*6, 1))
+	y32 := to32(gaussian64(rng, batch*4, 1))
+	plain, err := NewTrainer(mn, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := NewTrainer(mn, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for l, lam := range lambdas {
+		if err := reg.SetL2(l, lam); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := reg.SetL2("bn", 1); !errors.Is(err, ErrTrain) {
+		t.Errorf("L2 on a batchnorm: %v", err)
+	}
+	if err := reg.SetL2("mix", -1); !errors.Is(err, ErrTrain) {
+		t.Errorf("negative L2: %v", err)
+	}
+	loss0, err := plain.gradients(x32, y32, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss1, err := reg.gradients(x32, y32, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss1 += reg.addL2()
+	r, err := newRef64(mn, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := to64(x32), to64(y32)
+	// index of each regularised kernel among mn.Weights() (the order of r.w)
+	index := map[string]int{}
+	for k, tw := range mn.Weights() {
+		for l := range lambdas {
+			if tw == &mn.Layer(l).Weights[0] {
+				index[l] = k
+			}
+		}
+	}
+	penalty := func() float64 {
+		s := 0.0
+		for l, lam := range lambdas {
+			for _, w := range r.w[index[l]] {
+				s += lam * w * w
+			}
+		}
+		return s
+	}
+	if d := loss1 - loss0 - penalty(); math.Abs(d) > 1e-12*penalty() {
+		t.Errorf("loss with L2 %v, without %v: penalty %v, want %v", loss1, loss0, loss1-loss0, penalty())
+	}
+	for i, p := range reg.params {
+		for j, w := range p.t.Data {
+			if want := plain.params[i].grad[j] + float32(p.l2)*(2*w); p.grad[j] != want {
+				t.Fatalf("param %d[%d]: gradient %v, want MSE's %v + λ·2w = %v", i, j, p.grad[j], plain.params[i].grad[j], want)
+			}
+		}
+	}
+	f := func() float64 { return trainLoss64(r, x, batch, y) + penalty() }
+	for l, lam := range lambdas {
+		var p *param
+		for _, q := range reg.params {
+			if q.t == &reg.net.Layer(l).Weights[0] {
+				p = q
+			}
+		}
+		if p == nil || p.l2 != lam {
+			t.Fatalf("%s: no parameter with λ %v", l, lam)
+		}
+		var fd []float64
+		fdCheckRaw(t, r.w[index[l]], f, &fd)
+		var worst, scale float64
+		for j, v := range fd {
+			scale = math.Max(scale, math.Abs(v))
+			worst = math.Max(worst, math.Abs(float64(p.grad[j])-v))
+		}
+		t.Logf("%s kernel (λ %v): relative error %.2g against finite differences", l, lam, worst/scale)
+		if !(worst < 1e-4*scale) {
+			t.Errorf("%s kernel: relative error %.3g against finite differences", l, worst/scale)
+		}
+	}
+}

@@ -1,0 +1,76 @@
+package teacherfit
+
+import (
+	"fmt"
+	"strconv"
+
+	"gonum.org/v1/plot/vg"
+
+	"compactv4/harness"
+	"compactv4/internal/plots"
+)
+
+func writeTables(env *harness.Env, res *harness.Result, s *surrogates, c *comparison) error {
+	var rows [][]string
+	for _, m := range s.Models {
+		rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), strconv.Itoa(len(m.R)),
+			harness.FormatFloat(m.Summary.R.Median), harness.FormatFloat(m.Summary.R2.Median)})
+	}
+	if err := res.AddTable(env.WriteCSV("surrogate.csv", []string{"teacher", "K", "n_neurons", "median_r_eval", "median_r2_eval"}, rows)); err != nil {
+		return err
+	}
+	var line any
+	if c != nil {
+		line = map[string]any{
+			"label":               "via the distilled shared models",
+			"k":                   compareK,
+			"ensemble":            c.Ensemble.Teacher,
+			"best_task_driven":    c.Best.Teacher,
+			"neurons":             len(c.Ensemble.R2),
+			"percent_median_r2":   c.PercentR2,
+			"percent_median_r":    c.PercentR,
+			"wins":                c.Wins,
+			"losses":              c.Losses,
+			"sign_test_p":         c.P,
+			"metric":              "Pearson r and r² against repeat-averaged responses on the evaluation halves (images M/2+1…M); percent = 100·(median ensemble student / median best task-driven student − 1)",
+			"not_the_teachers":    "these are the students distilled from each teacher, not the teachers' own predictions",
+			"best_chosen_by":      "highest median r² among the task-driven folders at the same K",
+			"task_driven_folders": taskDrivenFolders,
+		}
+	}
+	return res.AddTable(env.WriteJSON("surrogate.json", map[string]any{"c4_surrogate": line}))
+}
+
+func drawFigures(env *harness.Env, res *harness.Result, s *surrogates) error {
+	if len(s.Models) == 0 {
+		return nil
+	}
+	var series []plots.Series
+	var order []string
+	by := map[string]*plots.Series{}
+	for _, m := range s.Models {
+		sr, ok := by[m.Teacher]
+		if !ok {
+			order = append(order, m.Teacher)
+			sr = &plots.Series{Label: m.Teacher}
+			by[m.Teacher] = sr
+		}
+		sr.X = append(sr.X, float64(m.K))
+		sr.Y = append(sr.Y, m.Summary.R.Median)
+		sr.Lo = append(sr.Lo, m.Summary.R.Lo)
+		sr.Hi = append(sr.Hi, m.Summary.R.Hi)
+	}
+	for _, t := range order {
+		series = append(series, *by[t])
+	}
+	title := "Shared models distilled from each teacher folder"
+	p, err := plots.Lines(series, plots.LineOptions{
+		Axes: plots.Axes{Title: title, XLabel: "Filters K of layers 0-2", LogX: true,
+			YLabel: fmt.Sprintf("Median r, evaluation half (%d neurons; 90 %% CI)", len(s.Models[0].R))},
+		Legend: plots.BottomRight,
+	})
+	if err != nil {
+		return err
+	}
+	return res.AddFigure(env.SaveFigure(p, "surrogate_vs_k", plots.SingleColumn, 90*vg.Millimeter))
+}

@@ -1,0 +1,73 @@
+package teacherfit
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"compactv4/eval"
+)
+
+// model returns a surrogate whose per-neuron r² are r2 (r = √r²).
+func model(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
+	t.Helper()
+	m := &surrogate{Teacher: teacher, K: k}
+	for _, v := range r2 {
+		m.R = append(m.R, math.Sqrt(v))
+		m.R2 = append(m.R2, v)
+	}
+	var err error
+	if m.Summary, err = eval.Summarize(m.Scores, eval.SameSeed(1)); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestCompareSurrogates(t *testing.T) {
+	s := &surrogates{Models: []*surrogate{
+		model(t, ensembleFolder, 200, 0.36, 0.25, 0.49, 0.16, 0.64),
+		model(t, ensembleFolder, 50, 0.9, 0.9, 0.9, 0.9, 0.9), // another K: ignored
+		model(t, "from_resnet50", 200, 0.16, 0.16, 0.25, 0.09, 0.36),
+		model(t, "from_vgg19", 200, 0.25, 0.25, 0.36, 0.09, 0.49),
+		model(t, "from_V4data_direct_fit", 200, 0.9, 0.9, 0.9, 0.9, 0.9), // not task-driven
+	}}
+	c, err := compareSurrogates(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Best.Teacher != "from_vgg19" {
+		t.Fatalf("best task-driven %s, want from_vgg19 (median r² 0.25 against 0.16)", c.Best.Teacher)
+	}
+	// Medians: ensemble r² 0.36 (r 0.6), VGG19 0.25 (r 0.5).
+	if want := 100 * (0.36/0.25 - 1); math.Abs(c.PercentR2-want) > 1e-9 {
+		t.Errorf("percent r² %v, want %v", c.PercentR2, want)
+	}
+	if want := 100 * (0.6/0.5 - 1); math.Abs(c.PercentR-want) > 1e-9 {
+		t.Errorf("percent r %v, want %v", c.PercentR, want)
+	}
+	if !math.IsNaN(c.PercentR2ER) {
+		t.Errorf("percent r²_ER %v without raw repeats", c.PercentR2ER)
+	}
+	if c.Wins != 4 || c.Losses != 0 {
+		t.Errorf("wins %d, losses %d; want 4 and 0 (one tie)", c.Wins, c.Losses)
+	}
+	line := c.String()
+	for _, want := range []string{"K=200", "from_vgg19", "+44.0 %", "same 5 neurons"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("surrogate line %q lacks %q", line, want)
+		}
+	}
+	if c, err := compareSurrogates(&surrogates{Models: s.Models[2:4]}); err != nil || c != nil {
+		t.Errorf("without the ensemble's model: %v, %v; want no comparison", c, err)
+	}
+}
+
+func TestNotRunnableRows(t *testing.T) {
+	st := teacherStatus{Members: 25, MissingMembers: []string{"data_ensemble_model/ensemble_model_member0.keras"}}
+	rows := st.notRunnableRows()
+	for _, want := range []string{"1 of 25 member files missing", weightFiles[0], weightFiles[1], "replicate data fetch -weights", "ResNet50-robust: not runnable", "CORnet-S: not runnable", "middle layer"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("rows %q lack %q", rows, want)
+		}
+	}
+}

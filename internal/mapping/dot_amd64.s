@@ -1,0 +1,148 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func dot2x4(a *float64, lda uintptr, b *float64, ldb uintptr, k int, out *[32]float64)
+//
+// Eight dot products of length k (a multiple of 4): rows a, a+lda (bytes) against rows b, b+ldb,
+// b+2ldb, b+3ldb. Accumulator r·4+c (four lanes each) goes to out[(r·4+c)·4 : +4]; the caller
+// adds the lanes.
+TEXT ·dot2x4(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), R8
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R9
+	MOVQ k+32(FP), CX
+	MOVQ out+40(FP), DX
+	LEAQ (SI)(R8*1), R10
+	LEAQ (DI)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	SHLQ $3, CX
+	XORQ AX, AX
+
+loop:
+	CMPQ AX, CX
+	JGE  done
+	VMOVUPD (SI)(AX*1), Y8
+	VMOVUPD (R10)(AX*1), Y9
+	VMOVUPD (DI)(AX*1), Y10
+	VMOVUPD (R11)(AX*1), Y11
+	VMOVUPD (R12)(AX*1), Y12
+	VMOVUPD (R13)(AX*1), Y13
+	VFMADD231PD Y10, Y8, Y0
+	VFMADD231PD Y11, Y8, Y1
+	VFMADD231PD Y12, Y8, Y2
+	VFMADD231PD Y13, Y8, Y3
+	VFMADD231PD Y10, Y9, Y4
+	VFMADD231PD Y11, Y9, Y5
+	VFMADD231PD Y12, Y9, Y6
+	VFMADD231PD Y13, Y9, Y7
+	ADDQ $32, AX
+	JMP  loop
+
+done:
+	VMOVUPD Y0, 0(DX)
+	VMOVUPD Y1, 32(DX)
+	VMOVUPD Y2, 64(DX)
+	VMOVUPD Y3, 96(DX)
+	VMOVUPD Y4, 128(DX)
+	VMOVUPD Y5, 160(DX)
+	VMOVUPD Y6, 192(DX)
+	VMOVUPD Y7, 224(DX)
+	VZEROUPPER
+	RET
+
+// func dot4x4(a *float64, lda uintptr, b *float64, ldb uintptr, k int, out *[128]float64)
+//
+// Sixteen dot products of length k (a multiple of 8), AVX-512F: rows a+r·lda (r < 4) against
+// rows b+c·ldb (c < 4). Accumulator r·4+c (eight lanes) goes to out[(r·4+c)·8 : +8].
+TEXT ·dot4x4(SB), NOSPLIT, $0-48
+	MOVQ a+0(FP), SI
+	MOVQ lda+8(FP), R8
+	MOVQ b+16(FP), DI
+	MOVQ ldb+24(FP), R9
+	MOVQ k+32(FP), CX
+	MOVQ out+40(FP), DX
+	LEAQ (SI)(R8*1), R10
+	LEAQ (R10)(R8*1), R14
+	LEAQ (R14)(R8*1), R15
+	LEAQ (DI)(R9*1), R11
+	LEAQ (R11)(R9*1), R12
+	LEAQ (R12)(R9*1), R13
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	VPXORQ Z8, Z8, Z8
+	VPXORQ Z9, Z9, Z9
+	VPXORQ Z10, Z10, Z10
+	VPXORQ Z11, Z11, Z11
+	VPXORQ Z12, Z12, Z12
+	VPXORQ Z13, Z13, Z13
+	VPXORQ Z14, Z14, Z14
+	VPXORQ Z15, Z15, Z15
+	SHLQ $3, CX
+	XORQ AX, AX
+
+loop4:
+	CMPQ AX, CX
+	JGE  done4
+	VMOVUPD (SI)(AX*1), Z16
+	VMOVUPD (R10)(AX*1), Z17
+	VMOVUPD (R14)(AX*1), Z18
+	VMOVUPD (R15)(AX*1), Z19
+	VMOVUPD (DI)(AX*1), Z20
+	VMOVUPD (R11)(AX*1), Z21
+	VMOVUPD (R12)(AX*1), Z22
+	VMOVUPD (R13)(AX*1), Z23
+	VFMADD231PD Z20, Z16, Z0
+	VFMADD231PD Z21, Z16, Z1
+	VFMADD231PD Z22, Z16, Z2
+	VFMADD231PD Z23, Z16, Z3
+	VFMADD231PD Z20, Z17, Z4
+	VFMADD231PD Z21, Z17, Z5
+	VFMADD231PD Z22, Z17, Z6
+	VFMADD231PD Z23, Z17, Z7
+	VFMADD231PD Z20, Z18, Z8
+	VFMADD231PD Z21, Z18, Z9
+	VFMADD231PD Z22, Z18, Z10
+	VFMADD231PD Z23, Z18, Z11
+	VFMADD231PD Z20, Z19, Z12
+	VFMADD231PD Z21, Z19, Z13
+	VFMADD231PD Z22, Z19, Z14
+	VFMADD231PD Z23, Z19, Z15
+	ADDQ $64, AX
+	JMP  loop4
+
+done4:
+	VMOVUPD Z0, 0(DX)
+	VMOVUPD Z1, 64(DX)
+	VMOVUPD Z2, 128(DX)
+	VMOVUPD Z3, 192(DX)
+	VMOVUPD Z4, 256(DX)
+	VMOVUPD Z5, 320(DX)
+	VMOVUPD Z6, 384(DX)
+	VMOVUPD Z7, 448(DX)
+	VMOVUPD Z8, 512(DX)
+	VMOVUPD Z9, 576(DX)
+	VMOVUPD Z10, 640(DX)
+	VMOVUPD Z11, 704(DX)
+	VMOVUPD Z12, 768(DX)
+	VMOVUPD Z13, 832(DX)
+	VMOVUPD Z14, 896(DX)
+	VMOVUPD Z15, 960(DX)
+	VZEROUPPER
+	RET
