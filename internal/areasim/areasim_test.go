@@ -154,15 +154,22 @@ func TestR2ERUnbiased(t *testing.T) {
 	}
 }
 
-// OrderingConfig is the simulation of TestOrdering.
+// orderingConfig is the simulation of TestOrdering: 32 neurons per population, 6 repeats of
+// each image (the median repeat count of the upstream raw files), 0.5 spikes per presentation on
+// average (Poisson noise large enough that the 90 % intervals of the median r²_ER are a few
+// hundredths wide, as the real sessions' are), students with K = 4 against the K = 16 student,
+// 10 epochs of Adam at 5e-3 in batches of 16.
 var orderingConfig = Config{
 	Kinds: []Kind{V1, Wide}, Units: 32, Repeats: 6, Rate: 0.5,
 	Ks: []int{4}, FullK: 16,
 	Schedule: Schedule{Epochs: 10, Batch: 16, LearningRate: 5e-3},
 }
 
-// TestOrdering: on seeds 1 and 2, the V1-like population (2 filters) needs fewer early filters
-// than the wide one (24 filters) by the smallest-K rule against the K = 32 student.
+// TestOrdering: on seeds 1, 2 and 3, the V1-like population (2 filters) needs fewer early filters
+// than the wide one (24 filters) by the smallest-K rule against the K = 16 student. Measured:
+// V1-like K = 4 reaches the full model's interval on all three seeds (0.934 against
+// [0.921, 0.970], 0.957 against [0.952, 0.975], 0.967 against [0.961, 0.996]), wide K = 4 on
+// none (0.798, 0.817, 0.803 against lower ends 0.881, 0.904, 0.866).
 func TestOrdering(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits 12 students")
