@@ -20,13 +20,14 @@
 // over the images the population is calibrated on, gives the expected count
 // MeanRate·softplus(1.5·z + 1)/softplus(1). The populations differ in their filters:
 //
-//   - V1: 4 Gabor filters (2 orientations × 2 phases, luminance); half the neurons are
-//     linear-nonlinear units (one rectified filter), half energy units (a quadrature pair),
-//     receptive fields σ = 1 pixel.
+//   - V1: 2 Gabor filters (one orientation, a quadrature pair, luminance); half the neurons are
+//     linear-nonlinear units (one of the two filters, rectified), half energy units (the pair).
 //   - V4: up to 8 layer-0 kernels of a published single-neuron compact model (those of largest
-//     norm), each neuron a random signed mixture of all of them, σ = 2.
+//     norm), each neuron a random signed mixture of all of them.
 //   - Wide: 24 Gabor filters (6 orientations × 2 phases × luminance and red-green), each neuron a
-//     random signed mixture of all of them, σ = 2: the widest first stage.
+//     random signed mixture of all of them: the widest first stage.
+//
+// Receptive fields are Gaussians of σ = 2 pixels centred uniformly in the central 8×8 pixels.
 package areasim
 
 import (
@@ -142,7 +143,8 @@ var Kinds = []Kind{V1, V4, Wide}
 type Unit struct {
 	// Weights holds the weight of each filter's rectified output (LN and mixture units).
 	Weights []float64
-	// Energy, when set, makes the unit pool the energy of filters Pair and Pair+1 instead.
+	// Energy, when set, makes the unit pool the energy of filters Pair and Pair+1 instead (V1:
+	// Pair is 0, the population's quadrature pair).
 	Energy bool
 	Pair   int
 	// CX, CY and Sigma place the Gaussian receptive field (pixels of the Side×Side image).
@@ -171,7 +173,7 @@ func New(kind Kind, n int, seed uint64, compact []Filter) (*Population, error) {
 	}
 	rng := rand.New(metrics.NewSource(seed))
 	p := &Population{Kind: kind, MeanRate: MeanRate}
-	sigma := 2.0
+	const sigma = 2.0
 	switch kind {
 	case V1:
 		p.Filters = append(p.Filters, gabor(0, 0, luminance), gabor(0, math.Pi/2, luminance))
