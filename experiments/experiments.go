@@ -44,6 +44,7 @@
 package experiments
 
 import (
+	_ "compactv4/experiments/areas"         // E6, ED Fig. 6
 	_ "compactv4/experiments/compression"   // E2, Fig. 1c-h
 	_ "compactv4/experiments/distillation"  // E2 rerun: distillation of compact models
 	_ "compactv4/experiments/dots"          // E5, Fig. 4, ED Fig. 7-8

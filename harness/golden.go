@@ -163,7 +163,10 @@ type Input struct {
 	SHA1 string `json:"sha1"`
 }
 
-// Missing names a file a profile needs but the data directory lacks.
+// Missing names a file a profile needs but the data directory lacks. Path is a path of the V4
+// manifest, whose SHA1 is a git blob hash, or, for a file of another pinned source, "$VAR/" and
+// its path below the directory $VAR names, whose SHA1 is the plain SHA-1 its publisher records
+// ("" when none is published).
 type Missing struct {
 	Path   string `json:"path"`
 	SHA1   string `json:"sha1"`

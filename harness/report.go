@@ -203,7 +203,7 @@ func Report(claims *Claims, registered []*Experiment, records map[string]*Record
 		if len(rec.NotRunnable) > 0 {
 			b.WriteString("\nNot runnable with the data present:\n\n")
 			for _, m := range rec.NotRunnable {
-				fmt.Fprintf(&b, "- `%s` (git blob %s): %s\n", m.Path, m.SHA1, m.Reason)
+				fmt.Fprintf(&b, "- `%s` (%s): %s\n", m.Path, m.hashText(), m.Reason)
 			}
 		}
 		if len(rec.Notes) > 0 {
@@ -234,4 +234,15 @@ func orDash(s string) string {
 		return "—"
 	}
 	return s
+}
+
+// hashText names a missing file's hash for REPRODUCE.md (see Missing).
+func (m Missing) hashText() string {
+	switch {
+	case m.SHA1 == "":
+		return "no published hash"
+	case strings.HasPrefix(m.Path, "$"):
+		return "SHA-1 " + m.SHA1
+	}
+	return "git blob " + m.SHA1
 }

@@ -28,7 +28,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *similarity, cr *clu
 				if m.R2ER != nil {
 					r2er = m.R2ER[i]
 				}
-				rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), ev.session.ID, strconv.Itoa(n), harness.FormatFloat(m.R[i]), harness.FormatFloat(m.R2[i]), harness.FormatFloat(r2er)})
+				rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), ev.Session.ID, strconv.Itoa(n), harness.FormatFloat(m.R[i]), harness.FormatFloat(m.R2[i]), harness.FormatFloat(r2er)})
 				i++
 			}
 		}
@@ -44,7 +44,7 @@ func writeTables(env *harness.Env, res *harness.Result, sim *similarity, cr *clu
 			if sh.Compact.R2ER != nil {
 				r2er = sh.Compact.R2ER[i]
 			}
-			rows = append(rows, []string{ev.session.ID, strconv.Itoa(n), harness.FormatFloat(sh.Compact.R[i]), harness.FormatFloat(sh.Compact.R2[i]), harness.FormatFloat(r2er)})
+			rows = append(rows, []string{ev.Session.ID, strconv.Itoa(n), harness.FormatFloat(sh.Compact.R[i]), harness.FormatFloat(sh.Compact.R2[i]), harness.FormatFloat(r2er)})
 			i++
 		}
 	}

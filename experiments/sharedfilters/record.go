@@ -375,7 +375,7 @@ func recordShared(res *harness.Result, env *harness.Env, p plan, sh *sharedEval)
 	}
 	var sessions []string
 	for _, ev := range sh.Sessions {
-		sessions = append(sessions, ev.session.ID)
+		sessions = append(sessions, ev.Session.ID)
 	}
 	cr := harness.ClaimResult{ID: "C7", Figures: []string{"shared_models"}}
 	if len(sh.Sessions) == 0 {

@@ -12,12 +12,6 @@ import (
 	"compactv4/internal/v4data"
 )
 
-// evalSession is a test session whose evaluation half is scored.
-type evalSession struct {
-	session v4data.TestSession
-	resp    *eval.Responses
-}
-
 // sharedModel is one evaluated shared compact model.
 type sharedModel struct {
 	Teacher string
@@ -34,7 +28,7 @@ type sharedModel struct {
 
 // sharedEval is the evaluation of the shared compact models.
 type sharedEval struct {
-	Sessions []*evalSession
+	Sessions []*eval.EvalSession
 	Models   []*sharedModel // teacher by teacher, K ascending; only models whose file is present
 	// CompactPred holds the single-neuron compact models' predictions [session][neuron][image],
 	// and Compact their scores on the same neurons: the reference line.
@@ -42,65 +36,37 @@ type sharedEval struct {
 	Compact     eval.Scores
 }
 
-// prepareSessions loads the evaluation halves of the plan's test sessions whose images are
-// present; missing images and raw repeats are recorded as not runnable.
-func prepareSessions(d *eval.Data, p plan) ([]*evalSession, error) {
-	var out []*evalSession
-	for _, id := range p.EvalSessions {
-		ts, ok := v4data.LookupTestSession(id)
-		if !ok {
-			return nil, fmt.Errorf("unknown test session %s", id)
-		}
-		resp, err := d.EvalHalf(id, eval.Lost{
-			Images: fmt.Sprintf("the shared models' outputs %d-%d (its %d neurons) and its compact models are not evaluated", ts.Offset, ts.Offset+ts.Neurons-1, ts.Neurons),
-			Raw:    "the noise-corrected R² (r²_ER) of the shared and compact models is not computed for its neurons; Pearson r and r² against the repeat-averaged responses are still computed",
-		})
-		if err != nil {
-			return nil, err
-		}
-		if resp != nil {
-			out = append(out, &evalSession{session: ts, resp: resp})
-		}
+// lostWithout says what is not computed for a test session whose files are missing.
+func lostWithout(ts v4data.TestSession) eval.Lost {
+	return eval.Lost{
+		Images: fmt.Sprintf("the shared models' outputs %d-%d (its %d neurons) and its compact models are not evaluated", ts.Offset, ts.Offset+ts.Neurons-1, ts.Neurons),
+		Raw:    "the noise-corrected R² (r²_ER) of the shared and compact models is not computed for its neurons; Pearson r and r² against the repeat-averaged responses are still computed",
 	}
-	return out, nil
-}
-
-// score computes the per-neuron accuracies of predictions [session][neuron][image], neurons of
-// the sessions concatenated in session order.
-func score(sessions []*evalSession, pred [][][]float32) (eval.Scores, error) {
-	ss := make([]eval.Scores, len(sessions))
-	for i, ev := range sessions {
-		var err error
-		if ss[i], err = eval.Score32(ev.resp, pred[i]); err != nil {
-			return eval.Scores{}, err
-		}
-	}
-	return eval.Pool(ss), nil
 }
 
 // evaluateCompacts predicts the evaluation halves with the compact models of the evaluated
 // sessions' neurons and scores them: the reference of Fig. 3d.
 func evaluateCompacts(ctx context.Context, d *eval.Data, sh *sharedEval, models []*eval.Compact) error {
 	for _, ev := range sh.Sessions {
-		ms, err := eval.SessionModels(models, ev.session)
+		ms, err := eval.SessionModels(models, ev.Session)
 		if err != nil {
 			return err
 		}
-		p, err := d.PredictEach(ctx, eval.Models(ms), ev.session.ID, ev.resp.Lo, ev.resp.Hi)
+		p, err := d.PredictEach(ctx, eval.Models(ms), ev.Session.ID, ev.Resp.Lo, ev.Resp.Hi)
 		if err != nil {
 			return err
 		}
 		sh.CompactPred = append(sh.CompactPred, p)
 	}
 	var err error
-	sh.Compact, err = score(sh.Sessions, sh.CompactPred)
+	sh.Compact, err = eval.ScoreSessions(sh.Sessions, sh.CompactPred)
 	return err
 }
 
 // evaluateShared predicts and scores every shared model of the plan on every session with
 // images, after the compact models of the same neurons.
 func evaluateShared(ctx context.Context, env *harness.Env, d *eval.Data, p plan, models []*eval.Compact) (*sharedEval, error) {
-	sessions, err := prepareSessions(d, p)
+	sessions, err := d.EvalSessions(p.EvalSessions, lostWithout)
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +98,10 @@ func evaluateShared(ctx context.Context, env *harness.Env, d *eval.Data, p plan,
 			}
 			m := &sharedModel{Teacher: teacher, K: k, Params: net.Params()}
 			if len(sessions) > 0 {
-				if err := predictShared(ctx, d, sh, m, eval.NewShared(teacher, k, net)); err != nil {
+				if m.Pred, err = d.PredictSharedRows(ctx, sessions, eval.NewShared(teacher, k, net)); err != nil {
 					return nil, fmt.Errorf("%s K=%d: %w", teacher, k, err)
 				}
-				if m.Scores, err = score(sessions, m.Pred); err != nil {
+				if m.Scores, err = eval.ScoreSessions(sessions, m.Pred); err != nil {
 					return nil, fmt.Errorf("%s K=%d: %w", teacher, k, err)
 				}
 				if m.MapAligned, m.MapShifted, err = mappingCheck(m.Pred, sh.CompactPred); err != nil {
@@ -148,26 +114,6 @@ func evaluateShared(ctx context.Context, env *harness.Env, d *eval.Data, p plan,
 	}
 	env.Logf("%d shared models evaluated on %d session(s) in %s", len(sh.Models), len(sessions), time.Since(start).Round(time.Second))
 	return sh, nil
-}
-
-// predictShared predicts every evaluated session's evaluation half with one shared model and
-// keeps the session's output rows.
-func predictShared(ctx context.Context, d *eval.Data, sh *sharedEval, m *sharedModel, net eval.Model) error {
-	if net.Outputs() != v4data.SharedOutputs {
-		return fmt.Errorf("%d outputs, want %d", net.Outputs(), v4data.SharedOutputs)
-	}
-	for _, ev := range sh.Sessions {
-		p, err := d.Predict(ctx, net, ev.session.ID, ev.resp.Lo, ev.resp.Hi)
-		if err != nil {
-			return err
-		}
-		rows, err := eval.SessionRows(p, ev.resp.Images(), v4data.SharedOutputs, ev.session)
-		if err != nil {
-			return err
-		}
-		m.Pred = append(m.Pred, rows)
-	}
-	return nil
 }
 
 // mappingCheck correlates each session's output rows of a shared model with the predictions of

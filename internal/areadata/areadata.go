@@ -12,6 +12,11 @@
 // al. publish no hash of their pickle: its entry has none, Fetch cannot download it (its
 // publisher serves it inside a zip archive of the whole GIN repository), and a Store hands it out
 // unverified, listing it in Unverified so that a run can say so.
+//
+// For evaluation, an Area holds one region's responses (repeat-averaged and raw, the MajajHong2015
+// responses averaged over Brain-Score's 70–170 ms window), its fit/evaluation split (Brain-Score's
+// sizes, stratified by object_name, drawn with a stated seed) and the parts of it that
+// eval.Score scores, r²_ER included, with the area's own repeats.
 package areadata
 
 import (

@@ -36,3 +36,14 @@ func shuffle(src rand.Source, p []int) {
 		p[j], p[k] = p[k], p[j]
 	}
 }
+
+// Permutation returns a seeded random permutation of 0…n−1: the identity shuffled by shuffle
+// with NewSource(seed), the same on every platform.
+func Permutation(seed uint64, n int) []int {
+	p := make([]int, max(n, 0))
+	for i := range p {
+		p[i] = i
+	}
+	shuffle(NewSource(seed), p)
+	return p
+}

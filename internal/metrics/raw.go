@@ -129,3 +129,21 @@ func medianCount(z Raw, n int) float64 {
 	}
 	return Median(f)
 }
+
+// Select returns a copy of the given images of every neuron, in the order given (an image may
+// appear more than once).
+func (z Raw) Select(images []int) (Raw, error) {
+	if len(images) == 0 {
+		return Raw{}, fmt.Errorf("no image selected: %w", ErrShape)
+	}
+	out := Raw{N: z.N, M: len(images), R: z.R, Data: make([]float64, 0, z.N*len(images)*z.R)}
+	for n := 0; n < z.N; n++ {
+		for _, i := range images {
+			if i < 0 || i >= z.M {
+				return Raw{}, fmt.Errorf("image %d of %d: %w", i, z.M, ErrShape)
+			}
+			out.Data = append(out.Data, z.Data[(n*z.M+i)*z.R:(n*z.M+i+1)*z.R]...)
+		}
+	}
+	return out, nil
+}

@@ -3,6 +3,7 @@ package metrics
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -78,5 +79,41 @@ func TestRawAccessors(t *testing.T) {
 	}
 	if _, err := z.Neurons(0, 3); !errors.Is(err, ErrShape) {
 		t.Errorf("Neurons(0, 3): err = %v, want ErrShape", err)
+	}
+}
+
+func TestRawSelect(t *testing.T) {
+	z := Raw{N: 2, M: 3, R: 2, Data: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}}
+	got, err := z.Select([]int{2, 0, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{5, 6, 1, 2, 5, 6, 11, 12, 7, 8, 11, 12}
+	if got.N != 2 || got.M != 3 || got.R != 2 || len(got.Data) != len(want) {
+		t.Fatalf("Select: %+v", got)
+	}
+	for i := range want {
+		if got.Data[i] != want[i] {
+			t.Fatalf("Select data %v, want %v", got.Data, want)
+		}
+	}
+	for _, bad := range [][]int{nil, {3}, {-1}} {
+		if _, err := z.Select(bad); !errors.Is(err, ErrShape) {
+			t.Errorf("Select(%v): %v, want ErrShape", bad, err)
+		}
+	}
+}
+
+func TestPermutation(t *testing.T) {
+	p, q := Permutation(7, 50), Permutation(7, 50)
+	seen := make([]bool, 50)
+	for i, v := range p {
+		if q[i] != v || seen[v] {
+			t.Fatalf("Permutation(7, 50) = %v (second call %v)", p, q)
+		}
+		seen[v] = true
+	}
+	if r := Permutation(8, 50); slices.Equal(r, p) {
+		t.Errorf("seeds 7 and 8 give the same permutation")
 	}
 }

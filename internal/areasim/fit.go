@@ -1,0 +1,139 @@
+package areasim
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"compactv4/internal/metrics"
+	"compactv4/internal/model"
+	"compactv4/internal/nn"
+)
+
+// Width is the number of filters of the student's third convolution, whatever K.
+const Width = 32
+
+// Student returns a small shared model for Side×Side RGB images, the compact architecture of
+// reference/upstream.md §4.6 scaled down: K filters in layers 0 (Conv2D 5×5, stride 1) and 1
+// (SeparableConv2D 5×5, stride 2), Width in layer 2 (SeparableConv2D 5×5, stride 1), each with
+// batchnorm and ReLU, then a 1×1 mixing stage to the outputs and a depthwise spatial pool over
+// the whole 8×8 map, with Keras' initial weights drawn with seed (nn.InitKeras).
+func Student(k, outputs int, seed uint64) (*model.Network, error) {
+	if k < 1 || outputs < 1 {
+		return nil, fmt.Errorf("student: K = %d, %d outputs", k, outputs)
+	}
+	n := &model.Network{Name: fmt.Sprintf("student_K%d", k), Input: [3]int{Side, Side, 3}}
+	for i, f := range []int{k, k, Width} {
+		conv := model.Layer{
+			Name: fmt.Sprintf("layer%d_conv", i), Class: model.SeparableConv2D, DepthMultiplier: 1,
+			Filters: f, Kernel: [2]int{ksize, ksize}, Strides: [2]int{1, 1}, Padding: model.PaddingSame,
+			Activation: model.Linear, UseBias: true,
+		}
+		if i == 0 {
+			conv.Class, conv.DepthMultiplier = model.Conv2D, 0
+		}
+		if i == 1 {
+			conv.Strides = [2]int{2, 2}
+		}
+		n.Layers = append(n.Layers, conv,
+			model.Layer{Name: fmt.Sprintf("layer%d_bn", i), Class: model.BatchNormalization, Epsilon: model.BNEpsilon, Momentum: model.BNMomentum},
+			model.Layer{Name: fmt.Sprintf("layer%d_act", i), Class: model.Activation, Activation: model.ReLU})
+	}
+	half := Side / 2
+	n.Layers = append(n.Layers,
+		model.Layer{Name: "mixing_stage", Class: model.Conv2D, Filters: outputs, Kernel: [2]int{1, 1}, Strides: [2]int{1, 1}, Padding: model.PaddingSame, Activation: model.Linear, UseBias: true},
+		model.Layer{Name: "spatial_pool_stage", Class: model.DepthwiseConv2D, Kernel: [2]int{half, half}, Strides: [2]int{1, 1}, Padding: model.PaddingValid, DepthMultiplier: 1, Activation: model.Linear, UseBias: true},
+		model.Layer{Name: "output_responses", Class: model.Flatten},
+	)
+	if err := nn.InitKeras(n, seed); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Schedule is how a student is fitted: Epochs passes over the fit images in a seeded order, in
+// batches of Batch, with Adam at LearningRate.
+type Schedule struct {
+	Epochs, Batch int
+	LearningRate  float64
+	Seed          uint64 // order of the images in each epoch
+}
+
+// Fit trains net (nn.Trainer: training-mode batchnorm, MSE, Adam) to reproduce targets
+// [output][image], each output standardised over the images, on n Side×Side×3 images, and
+// returns the trained network. Epoch e presents the images in the order
+// metrics.Permutation(Seed+e, n), the last batch of an epoch possibly short.
+func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets [][]float64, s Schedule) (*model.Network, error) {
+	const px = Side * Side * 3
+	if n < 1 || len(pix) != n*px {
+		return nil, fmt.Errorf("fit %s: %d bytes for %d images", net.Name, len(pix), n)
+	}
+	if s.Epochs < 1 || s.Batch < 1 || !(s.LearningRate > 0) {
+		return nil, fmt.Errorf("fit %s: schedule %+v", net.Name, s)
+	}
+	tr, err := nn.NewTrainer(net, nn.NewAdam(s.LearningRate, 0))
+	if err != nil {
+		return nil, err
+	}
+	outs := tr.Outputs()
+	if len(targets) != outs {
+		return nil, fmt.Errorf("fit %s: %d target rows for %d outputs", net.Name, len(targets), outs)
+	}
+	y := make([]float32, n*outs) // [image][output], standardised
+	for o, row := range targets {
+		if len(row) != n {
+			return nil, fmt.Errorf("fit %s: output %d has %d targets for %d images", net.Name, o, len(row), n)
+		}
+		m, sd := metrics.Mean(row), math.Sqrt(metrics.NaNVar(row, 0))
+		if !(sd > 0) {
+			return nil, fmt.Errorf("fit %s: output %d has constant targets", net.Name, o)
+		}
+		for i, v := range row {
+			y[i*outs+o] = float32((v - m) / sd)
+		}
+	}
+	x := make([]float32, n*px)
+	if err := nn.Recenter(pix, x); err != nil {
+		return nil, err
+	}
+	xb := make([]float32, s.Batch*px)
+	yb := make([]float32, s.Batch*outs)
+	for e := range s.Epochs {
+		order := metrics.Permutation(s.Seed+uint64(e), n)
+		for lo := 0; lo < n; lo += s.Batch {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			b := min(s.Batch, n-lo)
+			for j, i := range order[lo : lo+b] {
+				copy(xb[j*px:(j+1)*px], x[i*px:(i+1)*px])
+				copy(yb[j*outs:(j+1)*outs], y[i*outs:(i+1)*outs])
+			}
+			if _, err := tr.Step(xb[:b*px], yb[:b*outs], b); err != nil {
+				return nil, fmt.Errorf("fit %s: epoch %d: %w", net.Name, e+1, err)
+			}
+		}
+	}
+	return tr.Network(), nil
+}
+
+// Predict returns a network's outputs [output][image] for n Side×Side×3 images.
+func Predict(net *model.Network, pix []uint8, n int) ([][]float64, error) {
+	c, err := nn.Compile(net)
+	if err != nil {
+		return nil, err
+	}
+	flat, err := c.Predict(pix, n)
+	if err != nil {
+		return nil, err
+	}
+	outs := c.Outputs()
+	out := make([][]float64, outs)
+	for o := range out {
+		out[o] = make([]float64, n)
+		for i := range n {
+			out[o][i] = float64(flat[i*outs+o])
+		}
+	}
+	return out, nil
+}
