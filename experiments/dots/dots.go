@@ -62,6 +62,8 @@ package dots
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"compactv4/eval"
@@ -79,7 +81,36 @@ func init() {
 		Claims: []string{"C8"},
 		Plan:   planFor,
 		Run:    run,
+		Options: []harness.Option{
+			{Name: "ablation", Usage: "ablation modes of the dissection, the first giving the main results: zero, mean, zero,mean (default) or mean,zero"},
+		},
+		Configure: configure,
 	})
+}
+
+// configure applies the experiment's options to a plan.
+func configure(p *plan, values map[string]string) error {
+	if v, ok := values["ablation"]; ok {
+		modes, err := parseAblations(v)
+		if err != nil {
+			return err
+		}
+		p.Ablations = modes
+	}
+	return nil
+}
+
+// parseAblations parses a comma-separated list of distinct ablation modes.
+func parseAblations(v string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(v, ",") {
+		m = strings.TrimSpace(m)
+		if m != zeroAblation && m != meanAblation || slices.Contains(out, m) {
+			return nil, fmt.Errorf("-ablation %q: want %q, %q or both, comma-separated, each once", v, zeroAblation, meanAblation)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Seeds.
@@ -106,6 +137,15 @@ type plan struct {
 	// the dots the model prefers, several sizes or layouts of them, so that one stimulus's
 	// quirk does not decide a filter's necessity).
 	TopDots int `json:"top_dots"`
+	// Ablations are the ablation modes of the dissection, the first giving the main results
+	// (figures, predictions): zero holds an ablated filter's output at zero, mean at its mean
+	// activation over the natural images the ablated models are shown. The paper does not say
+	// which; both are run by default and compared (ablation_modes.csv).
+	Ablations []string `json:"ablations"`
+	// Contributors is how many of the consolidated filter's largest excitatory inputs, and of
+	// its largest inhibitory ones, get a preferred stimulus (3: the main ones; the inputs.csv
+	// lists them all).
+	Contributors int `json:"contributors"`
 }
 
 // planFor: quick screens the quick session's models and dissects the most dot-like one,
@@ -122,6 +162,8 @@ func planFor(p harness.Profile) (plan, error) {
 		Dissect:       1,
 		NaturalStride: 4,
 		TopDots:       10,
+		Ablations:     []string{zeroAblation, meanAblation},
+		Contributors:  3,
 	}
 	if p == harness.Full {
 		pl.Sessions = v4data.TestSessionIDs()
@@ -133,8 +175,11 @@ func planFor(p harness.Profile) (plan, error) {
 }
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
-	if p.Chosen < 1 || p.Dissect < 0 || p.Dissect > p.Chosen || p.NaturalStride < 1 || p.TopDots < 1 {
-		return nil, fmt.Errorf("plan: chosen %d, dissect %d, natural stride %d, top dots %d", p.Chosen, p.Dissect, p.NaturalStride, p.TopDots)
+	if p.Chosen < 1 || p.Dissect < 0 || p.Dissect > p.Chosen || p.NaturalStride < 1 || p.TopDots < 1 || p.Contributors < 0 {
+		return nil, fmt.Errorf("plan: chosen %d, dissect %d, natural stride %d, top dots %d, contributors %d", p.Chosen, p.Dissect, p.NaturalStride, p.TopDots, p.Contributors)
+	}
+	if _, err := parseAblations(strings.Join(p.Ablations, ",")); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	res := &harness.Result{}
 	set, err := artificial.Standard(p.StimulusSeed)
@@ -152,6 +197,14 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 		return nil, err
 	}
 	env.Logf("screened %d models in %v", len(models), time.Since(start).Round(time.Millisecond))
+	for _, s := range scr.Chosen {
+		if s.Natural == nil {
+			continue
+		}
+		if s.Probe, err = barProbe(ctx, d, s.M, set, s.Ix); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.M.ID.Stem(), err)
+		}
+	}
 	start = time.Now()
 	dis, err := dissectChosen(ctx, env, d, set, scr, p)
 	if err != nil {
@@ -159,10 +212,11 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	}
 	env.Logf("dissected %d models in %v", len(dis), time.Since(start).Round(time.Millisecond))
 	c8 := checkC8(env, d)
-	if err := record(env, res, scr, dis, c8); err != nil {
+	preds := predictions(scr, dis)
+	if err := record(env, res, scr, dis, preds, c8); err != nil {
 		return nil, err
 	}
-	if err := writeTables(env, res, set, scr, dis); err != nil {
+	if err := writeTables(env, res, set, scr, dis, preds); err != nil {
 		return nil, err
 	}
 	return res, drawFigures(env, res, set, scr, dis)

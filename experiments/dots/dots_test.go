@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -146,36 +147,149 @@ func TestDissectPlanted(t *testing.T) {
 		if s.Ix, err = dotsel.Measure(set, s.Resp, s.Blank, s.Natural); err != nil {
 			t.Fatal(err)
 		}
-		ds, err := dissect(context.Background(), d, set, pix, s, natural{Label: "noise", Pix: natPix, Intact: s.Natural}, 10)
+		nat := natural{Label: "noise", Pix: natPix, Intact: s.Natural}
+		means, err := filterMeans(s, nat, []int{1, 2})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("split %v: %+v", c.split, ds.Test)
-		if ds.Test.Holds != c.holds {
-			t.Errorf("split %v: hypothesis holds %v, want %v (%+v)", c.split, ds.Test.Holds, c.holds, ds.Test)
-		}
-		carrier := ds.of(2)[0]
-		if math.Abs(carrier.Necessity-1) > 1e-6 {
-			t.Errorf("split %v: the consolidated filter's necessity is %v, want 1", c.split, carrier.Necessity)
-		}
-		for i, r := range carrier.Resp {
-			if r != s.Blank {
-				t.Fatalf("split %v: with layer 2 ablated, stimulus %d gives %v, the blank %v", c.split, i, r, s.Blank)
+		for _, mode := range []string{zeroAblation, meanAblation} {
+			ab := ablator{Mode: mode, Means: means}
+			// Ablating nothing gives the intact responses bit for bit.
+			same, err := ab.apply(m.Net, 2, nil)
+			if err != nil {
+				t.Fatal(err)
 			}
-		}
-		if ds.Needed != 1 || len(ds.Cumulative) != 1 {
-			t.Errorf("split %v: %d consolidated filters needed (%v), want 1", c.split, ds.Needed, ds.Cumulative)
-		}
-		if c.holds {
-			if len(ds.Excitatory.Filters) != 3 || math.Abs(ds.Excitatory.Necessity-1) > 1e-6 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) {
-				t.Errorf("groups: excitatory %+v, inhibitory %+v; want all three layer-1 filters excitatory and necessary", ds.Excitatory, ds.Inhibitory)
+			got, err := eval.NewNetwork("same", nil, same).Predict(pix, len(set)+1)
+			if err != nil {
+				t.Fatal(err)
 			}
-			for _, a := range ds.of(1) {
-				if math.Abs(a.Necessity-1.0/3) > 1e-3 {
-					t.Errorf("layer-1 filter %d: necessity %v, want 1/3", a.Filter, a.Necessity)
+			if !slices.Equal(got, out) {
+				t.Errorf("%s-ablation of no filter changes the responses", mode)
+			}
+			ds, err := dissect(context.Background(), d, set, pix, s, nat, 10, ab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("split %v, %s-ablation: %+v", c.split, mode, ds.Test)
+			if ds.Test.Holds != c.holds {
+				t.Errorf("split %v, %s-ablation: hypothesis holds %v, want %v (%+v)", c.split, mode, ds.Test.Holds, c.holds, ds.Test)
+			}
+			// The consolidated filter ablated: every stimulus gives the same response (the blank's
+			// when it is held at zero).
+			carrier := ds.of(2)[0]
+			for _, i := range ds.TopDots {
+				if r := carrier.Resp[i]; r != carrier.Blank || mode == zeroAblation && r != s.Blank {
+					t.Fatalf("split %v, %s-ablation: with layer 2 ablated, stimulus %d gives %v, the blank %v (intact %v)", c.split, mode, i, r, carrier.Blank, s.Blank)
+				}
+			}
+			if mode == zeroAblation && math.Abs(carrier.Necessity-1) > 1e-6 {
+				t.Errorf("split %v: the consolidated filter's necessity is %v, want 1", c.split, carrier.Necessity)
+			}
+			if ds.Needed != 1 || len(ds.Cumulative) != 1 {
+				t.Errorf("split %v, %s-ablation: %d consolidated filters needed (%v), want 1", c.split, mode, ds.Needed, ds.Cumulative)
+			}
+			if c.holds {
+				if len(ds.Excitatory.Filters) != 3 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) {
+					t.Errorf("groups: excitatory %+v, inhibitory %+v; want all three layer-1 filters excitatory", ds.Excitatory, ds.Inhibitory)
+				}
+				if mode == zeroAblation {
+					if math.Abs(ds.Excitatory.Necessity-1) > 1e-6 {
+						t.Errorf("excitatory group necessity %v, want 1", ds.Excitatory.Necessity)
+					}
+					for _, a := range ds.of(1) {
+						if math.Abs(a.Necessity-1.0/3) > 1e-3 {
+							t.Errorf("layer-1 filter %d: necessity %v, want 1/3", a.Filter, a.Necessity)
+						}
+					}
 				}
 			}
 		}
+	}
+}
+
+// TestFilterMeans checks the mean activations mean-ablation uses against a direct average, and
+// that a mean-ablated filter outputs exactly that mean everywhere.
+func TestFilterMeans(t *testing.T) {
+	m := planted(t, [3]float32{1.0 / 3, 1.0 / 3, 1.0 / 3})
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 30 // more than one batch
+	pix := make([]uint8, n*artificial.Size*artificial.Size*3)
+	for i := range pix {
+		pix[i] = uint8(rng.IntN(256))
+	}
+	s := &screened{M: m}
+	means, err := filterMeans(s, natural{Pix: pix, Intact: make([]float64, n)}, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts, err := m.Activations(pix, n, []string{"layer0_act"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for _, v := range acts[0].Data {
+		sum += float64(v)
+	}
+	want := sum / float64(len(acts[0].Data))
+	if len(means[0]) != 1 || math.Abs(float64(means[0][0])-want) > 1e-6*math.Abs(want) || want <= 0 {
+		t.Fatalf("mean %v, want %v", means[0], want)
+	}
+	net, err := ablator{Mode: meanAblation, Means: means}.apply(m.Net, 0, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := eval.NewNetwork("mean", nil, net).Activations(pix[:2*artificial.Size*artificial.Size*3], 2, []string{"layer0_act"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range got[0].Data {
+		if v != means[0][0] {
+			t.Fatalf("mean-ablated activation %d is %v, want %v", i, v, means[0][0])
+		}
+	}
+	if _, err := (ablator{Mode: meanAblation}).apply(m.Net, 0, []int{0}); err == nil {
+		t.Error("mean-ablation without means was accepted")
+	}
+	if _, err := (ablator{Mode: "half"}).apply(m.Net, 0, []int{0}); err == nil {
+		t.Error("an unknown ablation mode was accepted")
+	}
+	if _, err := filterMeans(s, natural{Pix: pix[:10], Intact: make([]float64, n)}, []int{0}); err == nil {
+		t.Error("natural images without their pixels were accepted")
+	}
+}
+
+func TestParseAblations(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []string
+	}{
+		{"zero", []string{"zero"}},
+		{"mean,zero", []string{"mean", "zero"}},
+		{" zero , mean", []string{"zero", "mean"}},
+		{"zero,zero", nil},
+		{"half", nil},
+		{"", nil},
+	} {
+		got, err := parseAblations(c.in)
+		if c.want == nil {
+			if err == nil {
+				t.Errorf("%q accepted as %v", c.in, got)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%q: %v, %v; want %v", c.in, got, err, c.want)
+		}
+	}
+	p, err := planFor(harness.Quick)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := configure(&p, map[string]string{"ablation": "mean"}); err != nil || !slices.Equal(p.Ablations, []string{"mean"}) {
+		t.Errorf("-ablation mean: %v, %v", p.Ablations, err)
+	}
+	if err := configure(&p, map[string]string{"ablation": "none"}); err == nil || !strings.Contains(err.Error(), "-ablation") {
+		t.Errorf("-ablation none: error %v", err)
 	}
 }
 
@@ -186,13 +300,21 @@ func TestDissectBadInput(t *testing.T) {
 	}
 	m := planted(t, [3]float32{1, 0, 0})
 	d := eval.New(&harness.Env{Log: io.Discard}, &harness.Result{})
+	ab := ablator{Mode: zeroAblation}
 	s := &screened{M: m, Resp: make([]float64, len(set)), Consolidation: 5}
-	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10); err == nil || !strings.Contains(err.Error(), "consolidation layer") {
+	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10, ab); err == nil || !strings.Contains(err.Error(), "consolidation layer") {
 		t.Errorf("consolidation layer 5: error %v", err)
 	}
 	s.Consolidation = 2
-	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10); err == nil || !strings.Contains(err.Error(), "natural images") {
+	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10, ab); err == nil || !strings.Contains(err.Error(), "natural images") {
 		t.Errorf("no natural images: error %v", err)
+	}
+	// A model without a layer the dissection needs: its layer-1 batchnorm renamed.
+	broken := planted(t, [3]float32{1, 0, 0})
+	broken.Net.Layer("layer1_bn").Name = "other_bn"
+	s = &screened{M: broken, Resp: make([]float64, len(set)), Consolidation: 2}
+	if _, err := dissect(context.Background(), d, set, nil, s, natural{}, 10, ab); err == nil || !strings.Contains(err.Error(), `no layer "layer1_bn"`) {
+		t.Errorf("a model without layer1_bn: error %v", err)
 	}
 }
 

@@ -42,6 +42,8 @@ type screened struct {
 	Score       float64 // dotsel.Rank's score
 	// Consolidation is the trunk layer where the model's filter count narrows most.
 	Consolidation int
+	// Probe are the responses to the bar probe (chosen models with natural responses only).
+	Probe probe
 }
 
 // screening is the outcome over all models: Models in load order, Ranked by rank.

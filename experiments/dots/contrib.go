@@ -1,0 +1,64 @@
+package dots
+
+import (
+	"context"
+	"fmt"
+
+	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/model"
+	"compactv4/internal/synth"
+)
+
+// contributor is one of the consolidated filter's main inputs with its preferred stimulus: the
+// image that maximises that input's activation at the position where the filter takes it from
+// (gradient ascent on the network truncated after the input's layer, eval.Synthesize with the
+// plan's synthesis parameters).
+type contributor struct {
+	contribution
+	Excitatory bool
+	Synth      *synth.Synth
+}
+
+// mainContributors returns the split's k largest excitatory contributions (largest first) and
+// its k largest inhibitory ones (most negative first).
+func mainContributors(sp inputSplit, k int) []contributor {
+	var out []contributor
+	for _, c := range sp.Inputs { // sorted by Dot, the largest first
+		if c.Dot <= 0 || len(out) == k {
+			break
+		}
+		out = append(out, contributor{contribution: c, Excitatory: true})
+	}
+	for i, n := len(sp.Inputs)-1, 0; i >= 0 && n < k; i-- {
+		c := sp.Inputs[i]
+		if c.Dot >= 0 {
+			break
+		}
+		out = append(out, contributor{contribution: c})
+		n++
+	}
+	return out
+}
+
+// contributors synthesises the preferred stimulus of each main contributor of a split.
+func contributors(ctx context.Context, env *harness.Env, s *screened, sp inputSplit, p plan) ([]contributor, error) {
+	cs := mainContributors(sp, p.Contributors)
+	layer := fmt.Sprintf("layer%d_act", sp.Layer-1)
+	err := parallel(ctx, len(cs), func(ctx context.Context, i int) error {
+		c := &cs[i]
+		u, err := model.Unit(s.M.Net, layer, c.TapY, c.TapX, c.Input)
+		if err != nil {
+			return err
+		}
+		name := fmt.Sprintf("%s_%s_y%d_x%d_filter%d", s.M.ID.Stem(), layer, c.TapY, c.TapX, c.Input)
+		m := &eval.Compact{Network: eval.NewNetwork(name, s.M.Files(), u), ID: s.M.ID, Index: s.M.Index, Filters: s.M.Filters}
+		unit := fmt.Sprintf("%s_y%d_x%d_filter%d", layer, c.TapY, c.TapX, c.Input)
+		c.Synth, err = eval.Synthesize(ctx, env, "dots/"+unit, m, p.Synthesis, synth.ModelSeed(synthSeed, s.M.ID.Stem()+"/"+unit), map[string]any{"unit": unit})
+		if err != nil {
+			return fmt.Errorf("preferred stimulus of %s: %w", unit, err)
+		}
+		return nil
+	})
+	return cs, err
+}
