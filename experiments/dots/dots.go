@@ -21,31 +21,52 @@
 //
 // Dissection. For each of the first Dissect dot-like models, the consolidation step is the
 // trunk layer where its filter count narrows most (the smallest ratio f[l]/f[l−1], the first on
-// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that layer and of the layer before it is ablated in turn
-// (model.Ablate: its batchnorm output set to exactly zero) and the ablated model is shown the
-// artificial set and every NaturalStride-th image of the session. A filter's necessity is the
-// fraction of the dot response (the model's ten most driving dots, above the blank) that its
-// ablation removes; its natural-image change the RMS change of the natural responses in units
-// of their standard deviation; its dot-size invariance the dotsel.Invariance of its own
-// activation (maximum over positions) over the centred dots of the model's preferred polarity.
-// Ablation silences a filter (zero output), which is not the filter's response to the blank: where
-// the network's output with a whole layer silenced is far from its response to the blank, even a
-// complete cut has a necessity well below 1 (190923 n27: its three layer-2 filters together
-// remove 0.24 of the dot response), and necessities compare filters within a model better than
-// across models.
+// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that
+// layer and of the layer before it is ablated in turn and the ablated model is shown the
+// model's TopDots most driving dots, the blank and every NaturalStride-th image of the session.
+// A filter's necessity is the fraction of the dot response (those dots, above the intact
+// blank) that its ablation removes; its natural-image change the RMS change of the natural
+// responses in units of their standard deviation; its dot-size invariance the
+// dotsel.Invariance of its own activation (maximum over positions) over the centred dots of the
+// model's preferred polarity.
+//
+// Ablation modes. The paper does not say how a filter is silenced. Zero-ablation (model.Ablate)
+// holds its output at exactly zero; mean-ablation (model.Clamp) holds it at its mean
+// activation over the natural images the ablated models are shown and over positions, which
+// keeps the input the next layer sees at its average level. Both run by default (the option
+// -ablation picks them and their order); the first gives the figures and predictions, and
+// ablation_modes.csv and the notes put the main results of both side by side. Zero is not the
+// filter's response to the blank: where the network's output with a whole layer silenced is far
+// from its response to the blank, even a complete cut has a necessity well below 1 (190923 n27:
+// its three layer-2 filters together remove 0.24 of the dot response), and necessities compare
+// filters within a model better than across models.
 //
 // The hypothesis tested (dotsel.TestConsolidation): no filter of the layer before the
 // consolidation step has a necessity of 0.5 or more, and exactly one filter of the
 // consolidation step has. The response of the consolidation step's most necessary filter to the
-// preferred dot, where the dot changes it most from the blank's, is split into its inputs' contributions (each input
-// channel's depthwise-filtered activation times the pointwise weight, minus the same for the
-// blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
-// excitatory where positive, inhibitory where negative, with the same for the best control.
-// Two more kinds of ablation follow: the consolidation step's filters together, the most
-// necessary first, until the group removes half of the dot response (how many filters carry
-// it); and that filter's excitatory inputs, then its inhibitory inputs, as groups (the
-// necessity of each, and the dot-selectivity index without them, in the intact model's
-// natural-range units).
+// preferred dot, where the dot changes it most from the blank's, is split into its inputs'
+// contributions (each input channel's depthwise-filtered activation times the pointwise weight,
+// minus the same for the blank; checked by rebuilding the activation through the bias,
+// batchnorm and ReLU): excitatory where positive, inhibitory where negative, with the same for
+// the best control. Where the filter takes an input from is the depthwise tap that contributes
+// most (of the contribution's sign), reported as the distance from the dot's centre to that
+// unit's receptive-field centre, in pixels and dot radii. The Contributors largest excitatory
+// and inhibitory inputs get a preferred stimulus: gradient ascent (eval.Synthesize, the plan's
+// synthesis parameters) on the network truncated to that input's unit at that tap
+// (model.Unit). Two more kinds of ablation follow: the consolidation step's filters together,
+// the most necessary first, until the group removes half of the dot response (how many filters
+// carry it); and that filter's excitatory inputs, then its inhibitory inputs, as groups, each
+// shown the whole set (necessity, dot-selectivity index, size tuning in the intact model's
+// natural-range units) and the bar probe.
+//
+// The bar probe: the preferred centred dot with each full-length centred bar of its polarity
+// through it (2 widths × 4 orientations, drawn with artificial.Overlay), the bars alone, the dot
+// alone and the blank; a bar's suppression is the fraction of the dot response above the blank
+// that it takes away.
+//
+// The circuit hypothesis is written as nine numbered predictions for dot-selective neurons
+// (predictions.go), each with its in-silico number for every dot-like or dissected model and
+// the number of models that share the ingredient (each criterion at one half, dotsel.Threshold).
 //
 // C8 itself (the dot-like models' maximising images drive matched neurons of session 211025
 // more than natural images) needs that session's images and raw repeats; without them it is
@@ -55,8 +76,9 @@
 // screens all 219 and dissects all five dot-like models. Outputs below <out>/dots:
 // artificial.zip (the set's PNGs and stimuli.csv), artificial.csv, models.csv (one row per
 // screened model, rank 1 the most dot-like), responses.csv (every model's response to every
-// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning,
-// preferred_images, carrier_inputs, ablation_map.
+// stimulus), ablations.csv and hypothesis.csv (one block per ablation mode), ablation_modes.csv,
+// inputs.csv, contributors.csv, groups.csv, predictions.csv; figures dot_stimuli, size_tuning,
+// preferred_images, carrier_inputs, ablation_map, hypothesis.
 package dots
 
 import (
