@@ -11,9 +11,11 @@ import (
 )
 
 // contributor is one of the consolidated filter's main inputs with its preferred stimulus: the
-// image that maximises that input's activation at the position where the filter takes it from
-// (gradient ascent on the network truncated after the input's layer, eval.Synthesize with the
-// plan's synthesis parameters).
+// image that maximises that input at the position where the filter takes it from (gradient
+// ascent on the network truncated after the input's batchnorm, eval.Synthesize with the plan's
+// synthesis parameters). The batchnorm's output is the activation before its ReLU: where the
+// starting noise leaves the unit silent, the ReLU's zero gradient would stop the ascent at its
+// first step.
 type contributor struct {
 	contribution
 	Excitatory bool
@@ -44,7 +46,7 @@ func mainContributors(sp inputSplit, k int) []contributor {
 // contributors synthesises the preferred stimulus of each main contributor of a split.
 func contributors(ctx context.Context, env *harness.Env, s *screened, sp inputSplit, p plan) ([]contributor, error) {
 	cs := mainContributors(sp, p.Contributors)
-	layer := fmt.Sprintf("layer%d_act", sp.Layer-1)
+	layer := fmt.Sprintf("layer%d_bn", sp.Layer-1)
 	err := parallel(ctx, len(cs), func(ctx context.Context, i int) error {
 		c := &cs[i]
 		u, err := model.Unit(s.M.Net, layer, c.TapY, c.TapX, c.Input)

@@ -151,9 +151,11 @@ type plan struct {
 	// Chosen is the number of dot-like models; Dissect how many of them are dissected.
 	Chosen  int `json:"chosen"`
 	Dissect int `json:"dissect"`
-	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image
-	// (4: 300 of a session's 1,200, enough for the spread of the responses that NaturalChange
-	// divides by, at a quarter of the cost of each of a model's 50-90 ablations).
+	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image,
+	// which also give the mean activations of mean-ablation (full: 4, 300 of a session's 1,200;
+	// quick: 12, 100 images, enough for the spread of the responses that NaturalChange divides
+	// by and for a mean over images and positions, at a third of the cost of each of a model's
+	// 50-90 ablations per mode).
 	NaturalStride int `json:"natural_stride"`
 	// TopDots is the number of most driving dot stimuli whose response necessity measures (10:
 	// the dots the model prefers, several sizes or layouts of them, so that one stimulus's
@@ -192,6 +194,7 @@ func planFor(p harness.Profile) (plan, error) {
 		pl.Dissect = pl.Chosen
 	} else {
 		pl.Synthesis.Steps = 100
+		pl.NaturalStride = 12
 	}
 	return pl, nil
 }

@@ -573,3 +573,18 @@ func TestScreenMissingImages(t *testing.T) {
 		t.Errorf("predictions measured without natural images: %+v", preds)
 	}
 }
+
+func TestCrop(t *testing.T) {
+	const h, w = 6, 5
+	px := make([]uint8, h*w*3)
+	for i := range px {
+		px[i] = uint8(i / 3) // pixel index
+	}
+	got, gh, gw := crop(px, h, w, 0, 4, 2) // shifted inside: rows 0-1, columns 3-4
+	if gh != 2 || gw != 2 || got[0] != 3 || got[3] != 4 || got[6] != 8 || got[9] != 9 {
+		t.Errorf("crop: %d×%d %v", gh, gw, got)
+	}
+	if _, gh, gw := crop(px, h, w, 3, 3, 10); gh != h || gw != w {
+		t.Errorf("a window larger than the image: %d×%d", gh, gw)
+	}
+}

@@ -391,7 +391,16 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 		var imgs []image.Image
 		var titles []string
 		for _, c := range ds.Contributors {
-			im, err := plots.RGB(c.Synth.Uint8(), c.Synth.H, c.Synth.W)
+			cy, err := unitCentre(ds.S.M.Net, ds.Before, c.TapY)
+			if err != nil {
+				return err
+			}
+			cx, err := unitCentre(ds.S.M.Net, ds.Before, c.TapX)
+			if err != nil {
+				return err
+			}
+			px, h, w := crop(c.Synth.Uint8(), c.Synth.H, c.Synth.W, int(cy), int(cx), contributorCrop)
+			im, err := plots.RGB(px, h, w)
 			if err != nil {
 				return err
 			}
@@ -401,7 +410,7 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 		if len(imgs) == 0 {
 			continue
 		}
-		g, err := plots.ImageGrid(imgs, plots.ImageGridOptions{Cols: len(imgs), Titles: titles, Title: fmt.Sprintf("Preferred stimuli of the main layer-%d inputs", ds.Before)})
+		g, err := plots.ImageGrid(imgs, plots.ImageGridOptions{Cols: len(imgs), Titles: titles, Title: fmt.Sprintf("Preferred stimuli of the main layer-%d inputs (%d×%d pixels around where the filter takes each from)", ds.Before, contributorCrop, contributorCrop)})
 		if err != nil {
 			return err
 		}
@@ -527,4 +536,21 @@ func hypothesisFigure(env *harness.Env, res *harness.Result, dis []*dissection) 
 		return err
 	}
 	return res.AddFigure(env.SaveFigure(g, "hypothesis", plots.DoubleColumn, plots.SingleColumn*0.9*vg.Length((len(panels)+1)/2)))
+}
+
+// contributorCrop is the side of the window of a main input's preferred stimulus that the
+// figure shows: a layer-1 unit sees 13×13 pixels, a layer-2 unit 29×29.
+const contributorCrop = 40
+
+// crop returns the size×size window of an h×w RGB image centred on (cy, cx), shifted to lie
+// inside the image (the whole image when it is smaller), and the window's height and width.
+func crop(px []uint8, h, w, cy, cx, size int) ([]uint8, int, int) {
+	sh, sw := min(size, h), min(size, w)
+	y0 := min(max(cy-sh/2, 0), h-sh)
+	x0 := min(max(cx-sw/2, 0), w-sw)
+	out := make([]uint8, 0, sh*sw*3)
+	for y := y0; y < y0+sh; y++ {
+		out = append(out, px[(y*w+x0)*3:(y*w+x0+sw)*3]...)
+	}
+	return out, sh, sw
 }

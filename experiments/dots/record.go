@@ -157,10 +157,10 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 
 	for _, ds := range dis {
 		for _, o := range ds.Other {
-			res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d with %s-ablation (an ablated filter held at its mean activation over the natural images shown, instead of zero): the largest necessity of a layer-%d filter is %s (filter %d; zero-ablation %s), in layer %d %d filter(s) reach 0.5, the largest %s (filter %d; zero-ablation %s); the hypothesis %s (zero-ablation: %s); the excitatory inputs remove %s of the dot response (zero: %s), the inhibitory inputs %s (zero: %s) (ablation_modes.csv).",
+			res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d with %s-ablation (an ablated filter held at its mean activation over the natural images shown, instead of zero): the largest necessity of a layer-%d filter is %s (filter %d; zero-ablation %s), in layer %d %d filter(s) reach 0.5, the largest %s (filter %d; zero-ablation %s); the hypothesis %s (zero-ablation: %s); the excitatory inputs of that mode's most necessary layer-%d filter remove %s of the dot response (zero: %s), its inhibitory inputs %s (zero: %s) (ablation_modes.csv).",
 				ds.S.M.ID.Session, ds.S.M.ID.Neuron, o.Mode, o.Before, ff(round3(o.Test.MaxBefore)), o.Test.ArgBefore, ff(round3(ds.Test.MaxBefore)),
 				o.Layer, o.Test.Carriers, ff(round3(o.Test.MaxCarrier)), o.Test.Carrier, ff(round3(ds.Test.MaxCarrier)),
-				holdsText(o.Test.Holds), holdsText(ds.Test.Holds),
+				holdsText(o.Test.Holds), holdsText(ds.Test.Holds), o.Layer,
 				ff(round3(o.Excitatory.Necessity)), ff(round3(ds.Excitatory.Necessity)), ff(round3(o.Inhibitory.Necessity)), ff(round3(ds.Inhibitory.Necessity))))
 		}
 	}

@@ -26,15 +26,23 @@ func TestUnit(t *testing.T) {
 		{"layer0_act", 50, 7, 2, 112, 112, 4},
 		{"layer1_act", 20, 30, 4, 56, 56, 5},
 		{"layer2_act", 27, 0, 0, 28, 28, 3},
+		{"layer1_bn", 20, 30, 4, 56, 56, 5}, // before the ReLU: compared through it below
 	} {
 		u, err := model.Unit(n, c.layer, c.y, c.x, c.c)
 		if err != nil {
 			t.Fatal(err)
 		}
 		out, _ := forward(t, u, pix, count, "unit")
-		_, act := forward(t, n, pix, count, c.layer)
+		act := c.layer
+		if strings.HasSuffix(act, "_bn") {
+			act = strings.TrimSuffix(act, "_bn") + "_act"
+		}
+		_, acts := forward(t, n, pix, count, act)
 		for i := range count {
-			want := act[i*c.h*c.w*c.f+(c.y*c.w+c.x)*c.f+c.c]
+			want := acts[i*c.h*c.w*c.f+(c.y*c.w+c.x)*c.f+c.c]
+			if strings.HasSuffix(c.layer, "_bn") {
+				out[i] = max(out[i], 0)
+			}
 			if out[i] != want {
 				t.Errorf("%s (%d, %d, %d), image %d: unit %v, activation %v", c.layer, c.y, c.x, c.c, i, out[i], want)
 			}
