@@ -60,6 +60,14 @@ func TestPlan(t *testing.T) {
 	if len(q.Sessions) != 1 || q.Dissect != 1 || len(f.Sessions) != len(v4data.TestSessions) || f.Dissect != f.Chosen || f.Synthesis.Steps != 1000 {
 		t.Errorf("plans %+v, %+v", q, f)
 	}
+	for _, p := range []plan{q, f} {
+		if !slices.Equal(p.Ablations, []string{zeroAblation, meanAblation}) || p.Contributors != 3 {
+			t.Errorf("plan %+v: want both ablation modes, zero first, and 3 main inputs of each sign", p)
+		}
+	}
+	if q.NaturalStride != 12 || f.NaturalStride != 4 {
+		t.Errorf("natural strides %d (quick) and %d (full)", q.NaturalStride, f.NaturalStride)
+	}
 }
 
 // planted builds a compact model with filters (1, 3, 1, 1, 1) whose consolidation step is layer
