@@ -427,23 +427,26 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 		return err
 	}
 
-	// Ablation map: necessity of every filter of the layer before and of the consolidation step.
+	// Ablation map: necessity of every filter of the layer before and of the consolidation step,
+	// in each ablation mode.
 	width := 0
 	for _, ds := range dis {
 		width = max(width, len(ds.of(ds.Before)), len(ds.of(ds.Layer)))
 	}
 	m, labels = nil, nil
-	for _, ds := range dis {
-		for _, l := range []int{ds.Before, ds.Layer} {
-			row := make([]float64, width)
-			for i := range row {
-				row[i] = math.NaN()
+	for _, first := range dis {
+		for _, l := range []int{first.Before, first.Layer} {
+			for _, ds := range append([]*dissection{first}, first.Other...) {
+				row := make([]float64, width)
+				for i := range row {
+					row[i] = math.NaN()
+				}
+				for _, a := range ds.of(l) {
+					row[a.Filter] = a.Necessity
+				}
+				m = append(m, row)
+				labels = append(labels, fmt.Sprintf("%s n%d layer %d, %s", ds.S.M.ID.Session, ds.S.M.ID.Neuron, l, ds.Mode))
 			}
-			for _, a := range ds.of(l) {
-				row[a.Filter] = a.Necessity
-			}
-			m = append(m, row)
-			labels = append(labels, fmt.Sprintf("%s n%d layer %d", ds.S.M.ID.Session, ds.S.M.ID.Neuron, l))
 		}
 	}
 	hm, err = plots.Heatmap(m, plots.HeatmapOptions{
@@ -453,7 +456,7 @@ func drawFigures(env *harness.Env, res *harness.Result, set []artificial.Stimulu
 	if err != nil {
 		return err
 	}
-	return res.AddFigure(env.SaveFigure(hm, "ablation_map", plots.DoubleColumn, 30*vg.Millimeter+3*vg.Millimeter*vg.Length(len(m))))
+	return res.AddFigure(env.SaveFigure(hm, "ablation_map", plots.DoubleColumn, 18*vg.Millimeter+3*vg.Millimeter*vg.Length(len(m))))
 }
 
 // hypothesisFigure draws the circuit hypothesis's predicted response curves for each dissected
