@@ -113,7 +113,8 @@ type dissection struct {
 // group is a group of filters ablated together: the necessity of the dot response, the ablated
 // model's indices (dotsel.Measure with the intact model's natural responses, so that its
 // selectivity and size tuning are in the intact model's natural-range units) and its responses
-// to the bar probe. Selectivity and Necessity are NaN, Ix and Probe empty, for an empty group.
+// to the bar probe. For an empty group they are NaN (the indices nanIndices, the probe without
+// responses).
 type group struct {
 	Filters                []int
 	Necessity, Selectivity float64
@@ -414,7 +415,8 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 		dst     *group
 	}{{exc, "excitatory", &ds.Excitatory}, {inh, "inhibitory", &ds.Inhibitory}} {
 		g.dst.Filters = g.filters
-		g.dst.Necessity, g.dst.Selectivity = math.NaN(), math.NaN()
+		g.dst.Necessity, g.dst.Selectivity, g.dst.Blank = math.NaN(), math.NaN(), math.NaN()
+		g.dst.Ix, g.dst.Probe = nanIndices(), probe{Suppression: math.NaN()}
 		if len(g.filters) == 0 {
 			continue
 		}

@@ -198,7 +198,8 @@ func TestDissectPlanted(t *testing.T) {
 				t.Errorf("split %v, %s-ablation: %d consolidated filters needed (%v), want 1", c.split, mode, ds.Needed, ds.Cumulative)
 			}
 			if c.holds {
-				if len(ds.Excitatory.Filters) != 3 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) {
+				if len(ds.Excitatory.Filters) != 3 || len(ds.Inhibitory.Filters) != 0 || !math.IsNaN(ds.Inhibitory.Necessity) ||
+					!math.IsNaN(ds.Inhibitory.Ix.SizeSuppression) || !math.IsNaN(ds.Inhibitory.Probe.Suppression) {
 					t.Errorf("groups: excitatory %+v, inhibitory %+v; want all three layer-1 filters excitatory", ds.Excitatory, ds.Inhibitory)
 				}
 				if mode == zeroAblation {
