@@ -54,14 +54,23 @@ func Synthesize(ctx context.Context, env *harness.Env, experiment string, m *Com
 	return s, nil
 }
 
-// SynthesizeAll runs Synthesize on every model, model i with seed
-// synth.ModelSeed(baseSeed, stem of model i), one model per core (a GradNet computes an image
+// A SynthTask is one call of Synthesize in SynthesizeAll: the model (or unit) to maximise, the
+// cache namespace, the seed and the extra parameters that key its cached step.
+type SynthTask struct {
+	Experiment string
+	Model      *Compact
+	Seed       uint64
+	Params     map[string]any
+	Name       string // shown in the progress log; the model's stem if empty
+}
+
+// SynthesizeAll runs Synthesize for every task, one task per core (a GradNet computes an image
 // on one goroutine), logging each as it ends. Every result depends only on its own model, seed
-// and parameters, so the bytes do not depend on the schedule. The first error (by model) stops
+// and parameters, so the bytes do not depend on the schedule. The first error (by task) stops
 // the rest.
-func SynthesizeAll(ctx context.Context, env *harness.Env, experiment string, models []*Compact, p synth.Params, baseSeed uint64, params map[string]any) ([]*synth.Synth, error) {
-	out := make([]*synth.Synth, len(models))
-	errs := make([]error, len(models))
+func SynthesizeAll(ctx context.Context, env *harness.Env, tasks []SynthTask, p synth.Params) ([]*synth.Synth, error) {
+	out := make([]*synth.Synth, len(tasks))
+	errs := make([]error, len(tasks))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -70,28 +79,32 @@ func SynthesizeAll(ctx context.Context, env *harness.Env, experiment string, mod
 		next = make(chan int)
 		wg   sync.WaitGroup
 	)
-	for range min(runtime.GOMAXPROCS(0), len(models)) {
+	for range min(runtime.GOMAXPROCS(0), len(tasks)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range next {
 				t0 := time.Now()
-				m := models[i]
-				s, err := Synthesize(ctx, env, experiment, m, p, synth.ModelSeed(baseSeed, m.ID.Stem()), params)
+				t := tasks[i]
+				name := t.Name
+				if name == "" {
+					name = t.Model.ID.Stem()
+				}
+				s, err := Synthesize(ctx, env, t.Experiment, t.Model, p, t.Seed, t.Params)
 				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", m.ID.Stem(), err)
+					errs[i] = fmt.Errorf("%s: %w", name, err)
 					cancel()
 					continue
 				}
 				out[i] = s
 				mu.Lock()
 				done++
-				env.Logf("  %s: response %.4g after step %d (%d/%d, %v)", m.ID.Stem(), s.Response, s.BestStep, done, len(models), time.Since(t0).Round(time.Millisecond))
+				env.Logf("  %s: response %.4g after step %d (%d/%d, %v)", name, s.Response, s.BestStep, done, len(tasks), time.Since(t0).Round(time.Millisecond))
 				mu.Unlock()
 			}
 		}()
 	}
-	for i := range models {
+	for i := range tasks {
 		if ctx.Err() != nil {
 			break
 		}

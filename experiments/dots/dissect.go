@@ -26,13 +26,65 @@ type ablation struct {
 	// over positions) over the centred dots of the model's preferred polarity, relative to the
 	// blank; DotDrive that activation for the preferred dot minus the blank's.
 	SizeInvariance, DotDrive float64
-	// Resp are the ablated model's responses to the artificial set.
-	Resp []float64
+	// Resp are the ablated model's responses to the artificial set (NaN for the stimuli it was
+	// not shown: a single filter's ablation is shown the top dots only), Blank to the blank;
+	// Model is the ablated model.
+	Resp  []float64
+	Blank float64
+	Model *eval.Network
 }
 
-// dissection is the dissection of one dot-like model.
+// Ablation modes: how an ablated filter is silenced.
+const (
+	// zeroAblation holds the filter's output at zero (model.Ablate).
+	zeroAblation = "zero"
+	// meanAblation holds it at its mean over the natural images the ablated models are shown
+	// and over positions (model.Clamp).
+	meanAblation = "mean"
+)
+
+// ablator silences filters of a trunk layer in one mode.
+type ablator struct {
+	Mode string
+	// Means are, for mean-ablation, each layer's filters' mean activations.
+	Means map[int][]float32
+}
+
+// apply returns the network with the listed filters of layer silenced; no filter gives an exact
+// copy.
+func (ab ablator) apply(n *model.Network, layer int, filters []int) (*model.Network, error) {
+	switch ab.Mode {
+	case zeroAblation:
+		return model.Ablate(n, layer, filters...)
+	case meanAblation:
+		means, ok := ab.Means[layer]
+		if !ok {
+			return nil, fmt.Errorf("mean-ablation of layer %d: no mean activations", layer)
+		}
+		vals := make([]float32, len(filters))
+		for i, f := range filters {
+			if f < 0 || f >= len(means) {
+				return nil, fmt.Errorf("mean-ablation of layer %d: filter %d out of range [0, %d)", layer, f, len(means))
+			}
+			vals[i] = means[f]
+		}
+		return model.Clamp(n, layer, filters, vals)
+	}
+	return nil, fmt.Errorf("ablation mode %q: want %q or %q", ab.Mode, zeroAblation, meanAblation)
+}
+
+// tag names an ablated model in the cache: zero-ablations keep the plain names.
+func (ab ablator) tag(t string) string {
+	if ab.Mode == zeroAblation {
+		return t
+	}
+	return ab.Mode + "_" + t
+}
+
+// dissection is the dissection of one dot-like model in one ablation mode.
 type dissection struct {
-	S *screened
+	S    *screened
+	Mode string
 	// Before and Layer are the layer before the consolidation step and the step itself.
 	Before, Layer int
 	Ablations     []ablation // every filter of Before, then of Layer
@@ -49,14 +101,26 @@ type dissection struct {
 	// Excitatory and Inhibitory are the carrier's excitatory and inhibitory inputs ablated as
 	// groups.
 	Excitatory, Inhibitory group
+	// Other are the same model's dissections in the plan's other ablation modes (their own
+	// Other empty); Means the mean activations mean-ablation used.
+	Other []*dissection
+	Means map[int][]float32
+	// Contributors are the carrier's main inputs with their preferred stimuli (the first mode's
+	// dissection only).
+	Contributors []contributor
 }
 
-// group is a group of filters ablated together: the necessity of the dot response and the
-// ablated model's dot-selectivity index (its best dot minus its best control, in units of the
-// intact model's natural-image range). NaN for an empty group.
+// group is a group of filters ablated together: the necessity of the dot response, the ablated
+// model's indices (dotsel.Measure with the intact model's natural responses, so that its
+// selectivity and size tuning are in the intact model's natural-range units) and its responses
+// to the bar probe. For an empty group they are NaN (the indices nanIndices, the probe without
+// responses).
 type group struct {
 	Filters                []int
 	Necessity, Selectivity float64
+	Blank                  float64
+	Ix                     dotsel.Indices
+	Probe                  probe
 }
 
 // of returns the ablations of one layer.
@@ -83,17 +147,81 @@ func dissectChosen(ctx context.Context, env *harness.Env, d *eval.Data, set []ar
 			env.Logf("  %s: not dissected, its session's images are missing", s.M.ID.Stem())
 			continue
 		}
-		t0 := time.Now()
 		nat, err := naturalSubset(d, s, p.NaturalStride)
 		if err != nil {
 			return nil, err
 		}
-		ds, err := dissect(ctx, d, set, pix, s, nat, p.TopDots)
+		means, err := filterMeans(s, nat, []int{s.Consolidation - 1, s.Consolidation})
 		if err != nil {
 			return nil, fmt.Errorf("dissect %s: %w", s.M.ID.Stem(), err)
 		}
-		env.Logf("  %s: %d filters ablated (layers %d and %d) in %v; hypothesis holds: %v", s.M.ID.Stem(), len(ds.Ablations), ds.Before, ds.Layer, time.Since(t0).Round(time.Millisecond), ds.Test.Holds)
-		out = append(out, ds)
+		var first *dissection
+		for _, mode := range p.Ablations {
+			t0 := time.Now()
+			ds, err := dissect(ctx, d, set, pix, s, nat, p.TopDots, ablator{Mode: mode, Means: means})
+			if err != nil {
+				return nil, fmt.Errorf("dissect %s (%s-ablation): %w", s.M.ID.Stem(), mode, err)
+			}
+			ds.Means = means
+			env.Logf("  %s, %s-ablation: %d filters ablated (layers %d and %d) in %v; hypothesis holds: %v", s.M.ID.Stem(), mode, len(ds.Ablations), ds.Before, ds.Layer, time.Since(t0).Round(time.Millisecond), ds.Test.Holds)
+			if first == nil {
+				first = ds
+			} else {
+				first.Other = append(first.Other, ds)
+			}
+		}
+		t0 := time.Now()
+		if first.Contributors, err = contributors(ctx, env, s, first.Split, p); err != nil {
+			return nil, fmt.Errorf("dissect %s: %w", s.M.ID.Stem(), err)
+		}
+		env.Logf("  %s: preferred stimuli of %d main inputs in %v", s.M.ID.Stem(), len(first.Contributors), time.Since(t0).Round(time.Millisecond))
+		out = append(out, first)
+	}
+	return out, nil
+}
+
+// filterMeans returns, for each listed trunk layer, the mean activation of each of its filters
+// over the natural images and every position.
+func filterMeans(s *screened, nat natural, layers []int) (map[int][]float32, error) {
+	const batch = 25 // images per forward pass, to bound the activations held at once
+	n := len(nat.Intact)
+	per := artificial.Size * artificial.Size * 3
+	if n < 1 || len(nat.Pix) != n*per {
+		return nil, fmt.Errorf("filter means: %d natural images with %d pixel values", n, len(nat.Pix))
+	}
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = fmt.Sprintf("layer%d_act", l)
+	}
+	sums := make([][]float64, len(layers))
+	counts := make([]int, len(layers))
+	for i0 := 0; i0 < n; i0 += batch {
+		i1 := min(i0+batch, n)
+		acts, err := s.M.Activations(nat.Pix[i0*per:i1*per], i1-i0, names)
+		if err != nil {
+			return nil, fmt.Errorf("filter means: %w", err)
+		}
+		for li, t := range acts {
+			if len(t.Shape) != 4 {
+				return nil, fmt.Errorf("filter means: %s has shape %v", names[li], t.Shape)
+			}
+			c := t.Shape[3]
+			if sums[li] == nil {
+				sums[li] = make([]float64, c)
+			}
+			for k, v := range t.Data {
+				sums[li][k%c] += float64(v)
+			}
+			counts[li] += len(t.Data) / c
+		}
+	}
+	out := map[int][]float32{}
+	for li, l := range layers {
+		m := make([]float32, len(sums[li]))
+		for f, v := range sums[li] {
+			m[f] = float32(v / float64(counts[li]))
+		}
+		out[l] = m
 	}
 	return out, nil
 }
@@ -126,12 +254,20 @@ func naturalSubset(d *eval.Data, s *screened, stride int) (natural, error) {
 }
 
 // dissect ablates every filter of the layer before the consolidation step and of the step
-// itself, one at a time, and tests the hypothesis. pix are the set's images and the blank.
-func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix []uint8, s *screened, nat natural, topDots int) (*dissection, error) {
+// itself, one at a time, in the ablator's mode, and tests the hypothesis. pix are the set's
+// images and the blank.
+func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix []uint8, s *screened, nat natural, topDots int, ab ablator) (*dissection, error) {
 	if s.Consolidation < 1 || s.Consolidation >= model.NumLayers {
 		return nil, fmt.Errorf("consolidation layer %d: want 1-%d", s.Consolidation, model.NumLayers-1)
 	}
-	ds := &dissection{S: s, Layer: s.Consolidation, Before: s.Consolidation - 1}
+	for _, l := range []int{s.Consolidation - 1, s.Consolidation} {
+		for _, name := range []string{"conv", "bn", "act"} {
+			if s.M.Net.Layer(fmt.Sprintf("layer%d_%s", l, name)) == nil {
+				return nil, fmt.Errorf("%s has no layer %q, which the dissection of its consolidation step (layer %d) needs", s.M.ID.Stem(), fmt.Sprintf("layer%d_%s", l, name), s.Consolidation)
+			}
+		}
+	}
+	ds := &dissection{S: s, Mode: ab.Mode, Layer: s.Consolidation, Before: s.Consolidation - 1}
 	var dots []int
 	for i, st := range set {
 		if st.IsDot() {
@@ -147,30 +283,60 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	if err != nil {
 		return nil, err
 	}
-	// run ablates filters of layer (the model named with tag) and measures the ablated model.
-	run := func(layer int, filters []int, tag string) (ablation, error) {
-		a := ablation{Layer: layer, Resp: make([]float64, len(set))}
-		net, err := model.Ablate(s.M.Net, layer, filters...)
+	// The top dots and the blank, the images every ablated model is shown.
+	per := artificial.Size * artificial.Size * 3
+	if len(pix) != (len(set)+1)*per {
+		return nil, fmt.Errorf("%d pixel values for %d stimuli and the blank", len(pix), len(set))
+	}
+	var topPix []uint8
+	for _, i := range append(append([]int(nil), ds.TopDots...), len(set)) {
+		topPix = append(topPix, pix[i*per:(i+1)*per]...)
+	}
+	// run ablates filters of layer (the model named with tag) and measures the ablated model
+	// on the top dots and the blank, and with whole on the whole set (Resp holds NaN for the
+	// stimuli not shown), and with naturals on the natural images.
+	run := func(layer int, filters []int, tag string, whole, naturals bool) (ablation, error) {
+		a := ablation{Layer: layer, Resp: make([]float64, len(set)), NaturalChange: math.NaN()}
+		net, err := ab.apply(s.M.Net, layer, filters)
 		if err != nil {
 			return a, err
 		}
-		em := eval.NewNetwork(fmt.Sprintf("%s_ablate_layer%d_%s", s.M.ID.Stem(), layer, tag), nil, net)
-		pred, err := d.PredictImages(ctx, em, "artificial", pix, len(set)+1)
-		if err != nil {
-			return a, err
+		em := eval.NewNetwork(fmt.Sprintf("%s_ablate_layer%d_%s", s.M.ID.Stem(), layer, ab.tag(tag)), nil, net)
+		a.Model = em
+		for i := range a.Resp {
+			a.Resp[i] = math.NaN()
 		}
-		npred, err := d.PredictImages(ctx, em, nat.Label, nat.Pix, nNat)
-		if err != nil {
-			return a, err
-		}
-		for i := range set {
-			a.Resp[i] = float64(pred[i])
+		if whole {
+			pred, err := d.PredictImages(ctx, em, "artificial", pix, len(set)+1)
+			if err != nil {
+				return a, err
+			}
+			for i := range set {
+				a.Resp[i] = float64(pred[i])
+			}
+			a.Blank = float64(pred[len(set)])
+		} else {
+			pred, err := d.PredictImages(ctx, em, "top_dots", topPix, len(ds.TopDots)+1)
+			if err != nil {
+				return a, err
+			}
+			for k, i := range ds.TopDots {
+				a.Resp[i] = float64(pred[k])
+			}
+			a.Blank = float64(pred[len(ds.TopDots)])
 		}
 		intact, ablated := make([]float64, len(ds.TopDots)), make([]float64, len(ds.TopDots))
 		for k, i := range ds.TopDots {
 			intact[k], ablated[k] = s.Resp[i], a.Resp[i]
 		}
 		if a.Necessity, err = dotsel.Necessity(intact, ablated, s.Blank); err != nil {
+			return a, err
+		}
+		if !naturals {
+			return a, nil
+		}
+		npred, err := d.PredictImages(ctx, em, nat.Label, nat.Pix, nNat)
+		if err != nil {
 			return a, err
 		}
 		natResp := make([]float64, len(npred))
@@ -182,7 +348,7 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	}
 	for li, layer := range []int{ds.Before, ds.Layer} {
 		for f := range s.M.Filters[layer] {
-			a, err := run(layer, []int{f}, fmt.Sprintf("filter%d", f))
+			a, err := run(layer, []int{f}, fmt.Sprintf("filter%d", f), false, true)
 			if err != nil {
 				return nil, err
 			}
@@ -203,7 +369,7 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 		if k == 1 {
 			nec = nl[order[0]].Necessity
 		} else {
-			a, err := run(ds.Layer, order[:k], fmt.Sprintf("top%d", k))
+			a, err := run(ds.Layer, order[:k], fmt.Sprintf("top%d", k), false, false)
 			if err != nil {
 				return nil, err
 			}
@@ -243,31 +409,29 @@ func dissect(ctx context.Context, d *eval.Data, set []artificial.Stimulus, pix [
 	}
 	sort.Ints(exc)
 	sort.Ints(inh)
-	unit := s.Ix.NatMax - s.Ix.NatMedian
 	for _, g := range []struct {
 		filters []int
 		tag     string
 		dst     *group
 	}{{exc, "excitatory", &ds.Excitatory}, {inh, "inhibitory", &ds.Inhibitory}} {
 		g.dst.Filters = g.filters
-		g.dst.Necessity, g.dst.Selectivity = math.NaN(), math.NaN()
+		g.dst.Necessity, g.dst.Selectivity, g.dst.Blank = math.NaN(), math.NaN(), math.NaN()
+		g.dst.Ix, g.dst.Probe = nanIndices(), probe{Suppression: math.NaN()}
 		if len(g.filters) == 0 {
 			continue
 		}
-		a, err := run(ds.Before, g.filters, g.tag+fmt.Sprintf("_of_layer%d_filter%d", ds.Layer, ds.Test.Carrier))
+		a, err := run(ds.Before, g.filters, g.tag+fmt.Sprintf("_of_layer%d_filter%d", ds.Layer, ds.Test.Carrier), true, false)
 		if err != nil {
 			return nil, err
 		}
-		g.dst.Necessity = a.Necessity
-		bd, bc := math.Inf(-1), math.Inf(-1)
-		for i, st := range set {
-			if st.IsDot() {
-				bd = math.Max(bd, a.Resp[i])
-			} else {
-				bc = math.Max(bc, a.Resp[i])
-			}
+		g.dst.Necessity, g.dst.Blank = a.Necessity, a.Blank
+		if g.dst.Ix, err = dotsel.Measure(set, a.Resp, a.Blank, s.Natural); err != nil {
+			return nil, fmt.Errorf("%s group: %w", g.tag, err)
 		}
-		g.dst.Selectivity = (bd - bc) / unit
+		g.dst.Selectivity = g.dst.Ix.Selectivity
+		if g.dst.Probe, err = barProbe(ctx, d, a.Model, set, s.Ix); err != nil {
+			return nil, fmt.Errorf("%s group: %w", g.tag, err)
+		}
 	}
 	return ds, nil
 }

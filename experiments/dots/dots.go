@@ -21,31 +21,52 @@
 //
 // Dissection. For each of the first Dissect dot-like models, the consolidation step is the
 // trunk layer where its filter count narrows most (the smallest ratio f[l]/f[l−1], the first on
-// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that layer and of the layer before it is ablated in turn
-// (model.Ablate: its batchnorm output set to exactly zero) and the ablated model is shown the
-// artificial set and every NaturalStride-th image of the session. A filter's necessity is the
-// fraction of the dot response (the model's ten most driving dots, above the blank) that its
-// ablation removes; its natural-image change the RMS change of the natural responses in units
-// of their standard deviation; its dot-size invariance the dotsel.Invariance of its own
-// activation (maximum over positions) over the centred dots of the model's preferred polarity.
-// Ablation silences a filter (zero output), which is not the filter's response to the blank: where
-// the network's output with a whole layer silenced is far from its response to the blank, even a
-// complete cut has a necessity well below 1 (190923 n27: its three layer-2 filters together
-// remove 0.24 of the dot response), and necessities compare filters within a model better than
-// across models.
+// ties; the narrowing of claim C5, layer 1→2 in every model of 190923). Every filter of that
+// layer and of the layer before it is ablated in turn and the ablated model is shown the
+// model's TopDots most driving dots, the blank and every NaturalStride-th image of the session.
+// A filter's necessity is the fraction of the dot response (those dots, above the intact
+// blank) that its ablation removes; its natural-image change the RMS change of the natural
+// responses in units of their standard deviation; its dot-size invariance the
+// dotsel.Invariance of its own activation (maximum over positions) over the centred dots of the
+// model's preferred polarity.
+//
+// Ablation modes. The paper does not say how a filter is silenced. Zero-ablation (model.Ablate)
+// holds its output at exactly zero; mean-ablation (model.Clamp) holds it at its mean
+// activation over the natural images the ablated models are shown and over positions, which
+// keeps the input the next layer sees at its average level. Both run by default (the option
+// -ablation picks them and their order); the first gives the figures and predictions, and
+// ablation_modes.csv and the notes put the main results of both side by side. Zero is not the
+// filter's response to the blank: where the network's output with a whole layer silenced is far
+// from its response to the blank, even a complete cut has a necessity well below 1 (190923 n27:
+// its three layer-2 filters together remove 0.24 of the dot response), and necessities compare
+// filters within a model better than across models.
 //
 // The hypothesis tested (dotsel.TestConsolidation): no filter of the layer before the
 // consolidation step has a necessity of 0.5 or more, and exactly one filter of the
 // consolidation step has. The response of the consolidation step's most necessary filter to the
-// preferred dot, where the dot changes it most from the blank's, is split into its inputs' contributions (each input
-// channel's depthwise-filtered activation times the pointwise weight, minus the same for the
-// blank; checked by rebuilding the activation through the bias, batchnorm and ReLU):
-// excitatory where positive, inhibitory where negative, with the same for the best control.
-// Two more kinds of ablation follow: the consolidation step's filters together, the most
-// necessary first, until the group removes half of the dot response (how many filters carry
-// it); and that filter's excitatory inputs, then its inhibitory inputs, as groups (the
-// necessity of each, and the dot-selectivity index without them, in the intact model's
-// natural-range units).
+// preferred dot, where the dot changes it most from the blank's, is split into its inputs'
+// contributions (each input channel's depthwise-filtered activation times the pointwise weight,
+// minus the same for the blank; checked by rebuilding the activation through the bias,
+// batchnorm and ReLU): excitatory where positive, inhibitory where negative, with the same for
+// the best control. Where the filter takes an input from is the depthwise tap that contributes
+// most (of the contribution's sign), reported as the distance from the dot's centre to that
+// unit's receptive-field centre, in pixels and dot radii. The Contributors largest excitatory
+// and inhibitory inputs get a preferred stimulus: gradient ascent (eval.Synthesize, the plan's
+// synthesis parameters) on the network truncated to that input's unit at that tap
+// (model.Unit). Two more kinds of ablation follow: the consolidation step's filters together,
+// the most necessary first, until the group removes half of the dot response (how many filters
+// carry it); and that filter's excitatory inputs, then its inhibitory inputs, as groups, each
+// shown the whole set (necessity, dot-selectivity index, size tuning in the intact model's
+// natural-range units) and the bar probe.
+//
+// The bar probe: the preferred centred dot with each full-length centred bar of its polarity
+// through it (2 widths × 4 orientations, drawn with artificial.Overlay), the bars alone, the dot
+// alone and the blank; a bar's suppression is the fraction of the dot response above the blank
+// that it takes away.
+//
+// The circuit hypothesis is written as nine numbered predictions for dot-selective neurons
+// (predictions.go), each with its in-silico number for every dot-like or dissected model and
+// the number of models that share the ingredient (each criterion at one half, dotsel.Threshold).
 //
 // C8 itself (the dot-like models' maximising images drive matched neurons of session 211025
 // more than natural images) needs that session's images and raw repeats; without them it is
@@ -55,13 +76,16 @@
 // screens all 219 and dissects all five dot-like models. Outputs below <out>/dots:
 // artificial.zip (the set's PNGs and stimuli.csv), artificial.csv, models.csv (one row per
 // screened model, rank 1 the most dot-like), responses.csv (every model's response to every
-// stimulus), ablations.csv, hypothesis.csv, inputs.csv; figures dot_stimuli, size_tuning,
-// preferred_images, carrier_inputs, ablation_map.
+// stimulus), ablations.csv and hypothesis.csv (one block per ablation mode), ablation_modes.csv,
+// inputs.csv, contributors.csv, groups.csv, predictions.csv; figures dot_stimuli, size_tuning,
+// preferred_images, carrier_inputs, ablation_map, hypothesis.
 package dots
 
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"compactv4/eval"
@@ -79,7 +103,36 @@ func init() {
 		Claims: []string{"C8"},
 		Plan:   planFor,
 		Run:    run,
+		Options: []harness.Option{
+			{Name: "ablation", Usage: "ablation modes of the dissection, the first giving the main results: zero, mean, zero,mean (default) or mean,zero"},
+		},
+		Configure: configure,
 	})
+}
+
+// configure applies the experiment's options to a plan.
+func configure(p *plan, values map[string]string) error {
+	if v, ok := values["ablation"]; ok {
+		modes, err := parseAblations(v)
+		if err != nil {
+			return err
+		}
+		p.Ablations = modes
+	}
+	return nil
+}
+
+// parseAblations parses a comma-separated list of distinct ablation modes.
+func parseAblations(v string) ([]string, error) {
+	var out []string
+	for _, m := range strings.Split(v, ",") {
+		m = strings.TrimSpace(m)
+		if m != zeroAblation && m != meanAblation || slices.Contains(out, m) {
+			return nil, fmt.Errorf("-ablation %q: want %q, %q or both, comma-separated, each once", v, zeroAblation, meanAblation)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Seeds.
@@ -98,14 +151,25 @@ type plan struct {
 	// Chosen is the number of dot-like models; Dissect how many of them are dissected.
 	Chosen  int `json:"chosen"`
 	Dissect int `json:"dissect"`
-	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image
-	// (4: 300 of a session's 1,200, enough for the spread of the responses that NaturalChange
-	// divides by, at a quarter of the cost of each of a model's 50-90 ablations).
+	// NaturalStride: the dissection shows ablated models every NaturalStride-th natural image,
+	// which also give the mean activations of mean-ablation (full: 4, 300 of a session's 1,200;
+	// quick: 12, 100 images, enough for the spread of the responses that NaturalChange divides
+	// by and for a mean over images and positions, at a third of the cost of each of a model's
+	// 50-90 ablations per mode).
 	NaturalStride int `json:"natural_stride"`
 	// TopDots is the number of most driving dot stimuli whose response necessity measures (10:
 	// the dots the model prefers, several sizes or layouts of them, so that one stimulus's
 	// quirk does not decide a filter's necessity).
 	TopDots int `json:"top_dots"`
+	// Ablations are the ablation modes of the dissection, the first giving the main results
+	// (figures, predictions): zero holds an ablated filter's output at zero, mean at its mean
+	// activation over the natural images the ablated models are shown. The paper does not say
+	// which; both are run by default and compared (ablation_modes.csv).
+	Ablations []string `json:"ablations"`
+	// Contributors is how many of the consolidated filter's largest excitatory inputs, and of
+	// its largest inhibitory ones, get a preferred stimulus (3: the main ones; the inputs.csv
+	// lists them all).
+	Contributors int `json:"contributors"`
 }
 
 // planFor: quick screens the quick session's models and dissects the most dot-like one,
@@ -122,19 +186,25 @@ func planFor(p harness.Profile) (plan, error) {
 		Dissect:       1,
 		NaturalStride: 4,
 		TopDots:       10,
+		Ablations:     []string{zeroAblation, meanAblation},
+		Contributors:  3,
 	}
 	if p == harness.Full {
 		pl.Sessions = v4data.TestSessionIDs()
 		pl.Dissect = pl.Chosen
 	} else {
 		pl.Synthesis.Steps = 100
+		pl.NaturalStride = 12
 	}
 	return pl, nil
 }
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
-	if p.Chosen < 1 || p.Dissect < 0 || p.Dissect > p.Chosen || p.NaturalStride < 1 || p.TopDots < 1 {
-		return nil, fmt.Errorf("plan: chosen %d, dissect %d, natural stride %d, top dots %d", p.Chosen, p.Dissect, p.NaturalStride, p.TopDots)
+	if p.Chosen < 1 || p.Dissect < 0 || p.Dissect > p.Chosen || p.NaturalStride < 1 || p.TopDots < 1 || p.Contributors < 0 {
+		return nil, fmt.Errorf("plan: chosen %d, dissect %d, natural stride %d, top dots %d, contributors %d", p.Chosen, p.Dissect, p.NaturalStride, p.TopDots, p.Contributors)
+	}
+	if _, err := parseAblations(strings.Join(p.Ablations, ",")); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
 	}
 	res := &harness.Result{}
 	set, err := artificial.Standard(p.StimulusSeed)
@@ -152,6 +222,14 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 		return nil, err
 	}
 	env.Logf("screened %d models in %v", len(models), time.Since(start).Round(time.Millisecond))
+	for _, s := range scr.Chosen {
+		if s.Natural == nil {
+			continue
+		}
+		if s.Probe, err = barProbe(ctx, d, s.M, set, s.Ix); err != nil {
+			return nil, fmt.Errorf("%s: %w", s.M.ID.Stem(), err)
+		}
+	}
 	start = time.Now()
 	dis, err := dissectChosen(ctx, env, d, set, scr, p)
 	if err != nil {
@@ -159,10 +237,11 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	}
 	env.Logf("dissected %d models in %v", len(dis), time.Since(start).Round(time.Millisecond))
 	c8 := checkC8(env, d)
-	if err := record(env, res, scr, dis, c8); err != nil {
+	preds := predictions(scr, dis)
+	if err := record(env, res, scr, dis, preds, c8); err != nil {
 		return nil, err
 	}
-	if err := writeTables(env, res, set, scr, dis); err != nil {
+	if err := writeTables(env, res, set, scr, dis, preds); err != nil {
 		return nil, err
 	}
 	return res, drawFigures(env, res, set, scr, dis)

@@ -17,6 +17,12 @@ type contribution struct {
 	Weight  float64 // pointwise weight
 	Dot     float64 // for the model's preferred centred dot
 	Control float64 // for its best control
+	// TapY, TapX are the position, in the input layer's map, of the depthwise tap that
+	// contributes most to Dot (of Dot's sign): where the filter takes this input from. Distance
+	// is the distance in pixels from the centre of that unit's receptive field to the dot's
+	// centre, Radii the same in units of the dot's radius.
+	TapY, TapX      int
+	Distance, Radii float64
 }
 
 // inputSplit splits a consolidated filter's response to the preferred dot, where the dot changes
@@ -105,12 +111,51 @@ func splitInputs(s *screened, set []artificial.Stimulus, l, f int) (inputSplit, 
 		}
 		return sum
 	}
+	// tap returns the input position whose depthwise tap contributes most to input channel ch's
+	// change from the blank to the dot, of the sign of sign.
+	tap := func(ch int, wt, sign float64) (int, int) {
+		best, by, bx := math.Inf(-1), sp.Y*stride, sp.X*conv.Strides[1]
+		for u := range kh {
+			iy := sp.Y*stride - padT + u
+			if iy < 0 || iy >= h {
+				continue
+			}
+			for v := range kw {
+				ix := sp.X*conv.Strides[1] - padL + v
+				if ix < 0 || ix >= w {
+					continue
+				}
+				x0 := float64(in.Data[(iy*w+ix)*c+ch])
+				x2 := float64(in.Data[((2*h+iy)*w+ix)*c+ch])
+				if d := sign * wt * float64(k.Data[(u*kw+v)*c+ch]) * (x0 - x2); d > best {
+					best, by, bx = d, iy, ix
+				}
+			}
+		}
+		return by, bx
+	}
+	dotX, dotY := set[dot].X, set[dot].Y
 	pre := float64(bias.Data[f])
 	for ch := range c {
 		wt := float64(pw.Data[ch*of+f])
 		d0, d1, d2 := dw(0, ch), dw(1, ch), dw(2, ch)
 		pre += wt * d0
 		ct := contribution{Input: ch, Weight: wt, Dot: wt * (d0 - d2), Control: wt * (d1 - d2)}
+		sign := 1.0
+		if ct.Dot < 0 {
+			sign = -1
+		}
+		ct.TapY, ct.TapX = tap(ch, wt, sign)
+		py, err := unitCentre(s.M.Net, l-1, ct.TapY)
+		if err != nil {
+			return sp, err
+		}
+		px, err := unitCentre(s.M.Net, l-1, ct.TapX)
+		if err != nil {
+			return sp, err
+		}
+		ct.Distance = math.Hypot(py-dotY, px-dotX)
+		ct.Radii = ct.Distance / set[dot].Radius
 		if ct.Dot > 0 {
 			sp.Excitatory += ct.Dot
 		} else {
@@ -122,4 +167,27 @@ func splitInputs(s *screened, set []artificial.Stimulus, l, f int) (inputSplit, 
 	sp.Reconstructed = math.Max(g*(pre-mean)/math.Sqrt(vr+bn.Epsilon)+b, 0)
 	sort.SliceStable(sp.Inputs, func(a, b int) bool { return sp.Inputs[a].Dot > sp.Inputs[b].Dot })
 	return sp, nil
+}
+
+// unitCentre returns the image coordinate (in pixels, pixel i spanning [i, i+1)) of the centre
+// of the receptive field of unit i along one axis of trunk layer l's output: each convolution
+// maps its output position j to the input position j·stride − padding + (kernel − 1)/2 ("same"
+// padding, square kernels and strides as in every compact model).
+func unitCentre(n *model.Network, l, i int) (float64, error) {
+	sizes := []int{n.Input[0]} // input size of each layer
+	for k := 0; k <= l; k++ {
+		conv := n.Layer(fmt.Sprintf("layer%d_conv", k))
+		if conv == nil {
+			return 0, fmt.Errorf("receptive field of layer %d: no layer %q", l, fmt.Sprintf("layer%d_conv", k))
+		}
+		out, _, _ := model.SamePadding(sizes[k], conv.Kernel[0], conv.Strides[0])
+		sizes = append(sizes, out)
+	}
+	c := float64(i)
+	for k := l; k >= 0; k-- {
+		conv := n.Layer(fmt.Sprintf("layer%d_conv", k))
+		_, before, _ := model.SamePadding(sizes[k], conv.Kernel[0], conv.Strides[0])
+		c = c*float64(conv.Strides[0]) - float64(before) + float64(conv.Kernel[0]-1)/2
+	}
+	return c + 0.5, nil
 }

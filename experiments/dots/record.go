@@ -53,7 +53,7 @@ func checkC8(env *harness.Env, d *eval.Data) c8Check {
 func key(s *screened) string { return fmt.Sprintf("%s/n%d", s.M.ID.Session, s.M.ID.Neuron) }
 
 // record stores the golden values, the notes and the claim.
-func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissection, c8 c8Check) error {
+func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissection, preds []prediction, c8 c8Check) error {
 	v := &res.Values
 	v.Exact("models", float64(len(scr.Models)))
 	withNat := 0
@@ -76,6 +76,9 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		v.Num(k+"/blob_natural", s.BlobNatural, tightAbs, tightRel)
 		v.Num(k+"/synth_response", s.Synth.Response, 0, synthRel)
 		v.Exact(k+"/consolidation_layer", float64(s.Consolidation))
+		if s.Natural != nil {
+			v.Num(k+"/bar_suppression", s.Probe.Suppression, tightAbs, tightRel)
+		}
 	}
 	v.Text("chosen", strings.Join(chosen, " "))
 	holds := 0
@@ -91,12 +94,35 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		v.Num(k+"/excitatory_group_necessity", ds.Excitatory.Necessity, tightAbs, tightRel)
 		v.Num(k+"/inhibitory_group_necessity", ds.Inhibitory.Necessity, tightAbs, tightRel)
 		v.Num(k+"/selectivity_without_inhibitory", ds.Inhibitory.Selectivity, tightAbs, tightRel)
+		v.Num(k+"/size_suppression_without_inhibitory", ds.Inhibitory.Ix.SizeSuppression, tightAbs, tightRel)
+		v.Num(k+"/bar_suppression_without_inhibitory", ds.Inhibitory.Probe.Suppression, tightAbs, tightRel)
+		v.Num(k+"/size_suppression_without_excitatory", ds.Excitatory.Ix.SizeSuppression, tightAbs, tightRel)
 		if ds.Test.Holds {
 			holds++
+		}
+		for _, o := range ds.Other {
+			km := k + "/" + o.Mode + "_ablation"
+			v.Num(km+"/max_necessity_before", o.Test.MaxBefore, tightAbs, tightRel)
+			v.Num(km+"/max_necessity_consolidation", o.Test.MaxCarrier, tightAbs, tightRel)
+			v.Exact(km+"/carrier", float64(o.Test.Carrier))
+			v.Exact(km+"/carriers", float64(o.Test.Carriers))
+			v.Exact(km+"/hypothesis_holds", b2f(o.Test.Holds))
+			v.Exact(km+"/consolidated_filters_needed", float64(o.Needed))
+			v.Num(km+"/excitatory_group_necessity", o.Excitatory.Necessity, tightAbs, tightRel)
+			v.Num(km+"/inhibitory_group_necessity", o.Inhibitory.Necessity, tightAbs, tightRel)
+			v.Num(km+"/selectivity_without_inhibitory", o.Inhibitory.Selectivity, tightAbs, tightRel)
 		}
 	}
 	v.Exact("dissected", float64(len(dis)))
 	v.Exact("hypothesis_holds", float64(holds))
+	for _, pr := range preds {
+		kp := fmt.Sprintf("prediction%d", pr.ID)
+		v.Exact(kp+"/shared", float64(pr.shared()))
+		v.Exact(kp+"/of", float64(len(pr.Values)))
+		for _, pv := range pr.Values {
+			v.Num(kp+"/"+key(pv.S), pv.Value, tightAbs, tightRel)
+		}
+	}
 
 	var picks []string
 	for _, s := range scr.Chosen {
@@ -129,12 +155,34 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 			harness.FormatFloat(round3(ds.Inhibitory.Selectivity)), harness.FormatFloat(round3(ds.S.Ix.Selectivity))))
 	}
 
+	for _, ds := range dis {
+		for _, o := range ds.Other {
+			res.Notes = append(res.Notes, fmt.Sprintf("In silico: %s n%d with %s-ablation (an ablated filter held at its mean activation over the natural images shown, instead of zero): the largest necessity of a layer-%d filter is %s (filter %d; zero-ablation %s), in layer %d %d filter(s) reach 0.5, the largest %s (filter %d; zero-ablation %s); the hypothesis %s (zero-ablation: %s); the excitatory inputs of that mode's most necessary layer-%d filter remove %s of the dot response (zero: %s), its inhibitory inputs %s (zero: %s) (ablation_modes.csv).",
+				ds.S.M.ID.Session, ds.S.M.ID.Neuron, o.Mode, o.Before, ff(round3(o.Test.MaxBefore)), o.Test.ArgBefore, ff(round3(ds.Test.MaxBefore)),
+				o.Layer, o.Test.Carriers, ff(round3(o.Test.MaxCarrier)), o.Test.Carrier, ff(round3(ds.Test.MaxCarrier)),
+				holdsText(o.Test.Holds), holdsText(ds.Test.Holds), o.Layer,
+				ff(round3(o.Excitatory.Necessity)), ff(round3(ds.Excitatory.Necessity)), ff(round3(o.Inhibitory.Necessity)), ff(round3(ds.Inhibitory.Necessity))))
+		}
+	}
+	for _, pr := range preds {
+		var vals []string
+		for _, pv := range pr.Values {
+			vals = append(vals, fmt.Sprintf("%s n%d %s", pv.S.M.ID.Session, pv.S.M.ID.Neuron, ff(round3(pv.Value))))
+		}
+		over := "dot-like models"
+		if pr.Dissected {
+			over = "dissected models"
+		}
+		res.Notes = append(res.Notes, fmt.Sprintf("Prediction %d: %s. In silico: %s = %s; shared (%s) by %d of %d %s (predictions.csv).",
+			pr.ID, pr.Statement, pr.Metric, strings.Join(vals, ", "), pr.Criterion, pr.shared(), len(pr.Values), over))
+	}
+
 	claim, err := env.Claim("C8")
 	if err != nil {
 		return err
 	}
 	insilico := fmt.Sprintf("in silico: %d dot-like models chosen among %d (%s); consolidation hypothesis holds in %d of %d dissected", len(scr.Chosen), len(scr.Models), strings.Join(chosen, ", "), holds, len(dis))
-	cr := harness.ClaimResult{ID: claim.ID, Figures: []string{"dot_stimuli", "size_tuning", "preferred_images", "carrier_inputs", "ablation_map"}}
+	cr := harness.ClaimResult{ID: claim.ID, Figures: []string{"dot_stimuli", "size_tuning", "preferred_images", "carrier_inputs", "ablation_map", "hypothesis"}}
 	if len(c8.Missing) > 0 {
 		var names []string
 		for _, f := range c8.Missing {
@@ -152,6 +200,15 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 	res.Claims = append(res.Claims, cr)
 	return nil
 }
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func holdsText(b bool) string { return map[bool]string{true: "holds", false: "does not hold"}[b] }
 
 // round3 rounds to three significant digits, for the notes.
 func round3(x float64) float64 {

@@ -40,6 +40,8 @@ type screened struct {
 	Score       float64 // dotsel.Rank's score
 	// Consolidation is the trunk layer where the model's filter count narrows most.
 	Consolidation int
+	// Probe are the responses to the bar probe (chosen models with natural responses only).
+	Probe probe
 }
 
 // screening is the outcome over all models: Models in load order, Ranked by rank.
@@ -226,11 +228,11 @@ func consolidationLayer(f [model.NumLayers]int) (int, error) {
 // synthesizeAll synthesises every model's preferred stimulus (eval.SynthesizeAll), each a
 // cached step.
 func synthesizeAll(ctx context.Context, env *harness.Env, ms []*screened, p synth.Params) error {
-	models := make([]*eval.Compact, len(ms))
+	tasks := make([]eval.SynthTask, len(ms))
 	for i, s := range ms {
-		models[i] = s.M
+		tasks[i] = eval.SynthTask{Experiment: "dots", Model: s.M, Seed: synth.ModelSeed(synthSeed, s.M.ID.Stem())}
 	}
-	ss, err := eval.SynthesizeAll(ctx, env, "dots", models, p, synthSeed, nil)
+	ss, err := eval.SynthesizeAll(ctx, env, tasks, p)
 	if err != nil {
 		return err
 	}

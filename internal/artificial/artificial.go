@@ -464,3 +464,38 @@ func RenderAll(set []Stimulus) ([]uint8, error) {
 	}
 	return out, nil
 }
+
+// Overlay draws several stimuli on one image: each pixel value is the one farthest from the
+// background among the stimuli's renderings (the first on ties), so that shapes of the same
+// polarity are drawn as their union. It is how a probe such as a bar through a dot is drawn.
+func Overlay(ss ...Stimulus) ([]uint8, error) {
+	if len(ss) == 0 {
+		return nil, fmt.Errorf("overlay: no stimulus")
+	}
+	bg := Background()
+	var out []uint8
+	for i, s := range ss {
+		px, err := s.Render()
+		if err != nil {
+			return nil, fmt.Errorf("overlay, stimulus %d: %w", i, err)
+		}
+		if out == nil {
+			out = px
+			continue
+		}
+		for p, v := range px {
+			b := int(bg[p%3])
+			if abs(int(v)-b) > abs(int(out[p])-b) {
+				out[p] = v
+			}
+		}
+	}
+	return out, nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}

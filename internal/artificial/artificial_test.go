@@ -419,3 +419,43 @@ func TestZipGolden(t *testing.T) {
 		t.Errorf("the standard set differs from %s (run with -update if the change is intended)", path)
 	}
 }
+
+// TestOverlay draws a dark dot and a dark bar through it: inside either shape the pixel is
+// the darker of the two renderings, elsewhere the background; one stimulus alone is its Render.
+func TestOverlay(t *testing.T) {
+	dot := Stimulus{Family: "size", Kind: Dot, X: 56, Y: 56, Radius: 5, Number: 1, Layout: Grid, Polarity: -1, Contrast: 1, Color: "achromatic"}
+	bar := Stimulus{Family: "bar", Kind: Bar, X: 56, Y: 56, Length: 112, Width: 2, Orientation: 45, Polarity: -1, Contrast: 1, Color: "achromatic"}
+	d, err := dot.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bar.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := Overlay(dot)
+	if err != nil || !bytes.Equal(one, d) {
+		t.Fatalf("overlay of one stimulus differs from its rendering (%v)", err)
+	}
+	both, err := Overlay(dot, bar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := Overlay(bar, dot)
+	if err != nil || !bytes.Equal(both, rev) {
+		t.Fatalf("overlay depends on the order (%v)", err)
+	}
+	for p := range both {
+		if want := min(d[p], b[p]); both[p] != want {
+			t.Fatalf("pixel value %d: %d, want %d", p, both[p], want)
+		}
+	}
+	bad := dot
+	bad.Radius = -1
+	if _, err := Overlay(dot, bad); err == nil || !strings.Contains(err.Error(), "stimulus 1") {
+		t.Errorf("a stimulus out of range: error %v", err)
+	}
+	if _, err := Overlay(); err == nil {
+		t.Error("an empty overlay was accepted")
+	}
+}

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -121,6 +122,57 @@ func TestAblate(t *testing.T) {
 	}
 }
 
+// TestClamp clamps a filter of every layer to a constant: its activation is that constant at
+// every position, every other activation of the layer is unchanged bit for bit, and clamping
+// to zero is Ablate.
+func TestClamp(t *testing.T) {
+	n := randomCompact(t)
+	rng := rand.New(rand.NewPCG(6, 0))
+	const count = 2
+	pix := make([]uint8, count*model.ImageSize*model.ImageSize*3)
+	for i := range pix {
+		pix[i] = uint8(rng.IntN(256))
+	}
+	for l := range model.NumLayers {
+		layer := "layer" + string(rune('0'+l)) + "_act"
+		ch := n.Layer("layer" + string(rune('0'+l)) + "_conv").Filters
+		intactOut, intact := forward(t, n, pix, count, layer)
+		cl, err := model.Clamp(n, l, []int{1}, []float32{0.75})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, act := forward(t, cl, pix, count, layer)
+		for i := range act {
+			want := intact[i]
+			if i%ch == 1 {
+				want = 0.75
+			}
+			if act[i] != want {
+				t.Fatalf("layer %d: activation %d is %v clamped, want %v", l, i, act[i], want)
+			}
+		}
+		if slices.Equal(out, intactOut) {
+			t.Errorf("layer %d: clamping filter 1 to 0.75 changes nothing", l)
+		}
+		z, err := model.Clamp(n, l, []int{1}, []float32{0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := model.Ablate(n, l, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zo, _ := forward(t, z, pix, count, layer)
+		ao, _ := forward(t, a, pix, count, layer)
+		if !slices.Equal(zo, ao) {
+			t.Errorf("layer %d: clamping to zero differs from ablating", l)
+		}
+	}
+	if n.Layer("layer1_bn").Weights[1].Data[1] == 0.75 {
+		t.Error("Clamp changed its input network")
+	}
+}
+
 func TestAblateErrors(t *testing.T) {
 	n := randomCompact(t)
 	for _, c := range []struct {
@@ -135,6 +187,20 @@ func TestAblateErrors(t *testing.T) {
 	} {
 		if _, err := model.Ablate(n, c.l, c.filters...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("layer %d filters %v: error %v, want %q", c.l, c.filters, err, c.want)
+		}
+	}
+	for _, c := range []struct {
+		filters []int
+		values  []float32
+		want    string
+	}{
+		{[]int{0}, nil, "values for"},
+		{[]int{0}, []float32{-1}, "≥ 0"},
+		{[]int{0}, []float32{float32(math.NaN())}, "≥ 0"},
+		{[]int{0}, []float32{float32(math.Inf(1))}, "≥ 0"},
+	} {
+		if _, err := model.Clamp(n, 1, c.filters, c.values); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("clamp %v to %v: error %v, want %q", c.filters, c.values, err, c.want)
 		}
 	}
 }
