@@ -59,7 +59,11 @@ func init() {
 			{Name: "shard", Usage: "i/n: compute every n-th neuron of the plan, from the i-th (1 ≤ i ≤ n)"},
 			{Name: "teacher", Usage: "teacher: shared:<folder>:<K> (default " + teacher.Default + ")"},
 			{Name: "presentations", Usage: "images presented per neuron in the distillation (the paper: 12000000)"},
-			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation (the paper: 1e-4)"},
+			{Name: "retrain-presentations", Usage: "images presented per neuron in the retraining of the pruned network (the paper: 12000000)"},
+			{Name: "prune-exact", Usage: "true: prune without upstream's off-by-one (quirk B9), removing only the filters the criterion allows"},
+			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation and the retraining (the paper: 1e-4); a cosine schedule's peak"},
+			{Name: "lr-schedule", Usage: "learning-rate schedule of the distillation and the retraining: constant (the paper) or cosine"},
+			{Name: "warmup", Usage: "with -lr-schedule cosine: the fraction of the steps over which the rate rises linearly to -learning-rate"},
 		},
 		Configure: configure,
 	})
@@ -75,12 +79,16 @@ func (n Neuron) String() string { return n.Session + ":" + strconv.Itoa(n.N) }
 
 // plan is what a profile runs.
 type plan struct {
-	Teacher  string           `json:"teacher"`
-	Neurons  []Neuron         `json:"neurons"`
-	Shard    string           `json:"shard,omitempty"` // "i/n"; empty: every neuron
-	Distil   distill.Schedule `json:"distillation"`
-	HeldOut  int              `json:"held_out_images"`
-	Families string           `json:"augmentation"`
+	Teacher string           `json:"teacher"`
+	Neurons []Neuron         `json:"neurons"`
+	Shard   string           `json:"shard,omitempty"` // "i/n"; empty: every neuron
+	Distil  distill.Schedule `json:"distillation"`
+	// Retrain is the schedule of the pruned network's retraining (reference/upstream.md §8 step
+	// 3), on the stream's images after the distillation's.
+	Retrain    distill.Schedule `json:"retraining"`
+	PruneExact bool             `json:"prune_exact"` // prune without upstream's quirk B9
+	HeldOut    int              `json:"held_out_images"`
+	Families   string           `json:"augmentation"`
 	// Seeds: the images (held-out choice, permutations, augmentations) and the student's
 	// initial weights.
 	ImageSeed uint64 `json:"image_seed"`
@@ -104,11 +112,13 @@ func planFor(p harness.Profile) (plan, error) {
 	if p == harness.Quick {
 		pl.Neurons = []Neuron{{"190923", 0}}
 		pl.Distil = distill.Schedule{Presentations: 1280, Batch: distill.PaperBatch, LearningRate: distill.PaperLearningRate, Smoothings: 2}
+		pl.Retrain = distill.Schedule{Presentations: 256, Batch: distill.PaperBatch, LearningRate: distill.PaperLearningRate, Smoothings: 1}
 		pl.HeldOut = 200
 		return pl, nil
 	}
 	pl.Neurons = []Neuron{{"190923", 0}, {"190923", 16}, {"201025", 0}, {"210225", 0}}
 	pl.Distil = distill.Schedule{Presentations: 98_048, Batch: distill.PaperBatch, LearningRate: distill.PaperLearningRate, Smoothings: distill.PaperSmoothings}
+	pl.Retrain = distill.Schedule{Presentations: 24_576, Batch: distill.PaperBatch, LearningRate: distill.PaperLearningRate, Smoothings: distill.PaperSmoothings}
 	pl.HeldOut = 1000
 	return pl, nil
 }
@@ -129,19 +139,53 @@ func configure(p *plan, values map[string]string) error {
 		}
 		p.Neurons = ns
 	}
-	if v, ok := values["presentations"]; ok {
+	for _, o := range []struct {
+		name string
+		s    *distill.Schedule
+	}{{"presentations", &p.Distil}, {"retrain-presentations", &p.Retrain}} {
+		v, ok := values[o.name]
+		if !ok {
+			continue
+		}
 		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < int64(p.Distil.Batch) || n < int64(p.Distil.Smoothings)*int64(p.Distil.Batch) {
-			return fmt.Errorf("-presentations %q: want a number of images of at least %d (one batch per smoothing)", v, max(p.Distil.Batch, p.Distil.Smoothings*p.Distil.Batch))
+		if err != nil || n < int64(o.s.Batch) || n < int64(o.s.Smoothings)*int64(o.s.Batch) {
+			return fmt.Errorf("-%s %q: want a number of images of at least %d (one batch per smoothing)", o.name, v, max(o.s.Batch, o.s.Smoothings*o.s.Batch))
 		}
-		p.Distil.Presentations = n
+		o.s.Presentations = n
 	}
-	if v, ok := values["learning-rate"]; ok {
-		lr, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
-			return fmt.Errorf("-learning-rate %q: want a positive number", v)
+	if v, ok := values["prune-exact"]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("-prune-exact %q: want true or false", v)
 		}
-		p.Distil.LearningRate = lr
+		p.PruneExact = b
+	}
+	// The learning rate and its schedule apply to both phases, as upstream trains both alike.
+	for _, s := range []*distill.Schedule{&p.Distil, &p.Retrain} {
+		if v, ok := values["learning-rate"]; ok {
+			lr, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
+				return fmt.Errorf("-learning-rate %q: want a positive number", v)
+			}
+			s.LearningRate = lr
+		}
+		if v, ok := values["lr-schedule"]; ok {
+			d, err := distill.ParseDecay(v)
+			if err != nil {
+				return fmt.Errorf("-lr-schedule: %w", err)
+			}
+			s.Decay = d
+			if d == distill.Constant {
+				s.Warmup = 0
+			}
+		}
+		if v, ok := values["warmup"]; ok {
+			w, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(w >= 0 && w < 1) || s.Decay != distill.Cosine {
+				return fmt.Errorf("-warmup %q: want a fraction in [0, 1), with a cosine schedule", v)
+			}
+			s.Warmup = w
+		}
 	}
 	if v, ok := values["shard"]; ok {
 		i, n, err := ParseShard(v)
