@@ -2,33 +2,49 @@
 // claims C2, C3 and C5) on the public data: for each neuron of the plan, a fresh [100]*5 compact
 // model is distilled from a teacher on a seeded stream of augmented images
 // (internal/distimages: every image of the data directory except the evaluation halves of the
-// test sessions, a fixed held-out set for the fidelity) and evaluated on the evaluation half of
-// its session against the teacher and the published compact model of the same neuron.
+// test sessions, a fixed held-out set for the fidelity and the pruning criterion), pruned
+// (internal/prune: upstream's step 1 on the held-out images and the teacher's responses to them,
+// upstream's off-by-one B9 by default, -prune-exact without it), reconstructed from the kept
+// filters and retrained on the stream's next images (internal/distill's loop, fresh Adam state,
+// smoothing as in the distillation). The student and the compact model are evaluated on the
+// evaluation half of the session against the teacher and the published compact model of the same
+// neuron (eval/).
+//
+// Each phase (distillation, pruning, retraining) is a cached step; the two training phases
+// checkpoint into the cache and resume byte-identically (internal/distill). Per neuron, models/
+// holds distilled_model_<session>_neuron<n>.npy and compact_model_<session>_neuron<n>.npy in
+// upstream's model_weights_npy layout (their filter counts in nums_filters/ beside it),
+// teacher_heldout_<session>_neuron<n>.npy (float64: the teacher's responses to the held-out
+// images of heldout.csv, in its order) and pruning_<session>_neuron<n>.json (prune.Result: per
+// layer the filters before, the student's filter indices kept and removed, the scores and the
+// fractions of variance tested; and the held-out fidelity along the path). pruning_path.csv
+// and fidelity.csv give the curves of the figures.
 //
 // The teacher (internal/teacher) is by default the published shared compact model distilled from
 // the ensemble with K = 200 (`-teacher shared:<folder>:<K>` names another): the ensemble itself
 // and the paper's 12 M images are not public.
 //
-// The pipeline is distil → prune → retrain; pruning (step 2) and retraining (step 3) are not
-// built yet, so the compact-model columns of neurons.csv are NaN (the suite's "not computed")
-// and the claims say so.
-//
-// Profiles: quick distils neuron 0 of session 190923 on a short schedule; full distils four
-// neurons (0 and 16 of 190923, 0 of 201025, 0 of 210225) on the default schedule. Options:
-// -neurons SESSION:N,... or all (every neuron of the test sessions), -shard i/n (every n-th
-// neuron of the plan, from the i-th: one Slurm array task per shard, sharing the cache, as
-// distillation.slurm does; a run without -shard then assembles every neuron from the cache),
-// -teacher, -presentations and -learning-rate (the paper's schedule: -presentations 12000000
-// -learning-rate 1e-4).
+// Profiles: quick runs neuron 0 of session 190923 on a short schedule (1,280 presentations of
+// distillation, 256 of retraining); full runs four neurons (0 and 16 of 190923, 0 of 201025, 0
+// of 210225) on the default schedule. Options: -neurons SESSION:N,... or all (every neuron of
+// the test sessions), -shard i/n (every n-th neuron of the plan, from the i-th: one Slurm array
+// task per shard, sharing the cache, as distillation.slurm does; a run without -shard then
+// assembles every neuron from the cache), -teacher, -presentations and -retrain-presentations
+// (per phase), -learning-rate, -lr-schedule and -warmup (both phases), -prune-exact. The paper's
+// schedule: -presentations 12000000 -retrain-presentations 12000000 -learning-rate 1e-4
+// -lr-schedule constant.
 //
 // Deviation from the paper: the schedule. The paper distils on one pass over 12 M images
-// (192,000 Adam steps of 64, learning rate 1e-4, smoothing after each of 24 zips); here the
-// presentations are set per profile and the smoothing interval is scaled to keep 24 smoothings
-// per run (2 on the quick profile), with the fidelity measured after each as upstream does. The
-// learning rate is the paper's 1e-4 (with 1e-3 the student's training loss jumped from 1.9 to
-// 370 within two steps on neuron 0 of 190923).
-// Batches are a constant 64 images (upstream: blocks of 2,000 images, 31 batches of 64 and one
-// of 16).
+// (192,000 Adam steps of 64, learning rate 1e-4, smoothing after each of 24 zips) and retrains
+// the pruned network for another such pass; here the presentations of each phase are set per
+// profile (the full profile: 98,048 of distillation and 24,576 of retraining), and the smoothing
+// interval is scaled to keep 24 smoothings per phase (2 and 1 on the quick profile), with the
+// fidelity measured after each as upstream does. The retraining continues the image stream
+// where the distillation stopped, so it sees new augmentations. The learning rate is the
+// paper's constant 1e-4 (with a constant 1e-3 the student's training loss jumped from 1.9 to 370
+// within two steps on neuron 0 of 190923); -lr-schedule cosine (with -warmup) is the
+// alternative measured in reference/upstream.md §8. Batches are a constant 64 images
+// (upstream: blocks of 2,000 images, 31 batches of 64 and one of 16).
 package distillation
 
 import (
