@@ -74,6 +74,11 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"presentations": "10"}, "-presentations"},
 		{map[string]string{"neurons": "201025:89"}, "has neurons 0-88"},
 		{map[string]string{"learning-rate": "-1"}, "-learning-rate"},
+		{map[string]string{"retrain-presentations": "63"}, "-retrain-presentations"},
+		{map[string]string{"prune-exact": "maybe"}, "-prune-exact"},
+		{map[string]string{"lr-schedule": "step"}, "want constant or cosine"},
+		{map[string]string{"warmup": "0.1"}, "with a cosine schedule"},
+		{map[string]string{"lr-schedule": "cosine", "warmup": "1"}, "want a fraction in [0, 1)"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -85,6 +90,18 @@ func TestConfigure(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p.Teacher != "shared:from_vgg19:50" || !slices.Equal(p.Neurons, []Neuron{{"211022", 3}}) || p.Distil.Presentations != 6400 || p.Distil.LearningRate != 1e-4 {
+		t.Errorf("configured plan %+v", p)
+	}
+	p = full
+	if err := configure(&p, map[string]string{"retrain-presentations": "3200", "prune-exact": "true", "learning-rate": "3e-4", "lr-schedule": "cosine", "warmup": "0.05"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []distill.Schedule{p.Distil, p.Retrain} {
+		if s.LearningRate != 3e-4 || s.Decay != distill.Cosine || s.Warmup != 0.05 {
+			t.Errorf("schedule %+v: the learning-rate options apply to both phases", s)
+		}
+	}
+	if !p.PruneExact || p.Retrain.Presentations != 3200 || p.Distil.Presentations != full.Distil.Presentations {
 		t.Errorf("configured plan %+v", p)
 	}
 }
