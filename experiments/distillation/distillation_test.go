@@ -77,7 +77,7 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"retrain-presentations": "63"}, "-retrain-presentations"},
 		{map[string]string{"prune-exact": "maybe"}, "-prune-exact"},
 		{map[string]string{"lr-schedule": "step"}, "want constant or cosine"},
-		{map[string]string{"warmup": "0.1"}, "with a cosine schedule"},
+		{map[string]string{"lr-schedule": "constant", "warmup": "0.1"}, "with a cosine schedule"},
 		{map[string]string{"lr-schedule": "cosine", "warmup": "1"}, "want a fraction in [0, 1)"},
 	} {
 		p := full
