@@ -245,10 +245,12 @@ func computeNeuron(ctx context.Context, env *harness.Env, d *eval.Data, p plan, 
 		}
 		return s.R[0], nil
 	}
-	if out.rStudent, err = r(eval.NewNetwork(dr.Net.Name, nil, dr.Net)); err != nil {
+	// The rerun models' predictions are cached under names of their own: the published compact
+	// model of the neuron has the name upstream gives the rerun one.
+	if out.rStudent, err = r(eval.NewNetwork("rerun_"+dr.Net.Name, nil, dr.Net)); err != nil {
 		return nil, err
 	}
-	cs, err := score(eval.NewNetwork(rr.Net.Name, nil, rr.Net))
+	cs, err := score(eval.NewNetwork("rerun_"+rr.Net.Name, nil, rr.Net))
 	if err != nil {
 		return nil, err
 	}
