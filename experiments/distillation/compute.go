@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -41,6 +42,24 @@ type neuronResult struct {
 type pruned struct {
 	Result *prune.Result
 	Path   []pathPoint
+}
+
+// decodePruned reads a pruning step's cached bytes: the decisions, and one point of the path
+// per step plus the student's, with the filter counts the decisions give.
+func decodePruned(b []byte) (*pruned, error) {
+	var pr pruned
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&pr); err != nil {
+		return nil, fmt.Errorf("pruning result does not decode: %w", err)
+	}
+	if pr.Result == nil || len(pr.Path) != len(pr.Result.Steps)+1 || pr.Path[len(pr.Path)-1].Filters != pr.Result.FiltersAfter {
+		return nil, errors.New("pruning result without decisions, or with a path that does not match them")
+	}
+	for _, f := range pr.Result.FiltersAfter {
+		if f < 1 {
+			return nil, fmt.Errorf("pruning result keeps %v filters", pr.Result.FiltersAfter)
+		}
+	}
+	return &pr, nil
 }
 
 // pathPoint is one network of the pruning path.
@@ -192,9 +211,8 @@ func computeNeuron(ctx context.Context, env *harness.Env, d *eval.Data, p plan, 
 	if err != nil {
 		return nil, fmt.Errorf("pruning: %w", err)
 	}
-	out.pruning = &pruned{}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(out.pruning); err != nil || out.pruning.Result == nil || len(out.pruning.Path) != len(out.pruning.Result.Steps)+1 {
-		return nil, fmt.Errorf("cached pruning of %s neuron %d does not decode (%v): clear the cache", nr.Session, nr.N, err)
+	if out.pruning, err = decodePruned(b); err != nil {
+		return nil, fmt.Errorf("cached pruning of %s neuron %d: %w (clear the cache)", nr.Session, nr.N, err)
 	}
 	first, last := out.pruning.Path[0], out.pruning.Path[len(out.pruning.Path)-1]
 	env.Logf("%s neuron %d, pruning: filters %s → %s, parameters %s → %s, held-out fidelity %.4f → %.4f (before retraining)", nr.Session, nr.N,
