@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"compactv4/harness"
+	"compactv4/internal/distill"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 )
@@ -62,8 +63,8 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	}
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Teacher: %s (a published shared compact model standing in for the ensemble, whose files and 12 M distillation images are not public).", p.Teacher),
-		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each).",
-			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations))))
+		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4).",
+			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), describeRate(p.Distil)))
 	if len(rs.absent) > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("The images of sessions %s are not in the data directory; the distillation uses the others.", strings.Join(rs.absent, ", ")))
 	}
@@ -103,4 +104,12 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	}
 	res.Claims = append(res.Claims, c2, c3, c5)
 	return nil
+}
+
+// describeRate says how a schedule's learning rate changes.
+func describeRate(s distill.Schedule) string {
+	if s.Decay == distill.Cosine {
+		return fmt.Sprintf("cosine decay from %g after a linear warm-up over %g %% of the steps", s.LearningRate, 100*s.Warmup)
+	}
+	return fmt.Sprintf("constant %g", s.LearningRate)
 }
