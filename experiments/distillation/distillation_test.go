@@ -1,11 +1,21 @@
 package distillation
 
 import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"compactv4/harness"
+	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/distill"
+	"compactv4/internal/distimages"
+	"compactv4/internal/teacher"
+	"compactv4/internal/v4data"
 )
 
 func TestParseNeurons(t *testing.T) {
@@ -64,6 +74,11 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"presentations": "10"}, "-presentations"},
 		{map[string]string{"neurons": "201025:89"}, "has neurons 0-88"},
 		{map[string]string{"learning-rate": "-1"}, "-learning-rate"},
+		{map[string]string{"retrain-presentations": "63"}, "-retrain-presentations"},
+		{map[string]string{"prune-exact": "maybe"}, "-prune-exact"},
+		{map[string]string{"lr-schedule": "step"}, "want constant or cosine"},
+		{map[string]string{"lr-schedule": "constant", "warmup": "0.1"}, "with a cosine schedule"},
+		{map[string]string{"lr-schedule": "cosine", "warmup": "1"}, "want a fraction in [0, 1)"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -77,4 +92,109 @@ func TestConfigure(t *testing.T) {
 	if p.Teacher != "shared:from_vgg19:50" || !slices.Equal(p.Neurons, []Neuron{{"211022", 3}}) || p.Distil.Presentations != 6400 || p.Distil.LearningRate != 1e-4 {
 		t.Errorf("configured plan %+v", p)
 	}
+	p = full
+	if err := configure(&p, map[string]string{"retrain-presentations": "3200", "prune-exact": "true", "learning-rate": "3e-4", "lr-schedule": "cosine", "warmup": "0.05"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []distill.Schedule{p.Distil, p.Retrain} {
+		if s.LearningRate != 3e-4 || s.Decay != distill.Cosine || s.Warmup != 0.05 {
+			t.Errorf("schedule %+v: the learning-rate options apply to both phases", s)
+		}
+	}
+	if !p.PruneExact || p.Retrain.Presentations != 3200 || p.Distil.Presentations != full.Distil.Presentations {
+		t.Errorf("configured plan %+v", p)
+	}
+}
+
+// Two shards run one after the other against a shared cache, then a run without -shard that
+// assembles them from the cache, write the same bytes as one run of the whole plan with its own
+// cache: neurons.csv, every file under models/ and nums_filters/, every table and figure.
+func TestShardsMerge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four tiny networks")
+	}
+	store, err := v4data.Open(datadirtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan{
+		Teacher: teacher.Default, Neurons: []Neuron{{"190923", 0}, {"190923", 5}},
+		Distil:  distill.Schedule{Presentations: 64, Batch: 32, LearningRate: distill.PaperLearningRate, Smoothings: 1},
+		Retrain: distill.Schedule{Presentations: 32, Batch: 32, LearningRate: distill.PaperLearningRate, Smoothings: 1},
+		HeldOut: 24, Families: distimages.AllFamilies.String(), ImageSeed: imageSeed, InitSeed: initSeed,
+	}
+	runPlan := func(p plan, cache *harness.Cache) string {
+		t.Helper()
+		env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Cache: cache, Log: io.Discard}
+		if _, err := run(context.Background(), env, p); err != nil {
+			t.Fatal(err)
+		}
+		return env.Out
+	}
+	newCache := func(log io.Writer) *harness.Cache {
+		t.Helper()
+		c, err := harness.NewCache(t.TempDir(), log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	whole := runPlan(p, newCache(io.Discard))
+	want := readTree(t, whole)
+	for _, f := range []string{"neurons.csv", "models/compact_model_190923_neuron5.npy", "models/distilled_model_190923_neuron0.npy",
+		"models/teacher_heldout_190923_neuron0.npy", "models/pruning_190923_neuron5.json", "nums_filters/compact_model_190923_neuron0.npy", "heldout.csv"} {
+		if _, ok := want[f]; !ok {
+			t.Errorf("the run wrote no %s", f)
+		}
+	}
+
+	var log bytes.Buffer
+	shared := newCache(&log)
+	for _, s := range []string{"1/2", "2/2"} {
+		sp := p
+		sp.Neurons = slices.Clone(p.Neurons)
+		if err := configure(&sp, map[string]string{"shard": s}); err != nil {
+			t.Fatal(err)
+		}
+		got := readTree(t, runPlan(sp, shared))
+		for f, b := range got {
+			if strings.HasPrefix(f, "models/") && !bytes.Equal(b, want[f]) {
+				t.Errorf("shard %s: %s differs from the one-process run's", s, f)
+			}
+		}
+	}
+	log.Reset()
+	merged := readTree(t, runPlan(p, shared))
+	if strings.Contains(log.String(), "run ") {
+		t.Errorf("assembling the shards computed steps again:\n%s", log.String())
+	}
+	if len(merged) != len(want) {
+		t.Errorf("merged run wrote %d files, the one-process run %d", len(merged), len(want))
+	}
+	for f, b := range want {
+		if !bytes.Equal(merged[f], b) {
+			t.Errorf("%s: merged shards differ from the one-process run", f)
+		}
+	}
+}
+
+// readTree returns every file below dir by its slash-separated relative path.
+func readTree(t *testing.T, dir string) map[string][]byte {
+	t.Helper()
+	files := map[string][]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)], err = os.ReadFile(p)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

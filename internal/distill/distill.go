@@ -51,11 +51,68 @@ const (
 type Schedule struct {
 	Presentations int64   // images presented in all (the last batch may be short)
 	Batch         int     // images per Adam step
-	LearningRate  float64 // Adam's learning rate (no clipping, as upstream's distillation)
+	LearningRate  float64 // Adam's learning rate (no clipping, as upstream's distillation); a Cosine schedule's peak
 	// Smoothings is the number of weight smoothings, evenly spaced over the steps, the last
 	// after the final step (upstream: 24, one per zip); the held-out fidelity is measured after
 	// each.
 	Smoothings int
+	// Decay is how the learning rate changes over the steps: Constant (upstream) or Cosine.
+	Decay Decay `json:",omitempty"`
+	// Warmup is the fraction of the steps, at the start, over which a Cosine schedule's rate
+	// rises linearly to LearningRate (0 ≤ Warmup < 1).
+	Warmup float64 `json:",omitempty"`
+}
+
+// Decay names a learning-rate schedule.
+type Decay string
+
+// The learning-rate schedules.
+const (
+	// Constant keeps LearningRate at every step, as upstream does.
+	Constant Decay = ""
+	// Cosine rises linearly over the first Warmup·Steps() steps (step k of W at k/W of the
+	// rate), then follows a half cosine from LearningRate towards 0: step k of the n − W after
+	// the warm-up (k from 0) at LearningRate·(1 + cos(π·k/(n − W)))/2.
+	Cosine Decay = "cosine"
+)
+
+// ParseDecay reads "constant" or "cosine".
+func ParseDecay(s string) (Decay, error) {
+	switch s {
+	case "constant":
+		return Constant, nil
+	case string(Cosine):
+		return Cosine, nil
+	}
+	return "", fmt.Errorf("learning-rate schedule %q: want constant or cosine", s)
+}
+
+// String names the decay ("constant" for Constant).
+func (d Decay) String() string {
+	if d == Constant {
+		return "constant"
+	}
+	return string(d)
+}
+
+// warmupSteps is the number of warm-up steps of a Cosine schedule.
+func (s Schedule) warmupSteps() int64 {
+	if s.Decay != Cosine {
+		return 0
+	}
+	return int64(math.Ceil(s.Warmup * float64(s.Steps())))
+}
+
+// Rate is the learning rate of step k (1-based).
+func (s Schedule) Rate(k int64) float64 {
+	if s.Decay != Cosine {
+		return s.LearningRate
+	}
+	w := s.warmupSteps()
+	if k <= w {
+		return s.LearningRate * float64(k) / float64(w)
+	}
+	return s.LearningRate * (1 + math.Cos(math.Pi*float64(k-w-1)/float64(s.Steps()-w))) / 2
 }
 
 // Steps is the number of Adam steps of the schedule.
@@ -64,6 +121,9 @@ func (s Schedule) Steps() int64 { return (s.Presentations + int64(s.Batch) - 1) 
 func (s Schedule) check() error {
 	if s.Presentations < 1 || s.Batch < 1 || !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) || s.Smoothings < 0 || int64(s.Smoothings) > s.Steps() {
 		return fmt.Errorf("schedule %+v: want positive presentations, batch and learning rate, and at most one smoothing per step", s)
+	}
+	if s.Decay != Constant && s.Decay != Cosine || !(s.Warmup >= 0 && s.Warmup < 1) || s.Decay == Constant && s.Warmup != 0 {
+		return fmt.Errorf("schedule %+v: want a constant or cosine decay, and a warm-up fraction in [0, 1) with cosine only", s)
 	}
 	return nil
 }
@@ -177,7 +237,8 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		st = c
 		fmt.Fprintf(log, "%s: resuming from the checkpoint after step %d of %d\n", j.Name, c.Step, j.Schedule.Steps())
 	}
-	tr, err := nn.NewTrainer(net, nn.NewAdam(j.Schedule.LearningRate, 0))
+	adam := nn.NewAdam(j.Schedule.LearningRate, 0)
+	tr, err := nn.NewTrainer(net, adam)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Name, err)
 	}
@@ -237,6 +298,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if err := nn.Recenter(p, xb); err != nil {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
 		}
+		adam.LearningRate = j.Schedule.Rate(st.Step + 1)
 		t0 := time.Now()
 		loss, err := tr.Step(xb, y, n)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,7 @@ func job(t *testing.T, lr float64) Job {
 	}
 	return Job{
 		Name: "test neuron", Net: smallNet(t, 1), Teacher: teacher, Images: set, Start: 5,
-		Schedule: Schedule{Presentations: 22, Batch: 4, LearningRate: lr, Smoothings: 3},
+		Schedule: Schedule{Presentations: 22, Batch: 4, LearningRate: lr, Smoothings: 3, Decay: Cosine, Warmup: 0.2},
 		HeldOut:  held,
 	}
 }
@@ -191,4 +192,43 @@ func TestDiverges(t *testing.T) {
 		t.Fatalf("result %v, error %v", res, err)
 	}
 	t.Log(err)
+}
+
+func TestRate(t *testing.T) {
+	cos := Schedule{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: Cosine, Warmup: 0.2} // 10 steps, 2 of warm-up
+	for _, tt := range []struct {
+		s    Schedule
+		k    int64
+		want float64
+	}{
+		{Schedule{Presentations: 40, Batch: 4, LearningRate: 1e-4}, 1, 1e-4},
+		{Schedule{Presentations: 40, Batch: 4, LearningRate: 1e-4}, 10, 1e-4},
+		{cos, 1, 5e-4},
+		{cos, 2, 1e-3},
+		{cos, 3, 1e-3}, // the cosine's first step: the peak
+		{cos, 7, 1e-3 * (1 + math.Cos(math.Pi/2)) / 2}, // half way through the 8 decay steps
+		{cos, 10, 1e-3 * (1 + math.Cos(math.Pi*7/8)) / 2},
+		{Schedule{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: Cosine}, 1, 1e-3},
+	} {
+		if got := tt.s.Rate(tt.k); math.Abs(got-tt.want) > 1e-15 {
+			t.Errorf("%+v step %d: rate %g, want %g", tt.s, tt.k, got, tt.want)
+		}
+	}
+	for _, s := range []Schedule{
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Warmup: 0.1},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: Cosine, Warmup: 1},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: "linear"},
+	} {
+		if err := s.check(); err == nil {
+			t.Errorf("%+v: no error", s)
+		}
+	}
+	for in, want := range map[string]Decay{"constant": Constant, "cosine": Cosine} {
+		if d, err := ParseDecay(in); err != nil || d != want || d.String() != in {
+			t.Errorf("ParseDecay(%q) = %q, %v", in, d, err)
+		}
+	}
+	if _, err := ParseDecay("step"); err == nil {
+		t.Error("ParseDecay(step): no error")
+	}
 }
