@@ -15,13 +15,13 @@ figures: data
 	$(REPLICATE) run -profile $(PROFILE)
 
 # Vet and run every test, including the golden check of every experiment on the quick profile.
-# internal/nn's tests run every kernel set the CPU supports; the purego build (no assembly at
-# all) is vetted and its kernel tests run too.
+# internal/nn's and internal/mapping's tests run every kernel set the CPU supports; the purego
+# build (no assembly at all) is vetted and its kernel tests run too.
 test: data
 	$(GO) vet ./...
-	$(GO) vet -tags purego ./internal/nn
+	$(GO) vet -tags purego ./internal/nn ./internal/mapping
 	$(GO) test -timeout 30m ./...
-	$(GO) test -tags purego -run 'Kernel|Sgemm|Dot' ./internal/nn
+	$(GO) test -tags purego -run 'Kernel|Sgemm|Dot' ./internal/nn ./internal/mapping
 
 # Compare the last run's results (out/) with the goldens.
 check:
