@@ -93,9 +93,9 @@ func splitInputs(s *screened, set []artificial.Stimulus, l, f int) (inputSplit, 
 	kh, kw, stride := conv.Kernel[0], conv.Kernel[1], conv.Strides[0]
 	_, padT, _ := model.SamePadding(h, kh, stride)
 	_, padL, _ := model.SamePadding(w, kw, conv.Strides[1])
-	// dw returns input channel ch's depthwise-filtered activation at the peak for image img.
-	dw := func(img, ch int) float64 {
-		sum := 0.0
+	// taps calls f for every depthwise tap (u, v) of the peak's window that falls inside the
+	// input, with its input position (iy, ix).
+	taps := func(f func(u, v, iy, ix int)) {
 		for u := range kh {
 			iy := sp.Y*stride - padT + u
 			if iy < 0 || iy >= h {
@@ -103,35 +103,31 @@ func splitInputs(s *screened, set []artificial.Stimulus, l, f int) (inputSplit, 
 			}
 			for v := range kw {
 				ix := sp.X*conv.Strides[1] - padL + v
-				if ix < 0 || ix >= w {
-					continue
+				if ix >= 0 && ix < w {
+					f(u, v, iy, ix)
 				}
-				sum += float64(k.Data[(u*kw+v)*c+ch]) * float64(in.Data[((img*h+iy)*w+ix)*c+ch])
 			}
 		}
+	}
+	// dw returns input channel ch's depthwise-filtered activation at the peak for image img.
+	dw := func(img, ch int) float64 {
+		sum := 0.0
+		taps(func(u, v, iy, ix int) {
+			sum += float64(k.Data[(u*kw+v)*c+ch]) * float64(in.Data[((img*h+iy)*w+ix)*c+ch])
+		})
 		return sum
 	}
 	// tap returns the input position whose depthwise tap contributes most to input channel ch's
 	// change from the blank to the dot, of the sign of sign.
 	tap := func(ch int, wt, sign float64) (int, int) {
 		best, by, bx := math.Inf(-1), sp.Y*stride, sp.X*conv.Strides[1]
-		for u := range kh {
-			iy := sp.Y*stride - padT + u
-			if iy < 0 || iy >= h {
-				continue
+		taps(func(u, v, iy, ix int) {
+			x0 := float64(in.Data[(iy*w+ix)*c+ch])
+			x2 := float64(in.Data[((2*h+iy)*w+ix)*c+ch])
+			if d := sign * wt * float64(k.Data[(u*kw+v)*c+ch]) * (x0 - x2); d > best {
+				best, by, bx = d, iy, ix
 			}
-			for v := range kw {
-				ix := sp.X*conv.Strides[1] - padL + v
-				if ix < 0 || ix >= w {
-					continue
-				}
-				x0 := float64(in.Data[(iy*w+ix)*c+ch])
-				x2 := float64(in.Data[((2*h+iy)*w+ix)*c+ch])
-				if d := sign * wt * float64(k.Data[(u*kw+v)*c+ch]) * (x0 - x2); d > best {
-					best, by, bx = d, iy, ix
-				}
-			}
-		}
+		})
 		return by, bx
 	}
 	dotX, dotY := set[dot].X, set[dot].Y

@@ -31,6 +31,15 @@ type FactorizedOptions struct {
 	Seed                     uint64  // initial weights and batch order
 }
 
+// score is the early-stopping score of an epoch's validation r²_ER: their mean, or their median
+// with MedianScore.
+func (o FactorizedOptions) score(r2 []float64) float64 {
+	if o.MedianScore {
+		return metrics.Median(r2)
+	}
+	return metrics.Mean(r2)
+}
+
 // TaskDrivenDefaults are the defaults of upstream's factorized and task-driven mapping classes
 // (class_linear_mapping_factorized_sgd, class_linear_mapping_taskdrivenmodels).
 func TaskDrivenDefaults() FactorizedOptions {
@@ -323,10 +332,7 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 		if err != nil {
 			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
 		}
-		score := metrics.Mean(r2)
-		if opts.MedianScore {
-			score = metrics.Median(r2)
-		}
+		score := opts.score(r2)
 		res.Scores = append(res.Scores, score)
 		if res.Best < 0 || score > res.Scores[res.Best] {
 			res.Best = e
@@ -464,10 +470,7 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 		if err != nil {
 			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
 		}
-		score := metrics.Mean(r2)
-		if opts.MedianScore {
-			score = metrics.Median(r2)
-		}
+		score := opts.score(r2)
 		res.Scores = append(res.Scores, score)
 		if res.Best < 0 || score > res.Scores[res.Best] {
 			res.Best = e
