@@ -86,27 +86,50 @@ func (t *Teacher) Embeddings(i int, feats []float32, n int) (mapping.Features, e
 	return f, nil
 }
 
+// Designs returns each member's mapping.Design of the n images whose trunk features are feats,
+// computing one member's embeddings at a time, and, when train is not nil, the default ridge
+// alpha of each member's embeddings for the images train (mapping.DefaultAlpha). Only the
+// designs are kept (one Gram matrix per member).
+func (t *Teacher) Designs(feats []float32, n int, train []int) ([]*mapping.Design, []float64, error) {
+	designs := make([]*mapping.Design, len(t.Members))
+	var defaults []float64
+	for i := range t.Members {
+		f, err := t.Embeddings(i, feats, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if designs[i], err = mapping.NewDesign(f); err != nil {
+			return nil, nil, fmt.Errorf("ensemble teacher: %w", err)
+		}
+		if train != nil {
+			a, err := mapping.DefaultAlpha(f, train)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ensemble teacher: %w", err)
+			}
+			defaults = append(defaults, a)
+		}
+	}
+	return designs, defaults, nil
+}
+
 // Ridge fits, for each member, scikit-learn's ridge regression (alpha, or mapping.Auto for the
 // default alpha of that member's training embeddings) on the images train to targets y
 // (y[n][k] for image train[k]) and returns the members' average prediction for the images rows,
 // [neuron][image] (mapping.EnsemblePredict). feats are the trunk features of all the images
 // (TrunkFeatures); only the members' Gram matrices are kept.
 func (t *Teacher) Ridge(feats []float32, n int, train, rows []int, y [][]float64, alpha float64) ([][]float64, error) {
-	designs := make([]*mapping.Design, len(t.Members))
-	alphas := make([]float64, len(t.Members))
-	for i := range t.Members {
-		f, err := t.Embeddings(i, feats, n)
-		if err != nil {
-			return nil, err
-		}
-		if designs[i], err = mapping.NewDesign(f); err != nil {
-			return nil, fmt.Errorf("ensemble teacher: %w", err)
-		}
-		alphas[i] = alpha
-		if alpha == mapping.Auto {
-			if alphas[i], err = mapping.DefaultAlpha(f, train); err != nil {
-				return nil, err
-			}
+	var forDefault []int
+	if alpha == mapping.Auto {
+		forDefault = train
+	}
+	designs, alphas, err := t.Designs(feats, n, forDefault)
+	if err != nil {
+		return nil, err
+	}
+	if alpha != mapping.Auto {
+		alphas = make([]float64, len(designs))
+		for i := range alphas {
+			alphas[i] = alpha
 		}
 	}
 	pred, err := mapping.EnsemblePredict(designs, train, y, alphas, rows)
