@@ -1,11 +1,20 @@
 package teacherfit
 
 import (
+	"errors"
 	"fmt"
+	"path"
+	"slices"
+	"strconv"
 	"strings"
 
 	"compactv4/eval"
 	"compactv4/harness"
+	"compactv4/internal/ensemble"
+	"compactv4/internal/ensemblefit"
+	"compactv4/internal/imagenet"
+	"compactv4/internal/kerasweights"
+	"compactv4/internal/model"
 )
 
 // memberPattern matches the teacher's ensemble-member files in the manifest.
@@ -28,6 +37,78 @@ var unmappable = []struct{ Name, Reason string }{
 type teacherStatus struct {
 	Members        int      // member files in the manifest
 	MissingMembers []string // of them, the ones not present
+	// Weights says why the trunk's Keras weight file could not be used (missing or corrupt);
+	// nil when it was loaded or not looked for (members missing).
+	Weights error
+}
+
+// teacherSource is where a run gets the teacher's networks: Open returns them, or nil with the
+// status saying which files are missing (recorded as not runnable in d); Images > 0 fits the
+// teacher's rows on the first Images images of each session instead of all. realTeacher opens
+// the files (openTeacher) and uses every image; the tests give narrowed networks with random
+// weights and fewer images.
+type teacherSource struct {
+	Open   func(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherStatus, error)
+	Images int
+}
+
+var realTeacher = teacherSource{Open: openTeacher}
+
+// openTeacher loads the teacher when its files are present: the 25 member files of the data
+// (ensemble.ReadMember, in member order 0…24) and the ResNet50 trunk to conv4_block4_out from the
+// Keras weight file where Keras caches it ($KERAS_HOME/models, else ~/.keras/models; see
+// imagenet.LoadResNet50). A weight file that is missing or corrupt makes the teacher not
+// runnable, recorded under $KERAS_HOME/models with kerasweights' message (its MD5 and how to
+// get it); a member file that cannot be read is an error naming it.
+func openTeacher(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherStatus, error) {
+	st, err := teacherFiles(env, d)
+	if err != nil || len(st.MissingMembers) > 0 {
+		return nil, st, err
+	}
+	_, trunk, err := imagenet.LoadResNet50("", model.ResNet50Output)
+	var me *kerasweights.MissingError
+	var ce *kerasweights.CorruptError
+	if errors.As(err, &me) || errors.As(err, &ce) {
+		st.Weights = err
+		d.NotRunnable("$KERAS_HOME/models/"+kerasweights.ResNet50.Name, "the ensemble teacher's trunk: "+err.Error())
+		return nil, st, nil
+	}
+	if err != nil {
+		return nil, st, fmt.Errorf("the teacher's trunk: %w", err)
+	}
+	members, err := env.Data.Match(memberPattern)
+	if err != nil {
+		return nil, st, err
+	}
+	sortMembers(members)
+	t := &ensemblefit.Teacher{Trunk: trunk}
+	for _, m := range members {
+		p, err := env.Data.Path(m)
+		if err != nil {
+			return nil, st, err
+		}
+		_, g, err := ensemble.ReadMember(p, ensemble.MemberInput)
+		if err != nil {
+			return nil, st, err
+		}
+		t.Members = append(t.Members, g)
+		t.Names = append(t.Names, m)
+	}
+	return t, st, nil
+}
+
+// sortMembers orders member files by their member number (ensemble_model_member<i>.keras), as
+// upstream's load_models reads them.
+func sortMembers(files []string) {
+	num := func(f string) int {
+		s := strings.TrimSuffix(strings.TrimPrefix(path.Base(f), "ensemble_model_member"), ".keras")
+		i, err := strconv.Atoi(s)
+		if err != nil {
+			return -1
+		}
+		return i
+	}
+	slices.SortStableFunc(files, func(a, b string) int { return num(a) - num(b) })
 }
 
 // teacherFiles records every ensemble member file that is missing as not runnable (with its
@@ -54,15 +135,25 @@ func teacherFiles(env *harness.Env, d *eval.Data) (teacherStatus, error) {
 // notRunnableRows describes the Fig. 1b rows that this experiment cannot compute, for the claims.
 func (st teacherStatus) notRunnableRows() string {
 	var b strings.Builder
-	if len(st.MissingMembers) > 0 {
-		fmt.Fprintf(&b, "teacher (ensemble + ridge/factorized mappings): not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); it also needs the Keras weight file %s (`replicate data fetch -weights`)",
+	switch {
+	case len(st.MissingMembers) > 0:
+		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings) and ResNet50 + ridge: not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); they also need the Keras weight file %s (`replicate data fetch -weights`)",
 			len(st.MissingMembers), st.Members, memberPattern, weightFiles[0])
-	} else {
-		fmt.Fprintf(&b, "teacher (ensemble + ridge/factorized mappings): the member files are present; running them with the Keras weight file %s (`replicate data fetch -weights`) is not wired into this experiment yet", weightFiles[0])
+	case st.Weights != nil:
+		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings) and ResNet50 + ridge: the member files are present, but %v", st.Weights)
 	}
-	fmt.Fprintf(&b, "; ResNet50 and VGG19 + mappings: not run, they need %s and %s (`replicate data fetch -weights`)", weightFiles[0], weightFiles[1])
+	return b.String() + "; " + otherRows()
+}
+
+// otherRows describes the Fig. 1b rows that are never computed here.
+func otherRows() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "VGG19 (block4_pool) and the factorized mappings of every network: not yet implemented in this experiment (VGG19 needs %s, `replicate data fetch -weights`)", weightFiles[1])
 	for _, u := range unmappable {
 		fmt.Fprintf(&b, "; %s: not runnable, %s", u.Name, u.Reason)
 	}
 	return b.String()
 }
+
+// remainingRows describes the rows not computed when the teacher ran.
+func remainingRows() string { return "not computed: " + otherRows() }

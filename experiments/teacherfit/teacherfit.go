@@ -67,9 +67,14 @@ func planFor(p harness.Profile) (plan, error) {
 const bootstrapSeed = 20261202
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
+	return runWith(ctx, env, p, realTeacher)
+}
+
+// runWith is run with the teacher's networks from src.
+func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (*harness.Result, error) {
 	res := &harness.Result{}
 	d := eval.New(env, res)
-	teacher, err := teacherFiles(env, d)
+	teacher, status, err := src.Open(env, d)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +86,16 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := record(res, sur, cmp, teacher); err != nil {
+	var te *teacherEval
+	if teacher != nil {
+		if te, err = evaluateTeacher(ctx, env, d, sur, teacher, src.Images); err != nil {
+			return nil, fmt.Errorf("teacher: %w", err)
+		}
+	}
+	if err := record(res, sur, cmp, status, te); err != nil {
 		return nil, err
 	}
-	if err := writeTables(env, res, sur, cmp); err != nil {
+	if err := writeTables(env, res, sur, cmp, te); err != nil {
 		return nil, err
 	}
 	return res, drawFigures(env, res, sur)

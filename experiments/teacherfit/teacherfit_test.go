@@ -8,8 +8,8 @@ import (
 	"compactv4/eval"
 )
 
-// model returns a surrogate whose per-neuron r² are r2 (r = √r²).
-func model(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
+// scoredModel returns a surrogate whose per-neuron r² are r2 (r = √r²).
+func scoredModel(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
 	t.Helper()
 	m := &surrogate{Teacher: teacher, K: k}
 	for _, v := range r2 {
@@ -25,11 +25,11 @@ func model(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
 
 func TestCompareSurrogates(t *testing.T) {
 	s := &surrogates{Models: []*surrogate{
-		model(t, ensembleFolder, 200, 0.36, 0.25, 0.49, 0.16, 0.64),
-		model(t, ensembleFolder, 50, 0.9, 0.9, 0.9, 0.9, 0.9), // another K: ignored
-		model(t, "from_resnet50", 200, 0.16, 0.16, 0.25, 0.09, 0.36),
-		model(t, "from_vgg19", 200, 0.25, 0.25, 0.36, 0.09, 0.49),
-		model(t, "from_V4data_direct_fit", 200, 0.9, 0.9, 0.9, 0.9, 0.9), // not task-driven
+		scoredModel(t, ensembleFolder, 200, 0.36, 0.25, 0.49, 0.16, 0.64),
+		scoredModel(t, ensembleFolder, 50, 0.9, 0.9, 0.9, 0.9, 0.9), // another K: ignored
+		scoredModel(t, "from_resnet50", 200, 0.16, 0.16, 0.25, 0.09, 0.36),
+		scoredModel(t, "from_vgg19", 200, 0.25, 0.25, 0.36, 0.09, 0.49),
+		scoredModel(t, "from_V4data_direct_fit", 200, 0.9, 0.9, 0.9, 0.9, 0.9), // not task-driven
 	}}
 	c, err := compareSurrogates(s)
 	if err != nil {

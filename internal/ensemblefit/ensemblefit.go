@@ -26,6 +26,16 @@ type Teacher struct {
 	Trunk   *nn.GraphNet   // ResNet50 to conv4_block4_out (imagenet.LoadResNet50)
 	Members []*nn.GraphNet // the members (ensemble.ReadMember)
 	Batch   int            // images per pass; 0: DefaultBatch
+	// Names are the members' files, naming them in errors (optional: "member i" without).
+	Names []string
+}
+
+// memberName names member i in errors: its file when Names has it.
+func (t *Teacher) memberName(i int) string {
+	if i < len(t.Names) {
+		return fmt.Sprintf("member %d (%s)", i, t.Names[i])
+	}
+	return fmt.Sprintf("member %d", i)
 }
 
 // TrunkFeatures returns the trunk's output for n images of uint8 RGB pixels of side size
@@ -66,21 +76,21 @@ func (t *Teacher) Embeddings(i int, feats []float32, n int) (mapping.Features, e
 	if i < 0 || i >= len(t.Members) {
 		return mapping.Features{}, fmt.Errorf("ensemble teacher: no member %d of %d", i, len(t.Members))
 	}
-	m := t.Members[i]
+	m, name := t.Members[i], t.memberName(i)
 	in := m.InputShape().Size()
 	if n < 1 || len(feats) != n*in {
-		return mapping.Features{}, fmt.Errorf("ensemble teacher, member %d: %d trunk values for %d images of %d", i, len(feats), n, in)
+		return mapping.Features{}, fmt.Errorf("ensemble teacher, %s: %d trunk values for %d images of %d", name, len(feats), n, in)
 	}
 	s, err := m.LayerShape(ensemble.EmbeddingLayer)
 	if err != nil {
-		return mapping.Features{}, fmt.Errorf("ensemble teacher, member %d: %w", i, err)
+		return mapping.Features{}, fmt.Errorf("ensemble teacher, %s: %w", name, err)
 	}
-	f := mapping.Features{N: n, P: s.Size(), X: make([]float32, n*s.Size()), Name: fmt.Sprintf("member %d %s", i, ensemble.EmbeddingLayer)}
+	f := mapping.Features{N: n, P: s.Size(), X: make([]float32, n*s.Size()), Name: name + " " + ensemble.EmbeddingLayer}
 	batch := t.batch()
 	for k := 0; k < n; k += batch {
 		b := min(batch, n-k)
 		if err := m.Activations(feats[k*in:(k+b)*in], b, []string{ensemble.EmbeddingLayer}, [][]float32{f.X[k*f.P : (k+b)*f.P]}); err != nil {
-			return mapping.Features{}, fmt.Errorf("ensemble teacher, member %d: %w", i, err)
+			return mapping.Features{}, fmt.Errorf("ensemble teacher, %s: %w", name, err)
 		}
 	}
 	return f, nil
