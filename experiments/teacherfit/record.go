@@ -136,6 +136,7 @@ func teacherClaims(te *teacherEval, c *comparison) (c3, c4 harness.ClaimResult) 
 	c4.Detail = mappingNote + "; " + remainingRows()
 	return c3, c4
 }
+
 // String is the surrogate line in words and numbers.
 func (c *comparison) String() string {
 	n := len(c.Ensemble.R2)
