@@ -8,9 +8,11 @@ import (
 	"compactv4/eval"
 	"compactv4/harness"
 	"compactv4/internal/ensemblefit"
+	"compactv4/internal/imagenet"
 	"compactv4/internal/mapping"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
+	"compactv4/internal/nn"
 	"compactv4/internal/v4data"
 )
 
@@ -34,11 +36,8 @@ const (
 // alphaMin and alphaMax bracket choose_alpha's search (its defaults, reference/upstream.md §7).
 const alphaMin, alphaMax = 1e-5, 1e5
 
-// The models of the teacher's rows.
-const (
-	modelEnsemble = "ensemble"
-	modelResNet50 = "ResNet50"
-)
+// modelEnsemble names the ensemble teacher's rows.
+const modelEnsemble = "ensemble"
 
 // Alpha rules of the halves protocol.
 const (
@@ -55,24 +54,41 @@ type sessionInput struct {
 	Resp    *eval.Responses
 }
 
-// sessionFit is one session's scores of the teacher's rows.
-type sessionFit struct {
-	Session string
-	// Alphas are the halves protocol's ridge alphas per member (all equal with choose_alpha),
-	// chosen by Rule.
+// taskNet is a task-driven network whose flattened output a ridge regression maps to neurons.
+type taskNet struct {
+	Name string // "ResNet50", "VGG19"
+	Net  *nn.GraphNet
+	// Trunk says that Net is the teacher's trunk, whose features are computed once for both.
+	Trunk bool
+}
+
+// teacherNets are the networks of the teacher's rows: the teacher, and the task-driven networks
+// whose weight files are present (ResNet50 is the teacher's trunk).
+type teacherNets struct {
+	Teacher *ensemblefit.Teacher
+	Task    []taskNet
+}
+
+// rowFit is one model's scores on one session under both protocols.
+type rowFit struct {
+	Model string
+	// Alphas are the halves protocol's ridge alphas (one per ensemble member, all equal with
+	// choose_alpha; one for a task-driven network), chosen by Rule.
 	Alphas []float64
 	Rule   string
-	// Halves is the ensemble's accuracy on the evaluation half; Eval those responses (for the
-	// compact models' scores on the same neurons).
-	Halves eval.Scores
-	Eval   *eval.Responses
-	// HalvesResNet50 is ResNet50's (conv4_block4_out, ridge) on the evaluation half, with
-	// ResNet50Alpha chosen by the same Rule.
-	HalvesResNet50 eval.Scores
-	ResNet50Alpha  float64
-	// Script2 and Script2ResNet50 are the ensemble's and ResNet50's accuracy on the last
-	// script2Held images under script2's protocol.
-	Script2, Script2ResNet50 eval.Scores
+	// Halves is the accuracy on the evaluation half, Script2 on the last script2Held images
+	// under script2's protocol.
+	Halves, Script2 eval.Scores
+}
+
+// sessionFit is one session's scores of the teacher's rows: the ensemble first, then each
+// task-driven network.
+type sessionFit struct {
+	Session string
+	Models  []*rowFit
+	// Eval are the evaluation half's responses (for the compact models' scores on the same
+	// neurons).
+	Eval *eval.Responses
 }
 
 // span returns lo, lo+1, …, hi−1.
@@ -123,19 +139,16 @@ func repeat(x float64, n int) []float64 {
 	return out
 }
 
-// fitSession computes the teacher's rows on one session: the trunk's features of all M images
-// once, each member's embeddings and Design once (ensemblefit.Teacher.Designs); then
-//
-//   - halves: per member, ridge on the train half (alpha by choose_alpha on the train half's raw
-//     repeats, images 0…M/2−1 unpermuted as the ensemble class does; without raw repeats, each
-//     member's default alpha of its train-half embeddings), the members' predictions of the
-//     evaluation half averaged and scored with eval.Score;
-//   - script2: the same designs with alpha script2Alpha on images 0…M−101, predicting the last
-//     100;
-//   - ResNet50, script2's task-driven network, under both protocols: its flattened
-//     conv4_block4_out features (the trunk's output) as one design, with the same ridge (alpha
-//     by the same rule for the halves).
-func fitSession(ctx context.Context, t *ensemblefit.Teacher, in sessionInput) (*sessionFit, error) {
+// sessionSplit is a session's responses cut for both protocols.
+type sessionSplit struct {
+	in                    sessionInput
+	train, evalRows       []int // halves: images 0…M/2−1, M/2…M−1
+	train2, test2         []int // script2: images 0…M−101, M−100…M−1
+	trainResp, eval, held *eval.Responses
+	yTrain, yTrain2       [][]float64
+}
+
+func split(in sessionInput) (*sessionSplit, error) {
 	n, half := in.N, in.N/2
 	if in.Resp == nil || in.Resp.Lo != 0 || in.Resp.Images() != n {
 		return nil, fmt.Errorf("session %s: responses to all %d images are needed", in.Session, n)
@@ -143,6 +156,78 @@ func fitSession(ctx context.Context, t *ensemblefit.Teacher, in sessionInput) (*
 	if n <= script2Held || half < 8 {
 		return nil, fmt.Errorf("session %s: %d images, too few to fit on the train half or hold out the last %d", in.Session, n, script2Held)
 	}
+	sp := &sessionSplit{in: in, train: span(0, half), evalRows: span(half, n), train2: span(0, n-script2Held), test2: span(n-script2Held, n)}
+	var err error
+	if sp.trainResp, err = slice(in.Resp, 0, half); err != nil {
+		return nil, err
+	}
+	if sp.eval, err = slice(in.Resp, half, n); err != nil {
+		return nil, err
+	}
+	if sp.held, err = slice(in.Resp, n-script2Held, n); err != nil {
+		return nil, err
+	}
+	sp.yTrain, sp.yTrain2 = targets(in.Resp, sp.train), targets(in.Resp, sp.train2)
+	return sp, nil
+}
+
+// fit scores one model whose features are the designs (one per ensemble member, or one) under
+// both protocols: halves with alpha by choose_alpha on the train half's raw repeats (images
+// 0…M/2−1 unpermuted, as the ensemble class does), or the defaults (each design's default alpha
+// for the train half) without raw repeats; script2 with alpha script2Alpha. The designs'
+// predictions are averaged (mapping.EnsemblePredict).
+func (sp *sessionSplit) fit(name string, designs []*mapping.Design, defaults []float64) (*rowFit, error) {
+	rf := &rowFit{Model: name}
+	if sp.trainResp.Raw != nil {
+		a, err := mapping.ChooseAlpha(designs, *sp.trainResp.Raw, alphaMin, alphaMax)
+		if err != nil {
+			return nil, fmt.Errorf("session %s, %s: %w", sp.in.Session, name, err)
+		}
+		rf.Alphas, rf.Rule = repeat(a, len(designs)), ruleChooseAlpha
+	} else {
+		rf.Alphas, rf.Rule = defaults, ruleDefault
+	}
+	pred, err := mapping.EnsemblePredict(designs, sp.train, sp.yTrain, rf.Alphas, sp.evalRows)
+	if err != nil {
+		return nil, fmt.Errorf("session %s, %s: %w", sp.in.Session, name, err)
+	}
+	if rf.Halves, err = eval.Score(sp.eval, pred, metrics.R2EROptions{}); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if pred, err = mapping.EnsemblePredict(designs, sp.train2, sp.yTrain2, repeat(script2Alpha, len(designs)), sp.test2); err != nil {
+		return nil, fmt.Errorf("session %s, %s (script2): %w", sp.in.Session, name, err)
+	}
+	if rf.Script2, err = eval.Score(sp.held, pred, metrics.R2EROptions{}); err != nil {
+		return nil, fmt.Errorf("%s (script2): %w", name, err)
+	}
+	return rf, nil
+}
+
+// fitTask scores a task-driven network's flattened features f (one design).
+func (sp *sessionSplit) fitTask(name string, f mapping.Features) (*rowFit, error) {
+	d, err := mapping.NewDesign(f)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", sp.in.Session, err)
+	}
+	a, err := mapping.DefaultAlpha(f, sp.train)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", sp.in.Session, err)
+	}
+	return sp.fit(name, []*mapping.Design{d}, []float64{a})
+}
+
+// fitSession computes the teacher's rows on one session, each under both protocols (fit): the
+// trunk's features of the M images once; the ensemble from each member's embeddings and Design
+// (ensemblefit.Teacher.Designs, one ridge per member, predictions averaged); then each
+// task-driven network from its flattened output (ResNet50's conv4_block4_out is the trunk's
+// output), one design at a time.
+func fitSession(ctx context.Context, nets teacherNets, in sessionInput) (*sessionFit, error) {
+	sp, err := split(in)
+	if err != nil {
+		return nil, err
+	}
+	t := nets.Teacher
+	n := in.N
 	feats, err := t.TrunkFeatures(in.Pix, n, in.Size)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", in.Session, err)
@@ -150,77 +235,32 @@ func fitSession(ctx context.Context, t *ensemblefit.Teacher, in sessionInput) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	train, evalRows := span(0, half), span(half, n)
-	designs, defaults, err := t.Designs(feats, n, train)
+	designs, defaults, err := t.Designs(feats, n, sp.train)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", in.Session, err)
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	sf := &sessionFit{Session: in.Session}
-	if sf.Eval, err = slice(in.Resp, half, n); err != nil {
-		return nil, err
-	}
-	trainResp, err := slice(in.Resp, 0, half)
+	sf := &sessionFit{Session: in.Session, Eval: sp.eval}
+	rf, err := sp.fit(modelEnsemble, designs, defaults)
 	if err != nil {
 		return nil, err
 	}
-	if trainResp.Raw != nil {
-		a, err := mapping.ChooseAlpha(designs, *trainResp.Raw, alphaMin, alphaMax)
-		if err != nil {
-			return nil, fmt.Errorf("session %s: %w", in.Session, err)
-		}
-		sf.Alphas, sf.Rule = repeat(a, len(designs)), ruleChooseAlpha
-	} else {
-		sf.Alphas, sf.Rule = defaults, ruleDefault
-	}
-	pred, err := mapping.EnsemblePredict(designs, train, targets(in.Resp, train), sf.Alphas, evalRows)
-	if err != nil {
-		return nil, fmt.Errorf("session %s, ensemble: %w", in.Session, err)
-	}
-	if sf.Halves, err = eval.Score(sf.Eval, pred, metrics.R2EROptions{}); err != nil {
-		return nil, fmt.Errorf("ensemble: %w", err)
-	}
-
-	train2, test2 := span(0, n-script2Held), span(n-script2Held, n)
-	held, err := slice(in.Resp, n-script2Held, n)
-	if err != nil {
-		return nil, err
-	}
-	y2 := targets(in.Resp, train2)
-	if pred, err = mapping.EnsemblePredict(designs, train2, y2, repeat(script2Alpha, len(designs)), test2); err != nil {
-		return nil, fmt.Errorf("session %s, ensemble (script2): %w", in.Session, err)
-	}
-	if sf.Script2, err = eval.Score(held, pred, metrics.R2EROptions{}); err != nil {
-		return nil, fmt.Errorf("ensemble (script2): %w", err)
-	}
+	sf.Models = append(sf.Models, rf)
 	designs = nil
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	trunk, err := mapping.NewDesign(mapping.Features{N: n, P: t.Trunk.Outputs(), X: feats, Name: "ResNet50 conv4_block4_out"})
-	if err != nil {
-		return nil, fmt.Errorf("session %s: %w", in.Session, err)
-	}
-	if trainResp.Raw != nil {
-		if sf.ResNet50Alpha, err = mapping.ChooseAlpha([]*mapping.Design{trunk}, *trainResp.Raw, alphaMin, alphaMax); err != nil {
-			return nil, fmt.Errorf("session %s, ResNet50: %w", in.Session, err)
+	for _, tn := range nets.Task {
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
-	} else if sf.ResNet50Alpha, err = mapping.DefaultAlpha(mapping.Features{N: n, P: t.Trunk.Outputs(), X: feats, Name: "ResNet50 conv4_block4_out"}, train); err != nil {
-		return nil, fmt.Errorf("session %s: %w", in.Session, err)
-	}
-	if pred, err = mapping.EnsemblePredict([]*mapping.Design{trunk}, train, targets(in.Resp, train), []float64{sf.ResNet50Alpha}, evalRows); err != nil {
-		return nil, fmt.Errorf("session %s, ResNet50: %w", in.Session, err)
-	}
-	if sf.HalvesResNet50, err = eval.Score(sf.Eval, pred, metrics.R2EROptions{}); err != nil {
-		return nil, fmt.Errorf("ResNet50: %w", err)
-	}
-	if pred, err = mapping.EnsemblePredict([]*mapping.Design{trunk}, train2, y2, []float64{script2Alpha}, test2); err != nil {
-		return nil, fmt.Errorf("session %s, ResNet50 (script2): %w", in.Session, err)
-	}
-	if sf.Script2ResNet50, err = eval.Score(held, pred, metrics.R2EROptions{}); err != nil {
-		return nil, fmt.Errorf("ResNet50 (script2): %w", err)
+		x := feats
+		if !tn.Trunk {
+			if x, err = imagenet.Features(tn.Net, in.Pix, n, in.Size, ensemblefit.DefaultBatch); err != nil {
+				return nil, fmt.Errorf("session %s, %s: %w", in.Session, tn.Name, err)
+			}
+		}
+		rf, err := sp.fitTask(tn.Name, mapping.Features{N: n, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"})
+		if err != nil {
+			return nil, err
+		}
+		sf.Models = append(sf.Models, rf)
 	}
 	return sf, nil
 }
@@ -280,14 +320,20 @@ func (v *versus) String() string {
 // sessions, and the comparisons of claims C3 and C4.
 type teacherEval struct {
 	Sessions []*sessionFit
-	// Rows: the ensemble and ResNet50 under the halves protocol, then under script2's.
+	// Rows: under the halves protocol the ensemble, then each task-driven network; then the same
+	// under script2's.
 	Rows []*teacherRow
 	// Compact is the published compact models on the evaluation halves (nil when their files
-	// are missing); C3 compares them with the ensemble's halves row; C4 and C4Script2 compare
-	// the ensemble with ResNet50 under each protocol.
-	Compact           *teacherRow
-	C3, C4, C4Script2 *versus
+	// are missing); C3 compares them with the ensemble's halves row.
+	Compact *teacherRow
+	C3      *versus
+	// C4 compares, under each protocol (halves, then script2), the ensemble with the best
+	// task-driven network (the highest median of the comparison's metric); empty without one.
+	C4 []*versus
 }
+
+// protocols are the protocols of the teacher's rows, in recording order.
+var protocols = []string{protocolHalves, protocolScript2}
 
 // teacherSeed seeds the bootstrap of the teacher's rows: row i uses teacherSeed+i.
 const teacherSeed = bootstrapSeed + 1000
@@ -296,7 +342,7 @@ const teacherSeed = bootstrapSeed + 1000
 // (fitSession on all its images, or on its first `images` when images > 0), the compact models'
 // accuracy on the same neurons and images (the predictions cached by eval, shared with
 // experiment compression), and the comparisons. It returns nil when no session has its images.
-func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *surrogates, t *ensemblefit.Teacher, images int) (*teacherEval, error) {
+func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *surrogates, nets teacherNets, images int) (*teacherEval, error) {
 	te := &teacherEval{}
 	var ids []string
 	for _, es := range s.Sessions {
@@ -316,8 +362,8 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		if all, err = slice(all, 0, n); err != nil {
 			return nil, err
 		}
-		env.Logf("teacher: session %s, %d images through the trunk and %d members", ts.ID, n, len(t.Members))
-		sf, err := fitSession(ctx, t, sessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all})
+		env.Logf("teacher: session %s, %d images through the trunk, %d members and %d task-driven networks", ts.ID, n, len(nets.Teacher.Members), len(nets.Task))
+		sf, err := fitSession(ctx, nets, sessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all})
 		if err != nil {
 			return nil, err
 		}
@@ -327,23 +373,18 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 	if len(te.Sessions) == 0 {
 		return nil, nil
 	}
-	pool := func(get func(*sessionFit) eval.Scores) eval.Scores {
-		var ss []eval.Scores
-		for _, sf := range te.Sessions {
-			ss = append(ss, get(sf))
+	for _, proto := range protocols {
+		for mi, m := range te.Sessions[0].Models {
+			var ss []eval.Scores
+			for _, sf := range te.Sessions {
+				if proto == protocolHalves {
+					ss = append(ss, sf.Models[mi].Halves)
+				} else {
+					ss = append(ss, sf.Models[mi].Script2)
+				}
+			}
+			te.Rows = append(te.Rows, &teacherRow{Model: m.Model, Protocol: proto, Scores: eval.Pool(ss)})
 		}
-		return eval.Pool(ss)
-	}
-	for _, r := range []struct {
-		model, protocol string
-		get             func(*sessionFit) eval.Scores
-	}{
-		{modelEnsemble, protocolHalves, func(sf *sessionFit) eval.Scores { return sf.Halves }},
-		{modelResNet50, protocolHalves, func(sf *sessionFit) eval.Scores { return sf.HalvesResNet50 }},
-		{modelEnsemble, protocolScript2, func(sf *sessionFit) eval.Scores { return sf.Script2 }},
-		{modelResNet50, protocolScript2, func(sf *sessionFit) eval.Scores { return sf.Script2ResNet50 }},
-	} {
-		te.Rows = append(te.Rows, &teacherRow{Model: r.model, Protocol: r.protocol, Scores: pool(r.get)})
 	}
 	compact, err := scoreCompacts(ctx, env, d, te.Sessions, ids)
 	if err != nil {
@@ -366,13 +407,33 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 			return nil, err
 		}
 	}
-	if te.C4, err = compareRows(te.Rows[0], te.Rows[1]); err != nil {
-		return nil, err
-	}
-	if te.C4Script2, err = compareRows(te.Rows[2], te.Rows[3]); err != nil {
-		return nil, err
+	per := len(te.Sessions[0].Models)
+	for pi := range protocols {
+		rows := te.Rows[pi*per : (pi+1)*per]
+		if len(rows) < 2 {
+			continue
+		}
+		best := rows[1]
+		for _, r := range rows[2:] {
+			if metricMedian(r) > metricMedian(best) {
+				best = r
+			}
+		}
+		c, err := compareRows(rows[0], best)
+		if err != nil {
+			return nil, err
+		}
+		te.C4 = append(te.C4, c)
 	}
 	return te, nil
+}
+
+// metricMedian is a row's median r²_ER where it has one, else its median r².
+func metricMedian(r *teacherRow) float64 {
+	if r.Summary.R2ER != nil {
+		return r.Summary.R2ER.Median
+	}
+	return r.Summary.R2.Median
 }
 
 // scoreCompacts scores the published compact models of the fitted sessions on their evaluation

@@ -38,8 +38,9 @@ type teacherStatus struct {
 	Members        int      // member files in the manifest
 	MissingMembers []string // of them, the ones not present
 	// Weights says why the trunk's Keras weight file could not be used (missing or corrupt);
-	// nil when it was loaded or not looked for (members missing).
-	Weights error
+	// nil when it was loaded or not looked for (members missing). VGG19 says the same of
+	// VGG19's, looked for once the teacher is loaded.
+	Weights, VGG19 error
 }
 
 // teacherSource is where a run gets the teacher's networks: Open returns them, or nil with the
@@ -48,7 +49,7 @@ type teacherStatus struct {
 // the files (openTeacher) and uses every image; the tests give narrowed networks with random
 // weights and fewer images.
 type teacherSource struct {
-	Open   func(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherStatus, error)
+	Open   func(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, error)
 	Images int
 }
 
@@ -57,20 +58,18 @@ var realTeacher = teacherSource{Open: openTeacher}
 // openTeacher loads the teacher when its files are present: the 25 member files of the data
 // (ensemble.ReadMember, in member order 0…24) and the ResNet50 trunk to conv4_block4_out from the
 // Keras weight file where Keras caches it ($KERAS_HOME/models, else ~/.keras/models; see
-// imagenet.LoadResNet50). A weight file that is missing or corrupt makes the teacher not
-// runnable, recorded under $KERAS_HOME/models with kerasweights' message (its MD5 and how to
-// get it); a member file that cannot be read is an error naming it.
-func openTeacher(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherStatus, error) {
+// imagenet.LoadResNet50); with them VGG19 to block4_pool when its weight file is there too. A
+// weight file that is missing or corrupt makes its rows not runnable, recorded under
+// $KERAS_HOME/models with kerasweights' message (its MD5 and how to get it); a member file that
+// cannot be read is an error naming it.
+func openTeacher(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, error) {
 	st, err := teacherFiles(env, d)
 	if err != nil || len(st.MissingMembers) > 0 {
 		return nil, st, err
 	}
 	_, trunk, err := imagenet.LoadResNet50("", model.ResNet50Output)
-	var me *kerasweights.MissingError
-	var ce *kerasweights.CorruptError
-	if errors.As(err, &me) || errors.As(err, &ce) {
+	if weightsMissing(d, err, kerasweights.ResNet50, "the ensemble teacher's trunk and ResNet50's rows") {
 		st.Weights = err
-		d.NotRunnable("$KERAS_HOME/models/"+kerasweights.ResNet50.Name, "the ensemble teacher's trunk: "+err.Error())
 		return nil, st, nil
 	}
 	if err != nil {
@@ -94,7 +93,29 @@ func openTeacher(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherS
 		t.Members = append(t.Members, g)
 		t.Names = append(t.Names, m)
 	}
-	return t, st, nil
+	nets := &teacherNets{Teacher: t, Task: []taskNet{{Name: "ResNet50", Net: trunk, Trunk: true}}}
+	_, vgg, err := imagenet.LoadVGG19("", model.VGG19Output)
+	switch {
+	case weightsMissing(d, err, kerasweights.VGG19, "VGG19's rows"):
+		st.VGG19 = err
+	case err != nil:
+		return nil, st, fmt.Errorf("VGG19: %w", err)
+	default:
+		nets.Task = append(nets.Task, taskNet{Name: "VGG19", Net: vgg})
+	}
+	return nets, st, nil
+}
+
+// weightsMissing reports whether err says that a Keras weight file is missing or corrupt, and
+// then records it as not runnable (under $KERAS_HOME/models) with what is lost.
+func weightsMissing(d *eval.Data, err error, f kerasweights.File, lost string) bool {
+	var me *kerasweights.MissingError
+	var ce *kerasweights.CorruptError
+	if !errors.As(err, &me) && !errors.As(err, &ce) {
+		return false
+	}
+	d.NotRunnable("$KERAS_HOME/models/"+f.Name, lost+" are not computed: "+err.Error())
+	return true
 }
 
 // sortMembers orders member files by their member number (ensemble_model_member<i>.keras), as
@@ -137,10 +158,10 @@ func (st teacherStatus) notRunnableRows() string {
 	var b strings.Builder
 	switch {
 	case len(st.MissingMembers) > 0:
-		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings) and ResNet50 + ridge: not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); they also need the Keras weight file %s (`replicate data fetch -weights`)",
-			len(st.MissingMembers), st.Members, memberPattern, weightFiles[0])
+		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings), ResNet50 and VGG19 + ridge: not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); they also need the Keras weight files %s and %s (`replicate data fetch -weights`)",
+			len(st.MissingMembers), st.Members, memberPattern, weightFiles[0], weightFiles[1])
 	case st.Weights != nil:
-		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings) and ResNet50 + ridge: the member files are present, but %v", st.Weights)
+		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings), ResNet50 and VGG19 + ridge: the member files are present, but %v", st.Weights)
 	}
 	return b.String() + "; " + otherRows()
 }
@@ -148,7 +169,7 @@ func (st teacherStatus) notRunnableRows() string {
 // otherRows describes the Fig. 1b rows that are never computed here.
 func otherRows() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "VGG19 (block4_pool) and the factorized mappings of every network: not yet implemented in this experiment (VGG19 needs %s, `replicate data fetch -weights`)", weightFiles[1])
+	b.WriteString("the factorized mappings (which the paper's Fig. 1b used) of every network: not yet implemented in this experiment, whose rows use ridge")
 	for _, u := range unmappable {
 		fmt.Fprintf(&b, "; %s: not runnable, %s", u.Name, u.Reason)
 	}
@@ -156,4 +177,10 @@ func otherRows() string {
 }
 
 // remainingRows describes the rows not computed when the teacher ran.
-func remainingRows() string { return "not computed: " + otherRows() }
+func remainingRows(st teacherStatus) string {
+	s := "not computed: "
+	if st.VGG19 != nil {
+		s += fmt.Sprintf("VGG19 + ridge: %v; ", st.VGG19)
+	}
+	return s + otherRows()
+}

@@ -24,23 +24,30 @@ import (
 // memberFixture is the narrowed member archive of internal/ensemble's tests (input 14×14×16).
 var memberFixture = filepath.Join("..", "..", "internal", "ensemble", "testdata", "member_narrow.keras")
 
-// narrowTeacher is a teacher with random weights: ResNet50 narrowed 64-fold (16 channels at
-// conv4_block4_out, Keras' initialisation from a seed) and members read from the narrowed member
-// archive, member i with its weights scaled by 1 + 0.1·i·(j mod 3); spoil, when set, changes a
-// member's network before it is compiled.
-func narrowTeacher(t *testing.T, members int, spoil func(i int, net *model.Network)) *ensemblefit.Teacher {
+// randomNet compiles a narrowed network with Keras' initialisation from seed.
+func randomNet(t *testing.T, build func(string, int) (*model.Network, error), upto string, narrow int, seed uint64) *nn.GraphNet {
 	t.Helper()
-	tn, err := model.NewResNet50(model.ResNet50Output, 64)
+	net, err := build(upto, narrow)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := nn.InitKeras(tn, 3); err != nil {
+	if err := nn.InitKeras(net, seed); err != nil {
 		t.Fatal(err)
 	}
-	trunk, err := nn.CompileGraph(tn)
+	g, err := nn.CompileGraph(net)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return g
+}
+
+// narrowTeacher is the teacher's networks with random weights: ResNet50 narrowed 64-fold (16
+// channels at conv4_block4_out) and VGG19 narrowed 64-fold, with Keras' initialisation from a
+// seed, and members read from the narrowed member archive, member i with its weights scaled by
+// 1 + 0.1·i·(j mod 3); spoil, when set, changes a member's network before it is compiled.
+func narrowTeacher(t *testing.T, members int, spoil func(i int, net *model.Network)) teacherNets {
+	t.Helper()
+	trunk := randomNet(t, model.NewResNet50, model.ResNet50Output, 64, 3)
 	tc := &ensemblefit.Teacher{Trunk: trunk, Batch: 16}
 	for i := range members {
 		net, _, err := ensemble.ReadMember(memberFixture, model.Shape{H: 14, W: 14, C: 16})
@@ -62,7 +69,10 @@ func narrowTeacher(t *testing.T, members int, spoil func(i int, net *model.Netwo
 		tc.Members = append(tc.Members, g)
 		tc.Names = append(tc.Names, "narrow_member"+string(rune('0'+i))+".keras")
 	}
-	return tc
+	return teacherNets{Teacher: tc, Task: []taskNet{
+		{Name: "ResNet50", Net: trunk, Trunk: true},
+		{Name: "VGG19", Net: randomNet(t, model.NewVGG19, model.VGG19Output, 64, 4)},
+	}}
 }
 
 // syntheticSession is n random 112×112 images (uniform noise around a random colour per image) and the responses of neurons to them: R repeats
@@ -130,27 +140,33 @@ func TestFitSession(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for name, sc := range map[string]eval.Scores{"halves": sf.Halves, "halves ResNet50": sf.HalvesResNet50, "script2": sf.Script2, "script2 ResNet50": sf.Script2ResNet50} {
-			finite(t, name+" r", sc.R, neurons)
-			finite(t, name+" r2", sc.R2, neurons)
-			if raw {
-				finite(t, name+" r2er", sc.R2ER, neurons)
-			} else if sc.R2ER != nil {
-				t.Errorf("%s: r²_ER without raw repeats", name)
+		if len(sf.Models) != 3 || sf.Models[0].Model != modelEnsemble || sf.Models[1].Model != "ResNet50" || sf.Models[2].Model != "VGG19" {
+			t.Fatalf("models %v, want the ensemble, ResNet50, VGG19", sf.Models)
+		}
+		wantRule := map[bool]string{true: ruleChooseAlpha, false: ruleDefault}[raw]
+		for _, m := range sf.Models {
+			for name, sc := range map[string]eval.Scores{"halves": m.Halves, "script2": m.Script2} {
+				finite(t, m.Model+" "+name+" r", sc.R, neurons)
+				finite(t, m.Model+" "+name+" r2", sc.R2, neurons)
+				if raw {
+					finite(t, m.Model+" "+name+" r2er", sc.R2ER, neurons)
+				} else if sc.R2ER != nil {
+					t.Errorf("%s %s: r²_ER without raw repeats", m.Model, name)
+				}
 			}
+			wantAlphas := map[bool]int{true: 2, false: 1}[m.Model == modelEnsemble]
+			if m.Rule != wantRule || len(m.Alphas) != wantAlphas || !(m.Alphas[0] > 0) {
+				t.Errorf("raw %v, %s: alphas %v (%s); want %d by %s", raw, m.Model, m.Alphas, m.Rule, wantAlphas, wantRule)
+			}
+			if raw && m.Alphas[0] != m.Alphas[len(m.Alphas)-1] {
+				t.Errorf("%s: choose_alpha gave the members different alphas %v", m.Model, m.Alphas)
+			}
+			t.Logf("raw %v, %s: halves median r %.3f (alpha %v); script2 %.3f", raw, m.Model,
+				metrics.Median(m.Halves.R), m.Alphas, metrics.Median(m.Script2.R))
 		}
 		if sf.Eval.Lo != n/2 || sf.Eval.Hi != n {
 			t.Errorf("evaluation half %d-%d, want %d-%d", sf.Eval.Lo, sf.Eval.Hi, n/2, n)
 		}
-		wantRule := map[bool]string{true: ruleChooseAlpha, false: ruleDefault}[raw]
-		if sf.Rule != wantRule || len(sf.Alphas) != 2 || !(sf.ResNet50Alpha > 0) {
-			t.Errorf("raw %v: alphas %v (%s), ResNet50 %v; want two by %s", raw, sf.Alphas, sf.Rule, sf.ResNet50Alpha, wantRule)
-		}
-		if raw && sf.Alphas[0] != sf.Alphas[1] {
-			t.Errorf("choose_alpha gave the members different alphas %v", sf.Alphas)
-		}
-		t.Logf("raw %v: halves median r %.3f (alpha %v), ResNet50 %.3f; script2 %.3f, ResNet50 %.3f", raw,
-			metrics.Median(sf.Halves.R), sf.Alphas, metrics.Median(sf.HalvesResNet50.R), metrics.Median(sf.Script2.R), metrics.Median(sf.Script2ResNet50.R))
 	}
 	if _, err := fitSession(context.Background(), tc, syntheticSession(script2Held, neurons, 3, true)); err == nil {
 		t.Error("a session of 100 images: no error, but script2 holds out the last 100")
@@ -170,8 +186,8 @@ func TestFitSessionNaN(t *testing.T) {
 		}
 	})
 	_, err := fitSession(context.Background(), tc, syntheticSession(120, 2, 2, true))
-	if err == nil || !strings.Contains(err.Error(), tc.Names[1]) {
-		t.Fatalf("error %v, want one naming %s", err, tc.Names[1])
+	if name := tc.Teacher.Names[1]; err == nil || !strings.Contains(err.Error(), name) {
+		t.Fatalf("error %v, want one naming %s", err, name)
 	}
 }
 
@@ -206,8 +222,8 @@ func TestRunTeacher(t *testing.T) {
 	}
 
 	tc := narrowTeacher(t, 2, nil)
-	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data) (*ensemblefit.Teacher, teacherStatus, error) {
-		return tc, teacherStatus{Members: 2}, nil
+	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, error) {
+		return &tc, teacherStatus{Members: 2}, nil
 	}}
 	// No shared models: their line is TestCompareSurrogates' and the golden run's.
 	p := plan{Sessions: []string{v4data.QuickSession.ID}}
@@ -216,8 +232,9 @@ func TestRunTeacher(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := v4data.QuickSession
-	for _, key := range []string{"teacher/halves/ensemble/r/median", "teacher/halves/ResNet50/r2/median", "teacher/script2/ensemble/r/median",
-		"teacher/script2/ResNet50/r/median", "teacher/halves/compact/r/median", "C3/teacher/percent", "C4/teacher/halves/percent", "C4/teacher/script2/percent"} {
+	for _, key := range []string{"teacher/halves/ensemble/r/median", "teacher/halves/ResNet50/r2/median", "teacher/halves/VGG19/r/median",
+		"teacher/script2/ensemble/r/median", "teacher/script2/ResNet50/r/median", "teacher/script2/VGG19/r2/median", "teacher/halves/compact/r/median",
+		"C3/teacher/percent", "C4/teacher/halves/percent", "C4/teacher/script2/percent", "teacher/halves/alpha/190923/VGG19/median"} {
 		v, ok := res.Values.Get(key)
 		if !ok || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
 			t.Errorf("%s: %+v (present %v), want a finite value", key, v, ok)

@@ -45,21 +45,9 @@ func (t *Teacher) TrunkFeatures(pix []uint8, n, size int) ([]float32, error) {
 	if t.Trunk == nil || len(t.Members) == 0 {
 		return nil, fmt.Errorf("ensemble teacher: a trunk and at least one member are needed")
 	}
-	per := size * size * 3
-	if n < 1 || len(pix) != n*per {
-		return nil, fmt.Errorf("ensemble teacher: %d bytes for %d images of %d×%d×3", len(pix), n, size, size)
-	}
-	out := make([]float32, n*t.Trunk.Outputs())
-	batch := t.batch()
-	for i := 0; i < n; i += batch {
-		b := min(batch, n-i)
-		x, err := imagenet.Preprocess(pix[i*per:(i+b)*per], b, size)
-		if err != nil {
-			return nil, err
-		}
-		if err := t.Trunk.Forward(x, b, out[i*t.Trunk.Outputs():(i+b)*t.Trunk.Outputs()]); err != nil {
-			return nil, fmt.Errorf("ensemble teacher, trunk: %w", err)
-		}
+	out, err := imagenet.Features(t.Trunk, pix, n, size, t.batch())
+	if err != nil {
+		return nil, fmt.Errorf("ensemble teacher, trunk: %w", err)
 	}
 	return out, nil
 }
