@@ -7,6 +7,7 @@ import (
 
 	"compactv4/harness"
 	"compactv4/internal/metrics"
+	"compactv4/internal/teacherrows"
 )
 
 var nan = math.NaN()
@@ -140,7 +141,7 @@ func teacherClaims(te *teacherEval, c *comparison, st teacherStatus) (c3, c4 har
 	var parts []string
 	for i, x := range te.C4 {
 		what := "train half to " + where
-		if protocols[i] == protocolScript2 {
+		if protocols[i] == teacherrows.Script2 {
 			what = "upstream script2's protocol (ridge, alpha 100, last 100 images held out)"
 		}
 		parts = append(parts, fmt.Sprintf("the teachers' own accuracy, ensemble vs the best task-driven network (%s), %s: %s", x.B.Model, what, x))

@@ -15,6 +15,7 @@ import (
 	"compactv4/internal/imagenet"
 	"compactv4/internal/kerasweights"
 	"compactv4/internal/model"
+	"compactv4/internal/teacherrows"
 )
 
 // memberPattern matches the teacher's ensemble-member files in the manifest.
@@ -49,8 +50,17 @@ type teacherStatus struct {
 // the files (openTeacher) and uses every image; the tests give narrowed networks with random
 // weights and fewer images.
 type teacherSource struct {
-	Open   func(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, error)
+	Open   func(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error)
 	Images int
+}
+
+// openedTeacher is the teacher's networks and what identifies them for the cache: the member
+// files (manifest paths) and the MD5s of the Keras weight files they were loaded from, by
+// network. The teacher's rows are a cached step only when Members is set.
+type openedTeacher struct {
+	teacherrows.Nets
+	Members []string
+	Weights map[string]string
 }
 
 var realTeacher = teacherSource{Open: openTeacher}
@@ -62,7 +72,7 @@ var realTeacher = teacherSource{Open: openTeacher}
 // weight file that is missing or corrupt makes its rows not runnable, recorded under
 // $KERAS_HOME/models with kerasweights' message (its MD5 and how to get it); a member file that
 // cannot be read is an error naming it.
-func openTeacher(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, error) {
+func openTeacher(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error) {
 	st, err := teacherFiles(env, d)
 	if err != nil || len(st.MissingMembers) > 0 {
 		return nil, st, err
@@ -93,7 +103,11 @@ func openTeacher(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, e
 		t.Members = append(t.Members, g)
 		t.Names = append(t.Names, m)
 	}
-	nets := &teacherNets{Teacher: t, Task: []taskNet{{Name: "ResNet50", Net: trunk, Trunk: true}}}
+	nets := &openedTeacher{
+		Nets:    teacherrows.Nets{Teacher: t, Task: []teacherrows.TaskNet{{Name: "ResNet50", Net: trunk, Trunk: true}}},
+		Members: members,
+		Weights: map[string]string{"ResNet50": kerasweights.ResNet50.MD5},
+	}
 	_, vgg, err := imagenet.LoadVGG19("", model.VGG19Output)
 	switch {
 	case weightsMissing(d, err, kerasweights.VGG19, "VGG19's rows"):
@@ -101,7 +115,8 @@ func openTeacher(env *harness.Env, d *eval.Data) (*teacherNets, teacherStatus, e
 	case err != nil:
 		return nil, st, fmt.Errorf("VGG19: %w", err)
 	default:
-		nets.Task = append(nets.Task, taskNet{Name: "VGG19", Net: vgg})
+		nets.Task = append(nets.Task, teacherrows.TaskNet{Name: "VGG19", Net: vgg})
+		nets.Weights["VGG19"] = kerasweights.VGG19.MD5
 	}
 	return nets, st, nil
 }

@@ -11,8 +11,7 @@
 //     ($KERAS_HOME/models, else ~/.keras/models; `replicate data fetch -weights` puts it there).
 //     Without them the rows are recorded as not runnable, naming the files. With them, for each
 //     test session of the profile, the images pass once through the trunk (to conv4_block4_out,
-//     reference/upstream.md §3.2) and each member (to layer4_add), and rows are computed
-//     (internal/ensemblefit, internal/mapping) for the ensemble, ResNet50 (its conv4_block4_out
+//     reference/upstream.md §3.2) and each member (to layer4_add), and rows are computed for the ensemble, ResNet50 (its conv4_block4_out
 //     features, the trunk's output) and, when its weight file vgg19_weights_tf_dim_ordering_
 //     tf_kernels_notop.h5 is there too, VGG19 (block4_pool), each under two protocols: ridge
 //     regression fitted on the train half (images 0…M/2−1) and scored on the evaluation half
@@ -28,7 +27,8 @@
 //     Fig. 1b used the factorized mappings (mapping.TrainFactorized), which are not run here:
 //     those rows are recorded as not yet implemented. A run holds the trunk's features of one
 //     session and, for a task-driven network's ridge, a float64 copy of its features: about
-//     2.5 GB per 1,000 images. The teacher's rows are not cached steps: each run recomputes them.
+//     2.5 GB per 1,000 images. The computation is internal/teacherrows; each session's rows are
+//     a cached step, keyed by the member files, the session's data and the weight files' MD5s.
 //   - ResNet50-robust and CORnet-S are not runnable at all: their weights are PyTorch files and
 //     the paper does not state which layer ("a middle layer") is mapped to V4.
 //   - What runs on every copy: C4's comparison through the published shared compact models,
@@ -115,7 +115,7 @@ func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (
 	}
 	var te *teacherEval
 	if nets != nil {
-		if te, err = evaluateTeacher(ctx, env, d, sur, *nets, src.Images); err != nil {
+		if te, err = evaluateTeacher(ctx, env, d, sur, nets, src.Images); err != nil {
 			return nil, fmt.Errorf("teacher: %w", err)
 		}
 	}
