@@ -192,27 +192,17 @@ type groupStat struct {
 
 // layoutStats measures every group of the layout; pix may be nil.
 func layoutStats(lay sessionLayout, avg [][]float64, pix *imagezip.Images) []groupStat {
-	z := make([][]float64, len(avg))
-	for n, row := range avg {
-		m := metrics.Mean(row)
-		sd := math.Sqrt(metrics.NaNVar(row, 0))
-		z[n] = make([]float64, len(row))
-		for i, v := range row {
-			z[n][i] = (v - m) / sd
-		}
-	}
+	z := populationZ(avg)
 	var out []groupStat
 	for _, g := range lay.Groups {
-		st := groupStat{Group: g, Uniform: math.NaN()}
-		var sr, sz float64
+		st := groupStat{Group: g, Uniform: math.NaN(), MeanZ: metrics.Mean(z[g.Lo:g.Hi])}
+		var sr float64
 		for n := range avg {
 			for i := g.Lo; i < g.Hi; i++ {
 				sr += avg[n][i]
-				sz += z[n][i]
 			}
 		}
-		cnt := float64(len(avg) * (g.Hi - g.Lo))
-		st.MeanResponse, st.MeanZ = sr/cnt, sz/cnt
+		st.MeanResponse = sr / float64(len(avg)*(g.Hi-g.Lo))
 		if pix != nil {
 			u := make([]float64, 0, g.Hi-g.Lo)
 			for i := g.Lo; i < g.Hi; i++ {
@@ -223,6 +213,52 @@ func layoutStats(lay sessionLayout, avg [][]float64, pix *imagezip.Images) []gro
 		out = append(out, st)
 	}
 	return out
+}
+
+// populationZ returns, per image, the mean over neurons of each neuron's response z-scored over
+// all images (a neuron without variance counts as zero).
+func populationZ(avg [][]float64) []float64 {
+	if len(avg) == 0 {
+		return nil
+	}
+	z := make([]float64, len(avg[0]))
+	for _, row := range avg {
+		m := metrics.Mean(row)
+		sd := math.Sqrt(metrics.NaNVar(row, 0))
+		if !(sd > 0) {
+			continue
+		}
+		for i, v := range row {
+			z[i] += (v - m) / sd / float64(len(avg))
+		}
+	}
+	return z
+}
+
+// stepWindow is how many images on each side of an index responseStep compares.
+const stepWindow = 20
+
+// responseStep is the change of the population's mean z-scored response (populationZ) at image
+// i: the mean over images i…i+w−1 minus the mean over i−w…i−1, NaN where a window does not fit.
+func responseStep(z []float64, i, w int) float64 {
+	if i < w || i+w > len(z) {
+		return math.NaN()
+	}
+	return metrics.Mean(z[i:i+w]) - metrics.Mean(z[i-w:i])
+}
+
+// sharpestStep returns the image (0-based, the first after the step) where responseStep is
+// largest in absolute value, and that step; −1 when no window fits. Blocks of different image
+// types that drive the neurons differently show as steps, so the readme's boundaries are
+// expected among the sharpest.
+func sharpestStep(z []float64, w int) (int, float64) {
+	at, best := -1, math.NaN()
+	for i := w; i+w <= len(z); i++ {
+		if d := responseStep(z, i, w); at < 0 || math.Abs(d) > math.Abs(best) {
+			at, best = i, d
+		}
+	}
+	return at, best
 }
 
 // uniformFraction is the fraction of an RGB image's pixels in its most common colour, each
@@ -361,7 +397,13 @@ func cmpDesc(a, b float64) int {
 type c8Result struct {
 	Layout sessionLayout
 	Stats  []groupStat
-	Sets   []c8Set // one per dot-like model, in scr.Chosen order
+	// Step is the sharpest step of the population's response (sharpestStep, image index
+	// 0-based) and StepSize its size; Boundaries the step at each boundary of the assumed groups
+	// (Stats[g].Group.Lo for g ≥ 1).
+	Step       int
+	StepSize   float64
+	Boundaries []float64
+	Sets       []c8Set // one per dot-like model, in scr.Chosen order
 }
 
 // runC8 loads the session, logs the layout's check and tests every dot-like model.
@@ -371,10 +413,17 @@ func runC8(ctx context.Context, env *harness.Env, d *eval.Data, scr *screening, 
 		return nil, fmt.Errorf("C8: %w", err)
 	}
 	res := &c8Result{Layout: cd.Layout, Stats: layoutStats(cd.Layout, cd.Resp.Averaged, cd.Pix)}
+	z := populationZ(cd.Resp.Averaged)
+	res.Step, res.StepSize = sharpestStep(z, stepWindow)
 	for _, st := range res.Stats {
 		env.Logf("C8: session %s, images %d-%d (%s, the readme's order): mean response %.3f, mean z-scored response %+.3f, median uniform-colour fraction %.3f",
 			c8Session, st.Group.Lo+1, st.Group.Hi, st.Group.Name, st.MeanResponse, st.MeanZ, st.Uniform)
+		if st.Group.Lo > 0 {
+			res.Boundaries = append(res.Boundaries, responseStep(z, st.Group.Lo, stepWindow))
+			env.Logf("C8: step of the mean z-scored response at image %d (%d images each side): %+.3f", st.Group.Lo+1, stepWindow, res.Boundaries[len(res.Boundaries)-1])
+		}
 	}
+	env.Logf("C8: the sharpest step of the mean z-scored response is at image %d: %+.3f", res.Step+1, res.StepSize)
 	n := cd.Pix.N
 	preds := make([][]float64, len(scr.Chosen))
 	for k, s := range scr.Chosen {

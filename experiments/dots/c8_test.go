@@ -331,6 +331,27 @@ func imageZip(t *testing.T, n, textured int) []byte {
 // TestLoadC8 reads a scaled-down session 211025 from files, checks the layout statistics (the
 // dot images have uniform backgrounds, the textured ones do not) and runs the test on it; and
 // bad files give errors that name them.
+func TestSharpestStep(t *testing.T) {
+	z := make([]float64, 100)
+	for i := 60; i < 100; i++ {
+		z[i] = 1
+	}
+	z[30] = 0.5 // a lone image is not a step
+	if at, d := sharpestStep(z, 10); at != 60 || d != 1 {
+		t.Errorf("step %v at %d, want 1 at 60", d, at)
+	}
+	if d := responseStep(z, 5, 10); !math.IsNaN(d) {
+		t.Errorf("a window that does not fit: %v", d)
+	}
+	if at, _ := sharpestStep(z[:15], 10); at != -1 {
+		t.Errorf("no window fits, step at %d", at)
+	}
+	avg := [][]float64{{1, 1, 1, 1}, {0, 0, 2, 2}}
+	if got := populationZ(avg); fmt.Sprint(got) != "[-0.5 -0.5 0.5 0.5]" {
+		t.Errorf("populationZ %v", got)
+	}
+}
+
 func TestLoadC8(t *testing.T) {
 	ps := newPlantedSession(t)
 	s := c8Fixture(t, ps, nil)
@@ -429,10 +450,13 @@ func TestLayout211025(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	z := populationZ(avg.Rows(0, avg.M))
 	for _, st := range layoutStats(lay, avg.Rows(0, avg.M), pix) {
-		t.Logf("images %d-%d %s: mean response %.3f, mean z %+.3f, uniform-colour fraction %.3f",
-			st.Group.Lo+1, st.Group.Hi, st.Group.Name, st.MeanResponse, st.MeanZ, st.Uniform)
+		t.Logf("images %d-%d %s: mean response %.3f, mean z %+.3f, uniform-colour fraction %.3f, step at its first image %+.3f",
+			st.Group.Lo+1, st.Group.Hi, st.Group.Name, st.MeanResponse, st.MeanZ, st.Uniform, responseStep(z, st.Group.Lo, stepWindow))
 	}
+	at, size := sharpestStep(z, stepWindow)
+	t.Logf("sharpest step of the mean z-scored response (%d images each side): %+.3f at image %d", stepWindow, size, at+1)
 }
 
 // TestRunC8 runs C8's test from files with two planted compact models standing in for the
@@ -478,7 +502,7 @@ func TestRunC8(t *testing.T) {
 		!strings.Contains(cr.Detail, "assumed") {
 		t.Errorf("claim %+v", cr)
 	}
-	if len(res.Notes) != 2 || !strings.Contains(res.Notes[0], "are an assumption") {
+	if len(res.Notes) != 2 || !strings.Contains(res.Notes[0], "are an assumption") || !strings.Contains(res.Notes[0], "the sharpest step of the session is") {
 		t.Errorf("notes %q", res.Notes)
 	}
 	keys := map[string]bool{}

@@ -78,7 +78,12 @@
 //     artificial). This is an assumption; the run checks it against the data by logging, per
 //     group, the mean response, the mean of each neuron's z-scored responses and the median
 //     fraction of pixels in an image's most common colour (large for stimuli on a uniform
-//     background, which the artificial group should be), and records them in a note.
+//     background, which the artificial group should be), and records them in a note with the
+//     step of the neurons' mean z-scored response at each assumed boundary (20 images after
+//     against 20 before) and the sharpest such step of the session. In the local copy's
+//     repeat-averaged responses the sharpest step is at image 785 (+1.11), while the steps at
+//     the assumed boundaries 234, 384 and 617 are +0.06, −0.13 and −0.06: the data do not
+//     confirm the assumed order, and the result of the test rests on it.
 //   - Matching. Each dot-like model predicts every image of the session; its neuron is the one
 //     with the largest r²_ER (raw repeats, upstream's estimator) on the normal images, the
 //     session's "other images" of the paper. Two models may match the same neuron.

@@ -210,8 +210,12 @@ func recordC8(res *harness.Result, cr *harness.ClaimResult, scr *screening, r *c
 		groups = append(groups, fmt.Sprintf("images %d-%d %s (mean response %s, mean z-scored response %s, median uniform-colour fraction %s)",
 			st.Group.Lo+1, st.Group.Hi, st.Group.Name, ff(round3(st.MeanResponse)), ff(round3(st.MeanZ)), ff(round3(st.Uniform))))
 	}
-	res.Notes = append(res.Notes, fmt.Sprintf("C8: the image groups of session %s are an assumption: the readme gives their counts only, and they are taken as consecutive blocks in the readme's order: %s. An artificial stimulus on a uniform background has a large uniform-colour fraction (the fraction of pixels in the image's most common colour), a photograph a small one.",
-		r.Layout.Session, strings.Join(groups, "; ")))
+	var bounds []string
+	for g, b := range r.Boundaries {
+		bounds = append(bounds, fmt.Sprintf("%s at image %d", ff(round3(b)), r.Stats[g+1].Group.Lo+1))
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("C8: the image groups of session %s are an assumption: the readme gives their counts only, and they are taken as consecutive blocks in the readme's order: %s. An artificial stimulus on a uniform background has a large uniform-colour fraction (the fraction of pixels in the image's most common colour), a photograph a small one. The step of the neurons' mean z-scored response (%d images after against %d before) is %s at the assumed boundaries; the sharpest step of the session is %s at image %d.",
+		r.Layout.Session, strings.Join(groups, "; "), stepWindow, stepWindow, strings.Join(bounds, ", "), ff(round3(r.StepSize)), r.Step+1))
 	var sets []string
 	for k, s := range r.Sets {
 		sm := scr.Chosen[k]
