@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -511,5 +512,42 @@ func TestRunC8(t *testing.T) {
 	}
 	if !keys["c8/test/n0/neuron"] || !keys["c8/test/n1/p"] || !keys["c8/significant"] {
 		t.Errorf("golden values %v", keys)
+	}
+}
+
+// TestCheckC8 tells missing files (not runnable, named) from corrupt ones (an error).
+func TestCheckC8(t *testing.T) {
+	ps := newPlantedSession(t)
+	for _, c := range []struct {
+		name    string
+		edit    func(dir string) error
+		missing int
+		wantErr bool
+	}{
+		{"present", func(string) error { return nil }, 0, false},
+		{"images missing", func(dir string) error { return os.Remove(filepath.Join(dir, v4data.ImagesPath(c8Session))) }, 1, false},
+		{"both missing", func(dir string) error {
+			if err := os.Remove(filepath.Join(dir, v4data.ImagesPath(c8Session))); err != nil {
+				return err
+			}
+			return os.Remove(filepath.Join(dir, v4data.RawPath(c8Session)))
+		}, 2, false},
+		{"raw corrupt", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, v4data.RawPath(c8Session)), []byte("not the pinned file"), 0o644)
+		}, 0, true},
+	} {
+		s := c8Fixture(t, ps, nil)
+		if err := c.edit(s.Dir()); err != nil {
+			t.Fatal(err)
+		}
+		env := &harness.Env{Data: s, Log: io.Discard}
+		res := &harness.Result{}
+		chk, err := checkC8(env, eval.New(env, res))
+		if (err != nil) != c.wantErr || len(chk.Missing) != c.missing || len(res.NotRunnable) != c.missing {
+			t.Errorf("%s: missing %v, not runnable %d, error %v", c.name, chk.Missing, len(res.NotRunnable), err)
+		}
+		if c.wantErr && (err == nil || !strings.Contains(err.Error(), v4data.RawPath(c8Session))) {
+			t.Errorf("%s: error %v does not name the file", c.name, err)
+		}
 	}
 }

@@ -267,7 +267,10 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 		return nil, err
 	}
 	env.Logf("dissected %d models in %v", len(dis), time.Since(start).Round(time.Millisecond))
-	c8 := checkC8(env, d)
+	c8, err := checkC8(env, d)
+	if err != nil {
+		return nil, err
+	}
 	if len(c8.Missing) == 0 {
 		start = time.Now()
 		if c8.Result, err = runC8(ctx, env, d, scr, p.C8); err != nil {

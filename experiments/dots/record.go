@@ -39,16 +39,20 @@ type c8Check struct {
 	Result  *c8Result
 }
 
-// checkC8 records the files of session 211025 that are missing as not runnable.
-func checkC8(env *harness.Env, d *eval.Data) c8Check {
+// checkC8 records the files of session 211025 that are missing as not runnable; a file that
+// is present but corrupt is an error.
+func checkC8(env *harness.Env, d *eval.Data) (c8Check, error) {
 	var c c8Check
 	for _, f := range c8Files {
 		if _, err := env.Data.Path(f); err != nil {
+			if !eval.IsMissing(err) {
+				return c, fmt.Errorf("C8: %w", err)
+			}
 			c.Missing = append(c.Missing, f)
 			d.NotRunnable(f, "C8: the responses of session 211025's neurons to the dot-like models' maximising images against natural images (Extended Data Fig. 7's permutation test)")
 		}
 	}
-	return c
+	return c, nil
 }
 
 func key(s *screened) string { return fmt.Sprintf("%s/n%d", s.M.ID.Session, s.M.ID.Neuron) }
