@@ -299,6 +299,19 @@ func c8Fixture(t *testing.T, ps *plantedSession, edit func(files map[string][]by
 // photographs), the others a dot on a uniform grey.
 func imageZip(t *testing.T, n, textured int) []byte {
 	t.Helper()
+	k := [2]int{n, textured}
+	if b, ok := imageZips[k]; ok {
+		return b
+	}
+	b := writeImageZip(t, n, textured)
+	imageZips[k] = b
+	return b
+}
+
+// imageZips memoises imageZip (its archives are deterministic).
+var imageZips = map[[2]int][]byte{}
+
+func writeImageZip(t *testing.T, n, textured int) []byte {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	rng := rand.New(rand.NewPCG(3, 3))
