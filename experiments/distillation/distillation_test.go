@@ -55,7 +55,7 @@ func TestConfigure(t *testing.T) {
 		if err := configure(&p, map[string]string{"shard": s}); err != nil {
 			t.Fatal(err)
 		}
-		if p.Shard != s || len(p.Neurons) != 2 {
+		if p.Shard.String() != s || len(p.Neurons) != 2 {
 			t.Errorf("shard %s: %v", s, p.Neurons)
 		}
 		union = append(union, p.Neurons...)
