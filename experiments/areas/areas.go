@@ -27,6 +27,17 @@
 // seed; full
 // scores all four test sessions with every published K and simulates all three populations on
 // two sessions' images with three seeds.
+//
+// Sharding: the unit of work is one cached step, in this order: each V4 shared model of the plan
+// (its predictions of every evaluation half, eval's cached step per session; K by K, then the
+// full model), then each simulated student (its fit and its outputs on the evaluation images,
+// step areas/simulation/seed<s>/<population>/K<k>; seed by seed, population by population, K by
+// K, then the FullK student). The quick profile has 5 + 6 units, the full one 8 + 36.
+// `-shard i/n` computes every n-th unit from the i-th into the cache and writes no curve, table
+// or figure (C9 is reported as not run, with a note naming the shard); a run without -shard
+// assembles the result from the cache, computing whatever is missing. areas.slurm runs one Slurm
+// array task per shard. The students dominate the time and their cost grows with K; the
+// round-robin spreads each population's Ks over the shards.
 package areas
 
 import (
