@@ -36,8 +36,7 @@
 // `-shard i/n` computes every n-th unit from the i-th into the cache and writes no curve, table
 // or figure (C9 is reported as not run, with a note naming the shard); a run without -shard
 // assembles the result from the cache, computing whatever is missing. areas.slurm runs one Slurm
-// array task per shard. The students dominate the time and their cost grows with K; the
-// round-robin spreads each population's Ks over the shards.
+// array task per shard.
 package areas
 
 import (
@@ -140,12 +139,11 @@ func configure(p *plan, values map[string]string) error {
 	return nil
 }
 
-// The units of work of a plan, numbered in this order: the V4 shared models (plan.Ks, then
-// FullK), then the simulated students seed by seed (simPlan.Seeds), population by population
+// simUnit is the number of student k (an index of simPlan.Ks, len(simPlan.Ks) for FullK) of
+// population pop (seed index × populations + population index) among the plan's units of work,
+// numbered in this order: the V4 shared models (plan.Ks, then FullK, units 0 to len(plan.Ks)),
+// then the simulated students seed by seed (simPlan.Seeds), population by population
 // (simPlan.Kinds), K by K (simPlan.Ks, then FullK).
-
-// simUnit is the number of student k (an index of simPlan.Ks, len for FullK) of population pop
-// (counted over the seeds: seed index × populations + population index).
 func simUnit(p plan, pop, k int) int {
 	return len(p.Ks) + 1 + pop*(len(p.Sim.Ks)+1) + k
 }
