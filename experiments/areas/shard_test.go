@@ -5,14 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"compactv4/harness"
 	"compactv4/internal/areasim"
 	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/treetest"
 	"compactv4/internal/v4data"
 )
 
@@ -85,7 +84,7 @@ func TestShardsMerge(t *testing.T) {
 		return string(b)
 	}
 	whole, wholeRes := runPlan(p, newCache(io.Discard))
-	want := readTree(t, whole)
+	want := treetest.Read(t, whole)
 	for _, f := range []string{"accuracy_vs_k.csv", "accuracy_vs_k.png", "accuracy_vs_k.svg"} {
 		if _, ok := want[f]; !ok {
 			t.Errorf("the run wrote no %s", f)
@@ -106,7 +105,7 @@ func TestShardsMerge(t *testing.T) {
 		}
 		log.Reset()
 		out, res := runPlan(sp, shared)
-		if got := readTree(t, out); len(got) != 0 || len(res.Values.List()) != 0 || len(res.Tables) != 0 || len(res.Figures) != 0 {
+		if got := treetest.Read(t, out); len(got) != 0 || len(res.Values.List()) != 0 || len(res.Tables) != 0 || len(res.Figures) != 0 {
 			t.Errorf("shard %s wrote files %v, values, tables or figures", s, got)
 		}
 		if len(res.Claims) != 1 || res.Claims[0].Status != harness.NotRun || !strings.Contains(res.Claims[0].Detail, "shard "+s+": 2 of the plan's 4 units") {
@@ -121,7 +120,7 @@ func TestShardsMerge(t *testing.T) {
 	if strings.Contains(log.String(), "run ") {
 		t.Errorf("assembling the shards computed steps again:\n%s", log.String())
 	}
-	got := readTree(t, merged)
+	got := treetest.Read(t, merged)
 	if len(got) != len(want) {
 		t.Errorf("merged run wrote %d files, the one-process run %d", len(got), len(want))
 	}
@@ -133,25 +132,4 @@ func TestShardsMerge(t *testing.T) {
 	if a, b := outcome(mergedRes), outcome(wholeRes); a != b {
 		t.Errorf("merged shards' result differs from the one-process run's:\n%s\n%s", a, b)
 	}
-}
-
-// readTree returns every file below dir by its slash-separated relative path.
-func readTree(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		files[filepath.ToSlash(rel)], err = os.ReadFile(p)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }
