@@ -27,6 +27,16 @@
 // seed; full
 // scores all four test sessions with every published K and simulates all three populations on
 // two sessions' images with three seeds.
+//
+// Sharding: the unit of work is one cached step, in this order: each V4 shared model of the plan
+// (its predictions of every evaluation half, eval's cached step per session; K by K, then the
+// full model), then each simulated student (its fit and its outputs on the evaluation images,
+// step areas/simulation/seed<s>/<population>/K<k>; seed by seed, population by population, K by
+// K, then the FullK student). The quick profile has 5 + 6 units, the full one 8 + 36.
+// `-shard i/n` computes every n-th unit from the i-th into the cache and writes no curve, table
+// or figure (C9 is reported as not run, with a note naming the shard); a run without -shard
+// assembles the result from the cache, computing whatever is missing. areas.slurm runs one Slurm
+// array task per shard.
 package areas
 
 import (
@@ -41,12 +51,14 @@ import (
 
 func init() {
 	harness.Register(harness.Definition[plan]{
-		Name:   "areas",
-		Title:  "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area; V1 and IT need their data)",
-		Paper:  "ED Fig. 6",
-		Claims: []string{"C9"},
-		Plan:   planFor,
-		Run:    run,
+		Name:      "areas",
+		Title:     "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area; V1 and IT need their data)",
+		Paper:     "ED Fig. 6",
+		Claims:    []string{"C9"},
+		Plan:      planFor,
+		Run:       run,
+		Options:   []harness.Option{harness.ShardOption},
+		Configure: configure,
 	})
 }
 
@@ -60,6 +72,9 @@ type plan struct {
 	Ks      []int   `json:"ks"`
 	FullK   int     `json:"full_k"`
 	Sim     simPlan `json:"simulation"`
+	// Shard selects the units of work the run computes (see the package doc); a shard run
+	// computes no result.
+	Shard harness.Shard `json:"shard,omitzero"`
 }
 
 // simPlan is the simulated area of a profile.
@@ -112,6 +127,30 @@ const teacherFolder = "from_ensemble_model"
 // bootstrapSeed+i, the full model bootstrapSeed+len(Ks)).
 const bootstrapSeed = 20261202
 
+// configure applies the -shard option.
+func configure(p *plan, values map[string]string) error {
+	if v, ok := values["shard"]; ok {
+		sh, err := harness.ParseShard(v)
+		if err != nil {
+			return err
+		}
+		p.Shard = sh
+	}
+	return nil
+}
+
+// simUnit is the number of student k (an index of simPlan.Ks, len(simPlan.Ks) for FullK) of
+// population pop (seed index × populations + population index) among the plan's units of work,
+// numbered in this order: the V4 shared models (plan.Ks, then FullK, units 0 to len(plan.Ks)),
+// then the simulated students seed by seed (simPlan.Seeds), population by population
+// (simPlan.Kinds), K by K (simPlan.Ks, then FullK).
+func simUnit(p plan, pop, k int) int {
+	return len(p.Ks) + 1 + pop*(len(p.Sim.Ks)+1) + k
+}
+
+// units is the number of units of work of a plan.
+func units(p plan) int { return simUnit(p, len(p.Sim.Seeds)*len(p.Sim.Kinds), 0) }
+
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
 	res := &harness.Result{}
 	d := eval.New(env, res)
@@ -119,12 +158,16 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("V4 shared models: %w", err)
 	}
-	sim, err := simulate(ctx, env, d, p.Sim)
+	sim, err := simulate(ctx, env, d, p)
 	if err != nil {
 		return nil, fmt.Errorf("simulated area: %w", err)
 	}
 	recordMissingAreas(res)
-	if err := record(res, env, p, v4, sim); err != nil {
+	if !p.Shard.Whole() {
+		recordShard(res, p)
+		return res, nil
+	}
+	if err := record(res, p, v4, sim); err != nil {
 		return nil, err
 	}
 	if err := writeTables(env, res, p, v4, sim); err != nil {

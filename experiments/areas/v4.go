@@ -29,7 +29,8 @@ func metricLabel(m string) string {
 }
 
 // evaluateV4 scores every shared model of the plan on the evaluation halves of the plan's test
-// sessions and summarises accuracy versus K against the FullK model.
+// sessions and summarises accuracy versus K against the FullK model. For a shard, it predicts
+// with the shard's models only (eval's cached predictions) and computes no curve.
 func evaluateV4(ctx context.Context, env *harness.Env, d *eval.Data, p plan) (*v4Curve, error) {
 	sessions, err := d.EvalSessions(p.Sessions, func(ts v4data.TestSession) eval.Lost {
 		return eval.Lost{
@@ -56,6 +57,9 @@ func evaluateV4(ctx context.Context, env *harness.Env, d *eval.Data, p plan) (*v
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if !p.Shard.Has(i) {
+			continue
+		}
 		path := v4data.SharedPath(p.Teacher, k)
 		if _, err := env.Data.Path(path); err != nil {
 			if !eval.IsMissing(err) {
@@ -81,6 +85,9 @@ func evaluateV4(ctx context.Context, env *harness.Env, d *eval.Data, p plan) (*v
 			acc[i] = s.R2ER
 		}
 		env.Logf("V4 shared %s K=%d: median %s %.3f over %d neurons", p.Teacher, k, metricLabel(out.Metric), metrics.NaNMedian(acc[i]), len(acc[i]))
+	}
+	if !p.Shard.Whole() {
+		return out, nil
 	}
 	last := len(ks) - 1
 	if out.Curve, err = filtercurve.New(ks[:last], acc[:last], acc[last], bootstrapSeed); err != nil {

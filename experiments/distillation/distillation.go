@@ -78,7 +78,7 @@ func init() {
 		Run:    run,
 		Options: []harness.Option{
 			{Name: "neurons", Usage: "neurons to distil: SESSION:N,... (N from 0) or all"},
-			{Name: "shard", Usage: "i/n: compute every n-th neuron of the plan, from the i-th (1 ≤ i ≤ n)"},
+			harness.ShardOption,
 			{Name: "teacher", Usage: "teacher: shared:<folder>:<K> (default " + teacher.Default + ")"},
 			{Name: "presentations", Usage: "images presented per neuron in the distillation (the paper: 12000000)"},
 			{Name: "retrain-presentations", Usage: "images presented per neuron in the retraining of the pruned network (the paper: 12000000)"},
@@ -103,7 +103,7 @@ func (n Neuron) String() string { return n.Session + ":" + strconv.Itoa(n.N) }
 type plan struct {
 	Teacher string           `json:"teacher"`
 	Neurons []Neuron         `json:"neurons"`
-	Shard   string           `json:"shard,omitempty"` // "i/n"; empty: every neuron
+	Shard   harness.Shard    `json:"shard,omitzero"` // the neurons are those of the shard
 	Distil  distill.Schedule `json:"distillation"`
 	// Retrain is the schedule of the pruned network's retraining (reference/upstream.md §8 step
 	// 3), on the stream's images after the distillation's.
@@ -218,18 +218,12 @@ func configure(p *plan, values map[string]string) error {
 		}
 	}
 	if v, ok := values["shard"]; ok {
-		i, n, err := ParseShard(v)
+		sh, err := harness.ParseShard(v)
 		if err != nil {
 			return err
 		}
-		p.Shard = v
-		var keep []Neuron
-		for k, nr := range p.Neurons {
-			if k%n == i-1 {
-				keep = append(keep, nr)
-			}
-		}
-		p.Neurons = keep
+		p.Shard = sh
+		p.Neurons = harness.Select(sh, p.Neurons)
 	}
 	return nil
 }
@@ -262,17 +256,6 @@ func ParseNeurons(s string) ([]Neuron, error) {
 		out = append(out, nr)
 	}
 	return out, nil
-}
-
-// ParseShard reads i/n with 1 ≤ i ≤ n.
-func ParseShard(s string) (i, n int, err error) {
-	a, b, ok := strings.Cut(s, "/")
-	i, err1 := strconv.Atoi(a)
-	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
-		return 0, 0, fmt.Errorf("-shard %q: want i/n with 1 ≤ i ≤ n (shard i of n), e.g. 1/4", s)
-	}
-	return i, n, nil
 }
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	"compactv4/internal/distill"
 	"compactv4/internal/distimages"
 	"compactv4/internal/teacher"
+	"compactv4/internal/treetest"
 	"compactv4/internal/v4data"
 )
 
@@ -55,7 +54,7 @@ func TestConfigure(t *testing.T) {
 		if err := configure(&p, map[string]string{"shard": s}); err != nil {
 			t.Fatal(err)
 		}
-		if p.Shard != s || len(p.Neurons) != 2 {
+		if p.Shard.String() != s || len(p.Neurons) != 2 {
 			t.Errorf("shard %s: %v", s, p.Neurons)
 		}
 		union = append(union, p.Neurons...)
@@ -140,7 +139,7 @@ func TestShardsMerge(t *testing.T) {
 		return c
 	}
 	whole := runPlan(p, newCache(io.Discard))
-	want := readTree(t, whole)
+	want := treetest.Read(t, whole)
 	for _, f := range []string{"neurons.csv", "models/compact_model_190923_neuron5.npy", "models/distilled_model_190923_neuron0.npy",
 		"models/teacher_heldout_190923_neuron0.npy", "models/pruning_190923_neuron5.json", "nums_filters/compact_model_190923_neuron0.npy", "heldout.csv"} {
 		if _, ok := want[f]; !ok {
@@ -156,7 +155,7 @@ func TestShardsMerge(t *testing.T) {
 		if err := configure(&sp, map[string]string{"shard": s}); err != nil {
 			t.Fatal(err)
 		}
-		got := readTree(t, runPlan(sp, shared))
+		got := treetest.Read(t, runPlan(sp, shared))
 		for f, b := range got {
 			if strings.HasPrefix(f, "models/") && !bytes.Equal(b, want[f]) {
 				t.Errorf("shard %s: %s differs from the one-process run's", s, f)
@@ -164,7 +163,7 @@ func TestShardsMerge(t *testing.T) {
 		}
 	}
 	log.Reset()
-	merged := readTree(t, runPlan(p, shared))
+	merged := treetest.Read(t, runPlan(p, shared))
 	if strings.Contains(log.String(), "run ") {
 		t.Errorf("assembling the shards computed steps again:\n%s", log.String())
 	}
@@ -176,25 +175,4 @@ func TestShardsMerge(t *testing.T) {
 			t.Errorf("%s: merged shards differ from the one-process run", f)
 		}
 	}
-}
-
-// readTree returns every file below dir by its slash-separated relative path.
-func readTree(t *testing.T, dir string) map[string][]byte {
-	t.Helper()
-	files := map[string][]byte{}
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		files[filepath.ToSlash(rel)], err = os.ReadFile(p)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
 }

@@ -31,29 +31,34 @@ const (
 // c8Files are the files of session 211025 that C8's test needs, most likely the session of the
 // artificial and maximising images (readme: normal 233, maximizing 150, gaudy 233, artificial
 // 1,384 images; 54 neurons; 16 repeats).
-var c8Files = []string{v4data.ImagesPath("211025"), v4data.RawPath("211025")}
+var c8Files = []string{v4data.ImagesPath(c8Session), v4data.RawPath(c8Session)}
 
-// c8Check is whether C8's test can run.
+// c8Check is whether C8's test can run, and its result when it ran.
 type c8Check struct {
 	Missing []string
+	Result  *c8Result
 }
 
-// checkC8 records the files of session 211025 that are missing as not runnable.
-func checkC8(env *harness.Env, d *eval.Data) c8Check {
+// checkC8 records the files of session 211025 that are missing as not runnable; a file that
+// is present but corrupt is an error.
+func checkC8(env *harness.Env, d *eval.Data) (c8Check, error) {
 	var c c8Check
 	for _, f := range c8Files {
 		if _, err := env.Data.Path(f); err != nil {
+			if !eval.IsMissing(err) {
+				return c, fmt.Errorf("C8: %w", err)
+			}
 			c.Missing = append(c.Missing, f)
 			d.NotRunnable(f, "C8: the responses of session 211025's neurons to the dot-like models' maximising images against natural images (Extended Data Fig. 7's permutation test)")
 		}
 	}
-	return c
+	return c, nil
 }
 
 func key(s *screened) string { return fmt.Sprintf("%s/n%d", s.M.ID.Session, s.M.ID.Neuron) }
 
 // record stores the golden values, the notes and the claim.
-func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissection, preds []prediction, c8 c8Check) error {
+func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissection, preds []prediction, c8 c8Check, c8p c8Plan) error {
 	v := &res.Values
 	v.Exact("models", float64(len(scr.Models)))
 	withNat := 0
@@ -191,14 +196,53 @@ func record(env *harness.Env, res *harness.Result, scr *screening, dis []*dissec
 		}
 		cr.Status = harness.NotRunnable
 		cr.Value = "not runnable; " + insilico
-		cr.Detail = "the permutation test of matched 211025 neurons needs " + strings.Join(names, " and ") + ", absent from the data directory"
+		cr.Detail = "the permutation test of matched 211025 neurons needs " + strings.Join(names, " and ") + ", absent from the data directory (where they are present, the test assumes that the session's image groups are consecutive blocks in the order the readme lists them)"
 	} else {
-		cr.Status = harness.Partial
-		cr.Value = insilico
-		cr.Detail = "session 211025's files are present, but the matching of dot-like models to its neurons and the permutation test are not implemented yet"
+		recordC8(res, &cr, scr, c8.Result, c8p, insilico)
 	}
 	res.Claims = append(res.Claims, cr)
 	return nil
+}
+
+// recordC8 stores C8's test where it ran: golden values per dot-like model, the notes (the
+// assumed layout and its check, each set's numbers) and the claim's value and status. The claim
+// is reproduced when all sets but at most one reach p < alpha, as in the paper.
+func recordC8(res *harness.Result, cr *harness.ClaimResult, scr *screening, r *c8Result, p c8Plan, insilico string) {
+	v := &res.Values
+	var groups []string
+	for _, st := range r.Stats {
+		groups = append(groups, fmt.Sprintf("images %d-%d %s (mean response %s, mean z-scored response %s, median uniform-colour fraction %s)",
+			st.Group.Lo+1, st.Group.Hi, st.Group.Name, ff(round3(st.MeanResponse)), ff(round3(st.MeanZ)), ff(round3(st.Uniform))))
+	}
+	var bounds []string
+	for g, b := range r.Boundaries {
+		bounds = append(bounds, fmt.Sprintf("%s at image %d", ff(round3(b)), r.Stats[g+1].Group.Lo+1))
+	}
+	res.Notes = append(res.Notes, fmt.Sprintf("C8: the image groups of session %s are an assumption: the readme gives their counts only, and they are taken as consecutive blocks in the readme's order: %s. An artificial stimulus on a uniform background has a large uniform-colour fraction (the fraction of pixels in the image's most common colour), a photograph a small one. The step of the neurons' mean z-scored response (%d images after against %d before) is %s at the assumed boundaries; the sharpest step of the session is %s at image %d.",
+		r.Layout.Session, strings.Join(groups, "; "), stepWindow, stepWindow, strings.Join(bounds, ", "), ff(round3(r.StepSize)), r.Step+1))
+	var sets []string
+	for k, s := range r.Sets {
+		sm := scr.Chosen[k]
+		kk := "c8/" + key(sm)
+		v.Exact(kk+"/neuron", float64(s.Neuron))
+		v.Num(kk+"/r2er", s.R2ER, tightAbs, tightRel)
+		v.Exact(kk+"/maximizing_assigned", float64(s.Assigned))
+		v.Exact(kk+"/maximizing_tested", float64(len(s.Images)))
+		v.Num(kk+"/median_maximizing", s.MedianMax, tightAbs, tightRel)
+		v.Num(kk+"/median_natural", s.MedianNatural, tightAbs, tightRel)
+		v.Num(kk+"/p", s.P, tightAbs, tightRel)
+		sets = append(sets, fmt.Sprintf("%s n%d → neuron %d (r²_ER %s), median response %s to %d of its %d maximising images against %s to the natural images, p = %s",
+			sm.M.ID.Session, sm.M.ID.Neuron, s.Neuron, ff(round3(s.R2ER)), ff(round3(s.MedianMax)), len(s.Images), s.Assigned, ff(round3(s.MedianNatural)), ff(round3(s.P))))
+	}
+	sig := r.significant(p.Alpha)
+	v.Exact("c8/significant", float64(sig))
+	res.Notes = append(res.Notes, fmt.Sprintf("C8 (session %s): %s.", r.Layout.Session, strings.Join(sets, "; ")))
+	cr.Value = fmt.Sprintf("%d of %d sets p < %s; %s", sig, len(r.Sets), ff(p.Alpha), insilico)
+	cr.Status = harness.Differs
+	if len(r.Sets) > 0 && sig >= len(r.Sets)-1 {
+		cr.Status = harness.Reproduced
+	}
+	cr.Detail = fmt.Sprintf("each dot-like model matched to the neuron of %s it predicts best (r²_ER on the normal images); its maximising images are those of the session's it drives most relative to its range over the normal images, the %d most driving of them tested; one-sided permutation test of the difference of median responses against the normal images (%d permutations, seeded); the image groups are assumed to be consecutive blocks in the readme's order", r.Layout.Session, p.SetSize, p.Permutations)
 }
 
 func b2f(b bool) float64 {

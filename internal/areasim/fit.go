@@ -117,17 +117,17 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 	return tr.Network(), nil
 }
 
-// Predict returns a network's outputs [output][image] for n Side×Side×3 images.
-func Predict(net *model.Network, pix []uint8, n int) ([][]float64, error) {
+// predict returns a network's outputs for n Side×Side×3 images, image after image.
+func predict(net *model.Network, pix []uint8, n int) ([]float32, error) {
 	c, err := nn.Compile(net)
 	if err != nil {
 		return nil, err
 	}
-	flat, err := c.Predict(pix, n)
-	if err != nil {
-		return nil, err
-	}
-	outs := c.Outputs()
+	return c.Predict(pix, n)
+}
+
+// byOutput turns outputs image after image (outs per image) into [output][image].
+func byOutput(flat []float32, n, outs int) [][]float64 {
 	out := make([][]float64, outs)
 	for o := range out {
 		out[o] = make([]float64, n)
@@ -135,5 +135,5 @@ func Predict(net *model.Network, pix []uint8, n int) ([][]float64, error) {
 			out[o][i] = float64(flat[i*outs+o])
 		}
 	}
-	return out, nil
+	return out
 }

@@ -40,86 +40,148 @@ func (c Config) popSeed(i int) uint64   { return c.Seed*1000 + uint64(i) }
 func (c Config) noiseSeed(i int) uint64 { return c.Seed*1000 + 100 + uint64(i) }
 func (c Config) initSeed(k int) uint64  { return c.Seed*1000 + 500 + uint64(k) }
 
-// Run simulates every population of cfg on n Side×Side×3 images: expected counts (the
-// population calibrated on all n images), Poisson repeats, Brain-Score's split sizes
-// (areadata.Area.Split, unstratified), students with each K fitted to the expected counts of
-// the fit images, and each student's r²_ER on the evaluation images' repeats, summarised by
-// filtercurve.New against the FullK student. compact holds the kernels of the V4 population.
-// logf, when not nil, gets a line per fitted student.
+// Run simulates every population of cfg on n Side×Side×3 images (Prepare), fits the student
+// with each K and the FullK student (Area.Fit), scores them (Area.Score) and summarises each
+// population's accuracies (Area.Curve). compact holds the kernels of the V4 population. logf,
+// when not nil, gets a line per fitted student.
 func Run(ctx context.Context, cfg Config, pix []uint8, n int, compact []Filter, logf func(string, ...any)) ([]Result, error) {
-	if cfg.Units < 1 || cfg.Repeats < 1 || len(cfg.Ks) == 0 || cfg.FullK < 1 {
-		return nil, fmt.Errorf("simulation: config %+v", cfg)
-	}
-	const px = Side * Side * 3
 	var out []Result
-	for pi, kind := range cfg.Kinds {
-		p, err := New(kind, cfg.Units, cfg.popSeed(pi), compact)
+	for pi := range cfg.Kinds {
+		a, err := Prepare(cfg, pi, pix, n, compact)
 		if err != nil {
 			return nil, err
 		}
-		if cfg.Rate > 0 {
-			p.MeanRate = cfg.Rate
-		}
-		if err := p.Calibrate(pix, n); err != nil {
-			return nil, err
-		}
-		rates, err := p.Rates(pix, n)
-		if err != nil {
-			return nil, err
-		}
-		raw, err := Repeats(rates, cfg.Repeats, cfg.noiseSeed(pi))
-		if err != nil {
-			return nil, err
-		}
-		name := "simulated " + string(kind)
-		ar := &areadata.Area{Name: name, ImageIDs: make([]string, n), Resp: &eval.Responses{Session: name, Hi: n, Averaged: raw.Means(), Raw: &raw}}
-		sp, err := ar.Split(areadata.BrainScoreTrainSize, cfg.Seed)
-		if err != nil {
-			return nil, err
-		}
-		part, err := ar.Part("evaluation", sp.Eval)
-		if err != nil {
-			return nil, err
-		}
-		fitPix, evPix := gather(pix, sp.Fit, px), gather(pix, sp.Eval, px)
-		fitY, truth := columns(rates, sp.Fit), columns(rates, sp.Eval)
-		res := Result{Kind: kind}
-		if res.Truth, err = eval.Score(part, truth, metrics.R2EROptions{}); err != nil {
-			return nil, err
-		}
-		ks := append(append([]int(nil), cfg.Ks...), cfg.FullK)
+		ks := a.Ks()
 		acc := make([][]float64, len(ks))
 		for i, k := range ks {
-			net, err := Student(k, cfg.Units, cfg.initSeed(k))
+			pred, err := a.Fit(ctx, k)
 			if err != nil {
 				return nil, err
 			}
-			sched := cfg.Schedule
-			sched.Seed = cfg.Seed
-			fit, err := Fit(ctx, net, fitPix, len(sp.Fit), fitY, sched)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", name, err)
-			}
-			pred, err := Predict(fit, evPix, len(sp.Eval))
-			if err != nil {
+			if acc[i], err = a.Score(pred); err != nil {
 				return nil, err
 			}
-			s, err := eval.Score(part, pred, metrics.R2EROptions{})
-			if err != nil {
-				return nil, err
-			}
-			acc[i] = s.R2ER
 			if logf != nil {
-				logf("%s, seed %d: K = %d fitted, median r²_ER %.3f", name, cfg.Seed, k, metrics.NaNMedian(s.R2ER))
+				logf("%s, seed %d: K = %d fitted, median r²_ER %.3f", a.Name(), cfg.Seed, k, metrics.NaNMedian(acc[i]))
 			}
 		}
-		last := len(ks) - 1
-		if res.Curve, err = filtercurve.New(ks[:last], acc[:last], acc[last], cfg.popSeed(pi)); err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+		res := Result{Kind: a.Kind, Truth: a.Truth}
+		if res.Curve, err = a.Curve(acc); err != nil {
+			return nil, err
 		}
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// Area is population i of a Config prepared for its students: its expected counts on all the
+// images (the population calibrated on them), Poisson repeats, Brain-Score's split sizes
+// (areadata.Area.Split, unstratified), and the ground truth's scores on the evaluation images.
+type Area struct {
+	Kind Kind
+	// Truth holds the scores of the expected counts on the evaluation images.
+	Truth eval.Scores
+
+	cfg           Config
+	index         int
+	part          *eval.Responses // the evaluation images' repeats
+	fitPix, evPix []uint8
+	nFit, nEval   int
+	fitY          [][]float64 // expected counts of the fit images, [unit][image]
+}
+
+// Prepare draws population i of cfg.Kinds on n Side×Side×3 images; compact holds the kernels of
+// the V4 population.
+func Prepare(cfg Config, i int, pix []uint8, n int, compact []Filter) (*Area, error) {
+	if cfg.Units < 1 || cfg.Repeats < 1 || len(cfg.Ks) == 0 || cfg.FullK < 1 || i < 0 || i >= len(cfg.Kinds) {
+		return nil, fmt.Errorf("simulation: population %d of config %+v", i, cfg)
+	}
+	const px = Side * Side * 3
+	kind := cfg.Kinds[i]
+	p, err := New(kind, cfg.Units, cfg.popSeed(i), compact)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Rate > 0 {
+		p.MeanRate = cfg.Rate
+	}
+	if err := p.Calibrate(pix, n); err != nil {
+		return nil, err
+	}
+	rates, err := p.Rates(pix, n)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := Repeats(rates, cfg.Repeats, cfg.noiseSeed(i))
+	if err != nil {
+		return nil, err
+	}
+	a := &Area{Kind: kind, cfg: cfg, index: i}
+	name := a.Name()
+	ar := &areadata.Area{Name: name, ImageIDs: make([]string, n), Resp: &eval.Responses{Session: name, Hi: n, Averaged: raw.Means(), Raw: &raw}}
+	sp, err := ar.Split(areadata.BrainScoreTrainSize, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if a.part, err = ar.Part("evaluation", sp.Eval); err != nil {
+		return nil, err
+	}
+	a.fitPix, a.evPix = gather(pix, sp.Fit, px), gather(pix, sp.Eval, px)
+	a.nFit, a.nEval = len(sp.Fit), len(sp.Eval)
+	a.fitY = columns(rates, sp.Fit)
+	if a.Truth, err = eval.Score(a.part, columns(rates, sp.Eval), metrics.R2EROptions{}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Name is "simulated <kind>".
+func (a *Area) Name() string { return "simulated " + string(a.Kind) }
+
+// Ks are the students of the area: the config's Ks, then FullK.
+func (a *Area) Ks() []int { return append(append([]int(nil), a.cfg.Ks...), a.cfg.FullK) }
+
+// EvalImages is the number of evaluation images.
+func (a *Area) EvalImages() int { return a.nEval }
+
+// Fit fits the student with k early filters (Student, Fit, with the config's schedule and
+// seeds) to the expected counts of the fit images and returns its outputs for the evaluation
+// images, image after image (EvalImages()·Units values).
+func (a *Area) Fit(ctx context.Context, k int) ([]float32, error) {
+	net, err := Student(k, a.cfg.Units, a.cfg.initSeed(k))
+	if err != nil {
+		return nil, err
+	}
+	sched := a.cfg.Schedule
+	sched.Seed = a.cfg.Seed
+	fit, err := Fit(ctx, net, a.fitPix, a.nFit, a.fitY, sched)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	return predict(fit, a.evPix, a.nEval)
+}
+
+// Score returns each unit's r²_ER of outputs that Fit returns, on the evaluation images' repeats.
+func (a *Area) Score(pred []float32) ([]float64, error) {
+	if len(pred) != a.nEval*a.cfg.Units {
+		return nil, fmt.Errorf("%s: %d predictions for %d images of %d units", a.Name(), len(pred), a.nEval, a.cfg.Units)
+	}
+	s, err := eval.Score(a.part, byOutput(pred, a.nEval, a.cfg.Units), metrics.R2EROptions{})
+	if err != nil {
+		return nil, err
+	}
+	return s.R2ER, nil
+}
+
+// Curve summarises the accuracies acc[i] of the students Ks()[i] (filtercurve.New against the
+// last, FullK, seeded by the population).
+func (a *Area) Curve(acc [][]float64) (*filtercurve.Curve, error) {
+	last := len(acc) - 1
+	c, err := filtercurve.New(a.cfg.Ks, acc[:last], acc[last], a.cfg.popSeed(a.index))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	return c, nil
 }
 
 // gather concatenates the images idx of pix (px bytes each).

@@ -1,7 +1,8 @@
 // Package metrics holds the statistics with which the paper scores models against V4 responses:
 // the noise-corrected R² "r²_ER" of Pospisil & Bair (2021), Pearson r and r², the split-half
-// ("brain score") noise ceiling, the unbiased SNR of Pospisil (2021), and percentile bootstrap
-// confidence intervals of medians.
+// ("brain score") noise ceiling, the unbiased SNR of Pospisil (2021), percentile bootstrap
+// confidence intervals of medians, and the one-sided permutation test of a difference of medians
+// (Extended Data Fig. 7's test).
 //
 // Every function follows the upstream Python code of github.com/cowleygroup/V4_compact_models
 // (commit f4552ad) as described in reference/upstream.md §5.2; each documents its formula, the

@@ -113,6 +113,9 @@ check finds differences.`)
 	if err != nil {
 		return err
 	}
+	if f := fs.Lookup(harness.ShardOption.Name); *noCache && f != nil && f.Value.String() != "" {
+		return usagef("-%s with -no-cache: a shard's work is kept only in the cache, for the run without -%[1]s that assembles it", harness.ShardOption.Name)
+	}
 	d, err := datadir.Resolve(*dir)
 	if err != nil {
 		return err
