@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"compactv4/eval"
+	"compactv4/internal/kerasweights"
 )
 
 // scoredModel returns a surrogate whose per-neuron r² are r2 (r = √r²).
@@ -68,6 +69,29 @@ func TestNotRunnableRows(t *testing.T) {
 	for _, want := range []string{"1 of 25 member files missing", weightFiles[0], weightFiles[1], "replicate data fetch -weights", "ResNet50-robust: not runnable", "CORnet-S: not runnable", "middle layer"} {
 		if !strings.Contains(rows, want) {
 			t.Errorf("rows %q lack %q", rows, want)
+		}
+	}
+}
+
+// TestWeightsRows checks the rows' wording when the member files are present but a Keras weight
+// file is not: the trunk's makes every row of the teacher not runnable, VGG19's only its own.
+func TestWeightsRows(t *testing.T) {
+	dir := t.TempDir()
+	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir)
+	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir)
+	if errResNet == nil || errVGG == nil {
+		t.Fatal("weight files found in an empty directory")
+	}
+	rows := teacherStatus{Members: 25, Weights: errResNet}.notRunnableRows()
+	for _, want := range []string{"member files are present", kerasweights.ResNet50.Name, kerasweights.ResNet50.MD5, "data fetch -weights"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("rows %q lack %q", rows, want)
+		}
+	}
+	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG})
+	for _, want := range []string{"VGG19 + ridge", kerasweights.VGG19.Name, "factorized", "CORnet-S: not runnable"} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("remaining rows %q lack %q", rest, want)
 		}
 	}
 }
