@@ -101,7 +101,7 @@ func span(lo, hi int) []int {
 	return s
 }
 
-// slice returns the responses to images lo…hi−1 of r (indices relative to r.Lo).
+// Slice returns the responses to images lo…hi−1 of r (indices relative to r.Lo).
 func Slice(r *eval.Responses, lo, hi int) (*eval.Responses, error) {
 	if lo < 0 || hi > r.Images() || lo >= hi {
 		return nil, fmt.Errorf("session %s: images %d-%d of %d", r.Session, lo, hi, r.Images())
@@ -246,7 +246,6 @@ func FitSession(ctx context.Context, nets Nets, in SessionInput) (*SessionFit, e
 		return nil, err
 	}
 	sf.Models = append(sf.Models, rf)
-	designs = nil
 	for _, tn := range nets.Task {
 		if err := ctx.Err(); err != nil {
 			return nil, err
