@@ -7,10 +7,16 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"compactv4/harness"
+	"compactv4/internal/metrics"
 	"compactv4/internal/plots"
 )
 
-func writeTables(env *harness.Env, res *harness.Result, s *surrogates, c *comparison) error {
+func writeTables(env *harness.Env, res *harness.Result, s *surrogates, c *comparison, te *teacherEval) error {
+	if te != nil {
+		if err := writeTeacherTables(env, res, te); err != nil {
+			return err
+		}
+	}
 	var rows [][]string
 	for _, m := range s.Models {
 		rows = append(rows, []string{m.Teacher, strconv.Itoa(m.K), strconv.Itoa(len(m.R)),
@@ -39,6 +45,51 @@ func writeTables(env *harness.Env, res *harness.Result, s *surrogates, c *compar
 		}
 	}
 	return res.AddTable(env.WriteJSON("surrogate.json", map[string]any{"c4_surrogate": line}))
+}
+
+// teacherHeader and teacherNeuronHeader are the columns of teacher.csv and teacher_neurons.csv.
+var (
+	teacherHeader       = []string{"model", "mapping", "protocol", "n_neurons", "median_r", "r_lo", "r_hi", "median_r2", "r2_lo", "r2_hi", "median_r2er", "r2er_lo", "r2er_hi"}
+	teacherNeuronHeader = []string{"model", "protocol", "session", "neuron", "r", "r2", "r2er"}
+)
+
+func writeTeacherTables(env *harness.Env, res *harness.Result, te *teacherEval) error {
+	ciCols := func(m *metrics.MedianCI) []string {
+		if m == nil {
+			return []string{"", "", ""}
+		}
+		return []string{harness.FormatFloat(m.Median), harness.FormatFloat(m.Lo), harness.FormatFloat(m.Hi)}
+	}
+	var rows, neurons [][]string
+	for _, r := range append(te.Rows, te.Compact) {
+		if r == nil {
+			continue
+		}
+		mapping := "ridge"
+		if r.Model == "compact" {
+			mapping = "none"
+		}
+		row := []string{r.Model, mapping, r.Protocol, strconv.Itoa(len(r.R))}
+		row = append(row, ciCols(&r.Summary.R)...)
+		row = append(row, ciCols(&r.Summary.R2)...)
+		rows = append(rows, append(row, ciCols(r.Summary.R2ER)...))
+		k := 0
+		for _, sf := range te.Sessions {
+			for n := range sf.Eval.Neurons() {
+				er := ""
+				if r.R2ER != nil {
+					er = harness.FormatFloat(r.R2ER[k])
+				}
+				neurons = append(neurons, []string{r.Model, r.Protocol, sf.Session, strconv.Itoa(n),
+					harness.FormatFloat(r.R[k]), harness.FormatFloat(r.R2[k]), er})
+				k++
+			}
+		}
+	}
+	if err := res.AddTable(env.WriteCSV("teacher.csv", teacherHeader, rows)); err != nil {
+		return err
+	}
+	return res.AddTable(env.WriteCSV("teacher_neurons.csv", teacherNeuronHeader, neurons))
 }
 
 func drawFigures(env *harness.Env, res *harness.Result, s *surrogates) error {

@@ -5,11 +5,30 @@
 //
 // What runs depends on the files present:
 //
-//   - The teacher itself needs the 25 ensemble member files (data_ensemble_model/
-//     ensemble_model_member*.keras, not in every copy of the data) and the Keras ImageNet weight
-//     files (fetched by `replicate data fetch -weights`); the task-driven ResNet50 and VGG19 rows
-//     need their weight files. Without them those rows are recorded as not runnable, naming the
-//     files. Running them when the files are present is not wired into this experiment yet.
+//   - The teacher's rows need the 25 ensemble member files (data_ensemble_model/
+//     ensemble_model_member*.keras, fetched by `make data-full`) and the Keras ImageNet weight
+//     file resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5 where Keras caches it
+//     ($KERAS_HOME/models, else ~/.keras/models; `replicate data fetch -weights` puts it there).
+//     Without them the rows are recorded as not runnable, naming the files. With them, for each
+//     test session of the profile, the images pass once through the trunk (to conv4_block4_out,
+//     reference/upstream.md §3.2) and each member (to layer4_add), and rows are computed for the ensemble, ResNet50 (its conv4_block4_out
+//     features, the trunk's output) and, when its weight file vgg19_weights_tf_dim_ordering_
+//     tf_kernels_notop.h5 is there too, VGG19 (block4_pool), each under two protocols: ridge
+//     regression fitted on the train half (images 0…M/2−1) and scored on the evaluation half
+//     (M/2…M−1), the ridge alpha chosen by choose_alpha on the train half's raw repeats (the
+//     default alpha formula where those are missing); and upstream script2's own protocol
+//     (ridge, alpha 100, fitted on images 0…M−101, scored on the last 100). The ensemble's
+//     prediction is the average of one ridge fit per member. Each row is scored with eval
+//     (Pearson r and r² against the repeat-averaged responses, r²_ER where the raw repeats
+//     exist) per neuron, with medians and 90 % bootstrap intervals over the sessions' neurons.
+//     C3 compares the published compact models with the ensemble on the same neurons and images
+//     (the compact models' predictions through eval, as experiment compression makes them); C4
+//     compares the ensemble with the best task-driven network under each protocol. The paper's
+//     Fig. 1b used the factorized mappings (mapping.TrainFactorized), which are not run here:
+//     those rows are recorded as not yet implemented. A run holds the trunk's features of one
+//     session and, for a task-driven network's ridge, a float64 copy of its features: about
+//     2.5 GB per 1,000 images. The computation is internal/teacherrows; each session's rows are
+//     a cached step, keyed by the member files, the session's data and the weight files' MD5s.
 //   - ResNet50-robust and CORnet-S are not runnable at all: their weights are PyTorch files and
 //     the paper does not state which layer ("a middle layer") is mapped to V4.
 //   - What runs on every copy: C4's comparison through the published shared compact models,
@@ -21,8 +40,16 @@
 //     (K = 200) with the best model distilled from a task-driven network (K = 200), on the same
 //     neurons. It is a statement about the distilled students, never the teachers' own accuracy.
 //
+// Tables: surrogate.csv (teacher,K,n_neurons,median_r_eval,median_r2_eval: one row per shared
+// model) and surrogate.json (C4's surrogate line) always; where the teacher ran, teacher.csv
+// (model,mapping,protocol,n_neurons,median_r,r_lo,r_hi,median_r2,r2_lo,r2_hi,median_r2er,
+// r2er_lo,r2er_hi: one row per model and protocol, model "compact" for the compact models on the
+// evaluation halves, r²_ER columns empty without raw repeats) and teacher_neurons.csv
+// (model,protocol,session,neuron,r,r2,r2er: the per-neuron scores behind it).
+//
 // Profiles: quick scores the quick session's evaluation half with the K = 5, 50 and 200 models of
-// every teacher folder; full scores all four test sessions with all 56 shared models.
+// every teacher folder (and the teacher's rows on that session where its files are present);
+// full scores all four test sessions with all 56 shared models.
 package teacherfit
 
 import (
@@ -67,9 +94,14 @@ func planFor(p harness.Profile) (plan, error) {
 const bootstrapSeed = 20261202
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
+	return runWith(ctx, env, p, realTeacher)
+}
+
+// runWith is run with the teacher's networks from src.
+func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (*harness.Result, error) {
 	res := &harness.Result{}
 	d := eval.New(env, res)
-	teacher, err := teacherFiles(env, d)
+	nets, status, err := src.Open(env, d)
 	if err != nil {
 		return nil, err
 	}
@@ -81,10 +113,16 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := record(res, sur, cmp, teacher); err != nil {
+	var te *teacherEval
+	if nets != nil {
+		if te, err = evaluateTeacher(ctx, env, d, sur, nets, src.Images); err != nil {
+			return nil, fmt.Errorf("teacher: %w", err)
+		}
+	}
+	if err := record(res, sur, cmp, status, te); err != nil {
 		return nil, err
 	}
-	if err := writeTables(env, res, sur, cmp); err != nil {
+	if err := writeTables(env, res, sur, cmp, te); err != nil {
 		return nil, err
 	}
 	return res, drawFigures(env, res, sur)

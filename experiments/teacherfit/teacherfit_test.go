@@ -6,10 +6,11 @@ import (
 	"testing"
 
 	"compactv4/eval"
+	"compactv4/internal/kerasweights"
 )
 
-// model returns a surrogate whose per-neuron r² are r2 (r = √r²).
-func model(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
+// scoredModel returns a surrogate whose per-neuron r² are r2 (r = √r²).
+func scoredModel(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
 	t.Helper()
 	m := &surrogate{Teacher: teacher, K: k}
 	for _, v := range r2 {
@@ -25,11 +26,11 @@ func model(t *testing.T, teacher string, k int, r2 ...float64) *surrogate {
 
 func TestCompareSurrogates(t *testing.T) {
 	s := &surrogates{Models: []*surrogate{
-		model(t, ensembleFolder, 200, 0.36, 0.25, 0.49, 0.16, 0.64),
-		model(t, ensembleFolder, 50, 0.9, 0.9, 0.9, 0.9, 0.9), // another K: ignored
-		model(t, "from_resnet50", 200, 0.16, 0.16, 0.25, 0.09, 0.36),
-		model(t, "from_vgg19", 200, 0.25, 0.25, 0.36, 0.09, 0.49),
-		model(t, "from_V4data_direct_fit", 200, 0.9, 0.9, 0.9, 0.9, 0.9), // not task-driven
+		scoredModel(t, ensembleFolder, 200, 0.36, 0.25, 0.49, 0.16, 0.64),
+		scoredModel(t, ensembleFolder, 50, 0.9, 0.9, 0.9, 0.9, 0.9), // another K: ignored
+		scoredModel(t, "from_resnet50", 200, 0.16, 0.16, 0.25, 0.09, 0.36),
+		scoredModel(t, "from_vgg19", 200, 0.25, 0.25, 0.36, 0.09, 0.49),
+		scoredModel(t, "from_V4data_direct_fit", 200, 0.9, 0.9, 0.9, 0.9, 0.9), // not task-driven
 	}}
 	c, err := compareSurrogates(s)
 	if err != nil {
@@ -68,6 +69,29 @@ func TestNotRunnableRows(t *testing.T) {
 	for _, want := range []string{"1 of 25 member files missing", weightFiles[0], weightFiles[1], "replicate data fetch -weights", "ResNet50-robust: not runnable", "CORnet-S: not runnable", "middle layer"} {
 		if !strings.Contains(rows, want) {
 			t.Errorf("rows %q lack %q", rows, want)
+		}
+	}
+}
+
+// TestWeightsRows checks the rows' wording when the member files are present but a Keras weight
+// file is not: the trunk's makes every row of the teacher not runnable, VGG19's only its own.
+func TestWeightsRows(t *testing.T) {
+	dir := t.TempDir()
+	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir)
+	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir)
+	if errResNet == nil || errVGG == nil {
+		t.Fatal("weight files found in an empty directory")
+	}
+	rows := teacherStatus{Members: 25, Weights: errResNet}.notRunnableRows()
+	for _, want := range []string{"member files are present", kerasweights.ResNet50.Name, kerasweights.ResNet50.MD5, "data fetch -weights"} {
+		if !strings.Contains(rows, want) {
+			t.Errorf("rows %q lack %q", rows, want)
+		}
+	}
+	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG})
+	for _, want := range []string{"VGG19 + ridge", kerasweights.VGG19.Name, "factorized", "CORnet-S: not runnable"} {
+		if !strings.Contains(rest, want) {
+			t.Errorf("remaining rows %q lack %q", rest, want)
 		}
 	}
 }

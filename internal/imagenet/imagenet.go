@@ -62,6 +62,29 @@ func Preprocess(pix []uint8, n, size int) ([]float32, error) {
 	return out, nil
 }
 
+// Features returns net's output for n images of uint8 RGB pixels of side size (NHWC, as the
+// sessions store them), preprocessed with Preprocess and evaluated batch images at a time:
+// n·net.Outputs() floats.
+func Features(net *nn.GraphNet, pix []uint8, n, size, batch int) ([]float32, error) {
+	per := size * size * 3
+	if n < 1 || size < 1 || batch < 1 || len(pix) != n*per {
+		return nil, fmt.Errorf("features: %d bytes for %d images of %d×%d×3 (batch %d)", len(pix), n, size, size, batch)
+	}
+	k := net.Outputs()
+	out := make([]float32, n*k)
+	for i := 0; i < n; i += batch {
+		b := min(batch, n-i)
+		x, err := Preprocess(pix[i*per:(i+b)*per], b, size)
+		if err != nil {
+			return nil, err
+		}
+		if err := net.Forward(x, b, out[i*k:(i+b)*k]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // LoadResNet50 loads keras.applications' ImageNet ResNet50 up to the layer upto
 // (model.ResNet50Output for the teacher fit) from the pinned weight file
 // resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5, located and verified by

@@ -259,7 +259,9 @@ const chooseAlphaSteps = 10
 // on fold 1 of the unpermuted images, it scores an alpha by the mean over neurons of the
 // validation r²_ER of the members' averaged ridge predictions, and narrows [lo, hi] by
 // chooseAlphaSteps steps of linear bisection, returning the best of the last bracket (its
-// middle on ties). Every member's design must hold the M images of raw.
+// middle on ties). Images 0…M−1 of every member's design are the M images of raw; a design may
+// hold more images after them (a fit on some images of a design depends only on those images,
+// so the others are ignored).
 func ChooseAlpha(members []*Design, raw metrics.Raw, lo, hi float64) (float64, error) {
 	if err := raw.Validate(); err != nil {
 		return 0, fmt.Errorf("choose alpha: %w", err)
@@ -268,7 +270,7 @@ func ChooseAlpha(members []*Design, raw metrics.Raw, lo, hi float64) (float64, e
 		return 0, fmt.Errorf("choose alpha in [%v, %v]: %w", lo, hi, ErrInput)
 	}
 	for i, d := range members {
-		if d.n != raw.M {
+		if d.n < raw.M {
 			return 0, fmt.Errorf("choose alpha: member %d has %d images, the responses %d: %w", i, d.n, raw.M, ErrInput)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,6 +153,20 @@ func TestSklearn(t *testing.T) {
 			}
 			if chosen != c.ChosenAlpha {
 				t.Errorf("choose_alpha: %v, upstream's code with scikit-learn %v", chosen, c.ChosenAlpha)
+			}
+			// Designs holding further images after raw's choose the same alpha.
+			longer := make([]*Design, len(feats))
+			for i, f := range feats {
+				g := Features{N: f.N + 5, P: f.P, X: append(slices.Clone(f.X), f.X[:5*f.P]...), Name: f.Name}
+				for k := range g.X[f.N*f.P:] {
+					g.X[f.N*f.P+k] *= 1.5
+				}
+				if longer[i], err = NewDesign(g); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, err := ChooseAlpha(longer, raw, 1e-5, 1e5); err != nil || got != chosen {
+				t.Errorf("choose_alpha with 5 more images in the designs: %v, %v; want %v", got, err, chosen)
 			}
 		})
 	}

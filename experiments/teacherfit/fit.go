@@ -1,0 +1,288 @@
+package teacherfit
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"slices"
+
+	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/metrics"
+	"compactv4/internal/model"
+	"compactv4/internal/teacherrows"
+	"compactv4/internal/v4data"
+)
+
+// teacherRow is one row of Fig. 1b computed here: a model's accuracy under a protocol, over the
+// neurons of the evaluated sessions (concatenated in session order).
+type teacherRow struct {
+	Model, Protocol string
+	eval.Scores
+	Summary eval.Summary
+}
+
+func (r *teacherRow) key() string { return "teacher/" + r.Protocol + "/" + r.Model }
+
+// versus compares two rows neuron by neuron on the same neurons: the metric is r²_ER where both
+// have it, else r² against the repeat-averaged responses.
+type versus struct {
+	A, B   *teacherRow
+	Metric string // "r2er" or "r2"
+	// MedA and MedB are the rows' medians of Metric with their intervals; Percent is
+	// 100·(MedA/MedB − 1).
+	MedA, MedB metrics.MedianCI
+	Percent    float64
+	// Wins and Losses count the neurons where A's metric is higher (lower); P is the sign test's
+	// two-sided p-value.
+	Wins, Losses int
+	P            float64
+}
+
+func compareRows(a, b *teacherRow) (*versus, error) {
+	v := &versus{A: a, B: b, Metric: "r2"}
+	x, y := a.R2, b.R2
+	v.MedA, v.MedB = a.Summary.R2, b.Summary.R2
+	if a.R2ER != nil && b.R2ER != nil {
+		v.Metric, x, y = "r2er", a.R2ER, b.R2ER
+		v.MedA, v.MedB = *a.Summary.R2ER, *b.Summary.R2ER
+	}
+	if len(x) != len(y) {
+		return nil, fmt.Errorf("%s (%d neurons) vs %s (%d): not the same neurons", a.key(), len(x), b.key(), len(y))
+	}
+	v.Percent = 100 * (v.MedA.Median/v.MedB.Median - 1)
+	var err error
+	if v.Wins, v.Losses, v.P, err = metrics.SignTest(x, y); err != nil {
+		return nil, fmt.Errorf("sign test %s vs %s: %w", a.key(), b.key(), err)
+	}
+	return v, nil
+}
+
+// String is the comparison in words and numbers.
+func (v *versus) String() string {
+	name := map[string]string{"r2er": "noise-corrected R² (r²_ER)", "r2": "r² against the repeat-averaged responses"}[v.Metric]
+	return fmt.Sprintf("median %s %s vs %s on the same %d neurons (%+.1f %%); higher for %d and lower for %d neurons (sign test p = %.2g)",
+		name, ci(v.MedA), ci(v.MedB), v.MedA.N, v.Percent, v.Wins, v.Losses, v.P)
+}
+
+// teacherEval is the teacher's part of the run: per session fits, the rows pooled over
+// sessions, and the comparisons of claims C3 and C4.
+type teacherEval struct {
+	Sessions []*teacherrows.SessionFit
+	// Rows: under the halves protocol the ensemble, then each task-driven network; then the same
+	// under script2's.
+	Rows []*teacherRow
+	// Compact is the published compact models on the evaluation halves (nil when their files
+	// are missing); C3 compares them with the ensemble's halves row.
+	Compact *teacherRow
+	C3      *versus
+	// C4 compares, under each protocol (halves, then script2), the ensemble with the best
+	// task-driven network (the highest median of the comparison's metric); empty without one.
+	C4 []*versus
+}
+
+// protocols are the protocols of the teacher's rows, in recording order.
+var protocols = []string{teacherrows.Halves, teacherrows.Script2}
+
+// teacherSeed seeds the bootstrap of the teacher's rows: row i uses teacherSeed+i.
+const teacherSeed = bootstrapSeed + 1000
+
+// evaluateTeacher computes the teacher's rows on every session whose evaluation half s scored
+// (teacherrows.FitSession on all its images, or on its first `images` when images > 0), the compact models'
+// accuracy on the same neurons and images (the predictions cached by eval, shared with
+// experiment compression), and the comparisons. It returns nil when no session has its images.
+func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *surrogates, nets *openedTeacher, images int) (*teacherEval, error) {
+	te := &teacherEval{}
+	var ids []string
+	for _, es := range s.Sessions {
+		ts := es.session
+		n := ts.Images
+		if images > 0 && images < n {
+			n = images
+		}
+		pix, err := d.Pixels(ts.ID, 0, n)
+		if err != nil {
+			return nil, err
+		}
+		all, err := eval.LoadResponses(env.Data, ts.ID, eval.AllImages)
+		if err != nil {
+			return nil, err
+		}
+		if all, err = teacherrows.Slice(all, 0, n); err != nil {
+			return nil, err
+		}
+		env.Logf("teacher: session %s, %d images through the trunk, %d members and %d task-driven networks", ts.ID, n, len(nets.Teacher.Members), len(nets.Task))
+		sf, err := fitCached(ctx, env, nets, teacherrows.SessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all})
+		if err != nil {
+			return nil, err
+		}
+		te.Sessions = append(te.Sessions, sf)
+		ids = append(ids, ts.ID)
+	}
+	if len(te.Sessions) == 0 {
+		return nil, nil
+	}
+	for _, proto := range protocols {
+		for mi, m := range te.Sessions[0].Models {
+			var ss []eval.Scores
+			for _, sf := range te.Sessions {
+				if proto == teacherrows.Halves {
+					ss = append(ss, sf.Models[mi].Halves)
+				} else {
+					ss = append(ss, sf.Models[mi].Script2)
+				}
+			}
+			te.Rows = append(te.Rows, &teacherRow{Model: m.Model, Protocol: proto, Scores: eval.Pool(ss)})
+		}
+	}
+	compact, err := scoreCompacts(ctx, env, d, te.Sessions, ids)
+	if err != nil {
+		return nil, err
+	}
+	if compact != nil {
+		te.Compact = &teacherRow{Model: "compact", Protocol: teacherrows.Halves, Scores: *compact}
+	}
+	for i, r := range append(te.Rows, te.Compact) {
+		if r == nil {
+			continue
+		}
+		if r.Summary, err = eval.Summarize(r.Scores, eval.SameSeed(teacherSeed+uint64(i))); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.key(), err)
+		}
+		env.Logf("%s: median r %.3f, r² %.3f over %d neurons", r.key(), r.Summary.R.Median, r.Summary.R2.Median, len(r.R))
+	}
+	if te.Compact != nil {
+		if te.C3, err = compareRows(te.Compact, te.Rows[0]); err != nil {
+			return nil, err
+		}
+	}
+	per := len(te.Sessions[0].Models)
+	for pi := range protocols {
+		rows := te.Rows[pi*per : (pi+1)*per]
+		if len(rows) < 2 {
+			continue
+		}
+		best := rows[1]
+		for _, r := range rows[2:] {
+			if metricMedian(r) > metricMedian(best) {
+				best = r
+			}
+		}
+		c, err := compareRows(rows[0], best)
+		if err != nil {
+			return nil, err
+		}
+		te.C4 = append(te.C4, c)
+	}
+	return te, nil
+}
+
+// fitCached is teacherrows.FitSession as a cached step when nets has its files (keyed by the
+// member files, the session's images and responses, the weight files' MD5s and the number of
+// images); the result is stored without its evaluation responses, which are cut again from
+// in.
+func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
+	if len(nets.Members) == 0 {
+		return teacherrows.FitSession(ctx, nets.Nets, in)
+	}
+	paths := append(slices.Clone(nets.Members), v4data.ImagesPath(in.Session), v4data.AveragedPath(in.Session))
+	if in.Resp.Raw != nil {
+		paths = append(paths, v4data.RawPath(in.Session))
+	}
+	inputs, err := env.Inputs(paths...)
+	if err != nil {
+		return nil, err
+	}
+	var tasks []string
+	for _, t := range nets.Task {
+		tasks = append(tasks, t.Name)
+	}
+	step := harness.Step{
+		Name:   fmt.Sprintf("teacherrows/%s/%d", in.Session, in.N),
+		Inputs: inputs,
+		Params: map[string]any{"images": in.N, "weights_md5": nets.Weights, "task_driven": tasks},
+		Code:   []string{"compactv4/internal/teacherrows"},
+	}
+	b, err := env.Cache.Do(step, func() ([]byte, error) {
+		sf, err := teacherrows.FitSession(ctx, nets.Nets, in)
+		if err != nil {
+			return nil, err
+		}
+		return encodeFit(sf)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return decodeFit(b, in)
+}
+
+// encodeFit stores a session's fit for the cache, without its evaluation responses.
+func encodeFit(sf *teacherrows.SessionFit) ([]byte, error) {
+	stored := *sf
+	stored.Eval = nil
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(&stored); err != nil {
+		return nil, fmt.Errorf("teacher rows of %s: %w", sf.Session, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeFit reads a fit that encodeFit stored, with its evaluation responses cut from in.
+func decodeFit(b []byte, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
+	var sf teacherrows.SessionFit
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&sf); err != nil {
+		return nil, fmt.Errorf("cached teacher rows of %s: %w", in.Session, err)
+	}
+	if sf.Session != in.Session {
+		return nil, fmt.Errorf("cached teacher rows of %s hold session %s", in.Session, sf.Session)
+	}
+	var err error
+	if sf.Eval, err = teacherrows.Slice(in.Resp, in.N/2, in.N); err != nil {
+		return nil, err
+	}
+	return &sf, nil
+}
+
+// metricMedian is a row's median r²_ER where it has one, else its median r².
+func metricMedian(r *teacherRow) float64 {
+	if r.Summary.R2ER != nil {
+		return r.Summary.R2ER.Median
+	}
+	return r.Summary.R2.Median
+}
+
+// scoreCompacts scores the published compact models of the fitted sessions on their evaluation
+// halves (as experiment compression does, through eval's cached predictions); nil when a model
+// file is missing (recorded as not runnable).
+func scoreCompacts(ctx context.Context, env *harness.Env, d *eval.Data, fits []*teacherrows.SessionFit, ids []string) (*eval.Scores, error) {
+	models, err := eval.LoadCompacts(ctx, env.Data, eval.InSessions(ids...))
+	if err != nil {
+		var me *v4data.MissingError
+		if errors.As(err, &me) {
+			d.NotRunnable(me.Path, "C3's compact-versus-teacher comparison is not computed")
+			return nil, nil
+		}
+		return nil, err
+	}
+	var ss []eval.Scores
+	for _, sf := range fits {
+		ts, _ := v4data.LookupTestSession(sf.Session)
+		ms, err := eval.SessionModels(models, ts)
+		if err != nil {
+			return nil, err
+		}
+		pred, err := d.PredictEach(ctx, eval.Models(ms), ts.ID, sf.Eval.Lo, sf.Eval.Hi)
+		if err != nil {
+			return nil, err
+		}
+		sc, err := eval.Score32(sf.Eval, pred)
+		if err != nil {
+			return nil, err
+		}
+		ss = append(ss, sc)
+	}
+	p := eval.Pool(ss)
+	return &p, nil
+}

@@ -1,0 +1,168 @@
+package teacherfit
+
+import (
+	"context"
+	"io"
+	"math"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/datadir/datadirtest"
+	"compactv4/internal/ensemble"
+	"compactv4/internal/ensemblefit"
+	"compactv4/internal/metrics"
+	"compactv4/internal/model"
+	"compactv4/internal/nn"
+	"compactv4/internal/teacherrows"
+	"compactv4/internal/v4data"
+)
+
+// narrowNets is the teacher's networks with random weights, as internal/teacherrows' tests make
+// them: ResNet50 and VGG19 narrowed 64-fold (Keras' initialisation from a seed) and two members
+// read from the narrowed member archive of internal/ensemble's tests, the second with its weights
+// scaled.
+func narrowNets(t *testing.T) teacherrows.Nets {
+	t.Helper()
+	random := func(build func(string, int) (*model.Network, error), upto string, seed uint64) *nn.GraphNet {
+		net, err := build(upto, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nn.InitKeras(net, seed); err != nil {
+			t.Fatal(err)
+		}
+		g, err := nn.CompileGraph(net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	trunk := random(model.NewResNet50, model.ResNet50Output, 3)
+	tc := &ensemblefit.Teacher{Trunk: trunk, Batch: 16}
+	for i := range 2 {
+		net, _, err := ensemble.ReadMember(filepath.Join("..", "..", "internal", "ensemble", "testdata", "member_narrow.keras"), model.Shape{H: 14, W: 14, C: 16})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range net.Weights() {
+			for j := range w.Data {
+				w.Data[j] *= 1 + 0.1*float32(i*(j%3))
+			}
+		}
+		g, err := nn.CompileGraph(net)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tc.Members = append(tc.Members, g)
+	}
+	return teacherrows.Nets{Teacher: tc, Task: []teacherrows.TaskNet{
+		{Name: "ResNet50", Net: trunk, Trunk: true},
+		{Name: "VGG19", Net: random(model.NewVGG19, model.VGG19Output, 4)},
+	}}
+}
+
+// TestRunTeacher runs the experiment end to end on the quick session of the data (its first 240
+// images) with a narrowed random-weight teacher in place of the files: the teacher's rows, C3's and C4's
+// comparisons and its tables are produced; the real files being absent here, openTeacher
+// leaves the teacher not runnable, naming them.
+func TestRunTeacher(t *testing.T) {
+	store, err := v4data.Open(datadirtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Log: io.Discard}
+	if testing.Verbose() {
+		env.Log = testWriter{t}
+	}
+	res0 := &harness.Result{}
+	tc0, st, err := openTeacher(env, eval.New(env, res0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.MissingMembers) == 0 {
+		t.Skip("the member files are present: the real teacher runs in the golden run")
+	}
+	if tc0 != nil || len(res0.NotRunnable) != len(st.MissingMembers) || !strings.Contains(st.notRunnableRows(), memberPattern) {
+		t.Fatalf("members missing: teacher %v, not runnable %d of %d", tc0, len(res0.NotRunnable), len(st.MissingMembers))
+	}
+	for _, m := range res0.NotRunnable {
+		if !strings.HasPrefix(m.Path, "data_ensemble_model/ensemble_model_member") || m.SHA1 == "" {
+			t.Errorf("not runnable %+v, want a member file with its SHA-1", m)
+		}
+	}
+
+	tc := narrowNets(t)
+	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error) {
+		return &openedTeacher{Nets: tc}, teacherStatus{Members: 2}, nil
+	}}
+	// No shared models: their line is TestCompareSurrogates' and the golden run's.
+	p := plan{Sessions: []string{v4data.QuickSession.ID}}
+	res, err := runWith(context.Background(), env, p, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := v4data.QuickSession
+	for _, key := range []string{"teacher/halves/ensemble/r/median", "teacher/halves/ResNet50/r2/median", "teacher/halves/VGG19/r/median",
+		"teacher/script2/ensemble/r/median", "teacher/script2/ResNet50/r/median", "teacher/script2/VGG19/r2/median", "teacher/halves/compact/r/median",
+		"C3/teacher/percent", "C4/teacher/halves/percent", "C4/teacher/script2/percent", "teacher/halves/alpha/190923/VGG19/median"} {
+		v, ok := res.Values.Get(key)
+		if !ok || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
+			t.Errorf("%s: %+v (present %v), want a finite value", key, v, ok)
+		}
+	}
+	if v, _ := res.Values.Get("teacher/halves/ensemble/r/n"); v.Num != float64(ts.Neurons) {
+		t.Errorf("ensemble row over %v neurons, want %d", v.Num, ts.Neurons)
+	}
+	for _, c := range res.Claims {
+		t.Logf("%s (%s): %s", c.ID, c.Status, c.Value)
+		if c.Status == harness.NotImplemented || c.Status == harness.NotRunnable {
+			t.Errorf("%s: %s with the teacher present", c.ID, c.Status)
+		}
+	}
+	for _, table := range []string{"teacher.csv", "teacher_neurons.csv"} {
+		if !slices.Contains(res.Tables, table) {
+			t.Errorf("tables %v lack %s", res.Tables, table)
+		}
+	}
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+// TestFitRoundTrip checks that a session's fit read back from the cache is the one stored, with
+// its evaluation responses cut again from the input.
+func TestFitRoundTrip(t *testing.T) {
+	raw := metrics.Raw{N: 1, M: 4, R: 2, Data: []float64{1, 2, 3, math.NaN(), 5, 6, 7, 8}}
+	in := teacherrows.SessionInput{Session: "s", N: 4, Resp: &eval.Responses{Session: "s", Lo: 0, Hi: 4, Averaged: raw.Means(), Raw: &raw}}
+	sf := &teacherrows.SessionFit{Session: "s", Models: []*teacherrows.RowFit{
+		{Model: teacherrows.Ensemble, Alphas: []float64{1, 2}, Rule: teacherrows.RuleDefault,
+			Halves: eval.Scores{R: []float64{0.5, math.NaN()}, R2: []float64{0.25, 0.1}}, Script2: eval.Scores{R: []float64{0.1}, R2: []float64{0.01}, R2ER: []float64{-0.2}}},
+	}}
+	b, err := encodeFit(sf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeFit(b, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, w := got.Models[0], sf.Models[0]
+	if got.Session != "s" || m.Model != w.Model || m.Rule != w.Rule || !slices.Equal(m.Alphas, w.Alphas) || m.Halves.R2ER != nil ||
+		!slices.Equal(m.Script2.R2ER, w.Script2.R2ER) || m.Halves.R[0] != 0.5 || !math.IsNaN(m.Halves.R[1]) {
+		t.Errorf("read back %+v, stored %+v", m, w)
+	}
+	if got.Eval == nil || got.Eval.Lo != 2 || got.Eval.Hi != 4 || got.Eval.Raw == nil {
+		t.Errorf("evaluation responses %+v, want images 2-3 with raw repeats", got.Eval)
+	}
+	if _, err := decodeFit(b, teacherrows.SessionInput{Session: "other", N: 4, Resp: in.Resp}); err == nil {
+		t.Error("a fit of another session read back without error")
+	}
+}
