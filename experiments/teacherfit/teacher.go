@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,7 +51,7 @@ type teacherStatus struct {
 // the files (openTeacher) and uses every image; the tests give narrowed networks with random
 // weights and fewer images.
 type teacherSource struct {
-	Open   func(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error)
+	Open   func(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeacher, teacherStatus, error)
 	Images int
 }
 
@@ -67,18 +68,18 @@ var realTeacher = teacherSource{Open: openTeacher}
 
 // openTeacher loads the teacher when its files are present: the 25 member files of the data
 // (ensemble.ReadMember, in member order 0…24) and the ResNet50 trunk to conv4_block4_out from the
-// Keras weight file where Keras caches it ($KERAS_HOME/models, else ~/.keras/models; see
-// imagenet.LoadResNet50); with them VGG19 to block4_pool when its weight file is there too. A
-// weight file that is missing or corrupt makes its rows not runnable, recorded under
-// $KERAS_HOME/models with kerasweights' message (its MD5 and how to get it); a member file that
+// Keras weight file in weightsDir (-weights), else where Keras caches it ($KERAS_HOME/models,
+// else ~/.keras/models; see imagenet.LoadResNet50); with them VGG19 to block4_pool when its
+// weight file is there too. A weight file that is missing or corrupt makes its rows not
+// runnable, recorded with kerasweights' message (its MD5 and how to get it); a member file that
 // cannot be read is an error naming it.
-func openTeacher(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error) {
+func openTeacher(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeacher, teacherStatus, error) {
 	st, err := teacherFiles(env, d)
 	if err != nil || len(st.MissingMembers) > 0 {
 		return nil, st, err
 	}
-	_, trunk, err := imagenet.LoadResNet50("", model.ResNet50Output)
-	if weightsMissing(d, err, kerasweights.ResNet50, "the ensemble teacher's trunk and ResNet50's rows") {
+	_, trunk, err := imagenet.LoadResNet50(weightsDir, model.ResNet50Output)
+	if weightsMissing(d, weightsDir, err, kerasweights.ResNet50, "the ensemble teacher's trunk and ResNet50's rows") {
 		st.Weights = err
 		return nil, st, nil
 	}
@@ -108,9 +109,9 @@ func openTeacher(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus,
 		Members: members,
 		Weights: map[string]string{"ResNet50": kerasweights.ResNet50.MD5},
 	}
-	_, vgg, err := imagenet.LoadVGG19("", model.VGG19Output)
+	_, vgg, err := imagenet.LoadVGG19(weightsDir, model.VGG19Output)
 	switch {
-	case weightsMissing(d, err, kerasweights.VGG19, "VGG19's rows"):
+	case weightsMissing(d, weightsDir, err, kerasweights.VGG19, "VGG19's rows"):
 		st.VGG19 = err
 	case err != nil:
 		return nil, st, fmt.Errorf("VGG19: %w", err)
@@ -122,14 +123,18 @@ func openTeacher(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus,
 }
 
 // weightsMissing reports whether err says that a Keras weight file is missing or corrupt, and
-// then records it as not runnable (under $KERAS_HOME/models) with what is lost.
-func weightsMissing(d *eval.Data, err error, f kerasweights.File, lost string) bool {
+// then records it as not runnable (under weightsDir, else $KERAS_HOME/models) with what is lost.
+func weightsMissing(d *eval.Data, weightsDir string, err error, f kerasweights.File, lost string) bool {
 	var me *kerasweights.MissingError
 	var ce *kerasweights.CorruptError
 	if !errors.As(err, &me) && !errors.As(err, &ce) {
 		return false
 	}
-	d.NotRunnable("$KERAS_HOME/models/"+f.Name, lost+" are not computed: "+err.Error())
+	where := "$KERAS_HOME/models/" + f.Name
+	if weightsDir != "" {
+		where = filepath.Join(weightsDir, f.Name)
+	}
+	d.NotRunnable(where, lost+" are not computed: "+err.Error())
 	return true
 }
 

@@ -79,7 +79,7 @@ func TestRunTeacher(t *testing.T) {
 		env.Log = testWriter{t}
 	}
 	res0 := &harness.Result{}
-	tc0, st, err := openTeacher(env, eval.New(env, res0))
+	tc0, st, err := openTeacher(env, eval.New(env, res0), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +96,7 @@ func TestRunTeacher(t *testing.T) {
 	}
 
 	tc := narrowNets(t)
-	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data) (*openedTeacher, teacherStatus, error) {
+	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data, _ string) (*openedTeacher, teacherStatus, error) {
 		return &openedTeacher{Nets: tc}, teacherStatus{Members: 2}, nil
 	}}
 	// No shared models: their line is TestCompareSurrogates' and the golden run's.

@@ -69,7 +69,22 @@ func init() {
 		Claims: []string{"C3", "C4"},
 		Plan:   planFor,
 		Run:    run,
+		Options: []harness.Option{
+			{Name: "weights", Usage: "directory of the Keras ImageNet weight files, as `replicate data fetch -weights DIR` fills it (default $KERAS_HOME/models, then ~/.keras/models)"},
+		},
+		Configure: configure,
 	})
+}
+
+// configure applies -weights.
+func configure(p *plan, values map[string]string) error {
+	if v, ok := values["weights"]; ok {
+		if v == "" {
+			return fmt.Errorf("-weights: want a directory")
+		}
+		p.Weights = v
+	}
+	return nil
 }
 
 // plan is what a profile runs.
@@ -77,6 +92,8 @@ type plan struct {
 	Sessions []string `json:"eval_sessions"` // test sessions whose evaluation halves are scored
 	Teachers []string `json:"teachers"`      // shared-model folders
 	Ks       []int    `json:"ks"`
+	// Weights is the directory of the Keras weight files (-weights; "" for Keras' own).
+	Weights string `json:"weights,omitempty"`
 }
 
 // planFor: quick scores the quick session with K = 5, 50, 200 of every folder (the models the
@@ -101,7 +118,7 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (*harness.Result, error) {
 	res := &harness.Result{}
 	d := eval.New(env, res)
-	nets, status, err := src.Open(env, d)
+	nets, status, err := src.Open(env, d, p.Weights)
 	if err != nil {
 		return nil, err
 	}

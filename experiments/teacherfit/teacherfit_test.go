@@ -1,12 +1,18 @@
 package teacherfit
 
 import (
+	"errors"
+	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"compactv4/eval"
+	"compactv4/harness"
+	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/kerasweights"
+	"compactv4/internal/v4data"
 )
 
 // scoredModel returns a surrogate whose per-neuron r² are r2 (r = √r²).
@@ -93,5 +99,53 @@ func TestWeightsRows(t *testing.T) {
 		if !strings.Contains(rest, want) {
 			t.Errorf("remaining rows %q lack %q", rest, want)
 		}
+	}
+}
+
+func TestConfigureWeights(t *testing.T) {
+	for _, tc := range []struct {
+		values  map[string]string
+		want    string
+		wantErr bool
+	}{
+		{values: map[string]string{}, want: ""},
+		{values: map[string]string{"weights": "/data/keras"}, want: "/data/keras"},
+		{values: map[string]string{"weights": ""}, wantErr: true},
+	} {
+		var p plan
+		err := configure(&p, tc.values)
+		if (err != nil) != tc.wantErr || p.Weights != tc.want {
+			t.Errorf("configure(%v): weights %q, error %v; want %q, error %v", tc.values, p.Weights, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+// TestWeightsMissingPath: a weight file missing from -weights DIR is recorded under DIR, and
+// under $KERAS_HOME/models without -weights.
+func TestWeightsMissingPath(t *testing.T) {
+	store, err := v4data.Open(datadirtest.Dir(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	_, err = kerasweights.Locate(kerasweights.VGG19, dir)
+	if err == nil {
+		t.Fatal("weight file found in an empty directory")
+	}
+	for _, tc := range []struct{ dir, want string }{
+		{dir, filepath.Join(dir, kerasweights.VGG19.Name)},
+		{"", "$KERAS_HOME/models/" + kerasweights.VGG19.Name},
+	} {
+		res := &harness.Result{}
+		env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Log: io.Discard}
+		if !weightsMissing(eval.New(env, res), tc.dir, err, kerasweights.VGG19, "VGG19's rows") {
+			t.Fatalf("weightsMissing(%q) = false for %v", tc.dir, err)
+		}
+		if len(res.NotRunnable) != 1 || res.NotRunnable[0].Path != tc.want || !strings.Contains(res.NotRunnable[0].Reason, kerasweights.VGG19.MD5) {
+			t.Errorf("-weights %q: not runnable %+v, want %s with the MD5", tc.dir, res.NotRunnable, tc.want)
+		}
+	}
+	if weightsMissing(nil, dir, errors.New("disk on fire"), kerasweights.VGG19, "VGG19's rows") {
+		t.Error("an error other than missing or corrupt counted as missing")
 	}
 }
