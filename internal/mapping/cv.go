@@ -154,9 +154,7 @@ func CrossValidate(members int, member func(i int) (Features, error), raw metric
 			train := at(perm, fo.Train)
 			a := alpha
 			if a == Auto {
-				if a, err = DefaultAlpha(f, train); err != nil {
-					return res, err
-				}
+				a = defaultAlpha(f, train) // f checked by NewDesign, train a fold of its images
 			}
 			res.Alphas[fi] = append(res.Alphas[fi], a)
 			fit, err := d.Fit(train, targets(means, train), a)

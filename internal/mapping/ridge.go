@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -39,7 +41,7 @@ func (f Features) check() error {
 		return fmt.Errorf("features %s: %d values for %d images × %d features: %w", f.Name, len(f.X), f.N, f.P, ErrInput)
 	}
 	for k, v := range f.X {
-		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		if !(v >= -math.MaxFloat32 && v <= math.MaxFloat32) { // NaN or ±Inf
 			return fmt.Errorf("features %s: image %d, feature %d is %v: %w", f.Name, k/f.P, k%f.P, v, ErrInput)
 		}
 	}
@@ -123,27 +125,44 @@ func DefaultAlpha(f Features, rows []int) (float64, error) {
 			return 0, fmt.Errorf("features %s: image %d out of range [0, %d): %w", f.Name, r, f.N, ErrInput)
 		}
 	}
+	return defaultAlpha(f, rows), nil
+}
+
+// defaultAlpha is DefaultAlpha for features and rows already checked. The features are split
+// into one contiguous range per worker; each feature's sums run over the rows in order, so the
+// result does not depend on the number of workers.
+func defaultAlpha(f Features, rows []int) float64 {
 	t := float64(len(rows))
-	mean := make([]float64, f.P)
-	for _, r := range rows {
-		for j, v := range f.X[r*f.P : r*f.P+f.P] {
-			mean[j] += float64(v)
-		}
-	}
-	for j := range mean {
-		mean[j] /= t
-	}
 	ss := make([]float64, f.P)
-	for _, r := range rows {
-		for j, v := range f.X[r*f.P : r*f.P+f.P] {
-			d := float64(v) - mean[j]
-			ss[j] += d * d
-		}
+	workers := max(1, min(runtime.GOMAXPROCS(0), f.P/1024))
+	var wg sync.WaitGroup
+	for w := range workers {
+		lo, hi := w*f.P/workers, (w+1)*f.P/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mean, ss := make([]float64, hi-lo), ss[lo:hi]
+			for _, r := range rows {
+				for j, v := range f.X[r*f.P+lo : r*f.P+hi] {
+					mean[j] += float64(v)
+				}
+			}
+			for j := range mean {
+				mean[j] /= t
+			}
+			for _, r := range rows {
+				for j, v := range f.X[r*f.P+lo : r*f.P+hi] {
+					d := float64(v) - mean[j]
+					ss[j] += d * d
+				}
+			}
+			for j := range ss {
+				ss[j] = ss[j] / t * (t - 1) * (t - 1)
+			}
+		}()
 	}
-	for j := range ss {
-		ss[j] = ss[j] / t * (t - 1) * (t - 1)
-	}
-	return 0.01 * metrics.Median(ss), nil
+	wg.Wait()
+	return 0.01 * metrics.Median(ss)
 }
 
 // A Fit is a ridge regression fitted on some images of a Design.

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -313,4 +314,43 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestDefaultAlphaWorkers: the default alpha is the same float64, bit for bit, whatever the
+// number of workers that split the features, and equal to the plain two-pass formula.
+func TestDefaultAlphaWorkers(t *testing.T) {
+	const n, p = 37, 5000
+	x := make([]float32, n*p)
+	for k := range x {
+		x[k] = float32(math.Sin(float64(k)*0.37) * (1 + float64(k%p)/1000))
+	}
+	f := Features{N: n, P: p, X: x, Name: "sine"}
+	rows := []int{3, 0, 36, 17, 5, 9, 22, 30, 11}
+	// The formula written out serially: 0.01·median_j(var_j·(t−1)²).
+	tf := float64(len(rows))
+	ss := make([]float64, p)
+	for j := range p {
+		mean := 0.0
+		for _, r := range rows {
+			mean += float64(x[r*p+j])
+		}
+		mean /= tf
+		for _, r := range rows {
+			d := float64(x[r*p+j]) - mean
+			ss[j] += d * d
+		}
+		ss[j] = ss[j] / tf * (tf - 1) * (tf - 1)
+	}
+	want := 0.01 * metrics.Median(ss)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, procs := range []int{1, 2, 3, 4} {
+		runtime.GOMAXPROCS(procs)
+		got, err := DefaultAlpha(f, rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Float64bits(got) != math.Float64bits(want) {
+			t.Errorf("GOMAXPROCS %d: default alpha %v, want %v", procs, got, want)
+		}
+	}
 }
