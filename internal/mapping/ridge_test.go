@@ -187,10 +187,15 @@ func TestReferenceScript(t *testing.T) {
 // TestBadInput checks that unusable features, targets and settings are errors naming them.
 func TestBadInput(t *testing.T) {
 	good := hashFeatures(0, 20, 30, 1)
-	nan := hashFeatures(0, 20, 30, 1)
-	nan.X[3*30+7] = float32(math.NaN())
-	if _, err := NewDesign(nan); !errors.Is(err, ErrInput) || !contains(err, "image 3, feature 7") {
-		t.Errorf("NaN feature: %v", err)
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		bad := hashFeatures(0, 20, 30, 1)
+		bad.X[3*30+7] = v
+		if _, err := NewDesign(bad); !errors.Is(err, ErrInput) || !contains(err, "image 3, feature 7") {
+			t.Errorf("%v feature: %v", v, err)
+		}
+		if _, err := DefaultAlpha(bad, span(0, 10)); !errors.Is(err, ErrInput) {
+			t.Errorf("%v feature, default alpha: %v", v, err)
+		}
 	}
 	short := good
 	short.X = short.X[:10]
