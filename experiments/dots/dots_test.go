@@ -329,10 +329,10 @@ func TestDissectBadInput(t *testing.T) {
 	}
 }
 
-// TestSplitInputs splits the consolidated filter of a planted model whose layer-2 filter adds
-// two layer-1 channels and subtracts half of the third: the two are excitatory, the third
-// inhibitory, and the contributions rebuild the network's activation.
-func TestSplitInputs(t *testing.T) {
+// plantedSplit screens the planted model whose layer-2 filter adds two layer-1 channels and
+// subtracts half of the third, and splits that filter's inputs (layer 2, filter 0).
+func plantedSplit(t *testing.T) ([]artificial.Stimulus, *screened, inputSplit) {
+	t.Helper()
 	set, err := artificial.Standard(stimulusSeed)
 	if err != nil {
 		t.Fatal(err)
@@ -356,6 +356,14 @@ func TestSplitInputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return set, s, sp
+}
+
+// TestSplitInputs splits the consolidated filter of a planted model whose layer-2 filter adds
+// two layer-1 channels and subtracts half of the third: the two are excitatory, the third
+// inhibitory, and the contributions rebuild the network's activation.
+func TestSplitInputs(t *testing.T) {
+	set, s, sp := plantedSplit(t)
 	if math.Abs(sp.Reconstructed-sp.Activation) > 1e-4*math.Abs(sp.Activation)+1e-6 || sp.Activation <= 0 {
 		t.Errorf("activation %v, rebuilt %v", sp.Activation, sp.Reconstructed)
 	}
@@ -395,29 +403,8 @@ func TestUnitCentre(t *testing.T) {
 // consolidated filter takes each input from the unit under its own centre, whose receptive field
 // is centred half a pixel from the dot's centre along each axis.
 func TestSplitLocation(t *testing.T) {
-	set, err := artificial.Standard(stimulusSeed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := planted(t, [3]float32{1.0 / 3, 1.0 / 3, 1.0 / 3})
-	m.Net.Layer("layer2_conv").Weights[1].Data[2] = -0.5
-	pix, err := artificial.RenderAll(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pix = append(pix, blankImage()...)
-	out, err := m.Predict(pix, len(set)+1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &screened{M: m, Resp: floats(out[:len(set)]), Blank: float64(out[len(set)])}
-	if s.Ix, err = dotsel.Measure(set, s.Resp, s.Blank, []float64{0, 1, 2}); err != nil {
-		t.Fatal(err)
-	}
-	sp, err := splitInputs(s, set, 2, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s, sp := plantedSplit(t)
+	m := s.M
 	for _, c := range sp.Inputs {
 		if c.TapY != 2*sp.Y+1 || c.TapX != 2*sp.X+1 {
 			t.Errorf("input %d taken from (%d, %d), want (%d, %d)", c.Input, c.TapY, c.TapX, 2*sp.Y+1, 2*sp.X+1)
