@@ -7,6 +7,7 @@ import (
 	"compactv4/eval"
 	"compactv4/internal/metrics"
 	"compactv4/internal/npy"
+	"compactv4/internal/pilresize"
 )
 
 // Cadena is the V1 data of Cadena et al. 2019: responses of N neurons to M images over R repeat
@@ -116,4 +117,32 @@ func (c *Cadena) Responses(name string, neurons []int) (*eval.Responses, error) 
 		}
 	}
 	return &eval.Responses{Session: name, Lo: 0, Hi: c.M, Averaged: avg, Raw: &raw}, nil
+}
+
+// RGB returns the images as side×side RGB bytes, image after image (NHWC): each grey level
+// rounded to the nearest integer, copied to the three channels, and the W×H image resized with
+// Pillow's bicubic filter (internal/pilresize). A grey level outside [0, 255] (after rounding) or
+// not finite is an error naming the image: the file's levels are taken to be 8-bit.
+func (c *Cadena) RGB(side int) ([]uint8, error) {
+	if side < 1 {
+		return nil, fmt.Errorf("cadena: images of side %d", side)
+	}
+	hw := c.H * c.W
+	out := make([]uint8, 0, c.M*side*side*3)
+	grey := make([]uint8, hw*3)
+	for i := range c.M {
+		for p, v := range c.Images[i*hw : (i+1)*hw] {
+			r := math.Round(v)
+			if !(r >= 0 && r <= 255) {
+				return nil, fmt.Errorf("cadena: image %d pixel (%d, %d) has grey level %v, want 0–255", i, p/c.W, p%c.W, v)
+			}
+			grey[3*p], grey[3*p+1], grey[3*p+2] = uint8(r), uint8(r), uint8(r)
+		}
+		im, err := pilresize.Bicubic(grey, c.W, c.H, 3, side, side)
+		if err != nil {
+			return nil, fmt.Errorf("cadena: image %d: %w", i, err)
+		}
+		out = append(out, im...)
+	}
+	return out, nil
 }

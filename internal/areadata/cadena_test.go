@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"compactv4/internal/fuzzbound"
@@ -93,4 +94,46 @@ func FuzzReadCadena(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCadenaRGB(t *testing.T) {
+	c := &Cadena{M: 2, H: 2, W: 2, Images: []float64{0, 1.4, 254.6, 255, 7, 7, 7, 7}}
+	tests := []struct {
+		name    string
+		levels  []float64
+		side    int
+		want    []uint8 // nil: an error
+		wantErr string
+	}{
+		{"same size rounds and copies", c.Images, 2, []uint8{0, 0, 0, 1, 1, 1, 255, 255, 255, 255, 255, 255, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}, ""},
+		{"resized constant stays constant", []float64{9, 9, 9, 9, 9, 9, 9, 9}, 3, bytesOf(9, 2*3*3*3), ""},
+		{"above 255", []float64{0, 0, 0, 255.6, 0, 0, 0, 0}, 2, nil, "image 0 pixel (1, 1)"},
+		{"negative", []float64{0, 0, 0, 0, 0, -1, 0, 0}, 2, nil, "image 1 pixel (0, 1)"},
+		{"NaN", []float64{math.NaN(), 0, 0, 0, 0, 0, 0, 0}, 2, nil, "image 0 pixel (0, 0)"},
+		{"side 0", c.Images, 0, nil, "side 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cc := *c
+			cc.Images = tt.levels
+			got, err := cc.RGB(tt.side)
+			if tt.want == nil {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("RGB(%d) = %v, %v; want %v", tt.side, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func bytesOf(v uint8, n int) []uint8 {
+	out := make([]uint8, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }

@@ -117,6 +117,22 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 	return tr.Network(), nil
 }
 
+// Train builds the student with k early filters and one output per row of targets (Student,
+// initial weights from initSeed), fits it to targets [output][image] on the n Side×Side×3 images
+// fitPix (Fit with schedule s) and returns its outputs for the nEval Side×Side×3 images evPix,
+// image after image (nEval·len(targets) values).
+func Train(ctx context.Context, k int, initSeed uint64, fitPix []uint8, n int, targets [][]float64, s Schedule, evPix []uint8, nEval int) ([]float32, error) {
+	net, err := Student(k, len(targets), initSeed)
+	if err != nil {
+		return nil, err
+	}
+	fit, err := Fit(ctx, net, fitPix, n, targets, s)
+	if err != nil {
+		return nil, err
+	}
+	return predict(fit, evPix, nEval)
+}
+
 // predict returns a network's outputs for n Side×Side×3 images, image after image.
 func predict(net *model.Network, pix []uint8, n int) ([]float32, error) {
 	c, err := nn.Compile(net)
@@ -126,8 +142,9 @@ func predict(net *model.Network, pix []uint8, n int) ([]float32, error) {
 	return c.Predict(pix, n)
 }
 
-// byOutput turns outputs image after image (outs per image) into [output][image].
-func byOutput(flat []float32, n, outs int) [][]float64 {
+// ByOutput turns outputs image after image (outs per image), as Train returns them, into
+// [output][image].
+func ByOutput(flat []float32, n, outs int) [][]float64 {
 	out := make([][]float64, outs)
 	for o := range out {
 		out[o] = make([]float64, n)

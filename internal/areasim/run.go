@@ -148,17 +148,13 @@ func (a *Area) EvalImages() int { return a.nEval }
 // seeds) to the expected counts of the fit images and returns its outputs for the evaluation
 // images, image after image (EvalImages()·Units values).
 func (a *Area) Fit(ctx context.Context, k int) ([]float32, error) {
-	net, err := Student(k, a.cfg.Units, a.cfg.initSeed(k))
-	if err != nil {
-		return nil, err
-	}
 	sched := a.cfg.Schedule
 	sched.Seed = a.cfg.Seed
-	fit, err := Fit(ctx, net, a.fitPix, a.nFit, a.fitY, sched)
+	out, err := Train(ctx, k, a.cfg.initSeed(k), a.fitPix, a.nFit, a.fitY, sched, a.evPix, a.nEval)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}
-	return predict(fit, a.evPix, a.nEval)
+	return out, nil
 }
 
 // Score returns each unit's r²_ER of outputs that Fit returns, on the evaluation images' repeats.
@@ -166,7 +162,7 @@ func (a *Area) Score(pred []float32) ([]float64, error) {
 	if len(pred) != a.nEval*a.cfg.Units {
 		return nil, fmt.Errorf("%s: %d predictions for %d images of %d units", a.Name(), len(pred), a.nEval, a.cfg.Units)
 	}
-	s, err := eval.Score(a.part, byOutput(pred, a.nEval, a.cfg.Units), metrics.R2EROptions{})
+	s, err := eval.Score(a.part, ByOutput(pred, a.nEval, a.cfg.Units), metrics.R2EROptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -306,11 +306,11 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 				return nil, fmt.Errorf("factorized mapping, member %d, epoch %d: %w", i, e, err)
 			}
 			trained := tr.Network()
-			pv, err := predictNet(trained, f, val)
+			pv, err := PredictFactorized(trained, f, val)
 			if err != nil {
 				return nil, err
 			}
-			pt, err := predictNet(trained, f, test)
+			pt, err := PredictFactorized(trained, f, test)
 			if err != nil {
 				return nil, err
 			}
@@ -382,7 +382,7 @@ func addInto(a, b [][]float64) [][]float64 {
 }
 
 // predictNet returns net's outputs for images rows of f, [neuron][image].
-func predictNet(net *model.Network, f Features, rows []int) ([][]float64, error) {
+func PredictFactorized(net *model.Network, f Features, rows []int) ([][]float64, error) {
 	cn, err := nn.Compile(net)
 	if err != nil {
 		return nil, fmt.Errorf("factorized mapping: %w", err)
