@@ -45,19 +45,23 @@ import (
 
 	"compactv4/eval"
 	"compactv4/harness"
+	"compactv4/internal/areadata"
 	"compactv4/internal/areasim"
 	"compactv4/internal/v4data"
 )
 
 func init() {
 	harness.Register(harness.Definition[plan]{
-		Name:      "areas",
-		Title:     "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area; V1 and IT need their data)",
-		Paper:     "ED Fig. 6",
-		Claims:    []string{"C9"},
-		Plan:      planFor,
-		Run:       run,
-		Options:   []harness.Option{harness.ShardOption},
+		Name:   "areas",
+		Title:  "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area; V1 and IT need their data)",
+		Paper:  "ED Fig. 6",
+		Claims: []string{"C9"},
+		Plan:   planFor,
+		Run:    run,
+		Options: []harness.Option{harness.ShardOption,
+			{Name: "areadata", Usage: "directory of the V1 and IT data files, as `replicate data areas -fetch` fills it (default $" + areadata.EnvVar + ")"},
+			{Name: "weights", Usage: "directory of the Keras ImageNet weight files, as `replicate data fetch -weights DIR` fills it (default $KERAS_HOME/models, then ~/.keras/models)"},
+		},
 		Configure: configure,
 	})
 }
@@ -72,6 +76,8 @@ type plan struct {
 	Ks      []int   `json:"ks"`
 	FullK   int     `json:"full_k"`
 	Sim     simPlan `json:"simulation"`
+	// Real is the real areas, V1 and IT.
+	Real realPlan `json:"real_areas"`
 	// Shard selects the units of work the run computes (see the package doc); a shard run
 	// computes no result.
 	Shard harness.Shard `json:"shard,omitzero"`
@@ -111,13 +117,13 @@ func planFor(p harness.Profile) (plan, error) {
 		sim.Kinds = []areasim.Kind{areasim.V1, areasim.Wide}
 		sim.Ks = []int{2, 4}
 		sim.Seeds = []uint64{1}
-		return plan{Sessions: []string{v4data.QuickSession.ID}, Teacher: teacherFolder, Ks: []int{5, 10, 25, 50}, FullK: 200, Sim: sim}, nil
+		return plan{Sessions: []string{v4data.QuickSession.ID}, Teacher: teacherFolder, Ks: []int{5, 10, 25, 50}, FullK: 200, Sim: sim, Real: realPlanFor(p)}, nil
 	}
 	sim.Sessions = []string{"190923", "201025"}
 	sim.Kinds = areasim.Kinds
 	sim.Ks = []int{2, 4, 8}
 	sim.Seeds = []uint64{1, 2, 3}
-	return plan{Sessions: v4data.TestSessionIDs(), Teacher: teacherFolder, Ks: []int{5, 10, 25, 35, 50, 75, 100}, FullK: 200, Sim: sim}, nil
+	return plan{Sessions: v4data.TestSessionIDs(), Teacher: teacherFolder, Ks: []int{5, 10, 25, 35, 50, 75, 100}, FullK: 200, Sim: sim, Real: realPlanFor(p)}, nil
 }
 
 // teacherFolder is the folder of the shared models whose teacher is the ensemble.
@@ -127,7 +133,7 @@ const teacherFolder = "from_ensemble_model"
 // bootstrapSeed+i, the full model bootstrapSeed+len(Ks)).
 const bootstrapSeed = 20261202
 
-// configure applies the -shard option.
+// configure applies the -shard, -areadata and -weights options.
 func configure(p *plan, values map[string]string) error {
 	if v, ok := values["shard"]; ok {
 		sh, err := harness.ParseShard(v)
@@ -135,6 +141,14 @@ func configure(p *plan, values map[string]string) error {
 			return err
 		}
 		p.Shard = sh
+	}
+	for name, dst := range map[string]*string{"areadata": &p.Real.Dir, "weights": &p.Real.Weights} {
+		if v, ok := values[name]; ok {
+			if v == "" {
+				return fmt.Errorf("-%s: want a directory", name)
+			}
+			*dst = v
+		}
 	}
 	return nil
 }
@@ -149,7 +163,7 @@ func simUnit(p plan, pop, k int) int {
 }
 
 // units is the number of units of work of a plan.
-func units(p plan) int { return simUnit(p, len(p.Sim.Seeds)*len(p.Sim.Kinds), 0) }
+func units(p plan) int { return realUnit(p, len(p.Real.Areas), 0) }
 
 func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error) {
 	res := &harness.Result{}
@@ -162,16 +176,19 @@ func run(ctx context.Context, env *harness.Env, p plan) (*harness.Result, error)
 	if err != nil {
 		return nil, fmt.Errorf("simulated area: %w", err)
 	}
-	recordMissingAreas(res)
+	real, err := evaluateReal(ctx, env, d, res, p)
+	if err != nil {
+		return nil, fmt.Errorf("real areas: %w", err)
+	}
 	if !p.Shard.Whole() {
 		recordShard(res, p)
 		return res, nil
 	}
-	if err := record(res, p, v4, sim); err != nil {
+	if err := record(res, p, v4, sim, real); err != nil {
 		return nil, err
 	}
-	if err := writeTables(env, res, p, v4, sim); err != nil {
+	if err := writeTables(env, res, p, v4, sim, real); err != nil {
 		return nil, err
 	}
-	return res, drawFigure(env, res, p, v4, sim)
+	return res, drawFigure(env, res, p, v4, sim, real)
 }

@@ -11,20 +11,25 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// curveRows are the table rows of one curve: one per K and one for the full model.
+// curveRows are the table rows of one curve: one per K and one for the full model, whose k is
+// fullK (empty when fullK is 0: the full model is the task-driven teacher).
 func curveRows(area, seed, metric string, c *filtercurve.Curve, fullK int) [][]string {
 	var rows [][]string
-	row := func(k int, role string, m float64, lo, hi float64, n int) {
-		rows = append(rows, []string{area, seed, strconv.Itoa(k), role, metric, harness.FormatFloat(m), harness.FormatFloat(lo), harness.FormatFloat(hi), strconv.Itoa(n), strconv.FormatBool(k == c.Smallest)})
+	row := func(k string, role string, m float64, lo, hi float64, n int, smallest bool) {
+		rows = append(rows, []string{area, seed, k, role, metric, harness.FormatFloat(m), harness.FormatFloat(lo), harness.FormatFloat(hi), strconv.Itoa(n), strconv.FormatBool(smallest)})
 	}
 	for _, p := range c.Points {
-		row(p.K, "compressed", p.Acc.Median, p.Acc.Lo, p.Acc.Hi, p.Acc.N)
+		row(strconv.Itoa(p.K), "compressed", p.Acc.Median, p.Acc.Lo, p.Acc.Hi, p.Acc.N, p.K == c.Smallest)
 	}
-	row(fullK, "full", c.Full.Median, c.Full.Lo, c.Full.Hi, c.Full.N)
+	k, role := strconv.Itoa(fullK), "full"
+	if fullK == 0 {
+		k, role = "", "full (teacher)"
+	}
+	row(k, role, c.Full.Median, c.Full.Lo, c.Full.Hi, c.Full.N, false)
 	return rows
 }
 
-func writeTables(env *harness.Env, res *harness.Result, p plan, v4 *v4Curve, sim []simRun) error {
+func writeTables(env *harness.Env, res *harness.Result, p plan, v4 *v4Curve, sim []simRun, real []realCurve) error {
 	var rows [][]string
 	if v4.Curve != nil {
 		rows = append(rows, curveRows("V4 (published shared models, "+p.Teacher+")", "", metricLabel(v4.Metric), v4.Curve, p.FullK)...)
@@ -34,13 +39,17 @@ func writeTables(env *harness.Env, res *harness.Result, p plan, v4 *v4Curve, sim
 			rows = append(rows, curveRows("simulated "+string(r.Kind), strconv.FormatUint(run.Seed, 10), "r²_ER", r.Curve, p.Sim.FullK)...)
 		}
 	}
+	for _, c := range real {
+		rows = append(rows, curveRows(c.Area+" ("+c.Dataset+", students distilled from "+c.Teacher+")", "", "r²_ER", c.Curve, 0)...)
+	}
 	return res.AddTable(env.WriteCSV("accuracy_vs_k.csv",
 		[]string{"area", "seed", "k", "model", "metric", "median", "ci_lo", "ci_hi", "neurons", "smallest_k"}, rows))
 }
 
 // curvePanel draws one area: the median with its 90 % interval (band) per K, and the full
-// model's median (line) and interval (band) from the smallest K to the full model's, with a
-// vertical line at the smallest K that performs no worse.
+// model's median (line) and interval (band) from the smallest K to the full model's (to the
+// largest K when fullK is 0: the full model is the teacher), with a vertical line at the
+// smallest K that performs no worse.
 func curvePanel(title, metric string, c *filtercurve.Curve, fullK int) (plots.Drawer, error) {
 	var s plots.Series
 	s.Label = "K early filters"
@@ -48,9 +57,13 @@ func curvePanel(title, metric string, c *filtercurve.Curve, fullK int) (plots.Dr
 		s.X, s.Y = append(s.X, float64(p.K)), append(s.Y, p.Acc.Median)
 		s.Lo, s.Hi = append(s.Lo, p.Acc.Lo), append(s.Hi, p.Acc.Hi)
 	}
+	label, end := fmt.Sprintf("full (K = %d), 90 %% CI", fullK), float64(fullK)
+	if fullK == 0 {
+		label, end = "full model (teacher), 90 % CI", s.X[len(s.X)-1]
+	}
 	full := plots.Series{
-		Label: fmt.Sprintf("full (K = %d), 90 %% CI", fullK),
-		X:     []float64{s.X[0], float64(fullK)}, Y: []float64{c.Full.Median, c.Full.Median},
+		Label: label,
+		X:     []float64{s.X[0], end}, Y: []float64{c.Full.Median, c.Full.Median},
 		Lo: []float64{c.Full.Lo, c.Full.Lo}, Hi: []float64{c.Full.Hi, c.Full.Hi},
 	}
 	var vl []plots.RefLine
@@ -67,10 +80,17 @@ func curvePanel(title, metric string, c *filtercurve.Curve, fullK int) (plots.Dr
 	return p, nil
 }
 
-func drawFigure(env *harness.Env, res *harness.Result, p plan, v4 *v4Curve, sim []simRun) error {
+func drawFigure(env *harness.Env, res *harness.Result, p plan, v4 *v4Curve, sim []simRun, real []realCurve) error {
 	var panels []plots.Drawer
 	if v4.Curve != nil {
 		d, err := curvePanel("V4: published shared models ("+p.Teacher+")", metricLabel(v4.Metric), v4.Curve, p.FullK)
+		if err != nil {
+			return err
+		}
+		panels = append(panels, d)
+	}
+	for _, c := range real {
+		d, err := curvePanel(fmt.Sprintf("%s (%s): students of the task-driven teacher", c.Area, c.Dataset), "r²_ER", c.Curve, 0)
 		if err != nil {
 			return err
 		}

@@ -20,9 +20,19 @@ func TestConfigure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 8 V4 shared models, then 3 seeds × 3 populations × 4 students.
-	if n := units(full); n != 8+3*3*4 {
-		t.Errorf("the full plan has %d units of work, want 44", n)
+	// 8 V4 shared models, then 3 seeds × 3 populations × 4 students, then V1's and IT's teacher
+	// and 5 students each.
+	if n := units(full); n != 8+3*3*4+2*6 {
+		t.Errorf("the full plan has %d units of work, want 56", n)
+	}
+	for _, tt := range []struct{ name, dir, weights string }{{"areadata", "/a", ""}, {"weights", "", "/w"}} {
+		p := full
+		if err := configure(&p, map[string]string{tt.name: "/" + tt.name[:1]}); err != nil || p.Real.Dir != tt.dir || p.Real.Weights != tt.weights {
+			t.Errorf("-%s: plan %q %q, %v", tt.name, p.Real.Dir, p.Real.Weights, err)
+		}
+		if err := configure(&p, map[string]string{tt.name: ""}); err == nil {
+			t.Errorf("-%s with no directory accepted", tt.name)
+		}
 	}
 	p := full
 	if err := configure(&p, map[string]string{"shard": "2/4"}); err != nil || p.Shard != (harness.Shard{I: 2, N: 4}) {
@@ -39,7 +49,7 @@ func TestConfigure(t *testing.T) {
 // Two shards run one after the other against a shared cache, then a run without -shard that
 // assembles them from the cache, write the same bytes and values as one run of the whole plan
 // with its own cache. The plan is tiny: two V4 shared models on the quick session and one
-// population's two students, fitted for one epoch, so four units of work.
+// population's two students, fitted for one epoch, so four units of work (no real area).
 func TestShardsMerge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits two students and predicts with two shared models, four times")
@@ -54,6 +64,7 @@ func TestShardsMerge(t *testing.T) {
 	}
 	p.Ks, p.FullK = []int{5}, 10
 	p.Sim.Kinds, p.Sim.Units, p.Sim.Ks, p.Sim.FullK, p.Sim.Epochs = []areasim.Kind{areasim.V1}, 8, []int{2}, 4, 1
+	p.Real.Areas = nil
 	runPlan := func(p plan, cache *harness.Cache) (string, *harness.Result) {
 		t.Helper()
 		env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Cache: cache, Log: io.Discard}
