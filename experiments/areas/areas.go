@@ -18,25 +18,70 @@
 //     small shared students with K early filters are fitted to the expected responses, and each is
 //     scored with r²_ER on Brain-Score-sized evaluation images; the least compressed student stands
 //     for the full model. The planted ordering (V1-like simplest) is what the analysis must find.
-//   - V1 (Cadena et al. 2019) and IT (Brain-Score's MajajHong2015): not runnable here. Their files
-//     (internal/areadata, fetched by `replicate data areas -fetch`) and the task-driven teachers
-//     fitted to their neurons are not on this machine; each file is listed with its hash.
+//   - V1 (Cadena et al. 2019, the 115 neurons that saw every image) and IT (Brain-Score's
+//     MajajHong2015, its 168 IT sites), wherever their files (internal/areadata, fetched by
+//     `replicate data areas -fetch` into $AREADATA or -areadata) and the Keras ResNet50 weight file
+//     (internal/kerasweights; -weights) are present: the task-driven teacher is fitted to the
+//     area's neurons (internal/areateacher), shared students with K early filters are distilled
+//     from it, each is scored with r²_ER on the area's evaluation images, and the curve is drawn
+//     against the teacher, the full model. Where a file is missing, the area is listed as not
+//     runnable, each file with its hash and source. On this machine neither data set is present.
 //
-// Profiles: quick scores the quick test session with K = 5, 10, 25, 50 against K = 200 and
+// # The real areas' choices
+//
+// The paper's Methods are not readable here, so what it leaves open for V1 and IT is chosen as
+// follows (and the plan records every knob):
+//
+//   - Teacher: ResNet50 with Keras' ImageNet weights up to conv4_block4_out, the layer this suite
+//     reads for V4 (reference/upstream.md §3.2, §6), for both areas. The paper's main figure uses
+//     ResNet50-robust, whose weights this suite cannot read, and says only "a middle layer"; a
+//     layer per area (earlier for V1) may be what the authors used, but it is not stated.
+//   - Mapping: the factorized two-stage mapping with upstream's task-driven defaults
+//     (mapping.TaskDrivenDefaults, reference/upstream.md §7), trained on the fit images' repeat
+//     averages and stopped at the epoch of the best mean r²_ER on a validation part of them. The
+//     quick profile runs 10 of its 50 epochs.
+//   - Split: Brain-Score's sizes (areadata.BrainScoreTrainSize of the images to fit on; for IT
+//     stratified by object) drawn with split_seed; the validation part is 10 % of the fit images,
+//     drawn the same way with split_seed + 1.
+//   - Images: every area's images are resized to 112×112 RGB with Pillow's bicubic filter (the
+//     compact models' input and the distillation stream's size); Cadena et al.'s 140×140 grey
+//     images are copied to three channels, whole (no crop), and the 256×256 HVM images are taken
+//     as they are. The trunk sees them at 224×224 as it sees the V4 images (imagenet.Preprocess).
+//   - Students: internal/areasim's shared student (K filters in layers 0 and 1, 32 in layer 2, a
+//     1×1 mixing stage to every neuron of the area and a spatial pool) on 16×16 block means of the
+//     112×112 images, fitted with areasim.Fit (Adam, MSE on outputs standardised per neuron) for
+//     the plan's epochs to the teacher's responses to the first stream_images images of the
+//     distillation stream (internal/distimages over the V4 data directory's images, every
+//     augmentation family) and to the area's fit images, labelled once. The paper's students are
+//     the compact architecture at 112×112 distilled on a one-pass stream of millions of images
+//     (reference/upstream.md §8); the scaled-down student and schedule keep a curve to hours on a
+//     CPU. The evaluation images are never seen by a student or the teacher's fit.
+//   - Curve: filtercurve.New of the students' r²_ER against the teacher's (bootstrap seeds
+//     bootstrapSeed + 100·(area index + 1) + i). C9's ordering V1 < V4 < IT in the smallest K
+//     no worse than the full model is checked (areasim.Rank) when all three curves exist, though
+//     V4's point comes from another family of models (the published shared models).
+//   - Memory: the trunk's features of all an area's images are held at once, 14×14×1024 float32
+//     per image: about 5.8 GB for V1's 7,250 images and 2.6 GB for IT's 3,200.
+//
+// Profiles: quick scores the quick test session with K = 5, 10, 25, 50 against K = 200,
 // simulates the V1-like and wide populations on that session's images with K = 2 and 4 and one
-// seed; full
-// scores all four test sessions with every published K and simulates all three populations on
-// two sessions' images with three seeds.
+// seed, and for each real area present distils K = 2, 4, 8, 16 on 2,000 stream images (10
+// epochs); full scores all four test sessions with every published K, simulates all three
+// populations on two sessions' images with three seeds, and distils K = 2, 4, 8, 16, 32 on 20,000
+// stream images (20 epochs) from a teacher stopped within 50 epochs.
 //
 // Sharding: the unit of work is one cached step, in this order: each V4 shared model of the plan
 // (its predictions of every evaluation half, eval's cached step per session; K by K, then the
 // full model), then each simulated student (its fit and its outputs on the evaluation images,
 // step areas/simulation/seed<s>/<population>/K<k>; seed by seed, population by population, K by
-// K, then the FullK student). The quick profile has 5 + 6 units, the full one 8 + 36.
-// `-shard i/n` computes every n-th unit from the i-th into the cache and writes no curve, table
-// or figure (C9 is reported as not run, with a note naming the shard); a run without -shard
-// assembles the result from the cache, computing whatever is missing. areas.slurm runs one Slurm
-// array task per shard.
+// K, then the FullK student), then each real area of the plan (V1, then IT): its teacher (step
+// areas/<area>/teacher: the mapping's fit, its evaluation predictions and its labels of the
+// students' images), then its students K by K (step areas/<area>/K<k>). A student whose teacher
+// is not yet in the cache computes it first (the same step, so the same bytes). The quick
+// profile has 5 + 6 + 10 units, the full one 8 + 36 + 12. `-shard i/n` computes every n-th unit
+// from the i-th into the cache and writes no curve, table or figure (C9 is reported as not run,
+// with a note naming the shard); a run without -shard assembles the result from the cache,
+// computing whatever is missing. areas.slurm runs one Slurm array task per shard.
 package areas
 
 import (
@@ -53,7 +98,7 @@ import (
 func init() {
 	harness.Register(harness.Definition[plan]{
 		Name:   "areas",
-		Title:  "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area; V1 and IT need their data)",
+		Title:  "Compression beyond V4: accuracy versus the number of early filters K (V4 from the published shared models, a simulated area, and V1 and IT from task-driven teachers where their data are present)",
 		Paper:  "ED Fig. 6",
 		Claims: []string{"C9"},
 		Plan:   planFor,
