@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"compactv4/eval"
@@ -459,7 +460,11 @@ func evaluateReal(ctx context.Context, env *harness.Env, d *eval.Data, res *harn
 			if !errors.As(err, &me) && !errors.As(err, &ce) {
 				return nil, err
 			}
-			d.NotRunnable("$KERAS_HOME/models/"+kerasweights.ResNet50.Name, fmt.Sprintf("the %s teacher and students are not computed: %v", name, err))
+			where := "$KERAS_HOME/models/" + kerasweights.ResNet50.Name
+			if r.Weights != "" {
+				where = filepath.Join(r.Weights, kerasweights.ResNet50.Name)
+			}
+			d.NotRunnable(where, fmt.Sprintf("the %s teacher and students are not computed: %v", name, err))
 			continue
 		}
 		if stream == nil {
@@ -496,6 +501,11 @@ func evaluateReal(ctx context.Context, env *harness.Env, d *eval.Data, res *harn
 		}
 		if c != nil {
 			out = append(out, *c)
+		}
+	}
+	if st != nil {
+		if u := st.Unverified(); len(u) > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("read without a published hash (its publisher records none): %s", strings.Join(u, ", ")))
 		}
 	}
 	if !p.Shard.Whole() {
@@ -552,13 +562,4 @@ func (rr *realRun) curve(ctx context.Context, p plan, ai int) (*realCurve, error
 		Area: rr.la.name, Dataset: realAreas[rr.la.name], Neurons: nn, Best: best, Curve: c,
 		Teacher: fmt.Sprintf("ResNet50 %s + factorized mapping (epoch %d of %d)", rr.r.Layer, best, rr.r.MappingEpochs),
 	}, nil
-}
-
-// realNames lists the areas of curves.
-func realNames(cs []realCurve) string {
-	var s []string
-	for _, c := range cs {
-		s = append(s, c.Area)
-	}
-	return strings.Join(s, ", ")
 }

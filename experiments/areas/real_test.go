@@ -16,6 +16,7 @@ import (
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/fuzzseed"
 	"compactv4/internal/imagenet"
+	"compactv4/internal/kerasweights"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/v4data"
@@ -128,12 +129,34 @@ func TestRealArea(t *testing.T) {
 	if len(res.Claims) != 1 || !strings.Contains(res.Claims[0].Value, "V1 (Cadena2019, 4 neurons") || !strings.Contains(res.Claims[0].Value, "IT: not computed") {
 		t.Errorf("claim %+v", res.Claims)
 	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "read without a published hash (its publisher records none): "+areadata.CadenaPath) {
+		t.Errorf("no note says the V1 pickle was read unverified: %q", res.Notes)
+	}
 	again := runOnce()
 	if strings.HasPrefix(log.String(), "run ") || strings.Contains(log.String(), "\nrun ") {
 		t.Errorf("the second run computed steps:\n%s", log.String())
 	}
 	if a, b := again.Values.List(), res.Values.List(); len(a) != len(b) {
 		t.Errorf("second run: %d values, first %d", len(a), len(b))
+	}
+
+	// Without the weight file (an empty -weights directory), V1 is not runnable and names it.
+	openTrunk = saved
+	p.Real.Weights = t.TempDir()
+	env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Log: io.Discard}
+	res, err = run(context.Background(), env, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := res.Values.Get("V1/full/median"); ok {
+		t.Error("V1 has a curve without the weight file")
+	}
+	found := false
+	for _, m := range res.NotRunnable {
+		found = found || m.Path == filepath.Join(p.Real.Weights, kerasweights.ResNet50.Name) && strings.Contains(m.Reason, "the V1 teacher and students are not computed") && strings.Contains(m.Reason, kerasweights.ResNet50.MD5)
+	}
+	if !found {
+		t.Errorf("the weight file is not listed as not runnable: %+v", res.NotRunnable)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 // Tolerances of the golden values. V4: medians of correlations of float32 predictions, which
 // move by ~1e-7 between the assembly and pure-Go kernels. Simulation: the students are trained
 // for thousands of steps in float32, where a different rounding of a fused multiply-add grows
-// into differences of a few thousandths of the final accuracy; the ground truth's scores are
+// into differences of a few thousandths of the final accuracy (and so for the real areas'
+// students and the teacher's mapping, trained likewise); the ground truth's scores are
 // float64 arithmetic on the same counts.
 const (
 	tolV4    = 1e-5
