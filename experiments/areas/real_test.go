@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,17 +24,100 @@ import (
 	"compactv4/internal/v4data"
 )
 
-const areaFixture = "testdata/area"
+const (
+	areaFixture = "testdata/area"
+	itFixture   = "testdata/it"
+)
 
-func TestAreaFixtureReproduces(t *testing.T) {
+func TestAreaFixturesReproduce(t *testing.T) {
 	fuzzseed.Reproduce(t, "numpy", filepath.Join("testdata", "gen_area.py"), areaFixture)
+	fuzzseed.Reproduce(t, "numpy,xarray,netCDF4,PIL", filepath.Join("testdata", "gen_it.py"), itFixture)
 }
 
-// TestRealArea runs the real-area path end to end on the generated V1 fixture (60 images, 4
-// complete neurons) with ResNet50 narrowed 16-fold (internal/imagenet's random-weight test file)
-// as the trunk and tiny schedules: the V1 curve has a finite median per K and for the teacher,
-// the table has its rows, IT is listed as not runnable, every unit is a step of the cache, and a
-// second run computes nothing.
+// fixtureAreas reads an area data directory holding fixtures under the pinned names, without
+// checking the published hashes (the fixtures are not the published files).
+type fixtureAreas struct {
+	*areadata.Store
+}
+
+func (f fixtureAreas) Path(rel string) (string, error) {
+	pf, ok := areadata.Lookup(rel)
+	if !ok {
+		return "", fmt.Errorf("area data file %q: %w", rel, areadata.ErrUnknownFile)
+	}
+	p := filepath.Join(f.Dir(), filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		return "", &areadata.MissingError{File: pf, Dir: f.Dir()}
+	}
+	return p, nil
+}
+
+func (f fixtureAreas) open(rel string) (*os.File, int64, error) {
+	p, err := f.Path(rel)
+	if err != nil {
+		return nil, 0, err
+	}
+	fh, err := os.Open(p)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := fh.Stat()
+	if err != nil {
+		fh.Close()
+		return nil, 0, err
+	}
+	return fh, fi.Size(), nil
+}
+
+func (f fixtureAreas) Assembly() (*areadata.Assembly, error) {
+	fh, n, err := f.open(areadata.AssemblyPath)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return areadata.ReadAssembly(fh, n)
+}
+
+func (f fixtureAreas) Stimuli() (*areadata.Stimuli, error) {
+	fh, _, err := f.open(areadata.StimulusCSVPath)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return areadata.ReadStimuli(fh)
+}
+
+func (f fixtureAreas) StimulusImages(st *areadata.Stimuli, ids []string, side int) ([]uint8, error) {
+	fh, n, err := f.open(areadata.StimulusZipPath)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return areadata.ReadStimulusImages(fh, n, st, ids, side)
+}
+
+// copyFile copies a fixture to dir/rel.
+func copyFile(t *testing.T, src, dir, rel string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRealArea runs the real-area path end to end on the generated fixtures, V1 (60 images, 4
+// complete neurons) and IT (40 images of 4 objects, 3 sites), with ResNet50 narrowed 16-fold
+// (internal/imagenet's random-weight test file) as the trunk and tiny schedules: each curve has
+// a finite median per K and for the teacher, the table and figure are written, every unit is a
+// step of the cache, and a second run computes nothing and gives the same values. Without IT's
+// files, or without the weight file, the area is listed as not runnable.
 func TestRealArea(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a teacher with a narrowed ResNet50 and distils two students")
@@ -42,16 +127,15 @@ func TestRealArea(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	b, err := os.ReadFile(filepath.Join(areaFixture, "cadena_ploscb_data.pkl"))
-	if err != nil {
-		t.Fatal(err)
+	copyFile(t, filepath.Join(areaFixture, "cadena_ploscb_data.pkl"), dir, areadata.CadenaPath)
+	for src, rel := range map[string]string{"assembly.nc": areadata.AssemblyPath, "stimuli.csv": areadata.StimulusCSVPath, "images.zip": areadata.StimulusZipPath} {
+		copyFile(t, filepath.Join(itFixture, src), dir, rel)
 	}
-	dst := filepath.Join(dir, filepath.FromSlash(areadata.CadenaPath))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(dst, b, 0o644); err != nil {
-		t.Fatal(err)
+	savedAreas := openAreas
+	t.Cleanup(func() { openAreas = savedAreas })
+	openAreas = func(dir string) (areaSource, error) {
+		st, err := areadata.Open(dir)
+		return fixtureAreas{st}, err
 	}
 	saved := openTrunk
 	t.Cleanup(func() { openTrunk = saved })
@@ -76,7 +160,8 @@ func TestRealArea(t *testing.T) {
 	}
 	cacheDir := t.TempDir()
 	var log bytes.Buffer
-	runOnce := func() *harness.Result {
+	both := []string{"V1 (Cadena2019", "IT (MajajHong2015"}
+	runOnce := func(areas []string) *harness.Result {
 		t.Helper()
 		log.Reset()
 		cache, err := harness.NewCache(cacheDir, &log)
@@ -89,27 +174,67 @@ func TestRealArea(t *testing.T) {
 			t.Fatal(err)
 		}
 		rows := readCSV(t, filepath.Join(env.Out, "accuracy_vs_k.csv"))
-		if len(rows) != 1+len(p.Real.Ks)+1 {
-			t.Fatalf("table of %d rows, want the header, %d students and the teacher:\n%v", len(rows), len(p.Real.Ks), rows)
+		per := len(p.Real.Ks) + 1
+		if len(rows) != 1+len(areas)*per {
+			t.Fatalf("table of %d rows, want the header and, for each of %q, %d students and the teacher:\n%v", len(rows), areas, len(p.Real.Ks), rows)
 		}
-		if last := rows[len(rows)-1]; last[3] != "full (teacher)" || !strings.HasPrefix(last[0], "V1 (Cadena2019") {
-			t.Errorf("teacher row %v", last)
+		for i, prefix := range areas {
+			if last := rows[(i+1)*per]; last[3] != "full (teacher)" || !strings.HasPrefix(last[0], prefix) {
+				t.Errorf("teacher row %v", last)
+			}
+		}
+		for _, f := range []string{"accuracy_vs_k.png", "accuracy_vs_k.svg"} {
+			if _, err := os.Stat(filepath.Join(env.Out, f)); err != nil {
+				t.Errorf("no figure: %v", err)
+			}
 		}
 		return res
 	}
-	res := runOnce()
-	t.Logf("C9: %s", res.Claims[0].Value)
-	if got := strings.Count(log.String(), "\nrun ") + strings.Count(log.String()[:4], "run "); got != 1+len(p.Real.Ks) {
-		t.Errorf("the first run computed %d V1 steps, want %d:\n%s", got, 1+len(p.Real.Ks), log.String())
+	steps := func() int {
+		s := log.String()
+		return strings.Count(s, "\nrun ") + strings.Count(s[:min(4, len(s))], "run ")
 	}
-	for _, k := range []string{"V1/K1/median", "V1/K2/median", "V1/full/median", "V1/full/ci_lo"} {
-		v, ok := res.Values.Get(k)
-		if !ok || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
-			t.Errorf("value %s = %+v (present %v), want a finite number", k, v, ok)
+	res := runOnce(both)
+	if got, want := steps(), 2*(1+len(p.Real.Ks)); got != want {
+		t.Errorf("the first run computed %d steps, want %d:\n%s", got, want, log.String())
+	}
+	for _, area := range []string{"V1", "IT"} {
+		for _, k := range []string{"K1/median", "K2/median", "full/median", "full/ci_lo"} {
+			v, ok := res.Values.Get(area + "/" + k)
+			if !ok || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
+				t.Errorf("value %s/%s = %+v (present %v), want a finite number", area, k, v, ok)
+			}
+		}
+		if v, ok := res.Values.Get(area + "/teacher_epoch"); !ok || v.Num < 1 || v.Num > float64(p.Real.MappingEpochs) {
+			t.Errorf("%s teacher epoch %+v", area, v)
 		}
 	}
-	if v, ok := res.Values.Get("V1/teacher_epoch"); !ok || v.Num < 1 || v.Num > float64(p.Real.MappingEpochs) {
-		t.Errorf("teacher epoch %+v", v)
+	if len(res.NotRunnable) != 0 {
+		t.Errorf("not runnable with every file present: %+v", res.NotRunnable)
+	}
+	if len(res.Claims) != 1 || !strings.Contains(res.Claims[0].Value, "V1 (Cadena2019, 4 neurons") || !strings.Contains(res.Claims[0].Value, "IT (MajajHong2015, 3 neurons") {
+		t.Errorf("claim %+v", res.Claims)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "read without a published hash (its publisher records none): "+areadata.CadenaPath) {
+		t.Errorf("no note says the V1 pickle was read unverified: %q", res.Notes)
+	}
+	again := runOnce(both)
+	if steps() != 0 {
+		t.Errorf("the second run computed steps:\n%s", log.String())
+	}
+	if a, b := again.Values.List(), res.Values.List(); !reflect.DeepEqual(a, b) {
+		t.Errorf("second run's values differ from the first's:\n%v\n%v", a, b)
+	}
+
+	// Without IT's files, IT is listed as not runnable, file by file.
+	for _, f := range areadata.Dataset(areadata.MajajHong2015) {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(f.Path))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res = runOnce(both[:1])
+	if steps() != 0 {
+		t.Errorf("the run without IT computed steps:\n%s", log.String())
 	}
 	if _, ok := res.Values.Get("IT/full/median"); ok {
 		t.Error("IT has a curve without its data")
@@ -119,25 +244,12 @@ func TestRealArea(t *testing.T) {
 		if strings.HasPrefix(m.Path, "$"+areadata.EnvVar+"/"+areadata.MajajHong2015+"/") && strings.Contains(m.Reason, "accuracy versus K for IT") {
 			it++
 		}
-		if strings.Contains(m.Path, "Cadena") {
-			t.Errorf("V1's file listed as not runnable: %+v", m)
-		}
 	}
-	if want := len(areadata.Dataset(areadata.MajajHong2015)); it != want {
+	if want := len(areadata.Dataset(areadata.MajajHong2015)); it != want || len(res.NotRunnable) != want {
 		t.Errorf("%d of IT's %d files listed as not runnable: %+v", it, want, res.NotRunnable)
 	}
-	if len(res.Claims) != 1 || !strings.Contains(res.Claims[0].Value, "V1 (Cadena2019, 4 neurons") || !strings.Contains(res.Claims[0].Value, "IT: not computed") {
+	if !strings.Contains(res.Claims[0].Value, "IT: not computed") {
 		t.Errorf("claim %+v", res.Claims)
-	}
-	if !strings.Contains(strings.Join(res.Notes, "\n"), "read without a published hash (its publisher records none): "+areadata.CadenaPath) {
-		t.Errorf("no note says the V1 pickle was read unverified: %q", res.Notes)
-	}
-	again := runOnce()
-	if strings.HasPrefix(log.String(), "run ") || strings.Contains(log.String(), "\nrun ") {
-		t.Errorf("the second run computed steps:\n%s", log.String())
-	}
-	if a, b := again.Values.List(), res.Values.List(); len(a) != len(b) {
-		t.Errorf("second run: %d values, first %d", len(a), len(b))
 	}
 
 	// Without the weight file (an empty -weights directory), V1 is not runnable and names it.
