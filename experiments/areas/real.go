@@ -312,6 +312,7 @@ type realRun struct {
 	params  map[string]any
 	inputs  []harness.Input
 	trunkFn func() (areateacher.Trunk, error)
+	fitted  *teacherOut // the teacher step's result, once read
 }
 
 // studentPix returns the students' training images at the real plan's Side: the stream's
@@ -329,8 +330,12 @@ func (rr *realRun) studentPix() ([]uint8, int, error) {
 	return pix, rr.r.Stream + len(rr.la.split.Fit), nil
 }
 
-// teacher fits the area's teacher and labels the students' images, as a cached step.
+// teacher fits the area's teacher and labels the students' images, as a cached step (read once
+// per run).
 func (rr *realRun) teacher(ctx context.Context) (*teacherOut, error) {
+	if rr.fitted != nil {
+		return rr.fitted, nil
+	}
 	step := harness.Step{
 		Name: "areas/" + rr.la.name + "/teacher", Inputs: rr.inputs, Params: rr.params, Code: realCode,
 	}
@@ -373,6 +378,7 @@ func (rr *realRun) teacher(ctx context.Context) (*teacherOut, error) {
 	if len(out.Eval) != nn*ne || len(out.Labels) != nn*(rr.r.Stream+len(rr.la.split.Fit)) {
 		return nil, fmt.Errorf("%s teacher: cached result of %d predictions and %d labels for %d neurons", rr.la.area.Name, len(out.Eval), len(out.Labels), nn)
 	}
+	rr.fitted = &out
 	return &out, nil
 }
 
@@ -410,6 +416,8 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 			}
 		}
 		rr.env.Logf("%s: distilling the K = %d student on %d images (%d epochs)", rr.la.area.Name, k, n, rr.r.Epochs)
+		// The initial weights are seeded by the stream's seed and K, the image order by the
+		// stream's seed.
 		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed}
 		pred, err := areasim.Train(ctx, k, rr.r.StreamSeed*1000+uint64(k), small, n, targets, sched, ev, ne)
 		if err != nil {
