@@ -20,7 +20,7 @@
 //     for the full model. The planted ordering (V1-like simplest) is what the analysis must find.
 //   - V1 (Cadena et al. 2019, the 115 neurons that saw every image) and IT (Brain-Score's
 //     MajajHong2015, its 168 IT sites), wherever their files (internal/areadata, fetched by
-//     `replicate data areas -fetch` into $AREADATA or -areadata) and the Keras ResNet50 weight file
+//     `replicate data areas -fetch` into -areadata, else $AREADATA, else data/areas) and the Keras ResNet50 weight file
 //     (internal/kerasweights; -weights) are present: the task-driven teacher is fitted to the
 //     area's neurons (internal/areateacher), shared students with K early filters are distilled
 //     from it, each is scored with r²_ER on the area's evaluation images, and the curve is drawn
@@ -104,7 +104,7 @@ func init() {
 		Plan:   planFor,
 		Run:    run,
 		Options: []harness.Option{harness.ShardOption,
-			{Name: "areadata", Usage: "directory of the V1 and IT data files, as `replicate data areas -fetch` fills it (default $" + areadata.EnvVar + ")"},
+			{Name: "areadata", Usage: "directory of the V1 and IT data files, as `replicate data areas -fetch` fills it (default $" + areadata.EnvVar + ", else data/areas)"},
 			{Name: "weights", Usage: "directory of the Keras ImageNet weight files, as `replicate data fetch -weights DIR` fills it (default $KERAS_HOME/models, then ~/.keras/models)"},
 		},
 		Configure: configure,

@@ -63,8 +63,9 @@ type realPlan struct {
 	Epochs       int     `json:"epochs"`
 	Batch        int     `json:"batch"`
 	LearningRate float64 `json:"learning_rate"`
-	// Dir is the area data directory (-areadata; "" for $AREADATA) and Weights the directory of
-	// the Keras weight files (-weights; "" for Keras' own cache).
+	// Dir is the area data directory (-areadata; "" for areadata.Dir's default: $AREADATA, else
+	// data/areas) and Weights the directory of the Keras weight files (-weights; "" for Keras'
+	// own cache).
 	Dir     string `json:"area_data,omitempty"`
 	Weights string `json:"weights,omitempty"`
 }
@@ -128,15 +129,10 @@ type areaSource interface {
 // openAreas opens an area data directory that exists.
 var openAreas = func(dir string) (areaSource, error) { return areadata.Open(dir) }
 
-// areaStore opens the area data directory, or returns nil when none is set or it does not exist.
+// areaStore opens the area data directory (areadata.Dir of the plan's), or returns nil when it
+// does not exist.
 func areaStore(r realPlan) (areaSource, error) {
-	dir := r.Dir
-	if dir == "" {
-		dir = os.Getenv(areadata.EnvVar)
-	}
-	if dir == "" {
-		return nil, nil
-	}
+	dir := areadata.Dir(r.Dir)
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -20,13 +20,31 @@
 package areadata
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 
+	"compactv4/internal/datadir"
 	"compactv4/internal/pinfetch"
 )
 
 // EnvVar names the area data directory when no directory is given explicitly.
 const EnvVar = "AREADATA"
+
+// Dir is the area data directory: dir when not empty, else $AREADATA when set, else data/areas
+// in the project (datadir.ProjectRoot), else data/areas in the working directory.
+func Dir(dir string) string {
+	if dir != "" {
+		return dir
+	}
+	if d := os.Getenv(EnvVar); d != "" {
+		return d
+	}
+	if root, err := datadir.ProjectRoot(); err == nil {
+		return filepath.Join(root, "data", "areas")
+	}
+	return filepath.Join("data", "areas")
+}
 
 // The data sets.
 const (

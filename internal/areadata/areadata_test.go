@@ -182,3 +182,22 @@ func TestStoreLoaders(t *testing.T) {
 		t.Errorf("truncated pickle: %v", err)
 	}
 }
+
+func TestDir(t *testing.T) {
+	tests := []struct {
+		name, flag, env string
+		want            func(string) bool
+	}{
+		{"flag first", "/flag", "/env", func(d string) bool { return d == "/flag" }},
+		{"then $AREADATA", "", "/env", func(d string) bool { return d == "/env" }},
+		{"then data/areas", "", "", func(d string) bool { return strings.HasSuffix(d, filepath.Join("data", "areas")) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(EnvVar, tt.env)
+			if got := Dir(tt.flag); !tt.want(got) {
+				t.Errorf("Dir(%q) with $%s=%q is %q", tt.flag, EnvVar, tt.env, got)
+			}
+		})
+	}
+}

@@ -4,29 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"compactv4/internal/areadata"
-	"compactv4/internal/datadir"
 	"compactv4/internal/pinfetch"
 )
 
 func init() {
 	registerData(verb{name: "areas", summary: "check (or -fetch) the pinned V1, V4 and IT recordings of other sources (MajajHong2015, Cadena2019)", run: runDataAreas})
-}
-
-// areaDir is the area data directory: flag, else $AREADATA, else data/areas in the project.
-func areaDir(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if d := os.Getenv(areadata.EnvVar); d != "" {
-		return d
-	}
-	if root, err := datadir.ProjectRoot(); err == nil {
-		return filepath.Join(root, "data", "areas")
-	}
-	return filepath.Join("data", "areas")
 }
 
 func runDataAreas(ctx context.Context, args []string) error {
@@ -60,7 +44,7 @@ The area data directory is -data DIR, else $AREADATA, else data/areas in the pro
 	if *parallel < 1 || *retries < 0 {
 		return usagef("-parallel %d, -retries %d: want at least 1 and 0 or more", *parallel, *retries)
 	}
-	d := areaDir(*dir)
+	d := areadata.Dir(*dir)
 	if *fetch {
 		opts := pinfetch.Options{Dir: d, Parallel: *parallel, Retries: *retries, Seed: 1, UserAgent: "compactv4-replicate/1 (area data fetch)"}
 		if *retries == 0 {
