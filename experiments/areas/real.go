@@ -107,6 +107,11 @@ const trunkBatch = 8
 // realCode are the packages that compute a real area's cached steps.
 var realCode = []string{"compactv4/internal/areateacher", "compactv4/internal/areasim", "compactv4/internal/areadata", "compactv4/internal/distimages", "compactv4/internal/imagenet", "compactv4/internal/mapping", "compactv4/eval", "compactv4/internal/nn", "compactv4/internal/model", "compactv4/internal/metrics"}
 
+// realStepVersion versions the real areas' steps: the glue in this file (the splits, the
+// students' images and targets, the encoding of a teacher step) is not in realCode, so a change
+// of what it computes bumps this.
+const realStepVersion = "1"
+
 // realUnit is the number of unit j of the real area with index ai among the plan's units: after
 // the simulated students, area by area, its teacher (j = 0), then its students (j = 1 + the index
 // of K in realPlan.Ks).
@@ -333,7 +338,7 @@ func (rr *realRun) teacher(ctx context.Context) (*teacherOut, error) {
 		return rr.fitted, nil
 	}
 	step := harness.Step{
-		Name: "areas/" + rr.la.name + "/teacher", Inputs: rr.inputs, Params: rr.params, Code: realCode,
+		Name: "areas/" + rr.la.name + "/teacher", Inputs: rr.inputs, Params: rr.params, Code: realCode, Version: realStepVersion,
 	}
 	b, err := rr.env.Cache.Do(step, func() ([]byte, error) {
 		trunk, err := rr.trunkFn()
@@ -383,7 +388,7 @@ func (rr *realRun) teacher(ctx context.Context) (*teacherOut, error) {
 func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 	params := map[string]any{"teacher": rr.params, "k": k, "epochs": rr.r.Epochs, "batch": rr.r.Batch, "learning_rate": rr.r.LearningRate, "downsample": areasim.Factor}
 	step := harness.Step{
-		Name: fmt.Sprintf("areas/%s/K%d", rr.la.name, k), Inputs: rr.inputs, Params: params, Code: realCode,
+		Name: fmt.Sprintf("areas/%s/K%d", rr.la.name, k), Inputs: rr.inputs, Params: params, Code: realCode, Version: realStepVersion,
 	}
 	nn, ne := rr.la.area.Resp.Neurons(), len(rr.la.split.Eval)
 	shape := []int{ne, nn}
