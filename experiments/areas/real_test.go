@@ -116,8 +116,9 @@ func copyFile(t *testing.T, src, dir, rel string) {
 // complete neurons) and IT (40 images of 4 objects, 3 sites), with ResNet50 narrowed 16-fold
 // (internal/imagenet's random-weight test file) as the trunk and tiny schedules: each curve has
 // a finite median per K and for the teacher, the table and figure are written, every unit is a
-// step of the cache, and a second run computes nothing and gives the same values. Without IT's
-// files, or without the weight file, the area is listed as not runnable.
+// step of the cache, and a second run computes nothing and gives the same values, as does the
+// assembly of two shards. Without IT's files, or without the weight file, the area is listed as
+// not runnable.
 func TestRealArea(t *testing.T) {
 	if testing.Short() {
 		t.Skip("fits a teacher with a narrowed ResNet50 and distils two students")
@@ -225,6 +226,38 @@ func TestRealArea(t *testing.T) {
 	if a, b := again.Values.List(), res.Values.List(); !reflect.DeepEqual(a, b) {
 		t.Errorf("second run's values differ from the first's:\n%v\n%v", a, b)
 	}
+
+	// Two shards on a cache of their own compute every unit once between them; the run that
+	// assembles them computes nothing and gives the one-process run's values.
+	shardCache := t.TempDir()
+	for _, sh := range []string{"1/2", "2/2"} {
+		sp := p
+		if err := configure(&sp, map[string]string{"shard": sh}); err != nil {
+			t.Fatal(err)
+		}
+		cache, err := harness.NewCache(shardCache, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env := &harness.Env{Profile: harness.Quick, Data: store, Out: t.TempDir(), Cache: cache, Log: io.Discard}
+		sres, err := run(context.Background(), env, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sres.Values.List()) != 0 || len(sres.Claims) != 1 || sres.Claims[0].Status != harness.NotRun {
+			t.Errorf("shard %s: values %v, claims %+v", sh, sres.Values.List(), sres.Claims)
+		}
+	}
+	saveDir := cacheDir
+	cacheDir = shardCache
+	merged := runOnce(both)
+	if steps() != 0 {
+		t.Errorf("assembling the shards computed steps:\n%s", log.String())
+	}
+	if a, b := merged.Values.List(), res.Values.List(); !reflect.DeepEqual(a, b) {
+		t.Errorf("the shards' values differ from the one-process run's:\n%v\n%v", a, b)
+	}
+	cacheDir = saveDir
 
 	// Without IT's files, IT is listed as not runnable, file by file.
 	for _, f := range areadata.Dataset(areadata.MajajHong2015) {
