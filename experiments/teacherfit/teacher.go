@@ -78,7 +78,7 @@ func openTeacher(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeac
 	if err != nil || len(st.MissingMembers) > 0 {
 		return nil, st, err
 	}
-	_, trunk, err := imagenet.LoadResNet50(weightsDir, model.ResNet50Output)
+	_, trunk, err := imagenet.LoadResNet50(weightsDir, model.ResNet50Output, env.Log)
 	if weightsMissing(d, weightsDir, err, kerasweights.ResNet50, "the ensemble teacher's trunk and ResNet50's rows") {
 		st.Weights = err
 		return nil, st, nil
@@ -109,7 +109,7 @@ func openTeacher(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeac
 		Members: members,
 		Weights: map[string]string{"ResNet50": kerasweights.ResNet50.MD5},
 	}
-	_, vgg, err := imagenet.LoadVGG19(weightsDir, model.VGG19Output)
+	_, vgg, err := imagenet.LoadVGG19(weightsDir, model.VGG19Output, env.Log)
 	switch {
 	case weightsMissing(d, weightsDir, err, kerasweights.VGG19, "VGG19's rows"):
 		st.VGG19 = err

@@ -83,8 +83,8 @@ func TestNotRunnableRows(t *testing.T) {
 // file is not: the trunk's makes every row of the teacher not runnable, VGG19's only its own.
 func TestWeightsRows(t *testing.T) {
 	dir := t.TempDir()
-	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir)
-	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir)
+	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir, nil)
+	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir, nil)
 	if errResNet == nil || errVGG == nil {
 		t.Fatal("weight files found in an empty directory")
 	}
@@ -128,7 +128,7 @@ func TestWeightsMissingPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	_, err = kerasweights.Locate(kerasweights.VGG19, dir)
+	_, err = kerasweights.Locate(kerasweights.VGG19, dir, nil)
 	if err == nil {
 		t.Fatal("weight file found in an empty directory")
 	}
