@@ -31,9 +31,9 @@ type FactorizedOptions struct {
 	Seed                     uint64  // initial weights and batch order
 }
 
-// score is the early-stopping score of an epoch's validation r²_ER: their mean, or their median
+// Score is the early-stopping score of an epoch's validation r²_ER: their mean, or their median
 // with MedianScore.
-func (o FactorizedOptions) score(r2 []float64) float64 {
+func (o FactorizedOptions) Score(r2 []float64) float64 {
 	if o.MedianScore {
 		return metrics.Median(r2)
 	}
@@ -332,7 +332,7 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 		if err != nil {
 			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
 		}
-		score := opts.score(r2)
+		score := opts.Score(r2)
 		res.Scores = append(res.Scores, score)
 		if res.Best < 0 || score > res.Scores[res.Best] {
 			res.Best = e
@@ -470,7 +470,7 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 		if err != nil {
 			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
 		}
-		score := opts.score(r2)
+		score := opts.Score(r2)
 		res.Scores = append(res.Scores, score)
 		if res.Best < 0 || score > res.Scores[res.Best] {
 			res.Best = e

@@ -186,3 +186,21 @@ func TestFitSessionNaN(t *testing.T) {
 		t.Fatalf("error %v, want one naming %s", err, name)
 	}
 }
+
+func TestFactorizedSplit(t *testing.T) {
+	for _, tc := range []struct {
+		n                           int
+		train, val, test, firstTest int
+	}{
+		{n: 1200, train: 525, val: 75, test: 600, firstTest: 600},
+		{n: 240, train: 105, val: 15, test: 120, firstTest: 120},
+		{n: 301, train: 132, val: 18, test: 151, firstTest: 150},
+	} {
+		train, val, test := FactorizedSplit(tc.n)
+		if len(train) != tc.train || len(val) != tc.val || len(test) != tc.test || test[0] != tc.firstTest ||
+			train[0] != 0 || val[0] != train[len(train)-1]+1 || val[len(val)-1]+1 != tc.n/2 || test[len(test)-1] != tc.n-1 {
+			t.Errorf("FactorizedSplit(%d): train %d, val %d-%d, test %d from %d; want %d, %d, %d from %d",
+				tc.n, len(train), val[0], val[len(val)-1], len(test), test[0], tc.train, tc.val, tc.test, tc.firstTest)
+		}
+	}
+}

@@ -1,0 +1,255 @@
+package teacherrows
+
+import (
+	"context"
+	"fmt"
+
+	"compactv4/eval"
+	"compactv4/internal/ensemble"
+	"compactv4/internal/ensemblefit"
+	"compactv4/internal/imagenet"
+	"compactv4/internal/mapping"
+	"compactv4/internal/metrics"
+	"compactv4/internal/model"
+)
+
+// Rule of the factorized rows: the epoch chosen by early stopping on the validation block.
+const RuleEarlyStopping = "early_stopping"
+
+// FactorizedUnit is one factorized fit of a session, the unit of work that a run caches and
+// shards: ensemble member Member of the teacher (Model Ensemble), or a task-driven network (Model
+// its name, Member −1).
+type FactorizedUnit struct {
+	Model  string
+	Member int
+}
+
+// String names the unit in logs and cache steps.
+func (u FactorizedUnit) String() string {
+	if u.Model == Ensemble {
+		return fmt.Sprintf("%s/member%d", Ensemble, u.Member)
+	}
+	return u.Model
+}
+
+// FactorizedUnits are the factorized fits of one session of nets, in order: each ensemble
+// member, then each task-driven network.
+func FactorizedUnits(nets Nets) []FactorizedUnit {
+	var out []FactorizedUnit
+	for i := range nets.Teacher.Members {
+		out = append(out, FactorizedUnit{Model: Ensemble, Member: i})
+	}
+	for _, t := range nets.Task {
+		out = append(out, FactorizedUnit{Model: t.Name, Member: -1})
+	}
+	return out
+}
+
+// FactorizedSplit returns the images of the factorized mapping under the halves protocol for a
+// session of n images: the train half 0…n/2−1 split into training images and a validation block
+// of its last ⌊(n/2)/8⌋ images (the validation block of fold 0 of upstream's 8 folds, unshuffled,
+// as perform_one_fold_with_early_stopping takes it), which chooses the epoch; the test images
+// are the evaluation half n/2…n−1, which plays no part in the fit.
+func FactorizedSplit(n int) (train, val, test []int) {
+	half := n / 2
+	q := half / 8
+	return span(0, half-q), span(half-q, half), span(half, n)
+}
+
+// FactorizedFit is one unit's trained factorized mapping: its predictions of the validation
+// block and the evaluation half after every epoch ([epoch][neuron][image], float32, in the units
+// of its training targets: z-scored per neuron for the ensemble).
+type FactorizedFit struct {
+	Unit FactorizedUnit
+	// Scores[e] is the unit's own validation score after epoch e (informational: a model's epoch
+	// is chosen on its units' averaged predictions).
+	Scores              []float64
+	EpochVal, EpochTest [][][]float32
+}
+
+// FactorizedSession computes the factorized units of one session. The features a unit needs
+// are computed on first use and kept: the trunk's (for the members and ResNet50), and each other
+// task-driven network's.
+type FactorizedSession struct {
+	nets   Nets
+	in     SessionInput
+	sp     *sessionSplit
+	trunk  []float32
+	rawVal metrics.Raw
+	task   map[string][]float32
+}
+
+// NewFactorizedSession prepares the factorized units of the session in. The factorized mapping
+// chooses its epoch by the validation block's r²_ER, so the session's raw repeats are needed.
+func NewFactorizedSession(nets Nets, in SessionInput) (*FactorizedSession, error) {
+	sp, err := split(in)
+	if err != nil {
+		return nil, err
+	}
+	if in.Resp.Raw == nil {
+		return nil, fmt.Errorf("session %s: the factorized mapping's early stopping needs the raw repeats, which are missing", in.Session)
+	}
+	_, val, _ := FactorizedSplit(in.N)
+	raw, err := in.Resp.Raw.Images(val[0], val[len(val)-1]+1)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: %w", in.Session, err)
+	}
+	return &FactorizedSession{nets: nets, in: in, sp: sp, rawVal: raw, task: map[string][]float32{}}, nil
+}
+
+// features returns unit u's features of the session's images and their shape.
+func (s *FactorizedSession) features(u FactorizedUnit) (mapping.Features, model.Shape, error) {
+	t := s.nets.Teacher
+	needTrunk := u.Model == Ensemble
+	var tn *TaskNet
+	for i := range s.nets.Task {
+		if s.nets.Task[i].Name == u.Model {
+			tn = &s.nets.Task[i]
+			needTrunk = tn.Trunk
+		}
+	}
+	if u.Model != Ensemble && tn == nil {
+		return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: no network %s", s.in.Session, u.Model)
+	}
+	if needTrunk && s.trunk == nil {
+		feats, err := t.TrunkFeatures(s.in.Pix, s.in.N, s.in.Size)
+		if err != nil {
+			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: %w", s.in.Session, err)
+		}
+		s.trunk = feats
+	}
+	if u.Model == Ensemble {
+		if u.Member < 0 || u.Member >= len(t.Members) {
+			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: no ensemble member %d of %d", s.in.Session, u.Member, len(t.Members))
+		}
+		sh, err := t.Members[u.Member].LayerShape(ensemble.EmbeddingLayer)
+		if err != nil {
+			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s, member %d: %w", s.in.Session, u.Member, err)
+		}
+		f, err := t.Embeddings(u.Member, s.trunk, s.in.N)
+		return f, sh, err
+	}
+	x := s.trunk
+	if !tn.Trunk {
+		if x = s.task[tn.Name]; x == nil {
+			var err error
+			if x, err = imagenet.Features(tn.Net, s.in.Pix, s.in.N, s.in.Size, ensemblefit.DefaultBatch); err != nil {
+				return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s, %s: %w", s.in.Session, tn.Name, err)
+			}
+			s.task[tn.Name] = x
+		}
+	}
+	return mapping.Features{N: s.in.N, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"}, tn.Net.OutputShape(), nil
+}
+
+// Fit trains unit u's factorized mapping (mapping.TrainFactorized with opts) on the training
+// images of FactorizedSplit to the repeat-averaged responses, and returns its predictions of the
+// validation block and the evaluation half after every epoch.
+func (s *FactorizedSession) Fit(ctx context.Context, u FactorizedUnit, opts mapping.FactorizedOptions) (*FactorizedFit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, sh, err := s.features(u)
+	if err != nil {
+		return nil, err
+	}
+	train, val, test := FactorizedSplit(s.in.N)
+	fr, err := mapping.TrainFactorized(f, sh.H, sh.W, sh.C, train, val, test, targets(s.in.Resp, train), s.rawVal, opts)
+	if err != nil {
+		return nil, fmt.Errorf("session %s, %s: %w", s.in.Session, u, err)
+	}
+	ff := &FactorizedFit{Unit: u, Scores: fr.Scores}
+	for e := range fr.EpochVal {
+		ff.EpochVal = append(ff.EpochVal, float32s(fr.EpochVal[e]))
+		ff.EpochTest = append(ff.EpochTest, float32s(fr.EpochTest[e]))
+	}
+	return ff, nil
+}
+
+func float32s(x [][]float64) [][]float32 {
+	out := make([][]float32, len(x))
+	for i, row := range x {
+		out[i] = make([]float32, len(row))
+		for j, v := range row {
+			out[i][j] = float32(v)
+		}
+	}
+	return out
+}
+
+// FactorizedRow is one model's factorized row on one session, under the halves protocol.
+type FactorizedRow struct {
+	Model string
+	// Best is the chosen epoch; Scores[e] the validation score (opts.Score of the r²_ER of the
+	// units' averaged predictions) after epoch e.
+	Best   int
+	Scores []float64
+	Halves eval.Scores
+}
+
+// AssembleFactorized makes one model's row from its units' fits (one per ensemble member, or
+// one): the predictions of each epoch are averaged over the units (upstream's per-epoch sums
+// divided by the members), the epoch with the highest validation score (opts.Score of the
+// validation block's r²_ER; the first of ties) is chosen, and its predictions of the evaluation
+// half are scored with eval (r and r² against the repeat-averaged responses and r²_ER, all
+// unchanged by the z-scoring of the ensemble's targets, an affine map per neuron).
+func (s *FactorizedSession) AssembleFactorized(model string, fits []*FactorizedFit, opts mapping.FactorizedOptions) (*FactorizedRow, error) {
+	if len(fits) == 0 {
+		return nil, fmt.Errorf("session %s, %s: no factorized fits", s.in.Session, model)
+	}
+	epochs := len(fits[0].EpochVal)
+	for _, f := range fits {
+		if len(f.EpochVal) != epochs || len(f.EpochTest) != epochs || f.Unit.Model != model {
+			return nil, fmt.Errorf("session %s, %s: fit of %s with %d epochs among fits of %d", s.in.Session, model, f.Unit, len(f.EpochVal), epochs)
+		}
+	}
+	avg := func(e int, test bool) [][]float64 {
+		var out [][]float64
+		for _, f := range fits {
+			p := f.EpochVal[e]
+			if test {
+				p = f.EpochTest[e]
+			}
+			out = addInto(out, p)
+		}
+		for _, row := range out {
+			for k := range row {
+				row[k] /= float64(len(fits))
+			}
+		}
+		return out
+	}
+	row := &FactorizedRow{Model: model, Best: -1}
+	for e := range epochs {
+		r2, err := metrics.R2ER(s.rawVal, avg(e, false), metrics.R2EROptions{})
+		if err != nil {
+			return nil, fmt.Errorf("session %s, %s, epoch %d: %w", s.in.Session, model, e, err)
+		}
+		score := opts.Score(r2)
+		row.Scores = append(row.Scores, score)
+		if row.Best < 0 || score > row.Scores[row.Best] {
+			row.Best = e
+		}
+	}
+	var err error
+	if row.Halves, err = eval.Score(s.sp.eval, avg(row.Best, true), metrics.R2EROptions{}); err != nil {
+		return nil, fmt.Errorf("%s (factorized): %w", model, err)
+	}
+	return row, nil
+}
+
+// addInto adds b (converted to float64) to a, allocated like b when nil, and returns a.
+func addInto(a [][]float64, b [][]float32) [][]float64 {
+	if a == nil {
+		a = make([][]float64, len(b))
+		for n := range a {
+			a[n] = make([]float64, len(b[n]))
+		}
+	}
+	for n, row := range b {
+		for k, v := range row {
+			a[n][k] += float64(v)
+		}
+	}
+	return a
+}
