@@ -55,9 +55,12 @@ package teacherfit
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"compactv4/eval"
 	"compactv4/harness"
+	"compactv4/internal/mapping"
 	"compactv4/internal/v4data"
 )
 
@@ -71,18 +74,41 @@ func init() {
 		Run:    run,
 		Options: []harness.Option{
 			{Name: "weights", Usage: "directory of the Keras ImageNet weight files, as `replicate data fetch -weights DIR` fills it (default $KERAS_HOME/models, then ~/.keras/models)"},
+			{Name: "mappings", Usage: "the teacher rows' mappings, comma-separated: ridge, factorized (default both; the factorized fits take hours per session)"},
+			harness.ShardOption,
 		},
 		Configure: configure,
 	})
 }
 
-// configure applies -weights.
+// configure applies -weights, -mappings and -shard.
 func configure(p *plan, values map[string]string) error {
 	if v, ok := values["weights"]; ok {
 		if v == "" {
 			return fmt.Errorf("-weights: want a directory")
 		}
 		p.Weights = v
+	}
+	if v, ok := values["mappings"]; ok {
+		var ms []string
+		for _, m := range strings.Split(v, ",") {
+			m = strings.TrimSpace(m)
+			if !slices.Contains(allMappings, m) {
+				return fmt.Errorf("-mappings %q: unknown mapping %q, want a comma-separated list of %s", v, m, strings.Join(allMappings, ", "))
+			}
+			if !slices.Contains(ms, m) {
+				ms = append(ms, m)
+			}
+		}
+		// Recording order, whatever the order given.
+		p.Mappings = slices.DeleteFunc(slices.Clone(allMappings), func(m string) bool { return !slices.Contains(ms, m) })
+	}
+	if v, ok := values["shard"]; ok {
+		sh, err := harness.ParseShard(v)
+		if err != nil {
+			return err
+		}
+		p.Shard = sh
 	}
 	return nil
 }
@@ -94,16 +120,24 @@ type plan struct {
 	Ks       []int    `json:"ks"`
 	// Weights is the directory of the Keras weight files (-weights; "" for Keras' own).
 	Weights string `json:"weights,omitempty"`
+	// Mappings are the mappings of the teacher's rows (-mappings), in recording order.
+	Mappings []string `json:"mappings"`
+	// Factorized are the factorized mappings' options.
+	Factorized factorizedPlan `json:"factorized"`
+	// Shard selects the teacher's units of work that the run computes (see the package doc); a
+	// shard run fills the cache and assembles nothing.
+	Shard harness.Shard `json:"shard,omitzero"`
 }
 
 // planFor: quick scores the quick session with K = 5, 50, 200 of every folder (the models the
 // quick profile of sharedfilters predicts, so one run's cached predictions serve the other);
 // full all four test sessions with every K.
 func planFor(p harness.Profile) (plan, error) {
+	fp := factorizedPlan{Ensemble: mapping.EnsembleDefaults(), TaskDriven: mapping.TaskDrivenDefaults()}
 	if p == harness.Quick {
-		return plan{Sessions: []string{v4data.QuickSession.ID}, Teachers: v4data.Teachers, Ks: []int{5, 50, 200}}, nil
+		return plan{Sessions: []string{v4data.QuickSession.ID}, Teachers: v4data.Teachers, Ks: []int{5, 50, 200}, Mappings: allMappings, Factorized: fp}, nil
 	}
-	return plan{Sessions: v4data.TestSessionIDs(), Teachers: v4data.Teachers, Ks: v4data.SharedKs}, nil
+	return plan{Sessions: v4data.TestSessionIDs(), Teachers: v4data.Teachers, Ks: v4data.SharedKs, Mappings: allMappings, Factorized: fp}, nil
 }
 
 // bootstrapSeed seeds the bootstrap of every median's interval: shared model i of the plan
@@ -122,19 +156,27 @@ func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (
 	if err != nil {
 		return nil, err
 	}
-	sur, err := evaluateSurrogates(ctx, env, d, p)
+	sp := p
+	if !p.Shard.Whole() {
+		sp.Teachers = nil // a shard computes the teacher's units only
+	}
+	sur, err := evaluateSurrogates(ctx, env, d, sp)
 	if err != nil {
 		return nil, fmt.Errorf("shared compact models: %w", err)
+	}
+	var te *teacherEval
+	if nets != nil {
+		if te, err = evaluateTeacher(ctx, env, d, sur, nets, src.Images, p); err != nil {
+			return nil, fmt.Errorf("teacher: %w", err)
+		}
+	}
+	if !p.Shard.Whole() {
+		recordShard(res, p, nets, len(sur.Sessions))
+		return res, nil
 	}
 	cmp, err := compareSurrogates(sur)
 	if err != nil {
 		return nil, err
-	}
-	var te *teacherEval
-	if nets != nil {
-		if te, err = evaluateTeacher(ctx, env, d, sur, nets, src.Images); err != nil {
-			return nil, fmt.Errorf("teacher: %w", err)
-		}
 	}
 	if err := record(res, sur, cmp, status, te); err != nil {
 		return nil, err
@@ -142,5 +184,28 @@ func runWith(ctx context.Context, env *harness.Env, p plan, src teacherSource) (
 	if err := writeTables(env, res, sur, cmp, te); err != nil {
 		return nil, err
 	}
-	return res, drawFigures(env, res, sur)
+	return res, drawFigures(env, res, sur, te)
+}
+
+// recordShard reports a shard run: its units of work are in the cache and the claims are not
+// assessed; a run without -shard assembles the result.
+func recordShard(res *harness.Result, p plan, nets *openedTeacher, sessions int) {
+	total, n := 0, 0
+	if nets != nil {
+		total = sessions * len(sessionUnits(p, nets))
+	}
+	for k := range total {
+		if p.Shard.Has(k) {
+			n++
+		}
+	}
+	what := fmt.Sprintf("shard %s: %d of the plan's %d units of work of the teacher's rows (per session: the ridge rows, each member's and each task-driven network's factorized fit) computed into the cache; no table or figure", p.Shard, n, total)
+	if nets == nil {
+		what += " (the teacher's files are missing, named below)"
+	}
+	res.Notes = append(res.Notes, what+"; a run without -shard assembles the result from the cache")
+	for _, id := range []string{"C3", "C4"} {
+		res.Claims = append(res.Claims, harness.ClaimResult{ID: id, Status: harness.NotRun, Value: "not assessed by a shard run",
+			Detail: what + "; run without -shard (same profile and cache) to assemble the rows"})
+	}
 }

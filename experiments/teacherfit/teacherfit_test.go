@@ -12,6 +12,7 @@ import (
 	"compactv4/harness"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/kerasweights"
+	"compactv4/internal/teacherrows"
 	"compactv4/internal/v4data"
 )
 
@@ -94,8 +95,8 @@ func TestWeightsRows(t *testing.T) {
 			t.Errorf("rows %q lack %q", rows, want)
 		}
 	}
-	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG})
-	for _, want := range []string{"VGG19 + ridge", kerasweights.VGG19.Name, "factorized", "CORnet-S: not runnable"} {
+	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG}, &teacherEval{Sessions: make([]*teacherrows.SessionFit, 1)})
+	for _, want := range []string{"VGG19 (ridge and factorized)", kerasweights.VGG19.Name, "the factorized rows", "CORnet-S: not runnable"} {
 		if !strings.Contains(rest, want) {
 			t.Errorf("remaining rows %q lack %q", rest, want)
 		}

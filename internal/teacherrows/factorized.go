@@ -13,8 +13,13 @@ import (
 	"compactv4/internal/model"
 )
 
-// Rule of the factorized rows: the epoch chosen by early stopping on the validation block.
-const RuleEarlyStopping = "early_stopping"
+// Early-stopping rules of the factorized rows: the epoch is chosen by the validation block's
+// r²_ER (upstream's) where the session's raw repeats exist, else by its r² against the
+// repeat-averaged responses.
+const (
+	RuleStopR2ER = "early_stopping_r2er"
+	RuleStopR2   = "early_stopping_r2"
+)
 
 // FactorizedUnit is one factorized fit of a session, the unit of work that a run caches and
 // shards: ensemble member Member of the teacher (Model Ensemble), or a task-driven network (Model
@@ -58,12 +63,10 @@ func FactorizedSplit(n int) (train, val, test []int) {
 
 // FactorizedFit is one unit's trained factorized mapping: its predictions of the validation
 // block and the evaluation half after every epoch ([epoch][neuron][image], float32, in the units
-// of its training targets: z-scored per neuron for the ensemble).
+// of its training targets: z-scored per neuron for the ensemble). A model's epoch is chosen on
+// its units' averaged predictions (AssembleFactorized).
 type FactorizedFit struct {
-	Unit FactorizedUnit
-	// Scores[e] is the unit's own validation score after epoch e (informational: a model's epoch
-	// is chosen on its units' averaged predictions).
-	Scores              []float64
+	Unit                FactorizedUnit
 	EpochVal, EpochTest [][][]float32
 }
 
@@ -71,30 +74,26 @@ type FactorizedFit struct {
 // are computed on first use and kept: the trunk's (for the members and ResNet50), and each other
 // task-driven network's.
 type FactorizedSession struct {
-	nets   Nets
-	in     SessionInput
-	sp     *sessionSplit
-	trunk  []float32
-	rawVal metrics.Raw
-	task   map[string][]float32
+	nets  Nets
+	in    SessionInput
+	sp    *sessionSplit
+	trunk []float32
+	val   *eval.Responses // the validation block's responses
+	task  map[string][]float32
 }
 
-// NewFactorizedSession prepares the factorized units of the session in. The factorized mapping
-// chooses its epoch by the validation block's r²_ER, so the session's raw repeats are needed.
+// NewFactorizedSession prepares the factorized units of the session in.
 func NewFactorizedSession(nets Nets, in SessionInput) (*FactorizedSession, error) {
 	sp, err := split(in)
 	if err != nil {
 		return nil, err
 	}
-	if in.Resp.Raw == nil {
-		return nil, fmt.Errorf("session %s: the factorized mapping's early stopping needs the raw repeats, which are missing", in.Session)
-	}
 	_, val, _ := FactorizedSplit(in.N)
-	raw, err := in.Resp.Raw.Images(val[0], val[len(val)-1]+1)
+	v, err := Slice(in.Resp, val[0], val[len(val)-1]+1)
 	if err != nil {
-		return nil, fmt.Errorf("session %s: %w", in.Session, err)
+		return nil, err
 	}
-	return &FactorizedSession{nets: nets, in: in, sp: sp, rawVal: raw, task: map[string][]float32{}}, nil
+	return &FactorizedSession{nets: nets, in: in, sp: sp, val: v, task: map[string][]float32{}}, nil
 }
 
 // features returns unit u's features of the session's images and their shape.
@@ -142,9 +141,9 @@ func (s *FactorizedSession) features(u FactorizedUnit) (mapping.Features, model.
 	return mapping.Features{N: s.in.N, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"}, tn.Net.OutputShape(), nil
 }
 
-// Fit trains unit u's factorized mapping (mapping.TrainFactorized with opts) on the training
-// images of FactorizedSplit to the repeat-averaged responses, and returns its predictions of the
-// validation block and the evaluation half after every epoch.
+// Fit trains unit u's factorized mapping (mapping.TrainFactorizedEpochs with opts, one member)
+// on the training images of FactorizedSplit to the repeat-averaged responses, and returns its
+// predictions of the validation block and the evaluation half after every epoch.
 func (s *FactorizedSession) Fit(ctx context.Context, u FactorizedUnit, opts mapping.FactorizedOptions) (*FactorizedFit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -154,11 +153,12 @@ func (s *FactorizedSession) Fit(ctx context.Context, u FactorizedUnit, opts mapp
 		return nil, err
 	}
 	train, val, test := FactorizedSplit(s.in.N)
-	fr, err := mapping.TrainFactorized(f, sh.H, sh.W, sh.C, train, val, test, targets(s.in.Resp, train), s.rawVal, opts)
+	one := func(int) (mapping.Features, error) { return f, nil }
+	fr, err := mapping.TrainFactorizedEpochs(1, one, sh.H, sh.W, sh.C, train, val, test, targets(s.in.Resp, train), opts)
 	if err != nil {
 		return nil, fmt.Errorf("session %s, %s: %w", s.in.Session, u, err)
 	}
-	ff := &FactorizedFit{Unit: u, Scores: fr.Scores}
+	ff := &FactorizedFit{Unit: u}
 	for e := range fr.EpochVal {
 		ff.EpochVal = append(ff.EpochVal, float32s(fr.EpochVal[e]))
 		ff.EpochTest = append(ff.EpochTest, float32s(fr.EpochTest[e]))
@@ -180,19 +180,20 @@ func float32s(x [][]float64) [][]float32 {
 // FactorizedRow is one model's factorized row on one session, under the halves protocol.
 type FactorizedRow struct {
 	Model string
-	// Best is the chosen epoch; Scores[e] the validation score (opts.Score of the r²_ER of the
-	// units' averaged predictions) after epoch e.
+	// Best is the chosen epoch, by Rule; Scores[e] the validation score after epoch e.
 	Best   int
+	Rule   string
 	Scores []float64
 	Halves eval.Scores
 }
 
 // AssembleFactorized makes one model's row from its units' fits (one per ensemble member, or
 // one): the predictions of each epoch are averaged over the units (upstream's per-epoch sums
-// divided by the members), the epoch with the highest validation score (opts.Score of the
-// validation block's r²_ER; the first of ties) is chosen, and its predictions of the evaluation
-// half are scored with eval (r and r² against the repeat-averaged responses and r²_ER, all
-// unchanged by the z-scoring of the ensemble's targets, an affine map per neuron).
+// divided by the members), the epoch with the highest validation score is chosen (the first of
+// ties; the score is opts.Score of the validation block's per-neuron r²_ER where the raw repeats
+// exist, else of its r² against the repeat-averaged responses), and its predictions of the
+// evaluation half are scored with eval (r and r² against the repeat-averaged responses and
+// r²_ER, all unchanged by the z-scoring of the ensemble's targets, an affine map per neuron).
 func (s *FactorizedSession) AssembleFactorized(model string, fits []*FactorizedFit, opts mapping.FactorizedOptions) (*FactorizedRow, error) {
 	if len(fits) == 0 {
 		return nil, fmt.Errorf("session %s, %s: no factorized fits", s.in.Session, model)
@@ -219,9 +220,18 @@ func (s *FactorizedSession) AssembleFactorized(model string, fits []*FactorizedF
 		}
 		return out
 	}
-	row := &FactorizedRow{Model: model, Best: -1}
+	row := &FactorizedRow{Model: model, Best: -1, Rule: RuleStopR2}
+	if s.val.Raw != nil {
+		row.Rule = RuleStopR2ER
+	}
 	for e := range epochs {
-		r2, err := metrics.R2ER(s.rawVal, avg(e, false), metrics.R2EROptions{})
+		var r2 []float64
+		var err error
+		if s.val.Raw != nil {
+			r2, err = metrics.R2ER(*s.val.Raw, avg(e, false), metrics.R2EROptions{})
+		} else {
+			r2, err = metrics.R2Rows(avg(e, false), s.val.Averaged)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("session %s, %s, epoch %d: %w", s.in.Session, model, e, err)
 		}
