@@ -18,17 +18,34 @@
 //     (M/2…M−1), the ridge alpha chosen by choose_alpha on the train half's raw repeats (the
 //     default alpha formula where those are missing); and upstream script2's own protocol
 //     (ridge, alpha 100, fitted on images 0…M−101, scored on the last 100). The ensemble's
-//     prediction is the average of one ridge fit per member. Each row is scored with eval
+//     ridge prediction is the average of one ridge fit per member. Beside them, the factorized
+//     rows (the mapping of the paper's Fig. 1b; reference/upstream.md §7) under the halves
+//     protocol: for each member and each task-driven network, the two-stage mapping
+//     (mapping.TrainFactorizedEpochs with spec §7's defaults, mapping.EnsembleDefaults and
+//     mapping.TaskDrivenDefaults) trained on the train half but its last eighth, whose
+//     validation r²_ER (r² against the repeat-averaged responses without raw repeats) chooses
+//     the epoch, and scored on the evaluation half; the ensemble's members are fitted apart
+//     and their predictions averaged per epoch before the epoch is chosen (upstream carries one
+//     mapping from member to member, which would make the members one sequential unit).
+//     -mappings ridge,factorized chooses the mappings (default both; the factorized fits take
+//     hours per session on the real networks). Each row is scored with eval
 //     (Pearson r and r² against the repeat-averaged responses, r²_ER where the raw repeats
 //     exist) per neuron, with medians and 90 % bootstrap intervals over the sessions' neurons.
 //     C3 compares the published compact models with the ensemble on the same neurons and images
-//     (the compact models' predictions through eval, as experiment compression makes them); C4
-//     compares the ensemble with the best task-driven network under each protocol. The paper's
-//     Fig. 1b used the factorized mappings (mapping.TrainFactorized), which are not run here:
-//     those rows are recorded as not yet implemented. A run holds the trunk's features of one
+//     (its first halves row: ridge when it ran; the compact models' predictions through eval,
+//     as experiment compression makes them); C4 compares the ensemble with the best task-driven
+//     network under each mapping and protocol. A run holds the trunk's features of one
 //     session and, for a task-driven network's ridge, a float64 copy of its features: about
-//     2.5 GB per 1,000 images. The computation is internal/teacherrows; each session's rows are
-//     a cached step, keyed by the member files, the session's data and the weight files' MD5s.
+//     2.5 GB per 1,000 images. The computation is internal/teacherrows.
+//
+//     Units of work, each a cached step keyed by its member file, the session's data, the
+//     weight files' MD5s and its options (the unit a killed run resumes from): per test session
+//     in plan order, the session's ridge rows, then each member's factorized fit, then each
+//     task-driven network's. `-shard i/n` computes every n-th unit from the i-th into the
+//     cache and writes no table or figure (it scores no shared model; C3 and C4 are reported
+//     as not run, with a note naming the shard); a run without -shard on the same cache
+//     assembles the rows from it.
+//     experiments/teacherfit/teacherfit.slurm runs one array task per shard.
 //   - ResNet50-robust and CORnet-S are not runnable at all: their weights are PyTorch files and
 //     the paper does not state which layer ("a middle layer") is mapped to V4.
 //   - What runs on every copy: C4's comparison through the published shared compact models,
@@ -43,9 +60,16 @@
 // Tables: surrogate.csv (teacher,K,n_neurons,median_r_eval,median_r2_eval: one row per shared
 // model) and surrogate.json (C4's surrogate line) always; where the teacher ran, teacher.csv
 // (model,mapping,protocol,n_neurons,median_r,r_lo,r_hi,median_r2,r2_lo,r2_hi,median_r2er,
-// r2er_lo,r2er_hi: one row per model and protocol, model "compact" for the compact models on the
-// evaluation halves, r²_ER columns empty without raw repeats) and teacher_neurons.csv
-// (model,protocol,session,neuron,r,r2,r2er: the per-neuron scores behind it).
+// r2er_lo,r2er_hi: one row per model, mapping (ridge, factorized; "none" for the compact
+// models) and protocol, model "compact" for the compact models on the evaluation halves, r²_ER
+// columns empty without raw repeats) and teacher_neurons.csv (model,mapping,protocol,session,
+// neuron,r,r2,r2er: the per-neuron scores behind it).
+//
+// Figures: surrogate_vs_k always; where the teacher ran, teacher_vs_taskdriven (per neuron the
+// ensemble against each task-driven network on the evaluation halves, one panel per network
+// and mapping, with the identity line), teacher_medians (Fig. 1b: every row's median with its
+// 90 % bootstrap interval) and, when both mappings ran, ridge_vs_factorized (per neuron, one
+// panel per model). Their metric is r²_ER where every row compared has it, else r².
 //
 // Profiles: quick scores the quick session's evaluation half with the K = 5, 50 and 200 models of
 // every teacher folder (and the teacher's rows on that session where its files are present);

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -103,20 +104,38 @@ func TestWeightsRows(t *testing.T) {
 	}
 }
 
-func TestConfigureWeights(t *testing.T) {
+func TestConfigure(t *testing.T) {
 	for _, tc := range []struct {
-		values  map[string]string
-		want    string
-		wantErr bool
+		values   map[string]string
+		weights  string
+		mappings []string
+		shard    harness.Shard
+		wantErr  string
 	}{
-		{values: map[string]string{}, want: ""},
-		{values: map[string]string{"weights": "/data/keras"}, want: "/data/keras"},
-		{values: map[string]string{"weights": ""}, wantErr: true},
+		{values: map[string]string{}, mappings: allMappings},
+		{values: map[string]string{"weights": "/data/keras"}, weights: "/data/keras", mappings: allMappings},
+		{values: map[string]string{"weights": ""}, wantErr: "want a directory"},
+		{values: map[string]string{"mappings": "ridge"}, mappings: []string{ridge}},
+		{values: map[string]string{"mappings": "factorized"}, mappings: []string{factorized}},
+		{values: map[string]string{"mappings": "factorized, ridge,ridge"}, mappings: allMappings},
+		{values: map[string]string{"mappings": "ridge,lasso"}, wantErr: `unknown mapping "lasso"`},
+		{values: map[string]string{"mappings": ""}, wantErr: `unknown mapping ""`},
+		{values: map[string]string{"shard": "2/3"}, mappings: allMappings, shard: harness.Shard{I: 2, N: 3}},
+		{values: map[string]string{"shard": "4/3"}, wantErr: "want i/n with 1 ≤ i ≤ n"},
 	} {
-		var p plan
-		err := configure(&p, tc.values)
-		if (err != nil) != tc.wantErr || p.Weights != tc.want {
-			t.Errorf("configure(%v): weights %q, error %v; want %q, error %v", tc.values, p.Weights, err, tc.want, tc.wantErr)
+		p, err := planFor(harness.Quick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = configure(&p, tc.values)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("configure(%v): error %v, want %q", tc.values, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || p.Weights != tc.weights || !slices.Equal(p.Mappings, tc.mappings) || p.Shard != tc.shard {
+			t.Errorf("configure(%v): weights %q, mappings %v, shard %v, error %v; want %q, %v, %v", tc.values, p.Weights, p.Mappings, p.Shard, err, tc.weights, tc.mappings, tc.shard)
 		}
 	}
 }
