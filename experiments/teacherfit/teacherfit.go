@@ -36,9 +36,7 @@
 //     as experiment compression makes them); C4 compares the ensemble with the best task-driven
 //     network under each mapping and protocol. A run holds the trunk's features of one
 //     session and, for a task-driven network's ridge, a float64 copy of its features: about
-//     2.5 GB per 1,000 images. The computation is internal/teacherrows.
-//
-//     Units of work, each a cached step keyed by its member file, the session's data, the
+//     2.5 GB per 1,000 images. The computation is internal/teacherrows. Units of work, each a cached step keyed by its member file, the session's data, the
 //     weight files' MD5s and its options (the unit a killed run resumes from): per test session
 //     in plan order, the session's ridge rows, then each member's factorized fit, then each
 //     task-driven network's. `-shard i/n` computes every n-th unit from the i-th into the
