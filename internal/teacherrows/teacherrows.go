@@ -2,7 +2,13 @@
 // ensemble teacher (internal/ensemblefit: the ResNet50 trunk, each member's embeddings, one ridge
 // regression per member, predictions averaged) and task-driven networks (their flattened output,
 // one ridge regression), each under two protocols, scored per neuron with eval
-// (reference/upstream.md §5.3, §6, §7).
+// (reference/upstream.md §5.3, §6, §7); and their factorized rows (FactorizedSession), one
+// factorized mapping per member and per task-driven network, each fitted as its own unit of work
+// (so that a caller can cache and shard them) and assembled per model afterwards.
+//
+// A unit's fit keeps its predictions after every epoch (float32: epochs × neurons × the
+// validation block and evaluation half), tens of MB per member and session with the ensemble's
+// 100 epochs, so that the members' predictions are averaged per epoch before the epoch is chosen.
 package teacherrows
 
 import (
