@@ -188,35 +188,7 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 	if len(te.IDs) == 0 {
 		return nil, nil
 	}
-	var groups [][]*teacherRow // one per mapping and protocol, the ensemble first
-	if len(te.Sessions) > 0 {
-		for _, proto := range protocols {
-			var g []*teacherRow
-			for mi, m := range te.Sessions[0].Models {
-				var ss []eval.Scores
-				for _, sf := range te.Sessions {
-					if proto == teacherrows.Halves {
-						ss = append(ss, sf.Models[mi].Halves)
-					} else {
-						ss = append(ss, sf.Models[mi].Script2)
-					}
-				}
-				g = append(g, &teacherRow{Model: m.Model, Mapping: ridge, Protocol: proto, Scores: eval.Pool(ss)})
-			}
-			groups = append(groups, g)
-		}
-	}
-	if len(te.Factorized) > 0 {
-		var g []*teacherRow
-		for mi, m := range te.Factorized[0] {
-			var ss []eval.Scores
-			for _, rows := range te.Factorized {
-				ss = append(ss, rows[mi].Halves)
-			}
-			g = append(g, &teacherRow{Model: m.Model, Mapping: factorized, Protocol: teacherrows.Halves, Scores: eval.Pool(ss)})
-		}
-		groups = append(groups, g)
-	}
+	groups := te.poolRows()
 	for _, g := range groups {
 		te.Rows = append(te.Rows, g...)
 	}
@@ -258,6 +230,41 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		te.C4 = append(te.C4, c)
 	}
 	return te, nil
+}
+
+// poolRows pools the sessions' rows over sessions, one group per mapping and protocol (ridge
+// halves, ridge script2, factorized halves, those that ran), the ensemble first in each.
+func (te *teacherEval) poolRows() [][]*teacherRow {
+	var groups [][]*teacherRow
+	if len(te.Sessions) > 0 {
+		for _, proto := range protocols {
+			var g []*teacherRow
+			for mi, m := range te.Sessions[0].Models {
+				var ss []eval.Scores
+				for _, sf := range te.Sessions {
+					if proto == teacherrows.Halves {
+						ss = append(ss, sf.Models[mi].Halves)
+					} else {
+						ss = append(ss, sf.Models[mi].Script2)
+					}
+				}
+				g = append(g, &teacherRow{Model: m.Model, Mapping: ridge, Protocol: proto, Scores: eval.Pool(ss)})
+			}
+			groups = append(groups, g)
+		}
+	}
+	if len(te.Factorized) > 0 {
+		var g []*teacherRow
+		for mi, m := range te.Factorized[0] {
+			var ss []eval.Scores
+			for _, rows := range te.Factorized {
+				ss = append(ss, rows[mi].Halves)
+			}
+			g = append(g, &teacherRow{Model: m.Model, Mapping: factorized, Protocol: teacherrows.Halves, Scores: eval.Pool(ss)})
+		}
+		groups = append(groups, g)
+	}
+	return groups
 }
 
 // fitCached is teacherrows.FitSession as a cached step when nets is cached (keyed by the

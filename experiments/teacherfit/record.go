@@ -159,7 +159,7 @@ func teacherClaims(te *teacherEval, c *comparison, st teacherStatus) (c3, c4 har
 		ids = append(ids, sf.Session)
 	}
 	where := "evaluation half of session(s) " + strings.Join(ids, ", ")
-	c3 = harness.ClaimResult{ID: "C3", Status: harness.Computed}
+	c3 = harness.ClaimResult{ID: "C3", Status: harness.Computed, Figures: []string{figMedians}}
 	if te.C3 != nil {
 		c3.Value = "compact models vs the ensemble teacher (" + te.C3.B.Mapping + " mapping) on the " + where + ": " + te.C3.String()
 		c3.Detail = mappingNote(te)
