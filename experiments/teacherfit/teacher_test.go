@@ -221,22 +221,39 @@ func TestRunTeacher(t *testing.T) {
 		}
 		same("the shards' assembly", out)
 	})
-	t.Run("ridge only", func(t *testing.T) {
-		rp := p
-		if err := configure(&rp, map[string]string{"mappings": "ridge"}); err != nil {
-			t.Fatal(err)
-		}
-		_, res := runPlan(rp, cache)
-		if n := computed(); n != 0 {
-			t.Errorf("-mappings ridge computed %d units:\n%s", n, log.String())
-		}
-		if _, ok := res.Values.Get("teacher/halves/ensemble/factorized/r/median"); ok {
-			t.Error("-mappings ridge recorded factorized rows")
-		}
-		if _, ok := res.Values.Get("teacher/halves/ensemble/r/median"); !ok {
-			t.Error("-mappings ridge recorded no ridge rows")
-		}
-	})
+	for _, tc := range []struct {
+		mapping, has, lacks string
+	}{
+		{ridge, "teacher/halves/ensemble/r/median", "teacher/halves/ensemble/factorized/r/median"},
+		{factorized, "teacher/halves/ensemble/factorized/r/median", "teacher/halves/ensemble/r/median"},
+	} {
+		t.Run(tc.mapping+" only", func(t *testing.T) {
+			mp := p
+			if err := configure(&mp, map[string]string{"mappings": tc.mapping}); err != nil {
+				t.Fatal(err)
+			}
+			out, res := runPlan(mp, cache)
+			if n := computed(); n != 0 {
+				t.Errorf("-mappings %s computed %d units:\n%s", tc.mapping, n, log.String())
+			}
+			if _, ok := res.Values.Get(tc.has); !ok {
+				t.Errorf("-mappings %s: no %s", tc.mapping, tc.has)
+			}
+			if _, ok := res.Values.Get(tc.lacks); ok {
+				t.Errorf("-mappings %s: %s recorded", tc.mapping, tc.lacks)
+			}
+			if _, ok := res.Values.Get("C3/teacher/percent"); !ok {
+				t.Errorf("-mappings %s: no C3 comparison", tc.mapping)
+			}
+			got := treetest.Read(t, out)
+			if _, ok := got[figMedians+".png"]; !ok {
+				t.Errorf("-mappings %s: no %s", tc.mapping, figMedians)
+			}
+			if _, ok := got[figRidgeVsFactorize+".png"]; ok {
+				t.Errorf("-mappings %s drew %s", tc.mapping, figRidgeVsFactorize)
+			}
+		})
+	}
 }
 
 type testWriter struct{ t *testing.T }
