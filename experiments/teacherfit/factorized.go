@@ -97,12 +97,12 @@ func sessionInputs(env *harness.Env, in teacherrows.SessionInput, paths ...strin
 	return env.Inputs(paths...)
 }
 
-// factorizedCached is one factorized unit of a session (fs.Fit with the plan's options for its
+// factorizedCached is one factorized unit of a session (ss.Fit with the plan's options for its
 // model) as a cached step when nets is cached: keyed by the member's file (for a member), the
 // session's data, the weight files' MD5s, the number of images and the options.
-func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher, fs *teacherrows.FactorizedSession, in teacherrows.SessionInput, u teacherrows.FactorizedUnit, fp factorizedPlan) (*teacherrows.FactorizedFit, error) {
+func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput, u teacherrows.FactorizedUnit, fp factorizedPlan) (*teacherrows.FactorizedFit, error) {
 	opts := fp.options(u.Model)
-	compute := func() (*teacherrows.FactorizedFit, error) { return fs.Fit(ctx, u, opts) }
+	compute := func() (*teacherrows.FactorizedFit, error) { return ss.Fit(ctx, u, opts) }
 	if !nets.cached() {
 		return compute()
 	}
@@ -146,7 +146,7 @@ func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher
 
 // assembleFactorized makes the factorized rows of a session from its units' fits: the ensemble
 // (its members' fits averaged), then each task-driven network.
-func assembleFactorized(fs *teacherrows.FactorizedSession, nets *openedTeacher, fits []*teacherrows.FactorizedFit, fp factorizedPlan) ([]*teacherrows.FactorizedRow, error) {
+func assembleFactorized(ss *teacherrows.Session, nets *openedTeacher, fits []*teacherrows.FactorizedFit, fp factorizedPlan) ([]*teacherrows.FactorizedRow, error) {
 	models := []string{teacherrows.Ensemble}
 	for _, t := range nets.Task {
 		models = append(models, t.Name)
@@ -159,7 +159,7 @@ func assembleFactorized(fs *teacherrows.FactorizedSession, nets *openedTeacher, 
 				of = append(of, f)
 			}
 		}
-		r, err := fs.AssembleFactorized(m, of, fp.options(m))
+		r, err := ss.AssembleFactorized(m, of, fp.options(m))
 		if err != nil {
 			return nil, err
 		}

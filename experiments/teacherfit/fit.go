@@ -140,8 +140,12 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		}
 		in := teacherrows.SessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all}
 		env.Logf("teacher: session %s, %d images through the trunk, %d members and %d task-driven networks (mappings %v)", ts.ID, n, len(nets.Teacher.Members), len(nets.Task), p.Mappings)
+		// The session computes the features its uncached units need once, for all of them.
+		ss, err := teacherrows.NewSession(nets.Nets, in)
+		if err != nil {
+			return nil, err
+		}
 		var sf *teacherrows.SessionFit
-		var fs *teacherrows.FactorizedSession
 		var fits []*teacherrows.FactorizedFit
 		for _, u := range sessionUnits(p, nets) {
 			k++
@@ -149,16 +153,11 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 				continue
 			}
 			if u.Ridge {
-				if sf, err = fitCached(ctx, env, nets, in); err != nil {
+				if sf, err = fitCached(ctx, env, nets, ss, in); err != nil {
 					return nil, err
 				}
 			} else {
-				if fs == nil {
-					if fs, err = teacherrows.NewFactorizedSession(nets.Nets, in); err != nil {
-						return nil, err
-					}
-				}
-				ff, err := factorizedCached(ctx, env, nets, fs, in, u.Fz, p.Factorized)
+				ff, err := factorizedCached(ctx, env, nets, ss, in, u.Fz, p.Factorized)
 				if err != nil {
 					return nil, err
 				}
@@ -177,8 +176,8 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		if sf != nil {
 			te.Sessions = append(te.Sessions, sf)
 		}
-		if fs != nil {
-			rows, err := assembleFactorized(fs, nets, fits, p.Factorized)
+		if len(fits) > 0 {
+			rows, err := assembleFactorized(ss, nets, fits, p.Factorized)
 			if err != nil {
 				return nil, err
 			}
@@ -267,13 +266,13 @@ func (te *teacherEval) poolRows() [][]*teacherRow {
 	return groups
 }
 
-// fitCached is teacherrows.FitSession as a cached step when nets is cached (keyed by the
+// fitCached is the session's ridge rows (ss.Ridge) as a cached step when nets is cached (keyed by the
 // member files, the session's images and responses, the weight files' MD5s and the number of
 // images); the result is stored without its evaluation responses, which are cut again from
 // in.
-func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
+func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
 	if !nets.cached() {
-		return teacherrows.FitSession(ctx, nets.Nets, in)
+		return ss.Ridge(ctx)
 	}
 	inputs, err := sessionInputs(env, in, nets.Members...)
 	if err != nil {
@@ -290,7 +289,7 @@ func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, in te
 		Code:   []string{"compactv4/internal/teacherrows"},
 	}
 	b, err := env.Cache.Do(step, func() ([]byte, error) {
-		sf, err := teacherrows.FitSession(ctx, nets.Nets, in)
+		sf, err := ss.Ridge(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -70,20 +70,20 @@ type FactorizedFit struct {
 	EpochVal, EpochTest [][][]float32
 }
 
-// FactorizedSession computes the factorized units of one session. The features a unit needs
-// are computed on first use and kept: the trunk's (for the members and ResNet50), and each other
-// task-driven network's.
-type FactorizedSession struct {
+// Session computes the rows of one session: its ridge rows (Ridge) and its factorized units
+// (Fit, then AssembleFactorized). The features they need are computed on first use and kept for
+// the others: the trunk's (for the members and ResNet50), and each other task-driven network's.
+type Session struct {
 	nets  Nets
 	in    SessionInput
 	sp    *sessionSplit
 	trunk []float32
-	val   *eval.Responses // the validation block's responses
+	val   *eval.Responses // the factorized mapping's validation block's responses
 	task  map[string][]float32
 }
 
-// NewFactorizedSession prepares the factorized units of the session in.
-func NewFactorizedSession(nets Nets, in SessionInput) (*FactorizedSession, error) {
+// NewSession prepares the rows of the session in.
+func NewSession(nets Nets, in SessionInput) (*Session, error) {
 	sp, err := split(in)
 	if err != nil {
 		return nil, err
@@ -93,30 +93,42 @@ func NewFactorizedSession(nets Nets, in SessionInput) (*FactorizedSession, error
 	if err != nil {
 		return nil, err
 	}
-	return &FactorizedSession{nets: nets, in: in, sp: sp, val: v, task: map[string][]float32{}}, nil
+	return &Session{nets: nets, in: in, sp: sp, val: v, task: map[string][]float32{}}, nil
 }
 
-// features returns unit u's features of the session's images and their shape.
-func (s *FactorizedSession) features(u FactorizedUnit) (mapping.Features, model.Shape, error) {
-	t := s.nets.Teacher
-	needTrunk := u.Model == Ensemble
-	var tn *TaskNet
-	for i := range s.nets.Task {
-		if s.nets.Task[i].Name == u.Model {
-			tn = &s.nets.Task[i]
-			needTrunk = tn.Trunk
-		}
-	}
-	if u.Model != Ensemble && tn == nil {
-		return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: no network %s", s.in.Session, u.Model)
-	}
-	if needTrunk && s.trunk == nil {
-		feats, err := t.TrunkFeatures(s.in.Pix, s.in.N, s.in.Size)
+// trunkFeatures returns the trunk's features of the session's images.
+func (s *Session) trunkFeatures() ([]float32, error) {
+	if s.trunk == nil {
+		feats, err := s.nets.Teacher.TrunkFeatures(s.in.Pix, s.in.N, s.in.Size)
 		if err != nil {
-			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: %w", s.in.Session, err)
+			return nil, fmt.Errorf("session %s: %w", s.in.Session, err)
 		}
 		s.trunk = feats
 	}
+	return s.trunk, nil
+}
+
+// taskFeatures returns a task-driven network's flattened output for the session's images.
+func (s *Session) taskFeatures(tn TaskNet) (mapping.Features, error) {
+	x := s.task[tn.Name]
+	if tn.Trunk {
+		var err error
+		if x, err = s.trunkFeatures(); err != nil {
+			return mapping.Features{}, err
+		}
+	} else if x == nil {
+		var err error
+		if x, err = imagenet.Features(tn.Net, s.in.Pix, s.in.N, s.in.Size, ensemblefit.DefaultBatch); err != nil {
+			return mapping.Features{}, fmt.Errorf("session %s, %s: %w", s.in.Session, tn.Name, err)
+		}
+		s.task[tn.Name] = x
+	}
+	return mapping.Features{N: s.in.N, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"}, nil
+}
+
+// features returns unit u's features of the session's images and their shape.
+func (s *Session) features(u FactorizedUnit) (mapping.Features, model.Shape, error) {
+	t := s.nets.Teacher
 	if u.Model == Ensemble {
 		if u.Member < 0 || u.Member >= len(t.Members) {
 			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: no ensemble member %d of %d", s.in.Session, u.Member, len(t.Members))
@@ -125,26 +137,26 @@ func (s *FactorizedSession) features(u FactorizedUnit) (mapping.Features, model.
 		if err != nil {
 			return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s, member %d: %w", s.in.Session, u.Member, err)
 		}
-		f, err := t.Embeddings(u.Member, s.trunk, s.in.N)
+		feats, err := s.trunkFeatures()
+		if err != nil {
+			return mapping.Features{}, model.Shape{}, err
+		}
+		f, err := t.Embeddings(u.Member, feats, s.in.N)
 		return f, sh, err
 	}
-	x := s.trunk
-	if !tn.Trunk {
-		if x = s.task[tn.Name]; x == nil {
-			var err error
-			if x, err = imagenet.Features(tn.Net, s.in.Pix, s.in.N, s.in.Size, ensemblefit.DefaultBatch); err != nil {
-				return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s, %s: %w", s.in.Session, tn.Name, err)
-			}
-			s.task[tn.Name] = x
+	for _, tn := range s.nets.Task {
+		if tn.Name == u.Model {
+			f, err := s.taskFeatures(tn)
+			return f, tn.Net.OutputShape(), err
 		}
 	}
-	return mapping.Features{N: s.in.N, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"}, tn.Net.OutputShape(), nil
+	return mapping.Features{}, model.Shape{}, fmt.Errorf("session %s: no network %s", s.in.Session, u.Model)
 }
 
 // Fit trains unit u's factorized mapping (mapping.TrainFactorizedEpochs with opts, one member)
 // on the training images of FactorizedSplit to the repeat-averaged responses, and returns its
 // predictions of the validation block and the evaluation half after every epoch.
-func (s *FactorizedSession) Fit(ctx context.Context, u FactorizedUnit, opts mapping.FactorizedOptions) (*FactorizedFit, error) {
+func (s *Session) Fit(ctx context.Context, u FactorizedUnit, opts mapping.FactorizedOptions) (*FactorizedFit, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -194,7 +206,7 @@ type FactorizedRow struct {
 // exist, else of its r² against the repeat-averaged responses), and its predictions of the
 // evaluation half are scored with eval (r and r² against the repeat-averaged responses and
 // r²_ER, all unchanged by the z-scoring of the ensemble's targets, an affine map per neuron).
-func (s *FactorizedSession) AssembleFactorized(model string, fits []*FactorizedFit, opts mapping.FactorizedOptions) (*FactorizedRow, error) {
+func (s *Session) AssembleFactorized(model string, fits []*FactorizedFit, opts mapping.FactorizedOptions) (*FactorizedRow, error) {
 	if len(fits) == 0 {
 		return nil, fmt.Errorf("session %s, %s: no factorized fits", s.in.Session, model)
 	}

@@ -218,7 +218,7 @@ func TestFactorized(t *testing.T) {
 	opts.Epochs, opts.KerasEpochs = 3, 1
 	const n, neurons = 120, 3
 	in := syntheticSession(n, neurons, 3, true)
-	fs, err := NewFactorizedSession(tc, in)
+	fs, err := NewSession(tc, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,12 +243,12 @@ func TestFactorized(t *testing.T) {
 	}
 	averaged := in
 	averaged.Resp = &eval.Responses{Session: in.Resp.Session, Lo: in.Resp.Lo, Hi: in.Resp.Hi, Averaged: in.Resp.Averaged}
-	noRaw, err := NewFactorizedSession(tc, averaged)
+	noRaw, err := NewSession(tc, averaged)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		fs   *FactorizedSession
+		fs   *Session
 		raw  bool
 		rule string
 	}{{fs, true, RuleStopR2ER}, {noRaw, false, RuleStopR2}} {
