@@ -34,16 +34,18 @@
 //     C3 compares the published compact models with the ensemble on the same neurons and images
 //     (its first halves row: ridge when it ran; the compact models' predictions through eval,
 //     as experiment compression makes them); C4 compares the ensemble with the best task-driven
-//     network under each mapping and protocol. A run holds the trunk's features of one
-//     session and, for a task-driven network's ridge, a float64 copy of its features: about
-//     2.5 GB per 1,000 images. The computation is internal/teacherrows. Units of work, each a cached step keyed by its member file, the session's data, the
-//     weight files' MD5s and its options (the unit a killed run resumes from): per test session
-//     in plan order, the session's ridge rows, then each member's factorized fit, then each
-//     task-driven network's. `-shard i/n` computes every n-th unit from the i-th into the
+//     network under each mapping and protocol. A run holds, for one session at a time, the
+//     trunk's features, VGG19's, and for a task-driven network's ridge a float64 copy of its
+//     features: about 3 GB per 1,000 images. The computation is internal/teacherrows (one
+//     teacherrows.Session per session computes each network's features once for all its
+//     units). Units of work, each a cached step keyed by its member file, the session's data,
+//     the weight files' MD5s and its options (the unit a killed run resumes from): per test
+//     session in plan order, the session's ridge rows, then each member's factorized fit, then
+//     each task-driven network's. `-shard i/n` computes every n-th unit from the i-th into the
 //     cache and writes no table or figure (it scores no shared model; C3 and C4 are reported
 //     as not run, with a note naming the shard); a run without -shard on the same cache
-//     assembles the rows from it.
-//     experiments/teacherfit/teacherfit.slurm runs one array task per shard.
+//     assembles the rows from it. experiments/teacherfit/teacherfit.slurm runs one array task
+//     per shard.
 //   - ResNet50-robust and CORnet-S are not runnable at all: their weights are PyTorch files and
 //     the paper does not state which layer ("a middle layer") is mapped to V4.
 //   - What runs on every copy: C4's comparison through the published shared compact models,
