@@ -39,7 +39,7 @@ func (fp factorizedPlan) options(model string) mapping.FactorizedOptions {
 }
 
 // unit is one unit of work of the teacher's rows on a session, the unit a killed run resumes
-// from and -shard splits: the session's ridge rows (teacherrows.FitSession), or one factorized
+// from and -shard splits: the session's ridge rows (teacherrows.Session.Ridge), or one factorized
 // fit (a member's, or a task-driven network's).
 type unit struct {
 	Ridge bool
@@ -134,12 +134,40 @@ func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher
 	if err != nil {
 		return nil, err
 	}
+	ff, err := decodeFactorized(b, u)
+	if err != nil {
+		return nil, fmt.Errorf("cached factorized fit of session %s: %w", in.Session, err)
+	}
+	return ff, nil
+}
+
+// decodeFactorized reads a factorized fit of unit u that factorizedCached stored, checking that
+// it is u's and that every epoch predicts the same neurons and images.
+func decodeFactorized(b []byte, u teacherrows.FactorizedUnit) (*teacherrows.FactorizedFit, error) {
 	var ff teacherrows.FactorizedFit
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&ff); err != nil {
-		return nil, fmt.Errorf("cached factorized fit %s of %s: %w", u, in.Session, err)
+		return nil, fmt.Errorf("factorized fit %s: %w", u, err)
 	}
 	if ff.Unit != u {
-		return nil, fmt.Errorf("cached factorized fit %s of %s holds %s", u, in.Session, ff.Unit)
+		return nil, fmt.Errorf("factorized fit %s holds %s", u, ff.Unit)
+	}
+	if len(ff.EpochVal) == 0 || len(ff.EpochTest) != len(ff.EpochVal) {
+		return nil, fmt.Errorf("factorized fit %s: %d validation and %d test epochs", u, len(ff.EpochVal), len(ff.EpochTest))
+	}
+	for _, ep := range [][][][]float32{ff.EpochVal, ff.EpochTest} {
+		for e, pred := range ep {
+			if len(pred) == 0 || len(pred) != len(ep[0]) {
+				return nil, fmt.Errorf("factorized fit %s: epoch %d predicts %d neurons, epoch 0 %d", u, e, len(pred), len(ep[0]))
+			}
+			for n, row := range pred {
+				if len(row) != len(ep[0][0]) {
+					return nil, fmt.Errorf("factorized fit %s: epoch %d, neuron %d: %d images, %d in epoch 0", u, e, n, len(row), len(ep[0][0]))
+				}
+			}
+		}
+	}
+	if len(ff.EpochVal[0]) != len(ff.EpochTest[0]) {
+		return nil, fmt.Errorf("factorized fit %s: %d neurons validated, %d tested", u, len(ff.EpochVal[0]), len(ff.EpochTest[0]))
 	}
 	return &ff, nil
 }
