@@ -69,18 +69,38 @@ func sessionUnits(p plan, nets *openedTeacher) []unit {
 	return out
 }
 
-// progress logs the units of work computed so far with an estimate of the time left.
+// progress logs the units of work done so far with an estimate of the time left: the mean time
+// of the units computed in this run (not read from the cache) times the units left.
 type progress struct {
 	env        *harness.Env
 	total, did int
 	start      time.Time
+	// ran is set by a unit's computation; computed and computing count and time those units.
+	ran       bool
+	computed  int
+	computing time.Duration
 }
 
-func (pr *progress) done(session string, u unit) {
+// begin starts a unit's timing.
+func (pr *progress) begin() time.Time {
+	pr.ran = false
+	return time.Now()
+}
+
+// done logs unit u of a session, begun at t0.
+func (pr *progress) done(session string, u unit, t0 time.Time) {
 	pr.did++
-	el := time.Since(pr.start)
-	left := time.Duration(float64(el) / float64(pr.did) * float64(pr.total-pr.did)).Round(time.Second)
-	pr.env.Logf("teacher: session %s, %s: unit %d of %d done (%s elapsed, ETA %s)", session, u, pr.did, pr.total, el.Round(time.Second), left)
+	how := "read from the cache"
+	if pr.ran {
+		pr.computed++
+		pr.computing += time.Since(t0)
+		how = "computed in " + time.Since(t0).Round(time.Second).String()
+	}
+	eta := "unknown"
+	if pr.computed > 0 {
+		eta = (pr.computing / time.Duration(pr.computed) * time.Duration(pr.total-pr.did)).Round(time.Second).String()
+	}
+	pr.env.Logf("teacher: session %s, %s: %s; unit %d of %d (%s elapsed, ETA %s)", session, u, how, pr.did, pr.total, time.Since(pr.start).Round(time.Second), eta)
 }
 
 // cached reports whether the teacher's steps are cached: the networks come from files (Members)
@@ -99,10 +119,14 @@ func sessionInputs(env *harness.Env, in teacherrows.SessionInput, paths ...strin
 
 // factorizedCached is one factorized unit of a session (ss.Fit with the plan's options for its
 // model) as a cached step when nets is cached: keyed by the member's file (for a member), the
-// session's data, the weight files' MD5s, the number of images and the options.
-func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput, u teacherrows.FactorizedUnit, fp factorizedPlan) (*teacherrows.FactorizedFit, error) {
+// session's data, the weight files' MD5s, the number of images and the options. A computation
+// sets pr.ran.
+func factorizedCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput, u teacherrows.FactorizedUnit, fp factorizedPlan, pr *progress) (*teacherrows.FactorizedFit, error) {
 	opts := fp.options(u.Model)
-	compute := func() (*teacherrows.FactorizedFit, error) { return ss.Fit(ctx, u, opts) }
+	compute := func() (*teacherrows.FactorizedFit, error) {
+		pr.ran = true
+		return ss.Fit(ctx, u, opts)
+	}
 	if !nets.cached() {
 		return compute()
 	}

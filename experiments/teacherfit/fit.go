@@ -152,18 +152,19 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 			if !p.Shard.Has(k - 1) {
 				continue
 			}
+			t0 := pr.begin()
 			if u.Ridge {
-				if sf, err = fitCached(ctx, env, nets, ss, in); err != nil {
+				if sf, err = fitCached(ctx, env, nets, ss, in, pr); err != nil {
 					return nil, err
 				}
 			} else {
-				ff, err := factorizedCached(ctx, env, nets, ss, in, u.Fz, p.Factorized)
+				ff, err := factorizedCached(ctx, env, nets, ss, in, u.Fz, p.Factorized, pr)
 				if err != nil {
 					return nil, err
 				}
 				fits = append(fits, ff)
 			}
-			pr.done(ts.ID, u)
+			pr.done(ts.ID, u, t0)
 		}
 		if !p.Shard.Whole() {
 			continue
@@ -266,12 +267,13 @@ func (te *teacherEval) poolRows() [][]*teacherRow {
 	return groups
 }
 
-// fitCached is the session's ridge rows (ss.Ridge) as a cached step when nets is cached (keyed by the
-// member files, the session's images and responses, the weight files' MD5s and the number of
-// images); the result is stored without its evaluation responses, which are cut again from
-// in.
-func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
+// fitCached is the session's ridge rows (ss.Ridge) as a cached step when nets is cached (keyed
+// by the member files, the session's images and responses, the weight files' MD5s and the
+// number of images); the result is stored without its evaluation responses, which are cut again
+// from in. A computation sets pr.ran.
+func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput, pr *progress) (*teacherrows.SessionFit, error) {
 	if !nets.cached() {
+		pr.ran = true
 		return ss.Ridge(ctx)
 	}
 	inputs, err := sessionInputs(env, in, nets.Members...)
@@ -289,6 +291,7 @@ func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *t
 		Code:   []string{"compactv4/internal/teacherrows"},
 	}
 	b, err := env.Cache.Do(step, func() ([]byte, error) {
+		pr.ran = true
 		sf, err := ss.Ridge(ctx)
 		if err != nil {
 			return nil, err
