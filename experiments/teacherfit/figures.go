@@ -58,14 +58,14 @@ func finitePairs(x, y []float64) (fx, fy []float64) {
 }
 
 // neuronScatter is one panel of per-neuron accuracies b (y) against a (x), with the identity
-// line.
-func neuronScatter(a, b *teacherRow, title, xlabel, ylabel string) (*plot.Plot, error) {
+// line, over the neurons where both are finite; nil (an empty cell) when there is none.
+func neuronScatter(a, b *teacherRow, title, xlabel, ylabel string) (plots.Drawer, error) {
 	er := allER(a, b)
 	xa, _ := metricOf(a, er)
 	yb, _ := metricOf(b, er)
 	x, y := finitePairs(xa, yb)
 	if len(x) == 0 {
-		return nil, fmt.Errorf("%s vs %s: no neuron with finite scores", a.key(), b.key())
+		return nil, nil
 	}
 	m := metricLabel(er)
 	return plots.Scatter([]plots.Series{{X: x, Y: y}}, plots.ScatterOptions{
@@ -147,6 +147,9 @@ func drawMedians(env *harness.Env, res *harness.Result, te *teacherEval) error {
 	all := te.Rows
 	if te.Compact != nil {
 		all = append(all[:len(all):len(all)], te.Compact)
+	}
+	if len(all) == 0 {
+		return nil
 	}
 	er := allER(all...)
 	var models []string
