@@ -154,11 +154,7 @@ func mappingNote(te *teacherEval) string {
 
 // teacherClaims is C3's and C4's rows when the teacher ran.
 func teacherClaims(te *teacherEval, c *comparison, st teacherStatus) (c3, c4 harness.ClaimResult) {
-	var ids []string
-	for _, sf := range te.Sessions {
-		ids = append(ids, sf.Session)
-	}
-	where := "evaluation half of session(s) " + strings.Join(ids, ", ")
+	where := "evaluation half of session(s) " + strings.Join(te.IDs, ", ")
 	c3 = harness.ClaimResult{ID: "C3", Status: harness.Computed, Figures: []string{figMedians}}
 	if te.C3 != nil {
 		c3.Value = "compact models vs the ensemble teacher (" + te.C3.B.Mapping + " mapping) on the " + where + ": " + te.C3.String()

@@ -245,6 +245,11 @@ func TestRunTeacher(t *testing.T) {
 			if _, ok := res.Values.Get("C3/teacher/percent"); !ok {
 				t.Errorf("-mappings %s: no C3 comparison", tc.mapping)
 			}
+			for _, c := range res.Claims {
+				if !strings.Contains(c.Value, "session(s) "+v4data.QuickSession.ID) {
+					t.Errorf("-mappings %s: %s %q does not name the session", tc.mapping, c.ID, c.Value)
+				}
+			}
 			got := treetest.Read(t, out)
 			if _, ok := got[figMedians+".png"]; !ok {
 				t.Errorf("-mappings %s: no %s", tc.mapping, figMedians)
