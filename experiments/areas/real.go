@@ -6,6 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,9 +96,10 @@ type realCurve struct {
 }
 
 // openTrunk loads the teacher's trunk up to layer from the pinned ResNet50 weight file in
-// weightsDir (imagenet.LoadResNet50); the tests give a narrowed one.
-var openTrunk = func(weightsDir, layer string) (*nn.GraphNet, error) {
-	_, g, err := imagenet.LoadResNet50(weightsDir, layer)
+// weightsDir (imagenet.LoadResNet50, which writes the file's SHA-256 to log while it is not
+// pinned); the tests give a narrowed one.
+var openTrunk = func(weightsDir, layer string, log io.Writer) (*nn.GraphNet, error) {
+	_, g, err := imagenet.LoadResNet50(weightsDir, layer, log)
 	return g, err
 }
 
@@ -458,7 +460,7 @@ func evaluateReal(ctx context.Context, env *harness.Env, d *eval.Data, res *harn
 		if trunk != nil {
 			return *trunk, nil
 		}
-		g, err := openTrunk(r.Weights, r.Layer)
+		g, err := openTrunk(r.Weights, r.Layer, env.Log)
 		if err != nil {
 			return areateacher.Trunk{}, err
 		}

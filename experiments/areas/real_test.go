@@ -140,7 +140,7 @@ func TestRealArea(t *testing.T) {
 	}
 	saved := openTrunk
 	t.Cleanup(func() { openTrunk = saved })
-	openTrunk = func(_, layer string) (*nn.GraphNet, error) {
+	openTrunk = func(_, layer string, _ io.Writer) (*nn.GraphNet, error) {
 		_, g, err := imagenet.LoadResNet50File(filepath.Join("..", "..", "internal", "imagenet", "testdata", "resnet50_narrow.h5"), layer, 16)
 		return g, err
 	}

@@ -6,7 +6,7 @@ import (
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"slices"
+	"time"
 
 	"compactv4/eval"
 	"compactv4/harness"
@@ -16,15 +16,23 @@ import (
 	"compactv4/internal/v4data"
 )
 
-// teacherRow is one row of Fig. 1b computed here: a model's accuracy under a protocol, over the
-// neurons of the evaluated sessions (concatenated in session order).
+// teacherRow is one row of Fig. 1b computed here: a model's accuracy under a mapping and a
+// protocol, over the neurons of the evaluated sessions (concatenated in session order).
 type teacherRow struct {
-	Model, Protocol string
+	Model, Mapping, Protocol string
 	eval.Scores
 	Summary eval.Summary
 }
 
-func (r *teacherRow) key() string { return "teacher/" + r.Protocol + "/" + r.Model }
+// key names the row's values: teacher/<protocol>/<model> for ridge (and the compact models),
+// teacher/<protocol>/<model>/factorized for the factorized mapping.
+func (r *teacherRow) key() string {
+	k := "teacher/" + r.Protocol + "/" + r.Model
+	if r.Mapping == factorized {
+		k += "/factorized"
+	}
+	return k
+}
 
 // versus compares two rows neuron by neuron on the same neurons: the metric is r²_ER where both
 // have it, else r² against the repeat-averaged responses.
@@ -43,12 +51,13 @@ type versus struct {
 
 func compareRows(a, b *teacherRow) (*versus, error) {
 	v := &versus{A: a, B: b, Metric: "r2"}
-	x, y := a.R2, b.R2
-	v.MedA, v.MedB = a.Summary.R2, b.Summary.R2
-	if a.R2ER != nil && b.R2ER != nil {
-		v.Metric, x, y = "r2er", a.R2ER, b.R2ER
-		v.MedA, v.MedB = *a.Summary.R2ER, *b.Summary.R2ER
+	er := allER(a, b)
+	if er {
+		v.Metric = "r2er"
 	}
+	var x, y []float64
+	x, v.MedA = metricOf(a, er)
+	y, v.MedB = metricOf(b, er)
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("%s (%d neurons) vs %s (%d): not the same neurons", a.key(), len(x), b.key(), len(y))
 	}
@@ -70,32 +79,48 @@ func (v *versus) String() string {
 // teacherEval is the teacher's part of the run: per session fits, the rows pooled over
 // sessions, and the comparisons of claims C3 and C4.
 type teacherEval struct {
-	Sessions []*teacherrows.SessionFit
-	// Rows: under the halves protocol the ensemble, then each task-driven network; then the same
-	// under script2's.
+	// IDs are the fitted sessions and Evals their evaluation halves' responses.
+	IDs   []string
+	Evals []*eval.Responses
+	// Sessions are the sessions' ridge rows (empty without the ridge mapping); Factorized[i]
+	// session IDs[i]'s factorized rows (nil without the factorized mapping).
+	Sessions   []*teacherrows.SessionFit
+	Factorized [][]*teacherrows.FactorizedRow
+	// Rows: with ridge, under the halves protocol the ensemble, then each task-driven network,
+	// then the same under script2's; with the factorized mapping, the same under the halves
+	// protocol.
 	Rows []*teacherRow
 	// Compact is the published compact models on the evaluation halves (nil when their files
-	// are missing); C3 compares them with the ensemble's halves row.
+	// are missing); C3 compares them with the ensemble's first halves row (ridge when it ran).
 	Compact *teacherRow
 	C3      *versus
-	// C4 compares, under each protocol (halves, then script2), the ensemble with the best
-	// task-driven network (the highest median of the comparison's metric); empty without one.
+	// C4 compares, for each mapping and protocol of Rows, the ensemble with the best task-driven
+	// network (the highest median of the comparison's metric); empty without one.
 	C4 []*versus
 }
 
-// protocols are the protocols of the teacher's rows, in recording order.
+// protocols are the protocols of the ridge rows, in recording order.
 var protocols = []string{teacherrows.Halves, teacherrows.Script2}
 
 // teacherSeed seeds the bootstrap of the teacher's rows: row i uses teacherSeed+i.
 const teacherSeed = bootstrapSeed + 1000
 
-// evaluateTeacher computes the teacher's rows on every session whose evaluation half s scored
-// (teacherrows.FitSession on all its images, or on its first `images` when images > 0), the compact models'
-// accuracy on the same neurons and images (the predictions cached by eval, shared with
-// experiment compression), and the comparisons. It returns nil when no session has its images.
-func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *surrogates, nets *openedTeacher, images int) (*teacherEval, error) {
+// evaluateTeacher computes the teacher's rows of the plan's mappings on every session whose
+// evaluation half s scored (on all its images, or on its first `images` when images > 0): each
+// session's units of work (sessionUnits) as cached steps, only those of the plan's shard when it
+// has one (then nothing is assembled and the result is nil); then the rows pooled over sessions,
+// the compact models' accuracy on the same neurons and images (the predictions cached by eval,
+// shared with experiment compression), and the comparisons. It returns nil when no session has
+// its images.
+func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *surrogates, nets *openedTeacher, images int, p plan) (*teacherEval, error) {
 	te := &teacherEval{}
-	var ids []string
+	pr := &progress{env: env, start: time.Now()}
+	for k := range len(s.Sessions) * len(sessionUnits(p, nets)) {
+		if p.Shard.Has(k) {
+			pr.total++
+		}
+	}
+	k := 0 // unit number in the plan
 	for _, es := range s.Sessions {
 		ts := es.session
 		n := ts.Images
@@ -113,36 +138,66 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		if all, err = teacherrows.Slice(all, 0, n); err != nil {
 			return nil, err
 		}
-		env.Logf("teacher: session %s, %d images through the trunk, %d members and %d task-driven networks", ts.ID, n, len(nets.Teacher.Members), len(nets.Task))
-		sf, err := fitCached(ctx, env, nets, teacherrows.SessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all})
+		in := teacherrows.SessionInput{Session: ts.ID, Pix: pix, N: n, Size: model.ImageSize, Resp: all}
+		env.Logf("teacher: session %s, %d images through the trunk, %d members and %d task-driven networks (mappings %v)", ts.ID, n, len(nets.Teacher.Members), len(nets.Task), p.Mappings)
+		// The session computes the features its uncached units need once, for all of them.
+		ss, err := teacherrows.NewSession(nets.Nets, in)
 		if err != nil {
 			return nil, err
 		}
-		te.Sessions = append(te.Sessions, sf)
-		ids = append(ids, ts.ID)
-	}
-	if len(te.Sessions) == 0 {
-		return nil, nil
-	}
-	for _, proto := range protocols {
-		for mi, m := range te.Sessions[0].Models {
-			var ss []eval.Scores
-			for _, sf := range te.Sessions {
-				if proto == teacherrows.Halves {
-					ss = append(ss, sf.Models[mi].Halves)
-				} else {
-					ss = append(ss, sf.Models[mi].Script2)
-				}
+		var sf *teacherrows.SessionFit
+		var fits []*teacherrows.FactorizedFit
+		for _, u := range sessionUnits(p, nets) {
+			k++
+			if !p.Shard.Has(k - 1) {
+				continue
 			}
-			te.Rows = append(te.Rows, &teacherRow{Model: m.Model, Protocol: proto, Scores: eval.Pool(ss)})
+			t0 := pr.begin()
+			if u.Ridge {
+				if sf, err = fitCached(ctx, env, nets, ss, in, pr); err != nil {
+					return nil, err
+				}
+			} else {
+				ff, err := factorizedCached(ctx, env, nets, ss, in, u.Fz, p.Factorized, pr)
+				if err != nil {
+					return nil, err
+				}
+				fits = append(fits, ff)
+			}
+			pr.done(ts.ID, u, t0)
+		}
+		if !p.Shard.Whole() {
+			continue
+		}
+		ev, err := teacherrows.Slice(all, n/2, n)
+		if err != nil {
+			return nil, err
+		}
+		te.IDs, te.Evals = append(te.IDs, ts.ID), append(te.Evals, ev)
+		if sf != nil {
+			te.Sessions = append(te.Sessions, sf)
+		}
+		if len(fits) > 0 {
+			rows, err := assembleFactorized(ss, nets, fits, p.Factorized)
+			if err != nil {
+				return nil, err
+			}
+			te.Factorized = append(te.Factorized, rows)
 		}
 	}
-	compact, err := scoreCompacts(ctx, env, d, te.Sessions, ids)
+	if len(te.IDs) == 0 {
+		return nil, nil
+	}
+	groups := te.poolRows()
+	for _, g := range groups {
+		te.Rows = append(te.Rows, g...)
+	}
+	compact, err := scoreCompacts(ctx, env, d, te.Evals, te.IDs)
 	if err != nil {
 		return nil, err
 	}
 	if compact != nil {
-		te.Compact = &teacherRow{Model: "compact", Protocol: teacherrows.Halves, Scores: *compact}
+		te.Compact = &teacherRow{Model: "compact", Mapping: "none", Protocol: teacherrows.Halves, Scores: *compact}
 	}
 	for i, r := range append(te.Rows, te.Compact) {
 		if r == nil {
@@ -153,14 +208,12 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 		}
 		env.Logf("%s: median r %.3f, r² %.3f over %d neurons", r.key(), r.Summary.R.Median, r.Summary.R2.Median, len(r.R))
 	}
-	if te.Compact != nil {
+	if te.Compact != nil && len(te.Rows) > 0 {
 		if te.C3, err = compareRows(te.Compact, te.Rows[0]); err != nil {
 			return nil, err
 		}
 	}
-	per := len(te.Sessions[0].Models)
-	for pi := range protocols {
-		rows := te.Rows[pi*per : (pi+1)*per]
+	for _, rows := range groups {
 		if len(rows) < 2 {
 			continue
 		}
@@ -179,19 +232,51 @@ func evaluateTeacher(ctx context.Context, env *harness.Env, d *eval.Data, s *sur
 	return te, nil
 }
 
-// fitCached is teacherrows.FitSession as a cached step when nets has its files (keyed by the
-// member files, the session's images and responses, the weight files' MD5s and the number of
-// images); the result is stored without its evaluation responses, which are cut again from
-// in.
-func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, in teacherrows.SessionInput) (*teacherrows.SessionFit, error) {
-	if len(nets.Members) == 0 {
-		return teacherrows.FitSession(ctx, nets.Nets, in)
+// poolRows pools the sessions' rows over sessions, one group per mapping and protocol (ridge
+// halves, ridge script2, factorized halves, those that ran), the ensemble first in each.
+func (te *teacherEval) poolRows() [][]*teacherRow {
+	var groups [][]*teacherRow
+	if len(te.Sessions) > 0 {
+		for _, proto := range protocols {
+			var g []*teacherRow
+			for mi, m := range te.Sessions[0].Models {
+				var ss []eval.Scores
+				for _, sf := range te.Sessions {
+					if proto == teacherrows.Halves {
+						ss = append(ss, sf.Models[mi].Halves)
+					} else {
+						ss = append(ss, sf.Models[mi].Script2)
+					}
+				}
+				g = append(g, &teacherRow{Model: m.Model, Mapping: ridge, Protocol: proto, Scores: eval.Pool(ss)})
+			}
+			groups = append(groups, g)
+		}
 	}
-	paths := append(slices.Clone(nets.Members), v4data.ImagesPath(in.Session), v4data.AveragedPath(in.Session))
-	if in.Resp.Raw != nil {
-		paths = append(paths, v4data.RawPath(in.Session))
+	if len(te.Factorized) > 0 {
+		var g []*teacherRow
+		for mi, m := range te.Factorized[0] {
+			var ss []eval.Scores
+			for _, rows := range te.Factorized {
+				ss = append(ss, rows[mi].Halves)
+			}
+			g = append(g, &teacherRow{Model: m.Model, Mapping: factorized, Protocol: teacherrows.Halves, Scores: eval.Pool(ss)})
+		}
+		groups = append(groups, g)
 	}
-	inputs, err := env.Inputs(paths...)
+	return groups
+}
+
+// fitCached is the session's ridge rows (ss.Ridge) as a cached step when nets is cached (keyed
+// by the member files, the session's images and responses, the weight files' MD5s and the
+// number of images); the result is stored without its evaluation responses, which are cut again
+// from in. A computation sets pr.ran.
+func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, ss *teacherrows.Session, in teacherrows.SessionInput, pr *progress) (*teacherrows.SessionFit, error) {
+	if !nets.cached() {
+		pr.ran = true
+		return ss.Ridge(ctx)
+	}
+	inputs, err := sessionInputs(env, in, nets.Members...)
 	if err != nil {
 		return nil, err
 	}
@@ -202,11 +287,12 @@ func fitCached(ctx context.Context, env *harness.Env, nets *openedTeacher, in te
 	step := harness.Step{
 		Name:   fmt.Sprintf("teacherrows/%s/%d", in.Session, in.N),
 		Inputs: inputs,
-		Params: map[string]any{"images": in.N, "weights_md5": nets.Weights, "task_driven": tasks},
+		Params: map[string]any{"images": in.N, "weights_md5": nets.Weights, "task_driven": tasks, "networks": nets.Key},
 		Code:   []string{"compactv4/internal/teacherrows"},
 	}
 	b, err := env.Cache.Do(step, func() ([]byte, error) {
-		sf, err := teacherrows.FitSession(ctx, nets.Nets, in)
+		pr.ran = true
+		sf, err := ss.Ridge(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -253,10 +339,10 @@ func metricMedian(r *teacherRow) float64 {
 	return r.Summary.R2.Median
 }
 
-// scoreCompacts scores the published compact models of the fitted sessions on their evaluation
-// halves (as experiment compression does, through eval's cached predictions); nil when a model
-// file is missing (recorded as not runnable).
-func scoreCompacts(ctx context.Context, env *harness.Env, d *eval.Data, fits []*teacherrows.SessionFit, ids []string) (*eval.Scores, error) {
+// scoreCompacts scores the published compact models of the fitted sessions ids on their
+// evaluation halves evals (as experiment compression does, through eval's cached predictions);
+// nil when a model file is missing (recorded as not runnable).
+func scoreCompacts(ctx context.Context, env *harness.Env, d *eval.Data, evals []*eval.Responses, ids []string) (*eval.Scores, error) {
 	models, err := eval.LoadCompacts(ctx, env.Data, eval.InSessions(ids...))
 	if err != nil {
 		var me *v4data.MissingError
@@ -267,17 +353,17 @@ func scoreCompacts(ctx context.Context, env *harness.Env, d *eval.Data, fits []*
 		return nil, err
 	}
 	var ss []eval.Scores
-	for _, sf := range fits {
-		ts, _ := v4data.LookupTestSession(sf.Session)
+	for i, ev := range evals {
+		ts, _ := v4data.LookupTestSession(ids[i])
 		ms, err := eval.SessionModels(models, ts)
 		if err != nil {
 			return nil, err
 		}
-		pred, err := d.PredictEach(ctx, eval.Models(ms), ts.ID, sf.Eval.Lo, sf.Eval.Hi)
+		pred, err := d.PredictEach(ctx, eval.Models(ms), ts.ID, ev.Lo, ev.Hi)
 		if err != nil {
 			return nil, err
 		}
-		sc, err := eval.Score32(sf.Eval, pred)
+		sc, err := eval.Score32(ev, pred)
 		if err != nil {
 			return nil, err
 		}

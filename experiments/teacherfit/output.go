@@ -50,7 +50,7 @@ func writeTables(env *harness.Env, res *harness.Result, s *surrogates, c *compar
 // teacherHeader and teacherNeuronHeader are the columns of teacher.csv and teacher_neurons.csv.
 var (
 	teacherHeader       = []string{"model", "mapping", "protocol", "n_neurons", "median_r", "r_lo", "r_hi", "median_r2", "r2_lo", "r2_hi", "median_r2er", "r2er_lo", "r2er_hi"}
-	teacherNeuronHeader = []string{"model", "protocol", "session", "neuron", "r", "r2", "r2er"}
+	teacherNeuronHeader = []string{"model", "mapping", "protocol", "session", "neuron", "r", "r2", "r2er"}
 )
 
 func writeTeacherTables(env *harness.Env, res *harness.Result, te *teacherEval) error {
@@ -65,22 +65,18 @@ func writeTeacherTables(env *harness.Env, res *harness.Result, te *teacherEval) 
 		if r == nil {
 			continue
 		}
-		mapping := "ridge"
-		if r.Model == "compact" {
-			mapping = "none"
-		}
-		row := []string{r.Model, mapping, r.Protocol, strconv.Itoa(len(r.R))}
+		row := []string{r.Model, r.Mapping, r.Protocol, strconv.Itoa(len(r.R))}
 		row = append(row, ciCols(&r.Summary.R)...)
 		row = append(row, ciCols(&r.Summary.R2)...)
 		rows = append(rows, append(row, ciCols(r.Summary.R2ER)...))
 		k := 0
-		for _, sf := range te.Sessions {
-			for n := range sf.Eval.Neurons() {
+		for i, ev := range te.Evals {
+			for n := range ev.Neurons() {
 				er := ""
 				if r.R2ER != nil {
 					er = harness.FormatFloat(r.R2ER[k])
 				}
-				neurons = append(neurons, []string{r.Model, r.Protocol, sf.Session, strconv.Itoa(n),
+				neurons = append(neurons, []string{r.Model, r.Mapping, r.Protocol, te.IDs[i], strconv.Itoa(n),
 					harness.FormatFloat(r.R[k]), harness.FormatFloat(r.R2[k]), er})
 				k++
 			}
@@ -92,7 +88,12 @@ func writeTeacherTables(env *harness.Env, res *harness.Result, te *teacherEval) 
 	return res.AddTable(env.WriteCSV("teacher_neurons.csv", teacherNeuronHeader, neurons))
 }
 
-func drawFigures(env *harness.Env, res *harness.Result, s *surrogates) error {
+func drawFigures(env *harness.Env, res *harness.Result, s *surrogates, te *teacherEval) error {
+	if te != nil {
+		if err := drawTeacherFigures(env, res, te); err != nil {
+			return err
+		}
+	}
 	if len(s.Models) == 0 {
 		return nil
 	}

@@ -96,13 +96,20 @@ func recordTeacher(v *harness.Values, te *teacherEval) {
 			v.Num(key+"/median", metrics.Median(m.Alphas), 0, 1e-3)
 		}
 	}
+	for i, rows := range te.Factorized {
+		for _, m := range rows {
+			key := "teacher/halves/factorized_epoch/" + te.IDs[i] + "/" + m.Model
+			v.Exact(key, float64(m.Best))
+			v.Text(key+"/rule", m.Rule)
+		}
+	}
 	type cmp struct {
 		key string
 		c   *versus
 	}
 	all := []cmp{{"C3/teacher", te.C3}}
-	for i, c := range te.C4 {
-		all = append(all, cmp{"C4/teacher/" + protocols[i], c})
+	for _, c := range te.C4 {
+		all = append(all, cmp{"C4/teacher/" + c.A.Protocol + mappingSuffix(c.A), c})
 	}
 	for _, x := range all {
 		if x.c == nil {
@@ -118,30 +125,53 @@ func recordTeacher(v *harness.Values, te *teacherEval) {
 	}
 }
 
-// mappingNote says how the teacher's rows map features to neurons, for the claims' details.
-const mappingNote = "the mappings here are ridge regressions (scikit-learn's, per ensemble member, predictions averaged; halves: alpha by choose_alpha on the train half's raw repeats, else the default alpha formula where those are missing; script2: alpha 100, last 100 images held out); the paper's Fig. 1b used the factorized mappings, which are not run here"
+// mappingSuffix is "/factorized" for a factorized row's keys, "" otherwise.
+func mappingSuffix(r *teacherRow) string {
+	if r.Mapping == factorized {
+		return "/factorized"
+	}
+	return ""
+}
+
+// ridgeNote and factorizedNote say how the teacher's rows map features to neurons, for the
+// claims' details.
+const (
+	ridgeNote      = "ridge rows: scikit-learn's ridge regression per ensemble member, predictions averaged (halves: alpha by choose_alpha on the train half's raw repeats, else the default alpha formula where those are missing; script2: alpha 100, last 100 images held out)"
+	factorizedNote = "factorized rows (the mapping of the paper's Fig. 1b): the two-stage mapping with spec §7's defaults (ensemble: per member, z-scored targets, SVD initialisation; task-driven: bias initialisation), fitted on the train half but its last eighth, which chooses the epoch (median validation r²_ER for the ensemble, mean for the task-driven networks; r² against the repeat-averaged responses where a session lacks raw repeats), scored on the evaluation half; each member is fitted on its own from the same seed (upstream carries one mapping's biases, batchnorm and Adam state from member to member) and the members' predictions are averaged per epoch before the epoch is chosen; Keras' random initialisation and batch order are not reproduced"
+)
+
+// mappingNote says which mappings the rows of te use.
+func mappingNote(te *teacherEval) string {
+	var parts []string
+	if len(te.Sessions) > 0 {
+		parts = append(parts, ridgeNote)
+	}
+	if len(te.Factorized) > 0 {
+		parts = append(parts, factorizedNote)
+	}
+	return strings.Join(parts, "; ")
+}
 
 // teacherClaims is C3's and C4's rows when the teacher ran.
 func teacherClaims(te *teacherEval, c *comparison, st teacherStatus) (c3, c4 harness.ClaimResult) {
-	var ids []string
-	for _, sf := range te.Sessions {
-		ids = append(ids, sf.Session)
-	}
-	where := "evaluation half of session(s) " + strings.Join(ids, ", ")
-	c3 = harness.ClaimResult{ID: "C3", Status: harness.Computed}
+	where := "evaluation half of session(s) " + strings.Join(te.IDs, ", ")
+	c3 = harness.ClaimResult{ID: "C3", Status: harness.Computed, Figures: []string{figMedians}}
 	if te.C3 != nil {
-		c3.Value = "compact models vs the ensemble teacher on the " + where + ": " + te.C3.String()
-		c3.Detail = mappingNote
+		c3.Value = "compact models vs the ensemble teacher (" + te.C3.B.Mapping + " mapping) on the " + where + ": " + te.C3.String()
+		c3.Detail = mappingNote(te)
 	} else {
 		c3.Status = harness.Partial
 		c3.Value = fmt.Sprintf("the ensemble teacher on the %s: median r %s, r² %s", where, ci(te.Rows[0].Summary.R), ci(te.Rows[0].Summary.R2))
-		c3.Detail = "the compact models' files are missing (named below), so they are not compared with it; " + mappingNote
+		c3.Detail = "the compact models' files are missing (named below), so they are not compared with it; " + mappingNote(te)
 	}
 	c4 = harness.ClaimResult{ID: "C4", Status: harness.Partial, Figures: []string{"surrogate_vs_k"}}
+	if len(te.C4) > 0 {
+		c4.Figures = append(c4.Figures, figVsTaskDriven, figMedians)
+	}
 	var parts []string
-	for i, x := range te.C4 {
-		what := "train half to " + where
-		if protocols[i] == teacherrows.Script2 {
+	for _, x := range te.C4 {
+		what := x.A.Mapping + " mapping, train half to " + where
+		if x.A.Protocol == teacherrows.Script2 {
 			what = "upstream script2's protocol (ridge, alpha 100, last 100 images held out)"
 		}
 		parts = append(parts, fmt.Sprintf("the teachers' own accuracy, ensemble vs the best task-driven network (%s), %s: %s", x.B.Model, what, x))
@@ -153,7 +183,7 @@ func teacherClaims(te *teacherEval, c *comparison, st teacherStatus) (c3, c4 har
 	if c != nil {
 		c4.Value += "; via the distilled shared models (students of each teacher, not the teachers themselves): " + c.String()
 	}
-	c4.Detail = mappingNote + "; " + remainingRows(st)
+	c4.Detail = mappingNote(te) + "; " + remainingRows(st, te)
 	return c3, c4
 }
 

@@ -57,11 +57,13 @@ type teacherSource struct {
 
 // openedTeacher is the teacher's networks and what identifies them for the cache: the member
 // files (manifest paths) and the MD5s of the Keras weight files they were loaded from, by
-// network. The teacher's rows are a cached step only when Members is set.
+// network; or, for networks that are not files (random weights), Key naming them. The teacher's
+// units of work are cached steps only when Members or Key is set.
 type openedTeacher struct {
 	teacherrows.Nets
 	Members []string
 	Weights map[string]string
+	Key     string
 }
 
 var realTeacher = teacherSource{Open: openTeacher}
@@ -78,7 +80,7 @@ func openTeacher(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeac
 	if err != nil || len(st.MissingMembers) > 0 {
 		return nil, st, err
 	}
-	_, trunk, err := imagenet.LoadResNet50(weightsDir, model.ResNet50Output)
+	_, trunk, err := imagenet.LoadResNet50(weightsDir, model.ResNet50Output, env.Log)
 	if weightsMissing(d, weightsDir, err, kerasweights.ResNet50, "the ensemble teacher's trunk and ResNet50's rows") {
 		st.Weights = err
 		return nil, st, nil
@@ -109,7 +111,7 @@ func openTeacher(env *harness.Env, d *eval.Data, weightsDir string) (*openedTeac
 		Members: members,
 		Weights: map[string]string{"ResNet50": kerasweights.ResNet50.MD5},
 	}
-	_, vgg, err := imagenet.LoadVGG19(weightsDir, model.VGG19Output)
+	_, vgg, err := imagenet.LoadVGG19(weightsDir, model.VGG19Output, env.Log)
 	switch {
 	case weightsMissing(d, weightsDir, err, kerasweights.VGG19, "VGG19's rows"):
 		st.VGG19 = err
@@ -173,34 +175,42 @@ func teacherFiles(env *harness.Env, d *eval.Data) (teacherStatus, error) {
 	return st, nil
 }
 
+// teacherFigures names the figures drawn from the teacher's rows.
+var teacherFigures = figVsTaskDriven + ", " + figMedians + " and " + figRidgeVsFactorize
+
 // notRunnableRows describes the Fig. 1b rows that this experiment cannot compute, for the claims.
 func (st teacherStatus) notRunnableRows() string {
 	var b strings.Builder
 	switch {
 	case len(st.MissingMembers) > 0:
-		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings), ResNet50 and VGG19 + ridge: not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); they also need the Keras weight files %s and %s (`replicate data fetch -weights`)",
-			len(st.MissingMembers), st.Members, memberPattern, weightFiles[0], weightFiles[1])
+		fmt.Fprintf(&b, "teacher (ensemble), ResNet50 and VGG19, with ridge and factorized mappings, and the figures %s: not runnable, %d of %d member files missing (%s; SHA-1s in the not-runnable list); they also need the Keras weight files %s and %s (`replicate data fetch -weights`)",
+			teacherFigures, len(st.MissingMembers), st.Members, memberPattern, weightFiles[0], weightFiles[1])
 	case st.Weights != nil:
-		fmt.Fprintf(&b, "teacher (ensemble + ridge mappings), ResNet50 and VGG19 + ridge: the member files are present, but %v", st.Weights)
+		fmt.Fprintf(&b, "teacher (ensemble), ResNet50 and VGG19, with ridge and factorized mappings, and the figures %s: the member files are present, but %v", teacherFigures, st.Weights)
 	}
 	return b.String() + "; " + otherRows()
 }
 
 // otherRows describes the Fig. 1b rows that are never computed here.
 func otherRows() string {
-	var b strings.Builder
-	b.WriteString("the factorized mappings (which the paper's Fig. 1b used) of every network: not yet implemented in this experiment, whose rows use ridge")
+	var parts []string
 	for _, u := range unmappable {
-		fmt.Fprintf(&b, "; %s: not runnable, %s", u.Name, u.Reason)
+		parts = append(parts, fmt.Sprintf("%s: not runnable, %s", u.Name, u.Reason))
 	}
-	return b.String()
+	return strings.Join(parts, "; ")
 }
 
-// remainingRows describes the rows not computed when the teacher ran.
-func remainingRows(st teacherStatus) string {
+// remainingRows describes the rows not computed when the teacher ran (te: what it computed).
+func remainingRows(st teacherStatus, te *teacherEval) string {
 	s := "not computed: "
 	if st.VGG19 != nil {
-		s += fmt.Sprintf("VGG19 + ridge: %v; ", st.VGG19)
+		s += fmt.Sprintf("VGG19 (ridge and factorized): %v; ", st.VGG19)
+	}
+	if te != nil && len(te.Sessions) == 0 {
+		s += "the ridge rows (not in -mappings); "
+	}
+	if te != nil && len(te.Factorized) == 0 {
+		s += "the factorized rows and the figure " + figRidgeVsFactorize + " (not in -mappings); "
 	}
 	return s + otherRows()
 }

@@ -1,6 +1,7 @@
 package teacherfit
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -14,10 +15,12 @@ import (
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/ensemble"
 	"compactv4/internal/ensemblefit"
+	"compactv4/internal/mapping"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/teacherrows"
+	"compactv4/internal/treetest"
 	"compactv4/internal/v4data"
 )
 
@@ -65,10 +68,12 @@ func narrowNets(t *testing.T) teacherrows.Nets {
 	}}
 }
 
-// TestRunTeacher runs the experiment end to end on the quick session of the data (its first 240
-// images) with a narrowed random-weight teacher in place of the files: the teacher's rows, C3's and C4's
-// comparisons and its tables are produced; the real files being absent here, openTeacher
-// leaves the teacher not runnable, naming them.
+// TestRunTeacher runs the experiment end to end on the quick session of the data (its first 120
+// images) with a narrowed random-weight teacher in place of the files: the teacher's ridge and
+// factorized rows, C3's and C4's comparisons, its tables and figures are produced; a second run
+// on the same cache computes nothing and writes the same bytes, as do two shards and the run
+// that assembles them; -mappings ridge leaves the factorized rows out. The real files being
+// absent here, openTeacher leaves the teacher not runnable, naming them.
 func TestRunTeacher(t *testing.T) {
 	store, err := v4data.Open(datadirtest.Dir(t))
 	if err != nil {
@@ -96,26 +101,61 @@ func TestRunTeacher(t *testing.T) {
 	}
 
 	tc := narrowNets(t)
-	src := teacherSource{Images: 240, Open: func(env *harness.Env, d *eval.Data, _ string) (*openedTeacher, teacherStatus, error) {
-		return &openedTeacher{Nets: tc}, teacherStatus{Members: 2}, nil
+	src := teacherSource{Images: 120, Open: func(env *harness.Env, d *eval.Data, _ string) (*openedTeacher, teacherStatus, error) {
+		return &openedTeacher{Nets: tc, Key: "narrowNets"}, teacherStatus{Members: 2}, nil
 	}}
-	// No shared models: their line is TestCompareSurrogates' and the golden run's.
-	p := plan{Sessions: []string{v4data.QuickSession.ID}}
-	res, err := runWith(context.Background(), env, p, src)
+	// No shared models: their line is TestCompareSurrogates' and the golden run's. The factorized
+	// fits run for two upstream epochs of one pass each.
+	p, err := planFor(harness.Quick)
 	if err != nil {
 		t.Fatal(err)
+	}
+	p.Teachers, p.Ks = nil, nil
+	for _, o := range []*mapping.FactorizedOptions{&p.Factorized.Ensemble, &p.Factorized.TaskDriven} {
+		o.Epochs, o.KerasEpochs = 2, 1
+	}
+	var log strings.Builder
+	newCache := func() *harness.Cache {
+		t.Helper()
+		c, err := harness.NewCache(t.TempDir(), &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	runPlan := func(p plan, cache *harness.Cache) (string, *harness.Result) {
+		t.Helper()
+		log.Reset()
+		e := *env
+		e.Out, e.Cache = t.TempDir(), cache
+		res, err := runWith(context.Background(), &e, p, src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Out, res
+	}
+	computed := func() int { return strings.Count(log.String(), "run   teacher") }
+	cache := newCache()
+	out, res := runPlan(p, cache)
+	// Units: the ridge rows, 2 members and 2 task-driven networks' factorized fits.
+	if n := computed(); n != 5 {
+		t.Errorf("the run computed %d units of the teacher, want 5:\n%s", n, log.String())
 	}
 	ts := v4data.QuickSession
 	for _, key := range []string{"teacher/halves/ensemble/r/median", "teacher/halves/ResNet50/r2/median", "teacher/halves/VGG19/r/median",
 		"teacher/script2/ensemble/r/median", "teacher/script2/ResNet50/r/median", "teacher/script2/VGG19/r2/median", "teacher/halves/compact/r/median",
-		"C3/teacher/percent", "C4/teacher/halves/percent", "C4/teacher/script2/percent", "teacher/halves/alpha/190923/VGG19/median"} {
+		"teacher/halves/ensemble/factorized/r/median", "teacher/halves/ResNet50/factorized/r2/median", "teacher/halves/VGG19/factorized/r2/median",
+		"C3/teacher/percent", "C4/teacher/halves/percent", "C4/teacher/script2/percent", "C4/teacher/halves/factorized/percent",
+		"teacher/halves/alpha/190923/VGG19/median", "teacher/halves/factorized_epoch/190923/ensemble"} {
 		v, ok := res.Values.Get(key)
 		if !ok || math.IsNaN(v.Num) || math.IsInf(v.Num, 0) {
 			t.Errorf("%s: %+v (present %v), want a finite value", key, v, ok)
 		}
 	}
-	if v, _ := res.Values.Get("teacher/halves/ensemble/r/n"); v.Num != float64(ts.Neurons) {
-		t.Errorf("ensemble row over %v neurons, want %d", v.Num, ts.Neurons)
+	for _, key := range []string{"teacher/halves/ensemble/r/n", "teacher/halves/VGG19/factorized/r2/n"} {
+		if v, _ := res.Values.Get(key); v.Num != float64(ts.Neurons) {
+			t.Errorf("%s: %v neurons, want %d", key, v.Num, ts.Neurons)
+		}
 	}
 	for _, c := range res.Claims {
 		t.Logf("%s (%s): %s", c.ID, c.Status, c.Value)
@@ -123,10 +163,101 @@ func TestRunTeacher(t *testing.T) {
 			t.Errorf("%s: %s with the teacher present", c.ID, c.Status)
 		}
 	}
-	for _, table := range []string{"teacher.csv", "teacher_neurons.csv"} {
-		if !slices.Contains(res.Tables, table) {
-			t.Errorf("tables %v lack %s", res.Tables, table)
+	want := treetest.Read(t, out)
+	for _, f := range []string{"teacher.csv", "teacher_neurons.csv", figVsTaskDriven + ".png", figMedians + ".svg", figRidgeVsFactorize + ".png"} {
+		if _, ok := want[f]; !ok {
+			t.Errorf("the run wrote no %s", f)
 		}
+	}
+	// teacher.csv: 3 models × (ridge halves, ridge script2, factorized halves) and the compact
+	// models; teacher_neurons.csv the same rows per neuron.
+	for f, rows := range map[string]int{"teacher.csv": 3*3 + 1, "teacher_neurons.csv": (3*3 + 1) * ts.Neurons} {
+		lines := strings.Split(strings.TrimSpace(string(want[f])), "\n")
+		if len(lines) != rows+1 || strings.Count(string(want[f]), ",factorized,halves,") != rows/10*3 {
+			t.Errorf("%s: %d rows (%d factorized), want %d", f, len(lines)-1, strings.Count(string(want[f]), ",factorized,halves,"), rows)
+		}
+	}
+
+	same := func(what, dir string) {
+		t.Helper()
+		got := treetest.Read(t, dir)
+		if len(got) != len(want) {
+			t.Errorf("%s wrote %d files, the first run %d", what, len(got), len(want))
+		}
+		for f, b := range want {
+			if !bytes.Equal(got[f], b) {
+				t.Errorf("%s: %s differs from the first run's", what, f)
+			}
+		}
+	}
+	t.Run("resume", func(t *testing.T) {
+		out, _ := runPlan(p, cache)
+		if n := computed(); n != 0 {
+			t.Errorf("a second run computed %d units:\n%s", n, log.String())
+		}
+		same("the second run", out)
+	})
+	t.Run("shards", func(t *testing.T) {
+		shared := newCache()
+		for _, sh := range []string{"1/2", "2/2"} {
+			sp := p
+			if err := configure(&sp, map[string]string{"shard": sh}); err != nil {
+				t.Fatal(err)
+			}
+			out, res := runPlan(sp, shared)
+			if got := treetest.Read(t, out); len(got) != 0 || len(res.Values.List()) != 0 || len(res.Tables) != 0 || len(res.Figures) != 0 {
+				t.Errorf("shard %s wrote files %v, values, tables or figures", sh, got)
+			}
+			if len(res.Claims) != 2 || res.Claims[0].Status != harness.NotRun || !strings.Contains(res.Claims[0].Detail, "shard "+sh+": ") {
+				t.Errorf("shard %s reports %+v", sh, res.Claims)
+			}
+			if n, w := computed(), map[string]int{"1/2": 3, "2/2": 2}[sh]; n != w {
+				t.Errorf("shard %s computed %d units, want %d:\n%s", sh, n, w, log.String())
+			}
+		}
+		out, _ := runPlan(p, shared)
+		if n := computed(); n != 0 {
+			t.Errorf("assembling the shards computed %d units:\n%s", n, log.String())
+		}
+		same("the shards' assembly", out)
+	})
+	for _, tc := range []struct {
+		mapping, has, lacks string
+	}{
+		{ridge, "teacher/halves/ensemble/r/median", "teacher/halves/ensemble/factorized/r/median"},
+		{factorized, "teacher/halves/ensemble/factorized/r/median", "teacher/halves/ensemble/r/median"},
+	} {
+		t.Run(tc.mapping+" only", func(t *testing.T) {
+			mp := p
+			if err := configure(&mp, map[string]string{"mappings": tc.mapping}); err != nil {
+				t.Fatal(err)
+			}
+			out, res := runPlan(mp, cache)
+			if n := computed(); n != 0 {
+				t.Errorf("-mappings %s computed %d units:\n%s", tc.mapping, n, log.String())
+			}
+			if _, ok := res.Values.Get(tc.has); !ok {
+				t.Errorf("-mappings %s: no %s", tc.mapping, tc.has)
+			}
+			if _, ok := res.Values.Get(tc.lacks); ok {
+				t.Errorf("-mappings %s: %s recorded", tc.mapping, tc.lacks)
+			}
+			if _, ok := res.Values.Get("C3/teacher/percent"); !ok {
+				t.Errorf("-mappings %s: no C3 comparison", tc.mapping)
+			}
+			for _, c := range res.Claims {
+				if !strings.Contains(c.Value, "session(s) "+v4data.QuickSession.ID) {
+					t.Errorf("-mappings %s: %s %q does not name the session", tc.mapping, c.ID, c.Value)
+				}
+			}
+			got := treetest.Read(t, out)
+			if _, ok := got[figMedians+".png"]; !ok {
+				t.Errorf("-mappings %s: no %s", tc.mapping, figMedians)
+			}
+			if _, ok := got[figRidgeVsFactorize+".png"]; ok {
+				t.Errorf("-mappings %s drew %s", tc.mapping, figRidgeVsFactorize)
+			}
+		})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"compactv4/harness"
 	"compactv4/internal/datadir/datadirtest"
 	"compactv4/internal/kerasweights"
+	"compactv4/internal/teacherrows"
 	"compactv4/internal/v4data"
 )
 
@@ -83,8 +85,8 @@ func TestNotRunnableRows(t *testing.T) {
 // file is not: the trunk's makes every row of the teacher not runnable, VGG19's only its own.
 func TestWeightsRows(t *testing.T) {
 	dir := t.TempDir()
-	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir)
-	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir)
+	_, errResNet := kerasweights.Locate(kerasweights.ResNet50, dir, nil)
+	_, errVGG := kerasweights.Locate(kerasweights.VGG19, dir, nil)
 	if errResNet == nil || errVGG == nil {
 		t.Fatal("weight files found in an empty directory")
 	}
@@ -94,28 +96,46 @@ func TestWeightsRows(t *testing.T) {
 			t.Errorf("rows %q lack %q", rows, want)
 		}
 	}
-	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG})
-	for _, want := range []string{"VGG19 + ridge", kerasweights.VGG19.Name, "factorized", "CORnet-S: not runnable"} {
+	rest := remainingRows(teacherStatus{Members: 25, VGG19: errVGG}, &teacherEval{Sessions: make([]*teacherrows.SessionFit, 1)})
+	for _, want := range []string{"VGG19 (ridge and factorized)", kerasweights.VGG19.Name, "the factorized rows", "CORnet-S: not runnable"} {
 		if !strings.Contains(rest, want) {
 			t.Errorf("remaining rows %q lack %q", rest, want)
 		}
 	}
 }
 
-func TestConfigureWeights(t *testing.T) {
+func TestConfigure(t *testing.T) {
 	for _, tc := range []struct {
-		values  map[string]string
-		want    string
-		wantErr bool
+		values   map[string]string
+		weights  string
+		mappings []string
+		shard    harness.Shard
+		wantErr  string
 	}{
-		{values: map[string]string{}, want: ""},
-		{values: map[string]string{"weights": "/data/keras"}, want: "/data/keras"},
-		{values: map[string]string{"weights": ""}, wantErr: true},
+		{values: map[string]string{}, mappings: allMappings},
+		{values: map[string]string{"weights": "/data/keras"}, weights: "/data/keras", mappings: allMappings},
+		{values: map[string]string{"weights": ""}, wantErr: "want a directory"},
+		{values: map[string]string{"mappings": "ridge"}, mappings: []string{ridge}},
+		{values: map[string]string{"mappings": "factorized"}, mappings: []string{factorized}},
+		{values: map[string]string{"mappings": "factorized, ridge,ridge"}, mappings: allMappings},
+		{values: map[string]string{"mappings": "ridge,lasso"}, wantErr: `unknown mapping "lasso"`},
+		{values: map[string]string{"mappings": ""}, wantErr: `unknown mapping ""`},
+		{values: map[string]string{"shard": "2/3"}, mappings: allMappings, shard: harness.Shard{I: 2, N: 3}},
+		{values: map[string]string{"shard": "4/3"}, wantErr: "want i/n with 1 ≤ i ≤ n"},
 	} {
-		var p plan
-		err := configure(&p, tc.values)
-		if (err != nil) != tc.wantErr || p.Weights != tc.want {
-			t.Errorf("configure(%v): weights %q, error %v; want %q, error %v", tc.values, p.Weights, err, tc.want, tc.wantErr)
+		p, err := planFor(harness.Quick)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = configure(&p, tc.values)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("configure(%v): error %v, want %q", tc.values, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || p.Weights != tc.weights || !slices.Equal(p.Mappings, tc.mappings) || p.Shard != tc.shard {
+			t.Errorf("configure(%v): weights %q, mappings %v, shard %v, error %v; want %q, %v, %v", tc.values, p.Weights, p.Mappings, p.Shard, err, tc.weights, tc.mappings, tc.shard)
 		}
 	}
 }
@@ -128,7 +148,7 @@ func TestWeightsMissingPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	_, err = kerasweights.Locate(kerasweights.VGG19, dir)
+	_, err = kerasweights.Locate(kerasweights.VGG19, dir, nil)
 	if err == nil {
 		t.Fatal("weight file found in an empty directory")
 	}

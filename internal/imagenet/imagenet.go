@@ -12,6 +12,7 @@ package imagenet
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"compactv4/internal/keras"
@@ -91,9 +92,10 @@ func Features(net *nn.GraphNet, pix []uint8, n, size, batch int) ([]float32, err
 // kerasweights.Locate in weightsDir (-weights DIR), else in $KERAS_HOME/models or
 // ~/.keras/models. Without the file the error is a *kerasweights.MissingError ("not runnable",
 // naming the file, its MD5 and how to get it); with a file of another hash, a
-// *kerasweights.CorruptError naming it.
-func LoadResNet50(weightsDir, upto string) (*model.Network, *nn.GraphNet, error) {
-	p, err := kerasweights.Locate(kerasweights.ResNet50, weightsDir)
+// *kerasweights.CorruptError naming it. While the file's SHA-256 is not pinned, the one computed
+// is written to log (kerasweights.UnpinnedMessage).
+func LoadResNet50(weightsDir, upto string, log io.Writer) (*model.Network, *nn.GraphNet, error) {
+	p, err := kerasweights.Locate(kerasweights.ResNet50, weightsDir, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,8 +104,8 @@ func LoadResNet50(weightsDir, upto string) (*model.Network, *nn.GraphNet, error)
 
 // LoadVGG19 is LoadResNet50 for VGG19 (vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5,
 // model.VGG19Output).
-func LoadVGG19(weightsDir, upto string) (*model.Network, *nn.GraphNet, error) {
-	p, err := kerasweights.Locate(kerasweights.VGG19, weightsDir)
+func LoadVGG19(weightsDir, upto string, log io.Writer) (*model.Network, *nn.GraphNet, error) {
+	p, err := kerasweights.Locate(kerasweights.VGG19, weightsDir, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -201,8 +201,8 @@ func TestLoadPinned(t *testing.T) {
 		file kerasweights.File
 		load func(dir string) error
 	}{
-		{kerasweights.ResNet50, func(dir string) error { _, _, err := LoadResNet50(dir, model.ResNet50Output); return err }},
-		{kerasweights.VGG19, func(dir string) error { _, _, err := LoadVGG19(dir, model.VGG19Output); return err }},
+		{kerasweights.ResNet50, func(dir string) error { _, _, err := LoadResNet50(dir, model.ResNet50Output, nil); return err }},
+		{kerasweights.VGG19, func(dir string) error { _, _, err := LoadVGG19(dir, model.VGG19Output, nil); return err }},
 	}
 	for _, l := range loaders {
 		for _, d := range []string{"", dir} {

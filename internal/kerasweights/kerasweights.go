@@ -7,12 +7,21 @@
 // A file is looked for in -weights DIR when given, else in $KERAS_HOME/models (when KERAS_HOME is
 // set) and ~/.keras/models, the cache of keras.utils.get_file. Locate verifies it before use;
 // an absent file is "not runnable", named with its MD5 and both ways to get it.
+//
+// Every verification (Locate, and Fetch after its download) computes the file's SHA-256 in the
+// same pass as its MD5. A file whose SHA-256 is pinned is checked against it; for one whose
+// SHA-256 is not yet recorded, the SHA-256 computed is written to the caller's log
+// (UnpinnedMessage), so that the first user with the file can record it in the table below.
 package kerasweights
 
 import (
 	"context"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -34,7 +43,7 @@ type File struct {
 	MD5 string
 	// SHA256 is the file's SHA-256, computed by this suite from the file; "" while not yet
 	// recorded (the file could not be downloaded where this table was written), when only the
-	// MD5 is checked.
+	// MD5 is checked and every verification prints the SHA-256 it computed (UnpinnedMessage).
 	SHA256 string
 	// Recorded says where URL and MD5 are written in the Keras source.
 	Recorded string
@@ -145,8 +154,9 @@ func firstOr(s []string, def string) string {
 // Locate returns the path of f in the first directory that holds a file of that name (-weights
 // dir when given, else $KERAS_HOME/models, then ~/.keras/models), after checking its MD5 (and
 // its SHA-256 when recorded): the error is a *MissingError when no directory holds it, a
-// *CorruptError when the hash differs.
-func Locate(f File, dir string) (string, error) {
+// *CorruptError when a hash differs. When f's SHA-256 is not recorded, the one computed is
+// written to log (UnpinnedMessage; nil log: not written).
+func Locate(f File, dir string, log io.Writer) (string, error) {
 	dirs := searchDirs(dir)
 	for _, d := range dirs {
 		p := filepath.Join(d, f.Name)
@@ -160,7 +170,7 @@ func Locate(f File, dir string) (string, error) {
 		if st.IsDir() {
 			return "", fmt.Errorf("%s weights: %s is a directory", f.Network, p)
 		}
-		if err := verify(f, p); err != nil {
+		if err := verify(f, p, log); err != nil {
 			return "", err
 		}
 		return p, nil
@@ -168,32 +178,62 @@ func Locate(f File, dir string) (string, error) {
 	return "", &MissingError{File: f, Dirs: dirs}
 }
 
-// verify checks the file at p against f's MD5, and its SHA-256 when recorded.
-func verify(f File, p string) error {
-	got, _, err := pinfetch.MD5.File(p)
+// hashes returns the MD5 and the SHA-256 of the regular file at p, read once.
+func hashes(p string) (md5sum, sha256sum string, err error) {
+	r, err := os.Open(p)
+	if err != nil {
+		return "", "", err
+	}
+	defer r.Close()
+	fi, err := r.Stat()
+	if err != nil {
+		return "", "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return "", "", fmt.Errorf("%s is not a regular file (%v)", p, fi.Mode().Type())
+	}
+	m, s := md5.New(), sha256.New()
+	if _, err := io.Copy(io.MultiWriter(m, s), r); err != nil {
+		return "", "", fmt.Errorf("hashing %s: %w", p, err)
+	}
+	return hex.EncodeToString(m.Sum(nil)), hex.EncodeToString(s.Sum(nil)), nil
+}
+
+// UnpinnedMessage is the line written when a file with the pinned MD5 is verified at path and
+// its SHA-256, sha, is not yet recorded in the table of this package.
+func UnpinnedMessage(f File, path, sha string) string {
+	return fmt.Sprintf("sha256 of %s: %s (MD5 %s verified); the SHA-256 of %s is not yet recorded: record it as SHA256 of kerasweights.%s in internal/kerasweights/kerasweights.go",
+		path, sha, f.MD5, f.Name, f.Network)
+}
+
+// verify checks the file at p against f's MD5, and its SHA-256 when recorded; both are computed
+// in one pass. Without a recorded SHA-256, a verified file's SHA-256 is written to log.
+func verify(f File, p string, log io.Writer) error {
+	gotMD5, gotSHA, err := hashes(p)
 	if err != nil {
 		return fmt.Errorf("%s weights: %w", f.Network, err)
 	}
-	if got != f.MD5 {
-		return &CorruptError{File: f, Path: p, Hash: "MD5", Want: f.MD5, Got: got}
+	if gotMD5 != f.MD5 {
+		return &CorruptError{File: f, Path: p, Hash: "MD5", Want: f.MD5, Got: gotMD5}
 	}
-	if f.SHA256 != "" {
-		got, _, err := pinfetch.SHA256.File(p)
-		if err != nil {
-			return fmt.Errorf("%s weights: %w", f.Network, err)
+	if f.SHA256 == "" {
+		if log != nil {
+			fmt.Fprintln(log, UnpinnedMessage(f, p, gotSHA))
 		}
-		if got != f.SHA256 {
-			return &CorruptError{File: f, Path: p, Hash: "SHA-256", Want: f.SHA256, Got: got}
-		}
+		return nil
+	}
+	if gotSHA != f.SHA256 {
+		return &CorruptError{File: f, Path: p, Hash: "SHA-256", Want: f.SHA256, Got: gotSHA}
 	}
 	return nil
 }
 
 // Fetch makes files valid in FetchDir(dir): a file already there with the pinned MD5 is kept;
 // the others are downloaded from their URLs through pinfetch.Fetch (whose options apply; Dir is
-// set here), verified against their MD5 before being renamed into place, and then against their
-// SHA-256 when one is recorded (a mismatch removes the file again).
-func Fetch(ctx context.Context, dir string, files []File, opts pinfetch.Options) (pinfetch.Summary, error) {
+// set here), verified against their MD5 before being renamed into place. Then every file is
+// verified again as Locate does: against its SHA-256 when one is recorded (a mismatch removes
+// the file), else its SHA-256 is written to log (UnpinnedMessage; nil log: not written).
+func Fetch(ctx context.Context, dir string, files []File, opts pinfetch.Options, log io.Writer) (pinfetch.Summary, error) {
 	d, err := FetchDir(dir)
 	if err != nil {
 		return pinfetch.Summary{}, err
@@ -211,12 +251,11 @@ func Fetch(ctx context.Context, dir string, files []File, opts pinfetch.Options)
 		return sum, err
 	}
 	for _, f := range files {
-		if f.SHA256 == "" {
-			continue
-		}
 		p := filepath.Join(d, f.Name)
-		if verr := verify(f, p); verr != nil {
-			os.Remove(p)
+		if verr := verify(f, p, log); verr != nil {
+			if errors.As(verr, new(*CorruptError)) {
+				os.Remove(p)
+			}
 			return sum, verr
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,7 @@ func TestLocate(t *testing.T) {
 	t.Setenv("KERAS_HOME", kh)
 	cache := filepath.Join(home, ".keras", "models")
 
-	if _, err := Locate(f, ""); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := Locate(f, "", nil); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("absent: %v", err)
 	} else {
 		var me *MissingError
@@ -101,34 +102,34 @@ func TestLocate(t *testing.T) {
 	}
 
 	writeFile(t, filepath.Join(cache, f.Name), content)
-	if p, err := Locate(f, ""); err != nil || p != filepath.Join(cache, f.Name) {
+	if p, err := Locate(f, "", nil); err != nil || p != filepath.Join(cache, f.Name) {
 		t.Errorf("in ~/.keras/models: %q, %v", p, err)
 	}
 	// $KERAS_HOME/models comes first; a corrupt file there is an error, not skipped.
 	bad := filepath.Join(kh, "models", f.Name)
 	writeFile(t, bad, []byte("HDF5 weights, in a tesT"))
-	_, err := Locate(f, "")
+	_, err := Locate(f, "", nil)
 	var ce *CorruptError
 	if !errors.As(err, &ce) || ce.Path != bad || ce.Hash != "MD5" || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), f.MD5) {
 		t.Errorf("corrupt in $KERAS_HOME/models: %v", err)
 	}
 	// -weights DIR alone is searched.
 	dir := t.TempDir()
-	if _, err := Locate(f, dir); !errors.As(err, new(*MissingError)) || !strings.Contains(err.Error(), "data fetch -weights "+dir) {
+	if _, err := Locate(f, dir, nil); !errors.As(err, new(*MissingError)) || !strings.Contains(err.Error(), "data fetch -weights "+dir) {
 		t.Errorf("-weights %s: %v", dir, err)
 	}
 	writeFile(t, filepath.Join(dir, f.Name), content)
-	if p, err := Locate(f, dir); err != nil || p != filepath.Join(dir, f.Name) {
+	if p, err := Locate(f, dir, nil); err != nil || p != filepath.Join(dir, f.Name) {
 		t.Errorf("-weights: %q, %v", p, err)
 	}
 	// A recorded SHA-256 is checked too.
 	g := f
 	g.SHA256 = strings.Repeat("0", 64)
-	if _, err := Locate(g, dir); !errors.As(err, &ce) || ce.Hash != "SHA-256" {
+	if _, err := Locate(g, dir, nil); !errors.As(err, &ce) || ce.Hash != "SHA-256" {
 		t.Errorf("wrong SHA-256: %v", err)
 	}
 	g.SHA256 = pinfetch.SHA256.Bytes(content)
-	if _, err := Locate(g, dir); err != nil {
+	if _, err := Locate(g, dir, nil); err != nil {
 		t.Errorf("right SHA-256: %v", err)
 	}
 }
@@ -172,7 +173,7 @@ func TestFetch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
 			mode = tt.mode
-			sum, err := Fetch(context.Background(), dir, []File{f}, pinfetch.Options{Parallel: 1, Retries: -1})
+			sum, err := Fetch(context.Background(), dir, []File{f}, pinfetch.Options{Parallel: 1, Retries: -1}, nil)
 			if tt.ok != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
@@ -186,23 +187,102 @@ func TestFetch(t *testing.T) {
 			if len(ents) != 1 || len(sum.Downloaded) != 1 {
 				t.Errorf("%d entries, summary %+v", len(ents), sum)
 			}
-			if p, err := Locate(f, dir); err != nil || p != filepath.Join(dir, f.Name) {
+			if p, err := Locate(f, dir, nil); err != nil || p != filepath.Join(dir, f.Name) {
 				t.Errorf("Locate after fetch: %q, %v", p, err)
 			}
 		})
 	}
 	// Already valid: not requested again.
 	before := requests
-	if sum, err := Fetch(context.Background(), dir, []File{f}, pinfetch.Options{Retries: -1}); err != nil || sum.AlreadyValid != 1 || requests != before {
+	if sum, err := Fetch(context.Background(), dir, []File{f}, pinfetch.Options{Retries: -1}, nil); err != nil || sum.AlreadyValid != 1 || requests != before {
 		t.Errorf("second fetch: %+v, %v, %d requests", sum, err, requests-before)
 	}
 	// A recorded SHA-256 that the download does not have: the file is removed again.
 	g := f
 	g.Name, g.URL, g.SHA256 = "other_notop.h5", srv.URL+"/other_notop.h5", strings.Repeat("1", 64)
-	if _, err := Fetch(context.Background(), dir, []File{g}, pinfetch.Options{Retries: -1}); !errors.As(err, new(*CorruptError)) {
+	if _, err := Fetch(context.Background(), dir, []File{g}, pinfetch.Options{Retries: -1}, nil); !errors.As(err, new(*CorruptError)) {
 		t.Errorf("wrong SHA-256: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, g.Name)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("file with the wrong SHA-256 left in place: %v", err)
+	}
+}
+
+// TestSHA256 verifies a file by Locate (found locally) and by Fetch (downloaded from an httptest
+// server) with the pinned hashes in each state: both right (nothing written), the SHA-256 not
+// recorded (the computed one written with the instruction to record it), and a wrong SHA-256 (a
+// *CorruptError naming the file and both SHA-256s; Fetch removes the download).
+func TestSHA256(t *testing.T) {
+	content := bytes.Repeat([]byte("ImageNet weights "), 1000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(content) }))
+	defer srv.Close()
+	sha := pinfetch.SHA256.Bytes(content)
+	wrong := strings.Repeat("ab", 32)
+	tests := []struct {
+		name, sha256 string
+		wantLog      string // in the log; "" for an empty log
+		wantErr      bool
+	}{
+		{"both pinned", sha, "", false},
+		{"sha256 not recorded", "", "sha256 of ", false},
+		{"wrong sha256", wrong, "", true},
+	}
+	verifiers := []struct {
+		how    string
+		verify func(f File, dir string, log io.Writer) error
+	}{
+		{"Locate", func(f File, dir string, log io.Writer) error {
+			writeFile(t, filepath.Join(dir, f.Name), content)
+			_, err := Locate(f, dir, log)
+			return err
+		}},
+		{"Fetch", func(f File, dir string, log io.Writer) error {
+			_, err := Fetch(context.Background(), dir, []File{f}, pinfetch.Options{Retries: -1}, log)
+			return err
+		}},
+	}
+	for _, v := range verifiers {
+		for _, tt := range tests {
+			t.Run(v.how+"/"+tt.name, func(t *testing.T) {
+				f := testFile(content, srv.URL)
+				f.SHA256 = tt.sha256
+				dir := t.TempDir()
+				var log bytes.Buffer
+				err := v.verify(f, dir, &log)
+				if !tt.wantErr {
+					if err != nil {
+						t.Fatal(err)
+					}
+					if tt.wantLog == "" && log.Len() != 0 {
+						t.Errorf("log %q, want nothing with both hashes pinned", log.String())
+					}
+					if tt.wantLog != "" {
+						p := filepath.Join(dir, f.Name)
+						if got := strings.TrimSpace(log.String()); got != UnpinnedMessage(f, p, sha) {
+							t.Errorf("log %q, want %q", got, UnpinnedMessage(f, p, sha))
+						}
+						for _, want := range []string{"sha256 of " + p + ": " + sha, "record it", "internal/kerasweights"} {
+							if !strings.Contains(log.String(), want) {
+								t.Errorf("log %q lacks %q", log.String(), want)
+							}
+						}
+					}
+					return
+				}
+				var ce *CorruptError
+				if !errors.As(err, &ce) || ce.Hash != "SHA-256" || ce.Got != sha || ce.Want != wrong {
+					t.Fatalf("error %v, want a SHA-256 mismatch", err)
+				}
+				for _, want := range []string{f.Name, "SHA-256 " + sha, "pinned " + wrong} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%q lacks %q", err, want)
+					}
+				}
+				_, serr := os.Stat(filepath.Join(dir, f.Name))
+				if v.how == "Fetch" && !errors.Is(serr, fs.ErrNotExist) {
+					t.Errorf("download with the wrong SHA-256 left in place: %v", serr)
+				}
+			})
+		}
 	}
 }

@@ -31,9 +31,9 @@ type FactorizedOptions struct {
 	Seed                     uint64  // initial weights and batch order
 }
 
-// score is the early-stopping score of an epoch's validation r²_ER: their mean, or their median
+// Score is the early-stopping score of an epoch's validation r²_ER: their mean, or their median
 // with MedianScore.
-func (o FactorizedOptions) score(r2 []float64) float64 {
+func (o FactorizedOptions) Score(r2 []float64) float64 {
 	if o.MedianScore {
 		return metrics.Median(r2)
 	}
@@ -205,6 +205,33 @@ func TrainFactorized(f Features, h, w, c int, train, val, test []int, y [][]floa
 // features of all images; members are requested one at a time. Keras' random numbers cannot be
 // reproduced: the initial weights and batch orders come from opts.Seed.
 func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), h, w, c int, train, val, test []int, y [][]float64, rawVal metrics.Raw, opts FactorizedOptions) (*FactorizedResult, error) {
+	if rawVal.M != len(val) || rawVal.N != len(y) {
+		return nil, fmt.Errorf("factorized mapping: validation responses of %d neurons × %d images for %d neurons × %d images: %w", rawVal.N, rawVal.M, len(y), len(val), ErrInput)
+	}
+	res, err := TrainFactorizedEpochs(members, member, h, w, c, train, val, test, y, opts)
+	if err != nil {
+		return nil, err
+	}
+	for e := range opts.Epochs {
+		r2, err := metrics.R2ER(rawVal, res.EpochVal[e], metrics.R2EROptions{})
+		if err != nil {
+			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
+		}
+		score := opts.Score(r2)
+		res.Scores = append(res.Scores, score)
+		if res.Best < 0 || score > res.Scores[res.Best] {
+			res.Best = e
+		}
+	}
+	res.Val, res.Test = res.EpochVal[res.Best], res.EpochTest[res.Best]
+	return res, nil
+}
+
+// TrainFactorizedEpochs is TrainFactorizedEnsemble without the early stopping: it returns the
+// predictions after every epoch, averaged over the members (EpochVal, EpochTest) and the
+// network, with no Scores, Best -1 and no Val or Test, for a caller that chooses the epoch
+// itself.
+func TrainFactorizedEpochs(members int, member func(i int) (Features, error), h, w, c int, train, val, test []int, y [][]float64, opts FactorizedOptions) (*FactorizedResult, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
@@ -214,9 +241,6 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 	nn0 := len(y)
 	if nn0 == 0 {
 		return nil, fmt.Errorf("factorized mapping without neurons: %w", ErrInput)
-	}
-	if rawVal.M != len(val) || rawVal.N != nn0 {
-		return nil, fmt.Errorf("factorized mapping: validation responses of %d neurons × %d images for %d neurons × %d images: %w", rawVal.N, rawVal.M, nn0, len(val), ErrInput)
 	}
 	targetsY := make([][]float64, nn0)
 	for n, row := range y {
@@ -319,7 +343,6 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 		net = tr.Network()
 		iter, state = tr.OptimizerState()
 	}
-	res := &FactorizedResult{Best: -1, Network: net, EpochVal: valSum, EpochTest: testSum}
 	for e := range opts.Epochs {
 		for _, hat := range [][][]float64{valSum[e], testSum[e]} {
 			for _, row := range hat {
@@ -328,18 +351,8 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 				}
 			}
 		}
-		r2, err := metrics.R2ER(rawVal, valSum[e], metrics.R2EROptions{})
-		if err != nil {
-			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
-		}
-		score := opts.score(r2)
-		res.Scores = append(res.Scores, score)
-		if res.Best < 0 || score > res.Scores[res.Best] {
-			res.Best = e
-		}
 	}
-	res.Val, res.Test = valSum[res.Best], testSum[res.Best]
-	return res, nil
+	return &FactorizedResult{Best: -1, Network: net, EpochVal: valSum, EpochTest: testSum}, nil
 }
 
 // trainRound runs opts.KerasEpochs passes over the training images in shuffled batches.
@@ -470,7 +483,7 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 		if err != nil {
 			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
 		}
-		score := opts.score(r2)
+		score := opts.Score(r2)
 		res.Scores = append(res.Scores, score)
 		if res.Best < 0 || score > res.Scores[res.Best] {
 			res.Best = e

@@ -413,6 +413,9 @@ func (g *GraphNet) InputShape() model.Shape { return g.in }
 // Outputs is the number of outputs per image (the last layer's output, flattened NHWC).
 func (g *GraphNet) Outputs() int { return g.vals[g.out].shape.Size() }
 
+// OutputShape is the shape of one image's output (the last layer's: height, width, channels).
+func (g *GraphNet) OutputShape() model.Shape { return g.vals[g.out].shape }
+
 // LayerShape returns the shape of one image's output of the named Keras layer, or an error when
 // the layer does not exist or its output is not computed (fused into the middle of a stage, as a
 // convolution followed by batchnorm).

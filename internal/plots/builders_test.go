@@ -284,6 +284,15 @@ func TestBuilderErrors(t *testing.T) {
 			_, err := Lines([]Series{{X: ok, Y: ok, YErr: []float64{0, 3, 0}}}, LineOptions{Axes: Axes{LogY: true}})
 			return err
 		}, "log axis needs values > 0"},
+		{"scatter half error bars", func() error { _, err := Scatter([]Series{{X: ok, Y: ok, ErrLo: ok}}, ScatterOptions{}); return err }, "need both ErrLo and ErrHi"},
+		{"scatter error bars with yerr", func() error {
+			_, err := Scatter([]Series{{X: ok, Y: ok, ErrLo: ok, ErrHi: ok, YErr: ok}}, ScatterOptions{})
+			return err
+		}, "and not YErr"},
+		{"scatter point outside its error bar", func() error {
+			_, err := Scatter([]Series{{X: ok, Y: ok, ErrLo: []float64{0, 3, 0}, ErrHi: []float64{9, 9, 9}}}, ScatterOptions{})
+			return err
+		}, "point 1: y 2 outside its error bar 3 to 9"},
 		{"lines half band", func() error { _, err := Lines([]Series{{X: ok, Y: ok, Lo: ok}}, LineOptions{}); return err }, "needs both Lo and Hi"},
 		{"lines inverted band", func() error {
 			_, err := Lines([]Series{{X: ok, Y: ok, Lo: []float64{1, 5, 3}, Hi: ok}}, LineOptions{})

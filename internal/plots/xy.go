@@ -20,6 +20,10 @@ type Series struct {
 	// YErr, if not nil, draws symmetric error bars Y[i] ± YErr[i]
 	// (e.g. s.e.m.); YErr[i] must be ≥ 0.
 	YErr []float64
+	// ErrLo and ErrHi, if not nil, draw error bars from ErrLo[i] to ErrHi[i]
+	// (e.g. a bootstrap interval around a median), ErrLo[i] ≤ Y[i] ≤
+	// ErrHi[i]; not with YErr.
+	ErrLo, ErrHi []float64
 	// Lo and Hi, if not nil, shade a band from Lo[i] to Hi[i] behind the
 	// series (e.g. a 95% confidence interval); Lo[i] ≤ Hi[i].
 	Lo, Hi []float64
@@ -28,7 +32,7 @@ type Series struct {
 // plotSeries is a validated Series in plot coordinates (see coord).
 type plotSeries struct {
 	x, y           []float64
-	errLo, errHi   []float64 // distances below and above y; nil without YErr
+	errLo, errHi   []float64 // distances below and above y; nil without YErr or ErrLo
 	bandLo, bandHi []float64 // nil without a band
 }
 
@@ -51,6 +55,16 @@ func (s Series) check(i int, a Axes, xr, yr *dataRange) (plotSeries, error) {
 			ps.errLo[j], ps.errHi[j] = ps.y[j]-lo, hi-ps.y[j]
 			yr.add(lo, hi)
 		}
+	}
+	if s.ErrLo != nil {
+		lo, hi := cy.all(s.ErrLo), cy.all(s.ErrHi)
+		ps.errLo = make([]float64, len(s.Y))
+		ps.errHi = make([]float64, len(s.Y))
+		for j := range s.Y {
+			ps.errLo[j], ps.errHi[j] = ps.y[j]-lo[j], hi[j]-ps.y[j]
+		}
+		yr.add(lo...)
+		yr.add(hi...)
 	}
 	if s.Lo != nil {
 		ps.bandLo, ps.bandHi = cy.all(s.Lo), cy.all(s.Hi)
@@ -88,6 +102,25 @@ func (s Series) validate(i int, a Axes) error {
 			}
 			if a.LogY && !(s.Y[j]-e > 0) {
 				return fmt.Errorf("%s: y[%d]−yerr[%d] is %g: a log axis needs values > 0", name, j, j, s.Y[j]-e)
+			}
+		}
+	}
+	if (s.ErrLo == nil) != (s.ErrHi == nil) || (s.ErrLo != nil && s.YErr != nil) {
+		return fmt.Errorf("%s: error bars need both ErrLo and ErrHi, and not YErr", name)
+	}
+	if s.ErrLo != nil {
+		if len(s.ErrLo) != len(s.Y) || len(s.ErrHi) != len(s.Y) {
+			return fmt.Errorf("%s: error bars of %d/%d values for %d points", name, len(s.ErrLo), len(s.ErrHi), len(s.Y))
+		}
+		if err := checkValues(name+": errlo", s.ErrLo, a.LogY); err != nil {
+			return err
+		}
+		if err := checkValues(name+": errhi", s.ErrHi, a.LogY); err != nil {
+			return err
+		}
+		for j := range s.Y {
+			if !(s.ErrLo[j] <= s.Y[j] && s.Y[j] <= s.ErrHi[j]) {
+				return fmt.Errorf("%s: point %d: y %g outside its error bar %g to %g", name, j, s.Y[j], s.ErrLo[j], s.ErrHi[j])
 			}
 		}
 	}

@@ -2,7 +2,13 @@
 // ensemble teacher (internal/ensemblefit: the ResNet50 trunk, each member's embeddings, one ridge
 // regression per member, predictions averaged) and task-driven networks (their flattened output,
 // one ridge regression), each under two protocols, scored per neuron with eval
-// (reference/upstream.md §5.3, §6, §7).
+// (reference/upstream.md §5.3, §6, §7); and their factorized rows (FactorizedSession), one
+// factorized mapping per member and per task-driven network, each fitted as its own unit of work
+// (so that a caller can cache and shard them) and assembled per model afterwards.
+//
+// A unit's fit keeps its predictions after every epoch (float32: epochs × neurons × the
+// validation block and evaluation half), tens of MB per member and session with the ensemble's
+// 100 epochs, so that the members' predictions are averaged per epoch before the epoch is chosen.
 package teacherrows
 
 import (
@@ -11,7 +17,6 @@ import (
 
 	"compactv4/eval"
 	"compactv4/internal/ensemblefit"
-	"compactv4/internal/imagenet"
 	"compactv4/internal/mapping"
 	"compactv4/internal/metrics"
 	"compactv4/internal/nn"
@@ -217,26 +222,30 @@ func (sp *sessionSplit) fitTask(name string, f mapping.Features) (*RowFit, error
 	return sp.fit(name, []*mapping.Design{d}, []float64{a})
 }
 
-// FitSession computes the teacher's rows on one session, each under both protocols (fit): the
-// trunk's features of the M images once; the ensemble from each member's embeddings and Design
-// (ensemblefit.Teacher.Designs, one ridge per member, predictions averaged); then each
-// task-driven network from its flattened output (ResNet50's conv4_block4_out is the trunk's
-// output), one design at a time.
+// FitSession computes the teacher's rows on one session, each under both protocols: NewSession,
+// then Session.Ridge.
 func FitSession(ctx context.Context, nets Nets, in SessionInput) (*SessionFit, error) {
-	sp, err := split(in)
+	s, err := NewSession(nets, in)
 	if err != nil {
 		return nil, err
 	}
-	t := nets.Teacher
-	n := in.N
-	feats, err := t.TrunkFeatures(in.Pix, n, in.Size)
+	return s.Ridge(ctx)
+}
+
+// Ridge computes the session's ridge rows, each under both protocols (fit): the ensemble from
+// each member's embeddings of the trunk's features and Design (ensemblefit.Teacher.Designs, one
+// ridge per member, predictions averaged); then each task-driven network from its flattened
+// output (ResNet50's conv4_block4_out is the trunk's output), one design at a time.
+func (s *Session) Ridge(ctx context.Context) (*SessionFit, error) {
+	in, sp, t := s.in, s.sp, s.nets.Teacher
+	feats, err := s.trunkFeatures()
 	if err != nil {
-		return nil, fmt.Errorf("session %s: %w", in.Session, err)
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	designs, defaults, err := t.Designs(feats, n, sp.train)
+	designs, defaults, err := t.Designs(feats, in.N, sp.train)
 	if err != nil {
 		return nil, fmt.Errorf("session %s: %w", in.Session, err)
 	}
@@ -246,17 +255,15 @@ func FitSession(ctx context.Context, nets Nets, in SessionInput) (*SessionFit, e
 		return nil, err
 	}
 	sf.Models = append(sf.Models, rf)
-	for _, tn := range nets.Task {
+	for _, tn := range s.nets.Task {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		x := feats
-		if !tn.Trunk {
-			if x, err = imagenet.Features(tn.Net, in.Pix, n, in.Size, ensemblefit.DefaultBatch); err != nil {
-				return nil, fmt.Errorf("session %s, %s: %w", in.Session, tn.Name, err)
-			}
+		f, err := s.taskFeatures(tn)
+		if err != nil {
+			return nil, err
 		}
-		rf, err := sp.fitTask(tn.Name, mapping.Features{N: n, P: tn.Net.Outputs(), X: x, Name: tn.Name + " output"})
+		rf, err := sp.fitTask(tn.Name, f)
 		if err != nil {
 			return nil, err
 		}

@@ -5,12 +5,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"compactv4/eval"
 	"compactv4/internal/ensemble"
 	"compactv4/internal/ensemblefit"
+	"compactv4/internal/mapping"
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
@@ -184,5 +186,98 @@ func TestFitSessionNaN(t *testing.T) {
 	_, err := FitSession(context.Background(), tc, syntheticSession(120, 2, 2, true))
 	if name := tc.Teacher.Names[1]; err == nil || !strings.Contains(err.Error(), name) {
 		t.Fatalf("error %v, want one naming %s", err, name)
+	}
+}
+
+func TestFactorizedSplit(t *testing.T) {
+	for _, tc := range []struct {
+		n                           int
+		train, val, test, firstTest int
+	}{
+		{n: 1200, train: 525, val: 75, test: 600, firstTest: 600},
+		{n: 240, train: 105, val: 15, test: 120, firstTest: 120},
+		{n: 301, train: 132, val: 18, test: 151, firstTest: 150},
+	} {
+		train, val, test := FactorizedSplit(tc.n)
+		if len(train) != tc.train || len(val) != tc.val || len(test) != tc.test || test[0] != tc.firstTest ||
+			train[0] != 0 || val[0] != train[len(train)-1]+1 || val[len(val)-1]+1 != tc.n/2 || test[len(test)-1] != tc.n-1 {
+			t.Errorf("FactorizedSplit(%d): train %d, val %d-%d, test %d from %d; want %d, %d, %d from %d",
+				tc.n, len(train), val[0], val[len(val)-1], len(test), test[0], tc.train, tc.val, tc.test, tc.firstTest)
+		}
+	}
+}
+
+// TestFactorized fits every factorized unit of a narrowed random-weight teacher on a synthetic
+// session and assembles each model's row with and without the raw repeats (the fits depend on
+// the repeat-averaged responses only): the epoch is chosen by r²_ER with raw repeats and by r²
+// without, the scores are finite for every neuron, and a model whose units are one fit twice
+// assembles as that fit alone (the per-epoch average).
+func TestFactorized(t *testing.T) {
+	tc := narrowTeacher(t, 2, nil)
+	opts := mapping.EnsembleDefaults()
+	opts.Epochs, opts.KerasEpochs = 3, 1
+	const n, neurons = 120, 3
+	in := syntheticSession(n, neurons, 3, true)
+	fs, err := NewSession(tc, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units := FactorizedUnits(tc)
+	if len(units) != len(tc.Teacher.Members)+len(tc.Task) {
+		t.Fatalf("%d units for %d members and %d task-driven networks", len(units), len(tc.Teacher.Members), len(tc.Task))
+	}
+	byModel := map[string][]*FactorizedFit{}
+	var models []string
+	for _, u := range units {
+		ff, err := fs.Fit(context.Background(), u, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ff.Unit != u || len(ff.EpochVal) != opts.Epochs || len(ff.EpochTest[0]) != neurons || len(ff.EpochTest[0][0]) != n-n/2 {
+			t.Fatalf("%s: fit of %s with %d epochs, %d neurons", u, ff.Unit, len(ff.EpochVal), len(ff.EpochTest[0]))
+		}
+		if _, ok := byModel[u.Model]; !ok {
+			models = append(models, u.Model)
+		}
+		byModel[u.Model] = append(byModel[u.Model], ff)
+	}
+	averaged := in
+	averaged.Resp = &eval.Responses{Session: in.Resp.Session, Lo: in.Resp.Lo, Hi: in.Resp.Hi, Averaged: in.Resp.Averaged}
+	noRaw, err := NewSession(tc, averaged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		fs   *Session
+		raw  bool
+		rule string
+	}{{fs, true, RuleStopR2ER}, {noRaw, false, RuleStopR2}} {
+		for _, m := range models {
+			row, err := tt.fs.AssembleFactorized(m, byModel[m], opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.Rule != tt.rule || row.Best < 0 || row.Best >= opts.Epochs || len(row.Scores) != opts.Epochs || (row.Halves.R2ER != nil) != tt.raw {
+				t.Errorf("raw %v, %s: rule %s, epoch %d of %d scores, r²_ER %v", tt.raw, m, row.Rule, row.Best, len(row.Scores), row.Halves.R2ER)
+			}
+			finite(t, m+" r", row.Halves.R, neurons)
+			if tt.raw {
+				finite(t, m+" r²_ER", row.Halves.R2ER, neurons)
+			}
+		}
+	}
+	one, err := fs.AssembleFactorized(Ensemble, byModel[Ensemble][:1], opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	twice, err := fs.AssembleFactorized(Ensemble, []*FactorizedFit{byModel[Ensemble][0], byModel[Ensemble][0]}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Best != twice.Best || !slices.Equal(one.Halves.R, twice.Halves.R) {
+		t.Errorf("one fit twice: epoch %d, r %v; the fit alone: epoch %d, r %v", twice.Best, twice.Halves.R, one.Best, one.Halves.R)
+	}
+	if _, err := fs.AssembleFactorized("VGG19", byModel[Ensemble], opts); err == nil {
+		t.Error("VGG19 assembled from the members' fits")
 	}
 }

@@ -50,7 +50,7 @@ func fetchWeights(ctx context.Context, dir string, parallel, retries int, progre
 		opts.Progress = stderr
 	}
 	files := weightFiles()
-	sum, err := kerasweights.Fetch(ctx, d, files, opts)
+	sum, err := kerasweights.Fetch(ctx, d, files, opts, stdout)
 	names := make([]string, len(files))
 	for i, f := range files {
 		names[i] = f.Name

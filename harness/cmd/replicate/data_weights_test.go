@@ -13,7 +13,8 @@ import (
 )
 
 // data fetch -weights downloads the pinned weight files into -weights DIR (or -weights=DIR),
-// verified by MD5; a file served corrupt is named and not kept.
+// verified by MD5, and prints the SHA-256 of a file whose SHA-256 is not pinned; a file served
+// corrupt is named and not kept.
 func TestDataFetchWeights(t *testing.T) {
 	good, bad := []byte("weights of a good file"), []byte("weights of a bad file")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +47,10 @@ func TestDataFetchWeights(t *testing.T) {
 		}
 		if b, err := os.ReadFile(filepath.Join(dir, "good_notop.h5")); err != nil || string(b) != string(good) {
 			t.Errorf("%q: %q, %v", args, b, err)
+		}
+		// Its SHA-256 is not pinned: the one computed is printed, to be recorded.
+		if want := "sha256 of " + filepath.Join(dir, "good_notop.h5") + ": " + pinfetch.SHA256.Bytes(good); !strings.Contains(out, want) {
+			t.Errorf("%q: output lacks %q:\n%s", args, want, out)
 		}
 	}
 

@@ -42,7 +42,7 @@ func TestDispatch(t *testing.T) {
 		{[]string{"data", "fetch", "-retries", "-1", "-data", missing}, 2, nil, []string{"-retries -1"}},
 		{[]string{"data", "verify", "-data", missing, "x"}, 2, nil, []string{`unexpected arguments ["x"]`}},
 		{[]string{"data", "verify", "-data", missing}, 1, nil, []string{"replicate: data directory " + missing}},
-		{[]string{"run", "-h"}, 0, nil, []string{"-neurons", "-shard", "(experiment distillation)", "unit of work of the plan", "(experiment areas, distillation)"}},
+		{[]string{"run", "-h"}, 0, nil, []string{"-neurons", "-shard", "(experiment distillation)", "unit of work of the plan", "(experiment areas, distillation, teacherfit)", "-mappings"}},
 		{[]string{"run", "-no-cache", "-shard", "1/2", "areas"}, 2, nil, []string{"-shard with -no-cache: a shard's work is kept only in the cache"}},
 		{[]string{"run", "-neurons", "190923:0", "compression"}, 2, nil, []string{"-neurons is an option of experiment distillation, which is not run"}},
 	}
