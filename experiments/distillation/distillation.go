@@ -86,6 +86,7 @@ func init() {
 			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation and the retraining (the paper: 1e-4); a cosine schedule's peak"},
 			{Name: "lr-schedule", Usage: "learning-rate schedule of the distillation and the retraining: constant (the paper) or cosine"},
 			{Name: "warmup", Usage: "with -lr-schedule cosine: the fraction of the steps over which the rate rises linearly to -learning-rate"},
+			{Name: "augmentation", Usage: "augmentation families of the image stream: a comma-separated list of mirror, crop, shift, rot90, colour, mosaic, gaudy, or all or none"},
 		},
 		Configure: configure,
 	})
@@ -182,6 +183,13 @@ func configure(p *plan, values map[string]string) error {
 			return fmt.Errorf("-%s %q: want a number of images of at least %d (one batch per smoothing)", o.name, v, max(o.s.Batch, o.s.Smoothings*o.s.Batch))
 		}
 		o.s.Presentations = n
+	}
+	if v, ok := values["augmentation"]; ok {
+		f, err := distimages.ParseFamilies(v)
+		if err != nil {
+			return fmt.Errorf("-augmentation: %w", err)
+		}
+		p.Families = f.String()
 	}
 	if v, ok := values["prune-exact"]; ok {
 		b, err := strconv.ParseBool(v)
