@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"compactv4/eval"
 	"compactv4/harness"
@@ -389,10 +390,10 @@ func train(ctx context.Context, env *harness.Env, phase string, tch teacher.Teac
 			return nil, err
 		}
 		if r.Presented > 0 {
-			m := float64(len(missing))
-			env.Logf("%s: %d presentations to each of %d students in %.1fs: %.2f presentations/s in all; training steps %.1fs (%.2f presentations/s), %.0f %% of the time",
-				job.Name, r.Presented, len(missing), r.Total.Seconds(), m*float64(r.Presented)/r.Total.Seconds(),
-				r.StepTime.Seconds(), m*float64(r.Presented)/r.StepTime.Seconds(), 100*r.StepTime.Seconds()/r.Total.Seconds())
+			m, pct := float64(len(missing)), func(d time.Duration) float64 { return 100 * d.Seconds() / r.Total.Seconds() }
+			env.Logf("%s: %d presentations to each of %d students in %.1fs: %.2f presentations/s in all, %.2f in the training steps alone (%.0f %% of the time; making and labelling the batches %.0f %%, smoothings and held-out fidelities %.0f %%)",
+				job.Name, r.Presented, len(missing), r.Total.Seconds(), m*float64(r.Presented)/r.Total.Seconds(), m*float64(r.Presented)/r.StepTime.Seconds(),
+				pct(r.StepTime), pct(r.LabelTime), pct(r.FidelityTime))
 		}
 		for k, i := range missing {
 			computed[i] = r.Students[k]

@@ -10,8 +10,12 @@
 // evaluation half of the session against the teacher and the published compact model of the same
 // neuron (eval/).
 //
-// Each phase (distillation, pruning, retraining) is a cached step; the two training phases
-// checkpoint into the cache and resume byte-identically (internal/distill). Per neuron, models/
+// Each phase (distillation, pruning, retraining) of each neuron is a cached step. The neurons
+// whose training phase is not cached train in lock step (internal/distill): one batch of the
+// stream at a time, labelled once by the teacher of all neurons (the shared model itself), each
+// student trained on its own output of it. A student's bytes do not depend on which others
+// share its run, so shards of any size give the same models. The two training phases checkpoint
+// into the cache and resume byte-identically. Per neuron, models/
 // holds distilled_model_<session>_neuron<n>.npy and compact_model_<session>_neuron<n>.npy in
 // upstream's model_weights_npy layout (their filter counts in nums_filters/ beside it),
 // teacher_heldout_<session>_neuron<n>.npy (float64: the teacher's responses to the held-out

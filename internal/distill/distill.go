@@ -185,9 +185,10 @@ type Trained struct {
 type Result struct {
 	Students []Trained // in the order of Job.Students
 	// Timing of this process's part of the run (not part of any output file): the time spent in
-	// the students' training steps, and in all.
-	StepTime, Total time.Duration
-	Presented       int64 // images of the stream this process presented (to every student)
+	// the students' training steps, in making and labelling the batches, in the smoothings and
+	// held-out fidelities, and in all.
+	StepTime, LabelTime, FidelityTime, Total time.Duration
+	Presented                                int64 // images of the stream this process presented (to every student)
 }
 
 // checkpoint is the state of a run between two steps.
@@ -350,6 +351,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if rest := j.Schedule.Presentations - st.Step*int64(batch); rest < int64(n) {
 			n = int(rest)
 		}
+		tl := time.Now()
 		p, xb := pix[:n*distimages.Size*distimages.Size*3], x[:n*distimages.Size*distimages.Size*3]
 		if err := j.Images.Fill(j.Start+st.Step*int64(batch), n, p); err != nil {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
@@ -365,6 +367,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
 		}
 		t0 := time.Now()
+		res.LabelTime += t0.Sub(tl)
 		for _, t := range ts {
 			for k := range n {
 				t.y[k] = y[k*outs+t.Output]
@@ -383,6 +386,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		st.Step++
 		res.Presented += int64(n)
 		if j.Schedule.smoothAfter(st.Step) {
+			tf := time.Now()
 			at := min(st.Step*int64(batch), j.Schedule.Presentations)
 			for _, t := range ts {
 				if err := t.tr.SmoothWeights(); err != nil {
@@ -395,6 +399,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 				t.st.Curve = append(t.st.Curve, Point{Presentations: at, R: r})
 				fmt.Fprintf(log, "%s: %s: smoothed after %s presentations; held-out fidelity r = %.4f\n", j.Name, t.Name, harness.Comma(int(at)), r)
 			}
+			res.FidelityTime += time.Since(tf)
 		}
 		if j.Checkpoint != "" && time.Since(lastSave) >= every && st.Step < steps {
 			if err := save(); err != nil {
