@@ -145,6 +145,26 @@ func (c *Cache) Do(s Step, compute func() ([]byte, error)) ([]byte, error) {
 	return out, nil
 }
 
+// Has reports whether step's result is cached, so that a caller can compute several missing
+// steps together before storing each with Do. A cache that stores nothing has nothing.
+func (c *Cache) Has(s Step) (bool, error) {
+	if c == nil || c.dir == "" {
+		return false, nil
+	}
+	rec, err := c.record(s)
+	if err != nil {
+		return false, err
+	}
+	_, err = os.Stat(filepath.Join(c.dir, "data", rec.Key))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("cache %s: %w", s.Name, err)
+}
+
 // WorkDir returns a directory where a long step keeps the state it resumes from when it is
 // interrupted (a checkpoint), keyed as the step's result is: a step of other inputs, parameters
 // or code never finds another's state. It is "" for a cache that stores nothing. The step

@@ -150,9 +150,15 @@ func TestCacheReuseAndReasons(t *testing.T) {
 	step := Step{Name: "exp/predict/1", Inputs: []Input{{"f", "aa"}}, Params: map[string]int{"seed": 1}, Code: []string{"example.com/m/lib"}}
 
 	c := newCache(dir, graph(t, nil), &log)
+	if has, err := c.Has(step); has || err != nil {
+		t.Fatalf("empty cache has the step: %v %v", has, err)
+	}
 	out, err := c.Do(step, compute)
 	if err != nil || calls != 1 || out[0] != 1 {
 		t.Fatalf("first run: %v %d %v", out, calls, err)
+	}
+	if has, err := c.Has(step); !has || err != nil {
+		t.Fatalf("stored step not found: %v %v", has, err)
 	}
 	out, err = c.Do(step, compute)
 	if err != nil || calls != 1 || out[0] != 1 {
@@ -176,6 +182,9 @@ func TestCacheReuseAndReasons(t *testing.T) {
 		{"version", c, Step{Name: step.Name, Inputs: []Input{{"f", "bb"}}, Params: map[string]int{"seed": 2}, Code: step.Code, Version: "2"}, "step version changed"},
 	}
 	for _, tt := range tests {
+		if has, err := tt.cache.Has(tt.step); has || err != nil {
+			t.Errorf("%s: a changed step is cached: %v %v", tt.name, has, err)
+		}
 		log.Reset()
 		before := calls
 		if _, err := tt.cache.Do(tt.step, compute); err != nil {
@@ -207,6 +216,9 @@ func TestNilCacheComputes(t *testing.T) {
 	out, err := c.Do(Step{Name: "x"}, func() ([]byte, error) { return []byte("v"), nil })
 	if err != nil || string(out) != "v" {
 		t.Errorf("got %q %v", out, err)
+	}
+	if has, err := c.Has(Step{Name: "x"}); has || err != nil {
+		t.Errorf("a nil cache has a step: %v %v", has, err)
 	}
 }
 

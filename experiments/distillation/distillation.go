@@ -10,8 +10,12 @@
 // evaluation half of the session against the teacher and the published compact model of the same
 // neuron (eval/).
 //
-// Each phase (distillation, pruning, retraining) is a cached step; the two training phases
-// checkpoint into the cache and resume byte-identically (internal/distill). Per neuron, models/
+// Each phase (distillation, pruning, retraining) of each neuron is a cached step. The neurons
+// whose training phase is not cached train in lock step (internal/distill): one batch of the
+// stream at a time, labelled once by the teacher of all neurons (the shared model itself), each
+// student trained on its own output of it. A student's bytes do not depend on which others
+// share its run, so shards of any size give the same models. The two training phases checkpoint
+// into the cache and resume byte-identically. Per neuron, models/
 // holds distilled_model_<session>_neuron<n>.npy and compact_model_<session>_neuron<n>.npy in
 // upstream's model_weights_npy layout (their filter counts in nums_filters/ beside it),
 // teacher_heldout_<session>_neuron<n>.npy (float64: the teacher's responses to the held-out
@@ -86,6 +90,7 @@ func init() {
 			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation and the retraining (the paper: 1e-4); a cosine schedule's peak"},
 			{Name: "lr-schedule", Usage: "learning-rate schedule of the distillation and the retraining: constant (the paper) or cosine"},
 			{Name: "warmup", Usage: "with -lr-schedule cosine: the fraction of the steps over which the rate rises linearly to -learning-rate"},
+			{Name: "augmentation", Usage: "augmentation families of the image stream: a comma-separated list of mirror, crop, shift, rot90, colour, mosaic, gaudy, or all or none"},
 		},
 		Configure: configure,
 	})
@@ -182,6 +187,13 @@ func configure(p *plan, values map[string]string) error {
 			return fmt.Errorf("-%s %q: want a number of images of at least %d (one batch per smoothing)", o.name, v, max(o.s.Batch, o.s.Smoothings*o.s.Batch))
 		}
 		o.s.Presentations = n
+	}
+	if v, ok := values["augmentation"]; ok {
+		f, err := distimages.ParseFamilies(v)
+		if err != nil {
+			return fmt.Errorf("-augmentation: %w", err)
+		}
+		p.Families = f.String()
 	}
 	if v, ok := values["prune-exact"]; ok {
 		b, err := strconv.ParseBool(v)

@@ -134,22 +134,33 @@ func (s Schedule) smoothAfter(k int64) bool {
 	return m > 0 && k*m/n != (k-1)*m/n
 }
 
-// Labeller gives a teacher's responses (one value per image) to uint8 RGB images; eval.Model's
-// Predict is one.
+// Labeller gives a teacher's responses to uint8 RGB images: Outputs values per image, image
+// after image (eval.Model is one).
 type Labeller interface {
+	Outputs() int
 	Predict(pix []uint8, n int) ([]float32, error)
 }
 
-// Job is one training run.
+// Student is one network of a Job, trained on one of the teacher's outputs.
+type Student struct {
+	Name   string         // for messages, e.g. "190923 neuron 0"
+	Net    *model.Network // the network to train, with its initial weights; one output
+	Output int            // the teacher's output (0-based) it learns
+	// HeldOut are the teacher's responses Output to Images.HeldOutPixels(), for the fidelity.
+	HeldOut []float32
+}
+
+// Job is one training run of one or more students in lock step: every step makes one batch of
+// the stream, labels it once with the teacher and trains each student on it in turn. Each
+// student's training depends on its own state and the batch alone, so it ends with the same
+// bytes whichever students share its run.
 type Job struct {
-	Name     string         // for messages, e.g. "190923 neuron 0, distillation"
-	Net      *model.Network // the network to train, with its initial weights; one output
+	Name     string // for messages, e.g. "distillation of 4 students"
+	Students []Student
 	Teacher  Labeller
 	Images   *distimages.Set
 	Start    int64 // stream position of the first image
 	Schedule Schedule
-	// HeldOut are the teacher's responses to Images.HeldOutPixels(), for the fidelity.
-	HeldOut []float32
 
 	// Checkpoint is the file of the run's checkpoint ("" for none); Every the work between two
 	// checkpoints (0: 3 minutes).
@@ -164,24 +175,35 @@ type Point struct {
 	R             float64 // Pearson r between student and teacher on the held-out images
 }
 
-// Result is a finished run.
-type Result struct {
+// Trained is one student at the end of a run.
+type Trained struct {
 	Net   *model.Network // the trained network
 	Curve []Point
+}
+
+// Result is a finished run.
+type Result struct {
+	Students []Trained // in the order of Job.Students
 	// Timing of this process's part of the run (not part of any output file): the time spent in
-	// the training steps, and in all.
-	StepTime, Total time.Duration
-	Presented       int64 // images this process presented
+	// the students' training steps, in making and labelling the batches, in the smoothings and
+	// held-out fidelities, and in all.
+	StepTime, LabelTime, FidelityTime, Total time.Duration
+	Presented                                int64 // images of the stream this process presented (to every student)
 }
 
 // checkpoint is the state of a run between two steps.
 type checkpoint struct {
 	Fingerprint string
 	Step        int64
-	Weights     []model.Tensor
-	Iter        int64
-	OptState    [][]float32
-	Curve       []Point
+	Students    []studentState
+}
+
+// studentState is one student's part of a checkpoint.
+type studentState struct {
+	Weights  []model.Tensor
+	Iter     int64
+	OptState [][]float32
+	Curve    []Point
 }
 
 // fingerprint names everything that decides a run's results, so that a checkpoint of another
@@ -189,24 +211,53 @@ type checkpoint struct {
 func (j *Job) fingerprint() (string, error) {
 	h := sha256.New()
 	cfg := j.Images.Config()
-	fmt.Fprintf(h, "%+v %d %+v %v %d %d\n", j.Schedule, j.Start, cfg, j.Images.Sessions(), j.Images.Train(), len(j.HeldOut))
-	if err := gob.NewEncoder(h).Encode(j.Net); err != nil {
-		return "", err
+	fmt.Fprintf(h, "%+v %d %+v %v %d %d\n", j.Schedule, j.Start, cfg, j.Images.Sessions(), j.Images.Train(), j.Teacher.Outputs())
+	for _, s := range j.Students {
+		fmt.Fprintf(h, "%d %d\n", s.Output, len(s.HeldOut))
+		if err := gob.NewEncoder(h).Encode(s.Net); err != nil {
+			return "", err
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// Run trains j.Net and returns the trained network and its fidelity curve. It resumes from
-// j.Checkpoint when that file holds a checkpoint of the same job, and removes it when done.
-func Run(ctx context.Context, j Job) (*Result, error) {
+func (j *Job) check() error {
 	if err := j.Schedule.check(); err != nil {
+		return err
+	}
+	if len(j.Students) == 0 || j.Teacher == nil || j.Images == nil {
+		return errors.New("students, a teacher and images are needed")
+	}
+	for _, s := range j.Students {
+		if s.Net == nil {
+			return fmt.Errorf("%s: no network", s.Name)
+		}
+		if s.Output < 0 || s.Output >= j.Teacher.Outputs() {
+			return fmt.Errorf("%s: teacher output %d of %d", s.Name, s.Output, j.Teacher.Outputs())
+		}
+		if len(s.HeldOut) != len(j.Images.HeldOut()) {
+			return fmt.Errorf("%s: %d teacher responses for %d held-out images", s.Name, len(s.HeldOut), len(j.Images.HeldOut()))
+		}
+	}
+	return nil
+}
+
+// trainee is a student being trained.
+type trainee struct {
+	*Student
+	tr   *nn.Trainer
+	adam *nn.Adam
+	held []float64
+	y    []float32 // its labels of the current batch
+	st   *studentState
+}
+
+// Run trains the job's students and returns the trained networks and their fidelity curves. It
+// resumes from j.Checkpoint when that file holds a checkpoint of the same job, and removes it
+// when done.
+func Run(ctx context.Context, j Job) (*Result, error) {
+	if err := j.check(); err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Name, err)
-	}
-	if j.Net == nil || j.Teacher == nil || j.Images == nil {
-		return nil, fmt.Errorf("%s: a network, a teacher and images are needed", j.Name)
-	}
-	if len(j.HeldOut) != len(j.Images.HeldOut()) {
-		return nil, fmt.Errorf("%s: %d teacher responses for %d held-out images", j.Name, len(j.HeldOut), len(j.Images.HeldOut()))
 	}
 	log := j.Log
 	if log == nil {
@@ -220,58 +271,71 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Name, err)
 	}
-	st := &checkpoint{Fingerprint: fp}
-	net := j.Net
-	if c, err := readCheckpoint(j.Checkpoint); err != nil {
+	st := &checkpoint{Fingerprint: fp, Students: make([]studentState, len(j.Students))}
+	c, err := readCheckpoint(j.Checkpoint)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", j.Name, err)
-	} else if c != nil {
-		if c.Fingerprint != fp {
-			return nil, fmt.Errorf("%s: checkpoint %s belongs to another run (other parameters or initial weights); delete it to start over", j.Name, j.Checkpoint)
-		}
-		net = j.Net.Clone()
-		ws := make([]model.Tensor, len(c.Weights))
-		copy(ws, c.Weights)
-		if err := net.SetWeights(ws); err != nil {
-			return nil, fmt.Errorf("%s: checkpoint %s: %w", j.Name, j.Checkpoint, err)
+	}
+	if c != nil {
+		if c.Fingerprint != fp || len(c.Students) != len(j.Students) {
+			return nil, fmt.Errorf("%s: checkpoint %s belongs to another run (other parameters, students or initial weights); delete it to start over", j.Name, j.Checkpoint)
 		}
 		st = c
 		fmt.Fprintf(log, "%s: resuming from the checkpoint after step %d of %d\n", j.Name, c.Step, j.Schedule.Steps())
 	}
-	adam := nn.NewAdam(j.Schedule.LearningRate, 0)
-	tr, err := nn.NewTrainer(net, adam)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", j.Name, err)
-	}
-	if st.OptState != nil {
-		if err := tr.SetOptimizerState(st.Iter, st.OptState); err != nil {
-			return nil, fmt.Errorf("%s: checkpoint %s: %w", j.Name, j.Checkpoint, err)
+	ts := make([]*trainee, len(j.Students))
+	for i := range j.Students {
+		s := &j.Students[i]
+		t := &trainee{Student: s, st: &st.Students[i], held: make([]float64, len(s.HeldOut))}
+		net := s.Net
+		if c != nil {
+			net = s.Net.Clone()
+			ws := make([]model.Tensor, len(t.st.Weights))
+			copy(ws, t.st.Weights)
+			if err := net.SetWeights(ws); err != nil {
+				return nil, fmt.Errorf("%s: checkpoint %s: %s: %w", j.Name, j.Checkpoint, s.Name, err)
+			}
 		}
+		t.adam = nn.NewAdam(j.Schedule.LearningRate, 0)
+		if t.tr, err = nn.NewTrainer(net, t.adam); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
+		}
+		if t.st.OptState != nil {
+			if err := t.tr.SetOptimizerState(t.st.Iter, t.st.OptState); err != nil {
+				return nil, fmt.Errorf("%s: checkpoint %s: %s: %w", j.Name, j.Checkpoint, s.Name, err)
+			}
+		}
+		for k, v := range s.HeldOut {
+			t.held[k] = float64(v)
+		}
+		ts[i] = t
 	}
 	heldPix := j.Images.HeldOutPixels()
-	held := make([]float64, len(j.HeldOut))
-	for i, v := range j.HeldOut {
-		held[i] = float64(v)
-	}
 
 	save := func() error {
 		if j.Checkpoint == "" {
 			return nil
 		}
-		st.Iter, st.OptState = tr.OptimizerState()
-		st.Weights = st.Weights[:0]
-		for _, w := range tr.Network().Weights() {
-			st.Weights = append(st.Weights, *w)
+		for _, t := range ts {
+			t.st.Iter, t.st.OptState = t.tr.OptimizerState()
+			t.st.Weights = t.st.Weights[:0]
+			for _, w := range t.tr.Network().Weights() {
+				t.st.Weights = append(t.st.Weights, *w)
+			}
 		}
 		return writeCheckpoint(j.Checkpoint, st)
 	}
 
-	steps, batch := j.Schedule.Steps(), j.Schedule.Batch
+	steps, batch, outs := j.Schedule.Steps(), j.Schedule.Batch, j.Teacher.Outputs()
 	pix := make([]uint8, batch*distimages.Size*distimages.Size*3)
 	x := make([]float32, len(pix))
+	for _, t := range ts {
+		t.y = make([]float32, batch)
+	}
 	res := &Result{}
 	start, lastSave, lastLog := time.Now(), time.Now(), time.Now()
 	startStep := st.Step
-	var lossSum float64 // training loss since the last progress line
+	var lossSum float64 // training loss since the last progress line, summed over the students
 	var lossSteps int
 	for st.Step < steps {
 		if err := ctx.Err(); err != nil {
@@ -287,6 +351,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if rest := j.Schedule.Presentations - st.Step*int64(batch); rest < int64(n) {
 			n = int(rest)
 		}
+		tl := time.Now()
 		p, xb := pix[:n*distimages.Size*distimages.Size*3], x[:n*distimages.Size*distimages.Size*3]
 		if err := j.Images.Fill(j.Start+st.Step*int64(batch), n, p); err != nil {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
@@ -295,32 +360,46 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: step %d: teacher: %w", j.Name, st.Step+1, err)
 		}
+		if len(y) != n*outs {
+			return nil, fmt.Errorf("%s: step %d: teacher gave %d values for %d images of %d outputs", j.Name, st.Step+1, len(y), n, outs)
+		}
 		if err := nn.Recenter(p, xb); err != nil {
 			return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step+1, err)
 		}
-		adam.LearningRate = j.Schedule.Rate(st.Step + 1)
 		t0 := time.Now()
-		loss, err := tr.Step(xb, y, n)
-		if err != nil {
-			return nil, stepError(j, st.Step+1, err)
+		res.LabelTime += t0.Sub(tl)
+		for _, t := range ts {
+			for k := range n {
+				t.y[k] = y[k*outs+t.Output]
+			}
+			t.adam.LearningRate = j.Schedule.Rate(st.Step + 1)
+			loss, err := t.tr.Step(xb, t.y[:n], n)
+			if err != nil {
+				return nil, stepError(j, t.Name, st.Step+1, err)
+			}
+			lossSum, lossSteps = lossSum+loss, lossSteps+1
+			if l := t.tr.NonFinite(); l != "" {
+				return nil, stepError(j, t.Name, st.Step+1, fmt.Errorf("layer %s has a weight that is not finite: %w", l, nn.ErrTrain))
+			}
 		}
 		res.StepTime += time.Since(t0)
-		lossSum, lossSteps = lossSum+loss, lossSteps+1
-		if l := tr.NonFinite(); l != "" {
-			return nil, stepError(j, st.Step+1, fmt.Errorf("layer %s has a weight that is not finite: %w", l, nn.ErrTrain))
-		}
 		st.Step++
 		res.Presented += int64(n)
 		if j.Schedule.smoothAfter(st.Step) {
-			if err := tr.SmoothWeights(); err != nil {
-				return nil, fmt.Errorf("%s: step %d: %w", j.Name, st.Step, err)
+			tf := time.Now()
+			at := min(st.Step*int64(batch), j.Schedule.Presentations)
+			for _, t := range ts {
+				if err := t.tr.SmoothWeights(); err != nil {
+					return nil, fmt.Errorf("%s: %s: step %d: %w", j.Name, t.Name, st.Step, err)
+				}
+				r, err := Fidelity(t.tr.Network(), heldPix, t.held)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %s: step %d: held-out fidelity: %w", j.Name, t.Name, st.Step, err)
+				}
+				t.st.Curve = append(t.st.Curve, Point{Presentations: at, R: r})
+				fmt.Fprintf(log, "%s: %s: smoothed after %s presentations; held-out fidelity r = %.4f\n", j.Name, t.Name, harness.Comma(int(at)), r)
 			}
-			r, err := Fidelity(tr.Network(), heldPix, held)
-			if err != nil {
-				return nil, fmt.Errorf("%s: step %d: held-out fidelity: %w", j.Name, st.Step, err)
-			}
-			st.Curve = append(st.Curve, Point{Presentations: min(st.Step*int64(batch), j.Schedule.Presentations), R: r})
-			fmt.Fprintf(log, "%s: smoothed after %s presentations; held-out fidelity r = %.4f\n", j.Name, harness.Comma(int(st.Curve[len(st.Curve)-1].Presentations)), r)
+			res.FidelityTime += time.Since(tf)
 		}
 		if j.Checkpoint != "" && time.Since(lastSave) >= every && st.Step < steps {
 			if err := save(); err != nil {
@@ -331,16 +410,17 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		}
 		if time.Since(lastLog) >= 10*time.Second || st.Step == steps {
 			el := time.Since(start)
-			rate := float64(res.Presented) / el.Seconds()
+			rate := float64(res.Presented) * float64(len(ts)) / el.Seconds()
 			left := time.Duration(float64(steps-st.Step) * float64(el) / float64(st.Step-startStep))
-			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), training loss %.4g, %.1f presentations/s (training step %.0f %% of the time), time left %s\n",
-				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), lossSum/float64(lossSteps), rate, 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
+			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), training loss %.4g, %.1f presentations/s over %d students (training steps %.0f %% of the time), time left %s\n",
+				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), lossSum/float64(lossSteps), rate, len(ts), 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
 			lastLog, lossSum, lossSteps = time.Now(), 0, 0
 		}
 	}
 	res.Total = time.Since(start)
-	res.Net = tr.Network()
-	res.Curve = st.Curve
+	for _, t := range ts {
+		res.Students = append(res.Students, Trained{Net: t.tr.Network(), Curve: t.st.Curve})
+	}
 	if j.Checkpoint != "" {
 		if err := os.Remove(j.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", j.Name, err)
@@ -349,12 +429,12 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 	return res, nil
 }
 
-func stepError(j Job, step int64, err error) error {
+func stepError(j Job, student string, step int64, err error) error {
 	saved := "no checkpoint is kept"
 	if j.Checkpoint != "" {
 		saved = "the checkpoint " + j.Checkpoint + " keeps the last state saved before it"
 	}
-	return fmt.Errorf("%s: training stopped at step %d of %d: %w; no weights were written (%s)", j.Name, step, j.Schedule.Steps(), err, saved)
+	return fmt.Errorf("%s: %s: training stopped at step %d of %d: %w; no weights were written (%s)", j.Name, student, step, j.Schedule.Steps(), err, saved)
 }
 
 // Fidelity is the Pearson r between a single-output network's predictions on images pix and the
@@ -412,32 +492,27 @@ func writeCheckpoint(path string, c *checkpoint) error {
 	return harness.WriteFileAtomic(path, b.Bytes())
 }
 
-// Encode stores a result's network and curve as bytes (for a cache), Decode reads them back.
-func Encode(r *Result) ([]byte, error) {
+// Encode stores a trained student's network and curve as bytes (for a cache), Decode reads
+// them back.
+func Encode(t Trained) ([]byte, error) {
 	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(struct {
-		Net   *model.Network
-		Curve []Point
-	}{r.Net, r.Curve}); err != nil {
+	if err := gob.NewEncoder(&b).Encode(t); err != nil {
 		return nil, err
 	}
 	return b.Bytes(), nil
 }
 
 // Decode reads what Encode stored.
-func Decode(b []byte) (*Result, error) {
-	var v struct {
-		Net   *model.Network
-		Curve []Point
+func Decode(b []byte) (Trained, error) {
+	var t Trained
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&t); err != nil {
+		return Trained{}, fmt.Errorf("distillation result: %w", err)
 	}
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
-		return nil, fmt.Errorf("distillation result: %w", err)
+	if t.Net == nil {
+		return Trained{}, errors.New("distillation result without a network")
 	}
-	if v.Net == nil {
-		return nil, errors.New("distillation result without a network")
+	if err := t.Net.Validate(); err != nil {
+		return Trained{}, fmt.Errorf("distillation result: %w", err)
 	}
-	if err := v.Net.Validate(); err != nil {
-		return nil, fmt.Errorf("distillation result: %w", err)
-	}
-	return &Result{Net: v.Net, Curve: v.Curve}, nil
+	return t, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"path/filepath"
@@ -43,22 +44,78 @@ func images(t *testing.T) *distimages.Set {
 	return s
 }
 
-// job returns a small job whose teacher is another random network.
-func job(t *testing.T, lr float64) Job {
+// teacherOutputs is the number of outputs of the tests' teacher.
+const teacherOutputs = 3
+
+// job returns a small job of one student per output given (each from its own initial weights),
+// whose teacher is a random network of teacherOutputs outputs.
+func job(t *testing.T, lr float64, outputs ...int) Job {
 	t.Helper()
 	set := images(t)
-	teacher, err := nn.Compile(smallNet(t, 99))
+	tn, err := model.NewShared(2, teacherOutputs, true)
 	if err != nil {
 		t.Fatal(err)
 	}
-	held, err := teacher.Predict(set.HeldOutPixels(), len(set.HeldOut()))
+	if err := nn.InitKeras(tn, 99); err != nil {
+		t.Fatal(err)
+	}
+	teacher, err := nn.Compile(tn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Job{
-		Name: "test neuron", Net: smallNet(t, 1), Teacher: teacher, Images: set, Start: 5,
+	n := len(set.HeldOut())
+	held, err := teacher.Predict(set.HeldOutPixels(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(outputs) == 0 {
+		outputs = []int{1}
+	}
+	j := Job{
+		Name: "test run", Teacher: teacher, Images: set, Start: 5,
 		Schedule: Schedule{Presentations: 22, Batch: 4, LearningRate: lr, Smoothings: 3, Decay: Cosine, Warmup: 0.2},
-		HeldOut:  held,
+	}
+	for _, o := range outputs {
+		s := Student{Name: fmt.Sprintf("neuron %d", o), Net: smallNet(t, 1+uint64(o)), Output: o, HeldOut: make([]float32, n)}
+		for i := range n {
+			s.HeldOut[i] = held[i*teacherOutputs+o]
+		}
+		j.Students = append(j.Students, s)
+	}
+	return j
+}
+
+// encodeAll is every trained student of a result, encoded.
+func encodeAll(t *testing.T, r *Result) []byte {
+	t.Helper()
+	var all []byte
+	for _, s := range r.Students {
+		b, err := Encode(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// Students trained in lock step end with the bytes each ends with when trained alone.
+func TestLockStep(t *testing.T) {
+	both, err := Run(context.Background(), job(t, 1e-3, 0, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range []int{0, 2} {
+		alone, err := Run(context.Background(), job(t, 1e-3, o))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(encodeAll(t, alone), encodeAll(t, &Result{Students: both.Students[i : i+1]})) {
+			t.Errorf("output %d: trained beside another student, it differs from its run alone", o)
+		}
+	}
+	if both.Students[0].Curve[2].R == both.Students[1].Curve[2].R {
+		t.Error("two students of different outputs have the same fidelity")
 	}
 }
 
@@ -115,13 +172,10 @@ func TestResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(want.Curve) != 3 || want.Curve[2].Presentations != 22 || !strings.Contains(log.String(), "presentations/s") {
-		t.Fatalf("curve %+v, log %s", want.Curve, log.String())
+	if c := want.Students[0].Curve; len(c) != 3 || c[2].Presentations != 22 || !strings.Contains(log.String(), "presentations/s") {
+		t.Fatalf("curve %+v, log %s", c, log.String())
 	}
-	wantBytes, err := Encode(want)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wantBytes := encodeAll(t, want)
 	for _, stopAt := range []int{2, 4, 5} {
 		j := job(t, 1e-3)
 		j.Checkpoint = filepath.Join(t.TempDir(), "ckpt")
@@ -135,10 +189,7 @@ func TestResume(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := Encode(got)
-		if err != nil {
-			t.Fatal(err)
-		}
+		b := encodeAll(t, got)
 		if !bytes.Equal(b, wantBytes) {
 			t.Errorf("stopped at step %d and resumed: result differs from an uninterrupted run", stopAt)
 		}
@@ -146,7 +197,7 @@ func TestResume(t *testing.T) {
 			t.Error("checkpoint left after the run")
 		}
 		back, err := Decode(b)
-		if err != nil || len(back.Curve) != 3 {
+		if err != nil || len(back.Curve) != 3 || !bytes.Equal(encodeAll(t, &Result{Students: []Trained{back}}), b) {
 			t.Errorf("decode: %v", err)
 		}
 	}
@@ -167,7 +218,7 @@ func TestResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := Encode(got); !bytes.Equal(b, wantBytes) {
+	if !bytes.Equal(encodeAll(t, got), wantBytes) {
 		t.Error("resumed from a periodic checkpoint: result differs from an uninterrupted run")
 	}
 
@@ -188,7 +239,7 @@ func TestResume(t *testing.T) {
 func TestDiverges(t *testing.T) {
 	j := job(t, 1e30)
 	res, err := Run(context.Background(), j)
-	if err == nil || res != nil || !errors.Is(err, nn.ErrTrain) || !strings.Contains(err.Error(), "test neuron: training stopped at step ") {
+	if err == nil || res != nil || !errors.Is(err, nn.ErrTrain) || !strings.Contains(err.Error(), "test run: neuron 1: training stopped at step ") {
 		t.Fatalf("result %v, error %v", res, err)
 	}
 	t.Log(err)

@@ -9,13 +9,13 @@ import (
 	"compactv4/internal/model"
 )
 
-// tinyResult is a small valid result, for seeds.
-func tinyResult(f *testing.F) *Result {
+// tinyResult is a small valid trained student, for seeds.
+func tinyResult(f *testing.F) Trained {
 	n, err := model.NewCompact([model.NumLayers]int{1, 1, 1, 1, 1})
 	if err != nil {
 		f.Fatal(err)
 	}
-	return &Result{Net: n, Curve: []Point{{64, 0.5}, {128, 0.25}}}
+	return Trained{Net: n, Curve: []Point{{64, 0.5}, {128, 0.25}}}
 }
 
 // FuzzDecode reads cached results and checkpoints: bytes that are not one are an error, never a
@@ -32,7 +32,7 @@ func FuzzDecode(f *testing.F) {
 	for _, w := range r.Net.Weights() {
 		ws = append(ws, *w)
 	}
-	if err := gob.NewEncoder(&c).Encode(&checkpoint{Fingerprint: "x", Step: 3, Weights: ws[:2], Iter: 3, OptState: [][]float32{{1, 2}}, Curve: r.Curve}); err != nil {
+	if err := gob.NewEncoder(&c).Encode(&checkpoint{Fingerprint: "x", Step: 3, Students: []studentState{{Weights: ws[:2], Iter: 3, OptState: [][]float32{{1, 2}}, Curve: r.Curve}}}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(c.Bytes())

@@ -44,6 +44,11 @@ type Teacher interface {
 	// Neuron returns the teacher of neuron n (0-based) of a test session as a single-output
 	// model: eval.Model's Predict gives its responses to uint8 RGB images (112×112, NHWC).
 	Neuron(session string, n int) (*eval.Network, error)
+	// All returns the teacher of every neuron of the test sessions as one model, neuron n of a
+	// session at output Output(session, n); each output equals Neuron's model bit for bit.
+	All() *eval.Network
+	// Output is the output of All that is neuron n (0-based) of a test session.
+	Output(session string, n int) (int, error)
 }
 
 // Spec is a parsed teacher spec.
@@ -109,16 +114,31 @@ type shared struct {
 func (t *shared) Name() string    { return t.spec.String() }
 func (t *shared) Files() []string { return []string{v4data.SharedPath(t.spec.Folder, t.spec.K)} }
 
-// Neuron implements Teacher.
-func (t *shared) Neuron(session string, n int) (*eval.Network, error) {
+// Output implements Teacher: the shared model's output row of the neuron.
+func (t *shared) Output(session string, n int) (int, error) {
 	ts, ok := v4data.LookupTestSession(session)
 	if !ok {
-		return nil, fmt.Errorf("teacher %s: %s is not a test session (test sessions: %s)", t.Name(), session, strings.Join(v4data.TestSessionIDs(), ", "))
+		return 0, fmt.Errorf("teacher %s: %s is not a test session (test sessions: %s)", t.Name(), session, strings.Join(v4data.TestSessionIDs(), ", "))
 	}
 	if n < 0 || n >= ts.Neurons {
-		return nil, fmt.Errorf("teacher %s: session %s has neurons 0-%d, not %d", t.Name(), session, ts.Neurons-1, n)
+		return 0, fmt.Errorf("teacher %s: session %s has neurons 0-%d, not %d", t.Name(), session, ts.Neurons-1, n)
 	}
-	net, err := Row(t.net, ts.Offset+n)
+	return ts.Offset + n, nil
+}
+
+// All implements Teacher: the shared model itself.
+func (t *shared) All() *eval.Network {
+	name := fmt.Sprintf("teacher_%s_%s_K%d", t.spec.Kind, t.spec.Folder, t.spec.K)
+	return eval.NewNetwork(name, t.Files(), t.net)
+}
+
+// Neuron implements Teacher.
+func (t *shared) Neuron(session string, n int) (*eval.Network, error) {
+	row, err := t.Output(session, n)
+	if err != nil {
+		return nil, err
+	}
+	net, err := Row(t.net, row)
 	if err != nil {
 		return nil, fmt.Errorf("teacher %s: %w", t.Name(), err)
 	}

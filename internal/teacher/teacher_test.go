@@ -2,7 +2,6 @@ package teacher
 
 import (
 	"errors"
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -44,7 +43,8 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// The network cut to one output gives that output of the full shared model.
+// The network cut to one output gives that output of the full shared model, bit for bit: the
+// distillation labels its images with the full model and its held-out images with either.
 func TestRow(t *testing.T) {
 	for _, relu := range []bool{true, false} {
 		full, err := model.NewShared(2, 7, relu)
@@ -89,7 +89,7 @@ func TestRow(t *testing.T) {
 			}
 			for i := range n {
 				w := want[i*7+row]
-				if d := math.Abs(float64(got[i] - w)); d > 1e-5*(1+math.Abs(float64(w))) {
+				if got[i] != w {
 					t.Errorf("relu %v row %d image %d: %g, full model %g", relu, row, i, got[i], w)
 				}
 			}
@@ -134,6 +134,12 @@ func TestOpen(t *testing.T) {
 	if m.Outputs() != 1 || m.Name() != "teacher_shared_from_ensemble_model_K200_201025_neuron88" {
 		t.Errorf("%s: %d outputs", m.Name(), m.Outputs())
 	}
+	if o, err := tc.Output("201025", 88); err != nil || o != 88+mustSession(t, "201025").Offset {
+		t.Errorf("output of 201025 neuron 88: %d, %v", o, err)
+	}
+	if a := tc.All(); a.Outputs() != v4data.SharedOutputs || a.Name() != "teacher_shared_from_ensemble_model_K200" {
+		t.Errorf("all neurons: %s, %d outputs", a.Name(), a.Outputs())
+	}
 	for _, bad := range []struct {
 		session string
 		n       int
@@ -141,5 +147,17 @@ func TestOpen(t *testing.T) {
 		if _, err := tc.Neuron(bad.session, bad.n); err == nil {
 			t.Errorf("neuron %d of %s accepted", bad.n, bad.session)
 		}
+		if _, err := tc.Output(bad.session, bad.n); err == nil {
+			t.Errorf("output of neuron %d of %s accepted", bad.n, bad.session)
+		}
 	}
+}
+
+func mustSession(t *testing.T, id string) v4data.TestSession {
+	t.Helper()
+	ts, ok := v4data.LookupTestSession(id)
+	if !ok {
+		t.Fatalf("no test session %s", id)
+	}
+	return ts
 }
