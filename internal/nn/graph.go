@@ -94,6 +94,12 @@ type gnode struct {
 	implicit bool
 	hp, wp   int
 	pad      [4]int
+	// unpadded: an implicit convolution whose windows all lie inside the input (a strided 1×1
+	// 'valid' convolution), which reads the input in place instead of a padded copy.
+	unpadded bool
+	// resInPlace: the fused residual operand is no longer read after this node and the output
+	// takes its buffer, so the GEMM accumulates onto it where it lies.
+	resInPlace bool
 
 	// float64 weights while compiling (batchnorm folded), float32 after.
 	w64, dw64, bias64, scale64 []float64
@@ -324,6 +330,24 @@ func (g *GraphNet) finish() {
 		}
 		return y
 	}
+	// A zero-padded copy with few channels that only convolutions read keeps its pixels
+	// contiguous (pitch = channels), so that a convolution reads its kernel rows in place
+	// (implicit) instead of through im2col: the 7×7 stem of ResNet50 on 3 channels.
+	convOnly := make([]bool, len(g.vals))
+	for _, nd := range g.nodes {
+		convOnly[nd.out] = nd.kind == model.ZeroPadding2D
+	}
+	for _, nd := range g.nodes {
+		for _, v := range nd.in {
+			convOnly[v] = convOnly[v] && nd.kind == model.Conv2D && !nd.res && len(nd.in) == 1
+		}
+	}
+	convOnly[g.out] = false
+	for v := range g.vals {
+		if convOnly[v] {
+			g.vals[v].pitch = g.vals[v].shape.C
+		}
+	}
 	for k, nd := range g.nodes {
 		for _, v := range nd.in {
 			g.vals[v].last = k
@@ -341,7 +365,10 @@ func (g *GraphNet) finish() {
 				nd.implicit = true
 				nd.hp = max(in.shape.H+nd.pt, (out.H-1)*nd.sh+nd.kh)
 				nd.wp = max(in.shape.W+nd.pl, (out.W-1)*nd.sw+nd.kw)
-				g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
+				nd.unpadded = nd.pt == 0 && nd.pl == 0 && nd.hp == in.shape.H && nd.wp == in.shape.W
+				if !nd.unpadded {
+					g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
+				}
 				kh, kw, rs, segStride = nd.kh, nd.kw, nd.sw*in.pitch, nd.wp*in.pitch
 			case nd.kind == model.Conv2D && !nd.direct():
 				cin = nd.kh * nd.kw * in.shape.C
@@ -386,6 +413,12 @@ func (g *GraphNet) finish() {
 	}
 	alloc(0, -1)
 	for k, nd := range g.nodes {
+		if r := nd.in[len(nd.in)-1]; nd.res && g.vals[r].last == k && r != nd.in[0] && g.vals[r].pitch == g.vals[nd.out].pitch && g.vals[r].size() == g.vals[nd.out].size() {
+			nd.resInPlace = true
+			g.vals[nd.out].slot = g.vals[r].slot
+			owner[g.vals[r].slot] = nd.out
+			continue
+		}
 		alloc(nd.out, k)
 	}
 	g.nslots = len(owner)
@@ -553,6 +586,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.Conv2D, model.SeparableConv2D:
 		a := x
 		switch {
+		case nd.implicit && nd.unpadded:
 		case nd.implicit:
 			a = sc.pad[:nd.hp*nd.wp*in.pitch]
 			clear(a)
@@ -566,7 +600,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 			a = sc.col[:out.h*out.w*nd.gemm.seglen]
 			im2col(x, in, out, nd, a)
 		}
-		if nd.res {
+		if nd.res && !nd.resInPlace {
 			r := xs[len(xs)-1]
 			if nd.rpitch == out.pitch {
 				copy(y, r)
@@ -641,13 +675,20 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 // (pixels ldc apart), split into contiguous ranges over the scratches' goroutines. Each pixel is
 // computed by the same tile arithmetic whatever the split.
 func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
-	run := g.row
-	if g.flags&flagAcc != 0 {
-		run = g.rowAcc
+	pb := g.panelBlock()
+	run := func(aoff, coff, n int, s *scratch) {
+		for p0 := 0; p0 < g.np; p0 += pb {
+			h := g.panels(p0, min(p0+pb, g.np))
+			if h.flags&flagAcc != 0 {
+				h.rowAcc(a, aoff, c, coff+p0*nr, ldc, n, s)
+			} else {
+				h.row(a, aoff, c, coff+p0*nr, ldc, n, s)
+			}
+		}
 	}
 	w := min(len(scs), n/(4*mr))
 	if w <= 1 {
-		run(a, 0, c, 0, ldc, n, scs[0])
+		run(0, 0, n, scs[0])
 		return
 	}
 	var wg sync.WaitGroup
@@ -656,23 +697,27 @@ func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run(a, lo*g.rs, c, lo*ldc, ldc, hi-lo, scs[t])
+			run(lo*g.rs, lo*ldc, hi-lo, scs[t])
 		}()
 	}
-	run(a, 0, c, 0, ldc, n/w, scs[0])
+	run(0, 0, n/w, scs[0])
 	wg.Wait()
 }
 
 // gemmRows computes the output rows of an implicit convolution (output row oy reads A from
 // a[oy·rowStep]), split into contiguous bands of rows over the scratches' goroutines.
 func gemmRows(g *rowGemm, a []float32, rowStep int, c []float32, out geom, scs []*scratch) {
-	run := g.row
-	if g.flags&flagAcc != 0 {
-		run = g.rowAcc
-	}
+	pb := g.panelBlock()
 	band := func(y0, y1 int, s *scratch) {
-		for y := y0; y < y1; y++ {
-			run(a, y*rowStep, c, y*out.w*out.pitch, out.pitch, out.w, s)
+		for p0 := 0; p0 < g.np; p0 += pb {
+			h := g.panels(p0, min(p0+pb, g.np))
+			run := h.row
+			if h.flags&flagAcc != 0 {
+				run = h.rowAcc
+			}
+			for y := y0; y < y1; y++ {
+				run(a, y*rowStep, c, y*out.w*out.pitch+p0*nr, out.pitch, out.w, s)
+			}
 		}
 	}
 	w := min(len(scs), out.h, out.h*out.w/(4*mr))
