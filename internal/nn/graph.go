@@ -654,12 +654,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.MaxPooling2D:
 		maxPool(x, in, out, nd, y)
 	case model.ZeroPadding2D:
-		clear(y)
-		for r := 0; r < in.h; r++ {
-			for q := 0; q < in.w; q++ {
-				copy(y[((r+nd.pad[0])*out.w+q+nd.pad[2])*out.pitch:][:in.c], x[(r*in.w+q)*in.pitch:][:in.c])
-			}
-		}
+		zeroPad(x, in, out, nd.pad, y)
 	}
 	if nd.relu && nd.kind != model.Conv2D && nd.kind != model.SeparableConv2D {
 		for p := 0; p < out.h*out.w; p++ {
@@ -828,9 +823,51 @@ func depthwise(x []float32, in, out geom, nd *gnode, w, y []float32) {
 	}
 }
 
+// zeroPad copies x into the middle of y with pad = (top, bottom, left, right) pixels of zeros
+// around it; padding channels between pixels are zero too.
+func zeroPad(x []float32, in, out geom, pad [4]int, y []float32) {
+	rowLen := out.w * out.pitch
+	clear(y[:pad[0]*rowLen])
+	clear(y[(pad[0]+in.h)*rowLen:])
+	for r := 0; r < in.h; r++ {
+		row := y[(r+pad[0])*rowLen:][:rowLen]
+		clear(row[:pad[2]*out.pitch])
+		clear(row[(pad[2]+in.w)*out.pitch:])
+		mid := row[pad[2]*out.pitch : (pad[2]+in.w)*out.pitch]
+		src := x[r*in.w*in.pitch:][:in.w*in.pitch]
+		if in.pitch == out.pitch && in.c == in.pitch {
+			copy(mid, src)
+			continue
+		}
+		clear(mid)
+		for q := 0; q < in.w; q++ {
+			copy(mid[q*out.pitch:][:in.c], src[q*in.pitch:][:in.c])
+		}
+	}
+}
+
 // maxPool writes the maximum over each window's pixels inside the input.
 func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
 	c := in.c
+	if nd.pt == 0 && nd.pl == 0 && (out.h-1)*nd.sh+nd.kh <= in.h && (out.w-1)*nd.sw+nd.kw <= in.w {
+		// Every window inside the input.
+		for oy := 0; oy < out.h; oy++ {
+			for ox := 0; ox < out.w; ox++ {
+				m := y[(oy*out.w+ox)*out.pitch:][:c]
+				base := (oy*nd.sh*in.w + ox*nd.sw) * in.pitch
+				copy(m, x[base:][:c])
+				for i := 0; i < nd.kh; i++ {
+					for j := 0; j < nd.kw; j++ {
+						if i == 0 && j == 0 {
+							continue
+						}
+						maxInto(m, x[base+(i*in.w+j)*in.pitch:][:c])
+					}
+				}
+			}
+		}
+		return
+	}
 	for oy := 0; oy < out.h; oy++ {
 		for ox := 0; ox < out.w; ox++ {
 			m := y[(oy*out.w+ox)*out.pitch:][:c]
@@ -851,13 +888,10 @@ func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
 						first = false
 						continue
 					}
-					for q, v := range px {
-						if v > m[q] {
-							m[q] = v
-						}
-					}
+					maxInto(m, px)
 				}
 			}
 		}
 	}
 }
+
