@@ -894,4 +894,3 @@ func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
 		}
 	}
 }
-
