@@ -100,6 +100,13 @@ type gnode struct {
 	// resInPlace: the fused residual operand is no longer read after this node and the output
 	// takes its buffer, so the GEMM accumulates onto it where it lies.
 	resInPlace bool
+	// A layout of an implicit convolution's GEMM chosen when the row-by-row one would waste
+	// work (rows of C narrower than a few tiles of six pixels recompute the pixels of their
+	// overlapping last tile): subsample gathers the pixels a strided 1×1 convolution reads into a
+	// contiguous copy (one flat GEMM over all output pixels); flat computes a stride-1
+	// convolution over the padded width (pixel y·wp + x reads A at that index times the pixel
+	// pitch) into a scratch C, whose first out.w pixels of each row are the output.
+	subsample, flat bool
 
 	// float64 weights while compiling (batchnorm folded), float32 after.
 	w64, dw64, bias64, scale64 []float64
@@ -370,6 +377,16 @@ func (g *GraphNet) finish() {
 					g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
 				}
 				kh, kw, rs, segStride = nd.kh, nd.kw, nd.sw*in.pitch, nd.wp*in.pitch
+				rowWise := out.H * rowTiles(out.W)
+				switch {
+				case nd.unpadded && nd.kh == 1 && nd.kw == 1 && 20*rowTiles(out.H*out.W) < 19*rowWise:
+					nd.subsample = true
+					rs = in.pitch
+					g.col = max(g.col, out.H*out.W*in.pitch)
+				case nd.sh == 1 && nd.sw == 1 && !nd.res && 20*rowTiles((out.H-1)*nd.wp+out.W) < 19*rowWise:
+					nd.flat = true
+					g.col = max(g.col, ((out.H-1)*nd.wp+out.W)*roundUp(out.C, nr))
+				}
 			case nd.kind == model.Conv2D && !nd.direct():
 				cin = nd.kh * nd.kw * in.shape.C
 				rs = cin
@@ -586,6 +603,13 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.Conv2D, model.SeparableConv2D:
 		a := x
 		switch {
+		case nd.subsample:
+			a = sc.col[:out.h*out.w*in.pitch]
+			for oy := 0; oy < out.h; oy++ {
+				for ox := 0; ox < out.w; ox++ {
+					copy(a[(oy*out.w+ox)*in.pitch:][:in.pitch], x[(oy*nd.sh*in.w+ox*nd.sw)*in.pitch:][:in.pitch])
+				}
+			}
 		case nd.implicit && nd.unpadded:
 		case nd.implicit:
 			a = sc.pad[:nd.hp*nd.wp*in.pitch]
@@ -610,9 +634,17 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 				}
 			}
 		}
-		if nd.implicit {
+		switch {
+		case nd.flat:
+			n := (out.h-1)*nd.wp + out.w
+			c := sc.col[:n*out.pitch]
+			gemmPixels(&nd.gemm, a, c, out.pitch, n, sc.sc[:gw])
+			for oy := 0; oy < out.h; oy++ {
+				copy(y[oy*out.w*out.pitch:][:out.w*out.pitch], c[oy*nd.wp*out.pitch:])
+			}
+		case nd.implicit && !nd.subsample:
 			gemmRows(&nd.gemm, a, nd.sh*nd.wp*in.pitch, y, out, sc.sc[:gw])
-		} else {
+		default:
 			gemmPixels(&nd.gemm, a, y, out.pitch, out.h*out.w, sc.sc[:gw])
 		}
 	case model.Dense:
@@ -664,6 +696,15 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 			}
 		}
 	}
+}
+
+// rowTiles is the number of pixels rowGemm.row computes for n output pixels: tiles of six, the
+// last overlapping the one before it.
+func rowTiles(n int) int {
+	if n < mr {
+		return mr
+	}
+	return roundUp(n, mr)
 }
 
 // gemmPixels computes n output pixels of a convolution (A rows g.rs apart from a[0]) into c
