@@ -21,10 +21,13 @@ import (
 // image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
 // once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
 // is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
-// a zero-padded copy of the input read in place (one GEMM segment per kernel row, as Compile's
-// convolutions) when the input channels are a multiple of 16, and otherwise an im2col copy
-// (zeros for the padding). Depthwise convolutions, pooling, padding
-// and additions are plain loops over channels. The chain engine (Compile) is faster on the
+// the input or a zero-padded copy of it read in place (one GEMM segment per kernel row, as
+// Compile's convolutions) when its pixels are contiguous (channels a multiple of 16, or a
+// zero-padded copy of few channels that only convolutions read), and otherwise an im2col copy
+// (zeros for the padding). Each GEMM sweeps its output pixels once per block of output panels
+// whose packed weights stay in L2 (rowGemm.panelBlock). Max pooling uses the maxInto kernel;
+// depthwise convolutions, padding and additions are plain loops over channels. The chain
+// engine (Compile) is faster on the
 // compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
 // serves the wide, deep networks where the GEMMs dominate.
 //
