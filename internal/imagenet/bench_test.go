@@ -58,9 +58,11 @@ func randomWeights(net *model.Network, seed uint64) {
 //	07:18 (4.00)          13.04 (13.52 cpu-s)    6.26 (6.50 cpu-s)     2.08× / 2.08×
 //	07:19 (4.02)          13.43 (13.85 cpu-s)    6.51 (6.63 cpu-s)     2.06× / 2.09×
 //	07:21 (2.61)          14.16 (14.31 cpu-s)    6.59 (6.60 cpu-s)     2.15× / 2.17×
+//	07:27 (6.18)          12.84 (13.89 cpu-s)    6.73 (6.85 cpu-s)     1.91× / 2.03×
 //	                      VGG19 Go               PyTorch
-//	07:22 (3.46)          2.18 (2.19 cpu-s)      1.90 (2.12 cpu-s)     1.14× / 1.03×
 //	07:12 (6.53)          1.75 (2.31 cpu-s)      1.72 (2.12 cpu-s)     1.01× / 1.09×
+//	07:22 (3.46)          2.18 (2.19 cpu-s)      1.90 (2.12 cpu-s)     1.14× / 1.03×
+//	07:28 (6.36)          2.69 (2.70 cpu-s)      2.25 (2.26 cpu-s)     1.19× / 1.19×
 //
 // At the same sittings' best, a core computes the trunk's convolutions at about 77 GFLOP per
 // CPU-second (14.31 images/cpu-s × 5.374 GFLOP); per layer on one thread, 85-120 GFLOP/s, of a
