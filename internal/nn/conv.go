@@ -17,6 +17,31 @@ type rowGemm struct {
 
 func (g *rowGemm) k() int { return g.nseg * g.seglen }
 
+// panels is g restricted to the output panels p0..p1-1 (its C columns start at 16·p0). Each
+// output element is computed by the same instructions in the same order as by g.
+func (g *rowGemm) panels(p0, p1 int) rowGemm {
+	k := g.k()
+	h := *g
+	h.b, h.bias, h.np = g.b[p0*k*nr:p1*k*nr], g.bias[p0*nr:p1*nr], p1-p0
+	return h
+}
+
+// panelBlock is the number of output panels whose packed weights a GEMM driver keeps in cache
+// while it sweeps over all its output pixels: a multiple of 4 (the widest AVX-512 tile) whose
+// weights take at most gemmPanelBytes, or all np when they fit.
+func (g *rowGemm) panelBlock() int {
+	per := g.k() * nr * 4 // bytes of one packed panel
+	if per*g.np <= gemmPanelBytes {
+		return g.np
+	}
+	return max(4, gemmPanelBytes/(4*per)*4)
+}
+
+// gemmPanelBytes bounds the packed weights one sweep over the output pixels reads (panelBlock):
+// with the input image they stay in a core's L2 cache (1 MiB or more on AVX-512 cores) instead
+// of being streamed from memory once per tile of six pixels.
+const gemmPanelBytes = 512 << 10
+
 // row computes wo output pixels into c[coff + x·ldc : … + 16·np]. Tiles of 6 pixels; when wo is
 // not a multiple of 6 the last tile overlaps the one before it and recomputes a few pixels with
 // identical arithmetic, so every pixel's value is independent of the tiling.

@@ -116,10 +116,14 @@
 // the intermediate output has no other reader, and evaluates image by image on NHWC buffers with
 // the channel pitch rounded up to 16, reusing buffers once their values are dead. Convolutions
 // are GEMMs on the same micro-kernel as Compile (rowGemm; A is the input for 1×1 stride-1
-// convolutions, a zero-padded copy read in place one kernel row per segment when the input
-// channels are a multiple of 16, the depthwise output for separable ones, an im2col copy
-// otherwise); depthwise
-// convolutions, pooling, padding and additions are Go loops. Its results do not depend on the
+// convolutions, a gathered copy of the pixels a strided 1×1 convolution reads, the input or a
+// zero-padded copy of it read in place one kernel row per segment when its pixels are
+// contiguous (channels a multiple of 16, or a zero-padded stem image of 3 channels), the
+// depthwise output for separable ones, an im2col copy otherwise). Each GEMM sweeps all its
+// output pixels for a block of output panels whose packed weights fit in L2 (512 KiB), a
+// residual operand that nothing reads later is accumulated where it lies, and max pooling runs
+// on a VMAXPS kernel; depthwise convolutions, padding and additions are Go loops. None of this
+// changes the arithmetic of an output element. Its results do not depend on the
 // number of goroutines or on the batch (TestGraphDeterministic); against ForwardFloat64, which
 // evaluates graphs too, they agree to a few 1e-6 of the standard deviation (tests require 1e-4),
 // and ForwardFloat64 agrees with PyTorch in float64 to rounding (TestGraphMatchesTorch).

@@ -21,10 +21,13 @@ import (
 // image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
 // once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
 // is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
-// a zero-padded copy of the input read in place (one GEMM segment per kernel row, as Compile's
-// convolutions) when the input channels are a multiple of 16, and otherwise an im2col copy
-// (zeros for the padding). Depthwise convolutions, pooling, padding
-// and additions are plain loops over channels. The chain engine (Compile) is faster on the
+// the input or a zero-padded copy of it read in place (one GEMM segment per kernel row, as
+// Compile's convolutions) when its pixels are contiguous (channels a multiple of 16, or a
+// zero-padded copy of few channels that only convolutions read), and otherwise an im2col copy
+// (zeros for the padding). Each GEMM sweeps its output pixels once per block of output panels
+// whose packed weights stay in L2 (rowGemm.panelBlock). Max pooling uses the maxInto kernel;
+// depthwise convolutions, padding and additions are plain loops over channels. The chain
+// engine (Compile) is faster on the
 // compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
 // serves the wide, deep networks where the GEMMs dominate.
 //
@@ -94,6 +97,19 @@ type gnode struct {
 	implicit bool
 	hp, wp   int
 	pad      [4]int
+	// unpadded: an implicit convolution whose windows all lie inside the input (a strided 1×1
+	// 'valid' convolution), which reads the input in place instead of a padded copy.
+	unpadded bool
+	// resInPlace: the fused residual operand is no longer read after this node and the output
+	// takes its buffer, so the GEMM accumulates onto it where it lies.
+	resInPlace bool
+	// A layout of an implicit convolution's GEMM chosen when the row-by-row one would waste
+	// work (rows of C narrower than a few tiles of six pixels recompute the pixels of their
+	// overlapping last tile): subsample gathers the pixels a strided 1×1 convolution reads into a
+	// contiguous copy (one flat GEMM over all output pixels); flat computes a stride-1
+	// convolution over the padded width (pixel y·wp + x reads A at that index times the pixel
+	// pitch) into a scratch C, whose first out.w pixels of each row are the output.
+	subsample, flat bool
 
 	// float64 weights while compiling (batchnorm folded), float32 after.
 	w64, dw64, bias64, scale64 []float64
@@ -324,6 +340,24 @@ func (g *GraphNet) finish() {
 		}
 		return y
 	}
+	// A zero-padded copy with few channels that only convolutions read keeps its pixels
+	// contiguous (pitch = channels), so that a convolution reads its kernel rows in place
+	// (implicit) instead of through im2col: the 7×7 stem of ResNet50 on 3 channels.
+	convOnly := make([]bool, len(g.vals))
+	for _, nd := range g.nodes {
+		convOnly[nd.out] = nd.kind == model.ZeroPadding2D
+	}
+	for _, nd := range g.nodes {
+		for _, v := range nd.in {
+			convOnly[v] = convOnly[v] && nd.kind == model.Conv2D && !nd.res && len(nd.in) == 1
+		}
+	}
+	convOnly[g.out] = false
+	for v := range g.vals {
+		if convOnly[v] {
+			g.vals[v].pitch = g.vals[v].shape.C
+		}
+	}
 	for k, nd := range g.nodes {
 		for _, v := range nd.in {
 			g.vals[v].last = k
@@ -341,8 +375,21 @@ func (g *GraphNet) finish() {
 				nd.implicit = true
 				nd.hp = max(in.shape.H+nd.pt, (out.H-1)*nd.sh+nd.kh)
 				nd.wp = max(in.shape.W+nd.pl, (out.W-1)*nd.sw+nd.kw)
-				g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
+				nd.unpadded = nd.pt == 0 && nd.pl == 0 && nd.hp == in.shape.H && nd.wp == in.shape.W
+				if !nd.unpadded {
+					g.padded = max(g.padded, nd.hp*nd.wp*in.pitch)
+				}
 				kh, kw, rs, segStride = nd.kh, nd.kw, nd.sw*in.pitch, nd.wp*in.pitch
+				rowWise := out.H * rowTiles(out.W)
+				switch {
+				case nd.unpadded && nd.kh == 1 && nd.kw == 1 && 20*rowTiles(out.H*out.W) < 19*rowWise:
+					nd.subsample = true
+					rs = in.pitch
+					g.col = max(g.col, out.H*out.W*in.pitch)
+				case nd.sh == 1 && nd.sw == 1 && !nd.res && 20*rowTiles((out.H-1)*nd.wp+out.W) < 19*rowWise:
+					nd.flat = true
+					g.col = max(g.col, ((out.H-1)*nd.wp+out.W)*roundUp(out.C, nr))
+				}
 			case nd.kind == model.Conv2D && !nd.direct():
 				cin = nd.kh * nd.kw * in.shape.C
 				rs = cin
@@ -386,6 +433,12 @@ func (g *GraphNet) finish() {
 	}
 	alloc(0, -1)
 	for k, nd := range g.nodes {
+		if r := nd.in[len(nd.in)-1]; nd.res && g.vals[r].last == k && r != nd.in[0] && g.vals[r].pitch == g.vals[nd.out].pitch && g.vals[r].size() == g.vals[nd.out].size() {
+			nd.resInPlace = true
+			g.vals[nd.out].slot = g.vals[r].slot
+			owner[g.vals[r].slot] = nd.out
+			continue
+		}
 		alloc(nd.out, k)
 	}
 	g.nslots = len(owner)
@@ -556,6 +609,14 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.Conv2D, model.SeparableConv2D:
 		a := x
 		switch {
+		case nd.subsample:
+			a = sc.col[:out.h*out.w*in.pitch]
+			for oy := 0; oy < out.h; oy++ {
+				for ox := 0; ox < out.w; ox++ {
+					copy(a[(oy*out.w+ox)*in.pitch:][:in.pitch], x[(oy*nd.sh*in.w+ox*nd.sw)*in.pitch:][:in.pitch])
+				}
+			}
+		case nd.implicit && nd.unpadded:
 		case nd.implicit:
 			a = sc.pad[:nd.hp*nd.wp*in.pitch]
 			clear(a)
@@ -569,7 +630,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 			a = sc.col[:out.h*out.w*nd.gemm.seglen]
 			im2col(x, in, out, nd, a)
 		}
-		if nd.res {
+		if nd.res && !nd.resInPlace {
 			r := xs[len(xs)-1]
 			if nd.rpitch == out.pitch {
 				copy(y, r)
@@ -579,9 +640,17 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 				}
 			}
 		}
-		if nd.implicit {
+		switch {
+		case nd.flat:
+			n := (out.h-1)*nd.wp + out.w
+			c := sc.col[:n*out.pitch]
+			gemmPixels(&nd.gemm, a, c, out.pitch, n, sc.sc[:gw])
+			for oy := 0; oy < out.h; oy++ {
+				copy(y[oy*out.w*out.pitch:][:out.w*out.pitch], c[oy*nd.wp*out.pitch:])
+			}
+		case nd.implicit && !nd.subsample:
 			gemmRows(&nd.gemm, a, nd.sh*nd.wp*in.pitch, y, out, sc.sc[:gw])
-		} else {
+		default:
 			gemmPixels(&nd.gemm, a, y, out.pitch, out.h*out.w, sc.sc[:gw])
 		}
 	case model.Dense:
@@ -623,12 +692,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	case model.MaxPooling2D:
 		maxPool(x, in, out, nd, y)
 	case model.ZeroPadding2D:
-		clear(y)
-		for r := 0; r < in.h; r++ {
-			for q := 0; q < in.w; q++ {
-				copy(y[((r+nd.pad[0])*out.w+q+nd.pad[2])*out.pitch:][:in.c], x[(r*in.w+q)*in.pitch:][:in.c])
-			}
-		}
+		zeroPad(x, in, out, nd.pad, y)
 	}
 	if nd.relu && nd.kind != model.Conv2D && nd.kind != model.SeparableConv2D {
 		for p := 0; p < out.h*out.w; p++ {
@@ -640,17 +704,33 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 	}
 }
 
+// rowTiles is the number of pixels rowGemm.row computes for n output pixels: tiles of six, the
+// last overlapping the one before it.
+func rowTiles(n int) int {
+	if n < mr {
+		return mr
+	}
+	return roundUp(n, mr)
+}
+
 // gemmPixels computes n output pixels of a convolution (A rows g.rs apart from a[0]) into c
 // (pixels ldc apart), split into contiguous ranges over the scratches' goroutines. Each pixel is
 // computed by the same tile arithmetic whatever the split.
 func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
-	run := g.row
-	if g.flags&flagAcc != 0 {
-		run = g.rowAcc
+	pb := g.panelBlock()
+	run := func(aoff, coff, n int, s *scratch) {
+		for p0 := 0; p0 < g.np; p0 += pb {
+			h := g.panels(p0, min(p0+pb, g.np))
+			if h.flags&flagAcc != 0 {
+				h.rowAcc(a, aoff, c, coff+p0*nr, ldc, n, s)
+			} else {
+				h.row(a, aoff, c, coff+p0*nr, ldc, n, s)
+			}
+		}
 	}
 	w := min(len(scs), n/(4*mr))
 	if w <= 1 {
-		run(a, 0, c, 0, ldc, n, scs[0])
+		run(0, 0, n, scs[0])
 		return
 	}
 	var wg sync.WaitGroup
@@ -659,23 +739,27 @@ func gemmPixels(g *rowGemm, a, c []float32, ldc, n int, scs []*scratch) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			run(a, lo*g.rs, c, lo*ldc, ldc, hi-lo, scs[t])
+			run(lo*g.rs, lo*ldc, hi-lo, scs[t])
 		}()
 	}
-	run(a, 0, c, 0, ldc, n/w, scs[0])
+	run(0, 0, n/w, scs[0])
 	wg.Wait()
 }
 
 // gemmRows computes the output rows of an implicit convolution (output row oy reads A from
 // a[oy·rowStep]), split into contiguous bands of rows over the scratches' goroutines.
 func gemmRows(g *rowGemm, a []float32, rowStep int, c []float32, out geom, scs []*scratch) {
-	run := g.row
-	if g.flags&flagAcc != 0 {
-		run = g.rowAcc
-	}
+	pb := g.panelBlock()
 	band := func(y0, y1 int, s *scratch) {
-		for y := y0; y < y1; y++ {
-			run(a, y*rowStep, c, y*out.w*out.pitch, out.pitch, out.w, s)
+		for p0 := 0; p0 < g.np; p0 += pb {
+			h := g.panels(p0, min(p0+pb, g.np))
+			run := h.row
+			if h.flags&flagAcc != 0 {
+				run = h.rowAcc
+			}
+			for y := y0; y < y1; y++ {
+				run(a, y*rowStep, c, y*out.w*out.pitch+p0*nr, out.pitch, out.w, s)
+			}
 		}
 	}
 	w := min(len(scs), out.h, out.h*out.w/(4*mr))
@@ -786,9 +870,51 @@ func depthwise(x []float32, in, out geom, nd *gnode, w, y []float32) {
 	}
 }
 
+// zeroPad copies x into the middle of y with pad = (top, bottom, left, right) pixels of zeros
+// around it; padding channels between pixels are zero too.
+func zeroPad(x []float32, in, out geom, pad [4]int, y []float32) {
+	rowLen := out.w * out.pitch
+	clear(y[:pad[0]*rowLen])
+	clear(y[(pad[0]+in.h)*rowLen:])
+	for r := 0; r < in.h; r++ {
+		row := y[(r+pad[0])*rowLen:][:rowLen]
+		clear(row[:pad[2]*out.pitch])
+		clear(row[(pad[2]+in.w)*out.pitch:])
+		mid := row[pad[2]*out.pitch : (pad[2]+in.w)*out.pitch]
+		src := x[r*in.w*in.pitch:][:in.w*in.pitch]
+		if in.pitch == out.pitch && in.c == in.pitch {
+			copy(mid, src)
+			continue
+		}
+		clear(mid)
+		for q := 0; q < in.w; q++ {
+			copy(mid[q*out.pitch:][:in.c], src[q*in.pitch:][:in.c])
+		}
+	}
+}
+
 // maxPool writes the maximum over each window's pixels inside the input.
 func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
 	c := in.c
+	if nd.pt == 0 && nd.pl == 0 && (out.h-1)*nd.sh+nd.kh <= in.h && (out.w-1)*nd.sw+nd.kw <= in.w {
+		// Every window inside the input.
+		for oy := 0; oy < out.h; oy++ {
+			for ox := 0; ox < out.w; ox++ {
+				m := y[(oy*out.w+ox)*out.pitch:][:c]
+				base := (oy*nd.sh*in.w + ox*nd.sw) * in.pitch
+				copy(m, x[base:][:c])
+				for i := 0; i < nd.kh; i++ {
+					for j := 0; j < nd.kw; j++ {
+						if i == 0 && j == 0 {
+							continue
+						}
+						maxInto(m, x[base+(i*in.w+j)*in.pitch:][:c])
+					}
+				}
+			}
+		}
+		return
+	}
 	for oy := 0; oy < out.h; oy++ {
 		for ox := 0; ox < out.w; ox++ {
 			m := y[(oy*out.w+ox)*out.pitch:][:c]
@@ -809,11 +935,7 @@ func maxPool(x []float32, in, out geom, nd *gnode, y []float32) {
 						first = false
 						continue
 					}
-					for q, v := range px {
-						if v > m[q] {
-							m[q] = v
-						}
-					}
+					maxInto(m, px)
 				}
 			}
 		}

@@ -190,3 +190,25 @@ func dotGo(x, y []float32, n int) float32 {
 	h0, h1, h2, h3 := s[0]+s[4], s[1]+s[5], s[2]+s[6], s[3]+s[7]
 	return (h0 + h2) + (h1 + h3)
 }
+
+// maxInto sets m[i] = x[i] wherever x[i] > m[i], for every i < len(m): a NaN in x is skipped and
+// one in m stays (as VMAXPS with x first, which the assembly uses).
+func maxInto(m, x []float32) {
+	x = x[:len(m)]
+	n := len(m) &^ 7
+	if kern != kernelsGo && n > 0 {
+		maxAsm(m, x, n)
+	} else {
+		maxGo(m, x, n)
+	}
+	maxGo(m[n:], x[n:], len(m)-n)
+}
+
+// maxGo is the pure-Go maxInto of the first n elements.
+func maxGo(m, x []float32, n int) {
+	for i, v := range x[:n] {
+		if v > m[i] {
+			m[i] = v
+		}
+	}
+}

@@ -44,6 +44,11 @@ func dw1x16(dst, src, w, bias *float32, nblk, kh, kw int, tap, row, flags uintpt
 //go:noescape
 func sdot(x, y *float32, n int) float32
 
+// smax sets m[i] = x[i] where x[i] > m[i], for i < n (a multiple of 8).
+//
+//go:noescape
+func smax(m, x *float32, n int)
+
 const f32 = unsafe.Sizeof(float32(0))
 
 func ptr(s []float32) *float32 {
@@ -68,3 +73,5 @@ func dw1Asm(dst, src, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
 }
 
 func dotAsm(x, y []float32, n int) float32 { return sdot(ptr(x), ptr(y), n) }
+
+func maxAsm(m, x []float32, n int) { smax(ptr(m), ptr(x), n) }

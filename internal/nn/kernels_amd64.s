@@ -317,3 +317,27 @@ dot_reduce:
 	VMOVSS       X0, ret+24(FP)
 	VZEROUPPER
 	RET
+
+// func smax(m, x *float32, n int)
+// n must be a multiple of 8. m[i] = x[i] if x[i] > m[i] (VMAXPS with x first: a NaN on either
+// side leaves m[i]).
+TEXT ·smax(SB), NOSPLIT, $0-24
+	MOVQ m+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	SHRQ $3, CX
+	JZ   smax_done
+
+smax_8:
+	VMOVUPS (DI), Y0
+	VMOVUPS (SI), Y1
+	VMAXPS  Y0, Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     smax_8
+
+smax_done:
+	VZEROUPPER
+	RET

@@ -30,3 +30,5 @@ func gemmTile512(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float3
 func dw4512(dst []float32, dstep int, src []float32, sx int, w, bias []float32, nblk, kh, kw, tap, row, flags int) {
 	dw4Go(dst, dstep, src, sx, w, bias, nblk, kh, kw, tap, row, flags)
 }
+
+func maxAsm(m, x []float32, n int) { maxGo(m, x, n) }

@@ -236,6 +236,28 @@ func TestDotKernelsAgree(t *testing.T) {
 	}
 }
 
+func TestMaxKernelsAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	nan := float32(math.NaN())
+	for _, n := range []int{0, 1, 7, 8, 9, 64, 100} {
+		m0, x := randSlice(rng, n), randSlice(rng, n)
+		if n > 2 {
+			m0[1], x[2] = nan, nan // a NaN in m stays, one in x is skipped
+		}
+		want := slices.Clone(m0)
+		for i := range want {
+			if x[i] > want[i] {
+				want[i] = x[i]
+			}
+		}
+		forEachKernel(t, func(t *testing.T) {
+			m := slices.Clone(m0)
+			maxInto(m, x)
+			assertSameBits(t, fmt.Sprintf("max n=%d", n), m, want)
+		})
+	}
+}
+
 // Whole networks give the same bits with the avx512 and avx2 sets: the paper's compact model's
 // predictions, and the weights after two training steps of both compact architectures' layers
 // (at a small width, on the paper's 112×112 geometry).
