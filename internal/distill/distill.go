@@ -412,8 +412,12 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 			el := time.Since(start)
 			rate := float64(res.Presented) * float64(len(ts)) / el.Seconds()
 			left := time.Duration(float64(steps-st.Step) * float64(el) / float64(st.Step-startStep))
-			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), training loss %.4g, %.1f presentations/s over %d students (training steps %.0f %% of the time), time left %s\n",
-				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), lossSum/float64(lossSteps), rate, len(ts), 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
+			over := ""
+			if len(ts) > 1 {
+				over = fmt.Sprintf(" over %d students", len(ts))
+			}
+			fmt.Fprintf(log, "%s: step %d/%d (%.1f %%), training loss %.4g, %.1f presentations/s%s (training steps %.0f %% of the time), time left %s\n",
+				j.Name, st.Step, steps, 100*float64(st.Step)/float64(steps), lossSum/float64(lossSteps), rate, over, 100*res.StepTime.Seconds()/el.Seconds(), left.Round(time.Second))
 			lastLog, lossSum, lossSteps = time.Now(), 0, 0
 		}
 	}
