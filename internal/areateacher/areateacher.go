@@ -6,11 +6,8 @@
 // evaluation images. The teacher at the chosen epoch then labels any images (the distillation
 // images of the area's students).
 //
-// The early stopping picks the epoch of the best validation score (mapping.TrainFactorized). The
-// mapping keeps only its last epoch's weights, so the network of the chosen epoch is obtained by
-// training again for that many epochs from the same seed, which repeats the same arithmetic (the
-// training is deterministic for a seed); its evaluation predictions are checked to be those of
-// the first run.
+// The early stopping picks the epoch of the best validation score (mapping.TrainFactorized), and
+// the teacher is the mapping of that epoch (mapping.FactorizedResult.EpochNetworks).
 package areateacher
 
 import (
@@ -111,21 +108,7 @@ func Fit(ctx context.Context, trunk Trunk, in Input, opts mapping.FactorizedOpti
 	if err != nil {
 		return nil, fmt.Errorf("%s teacher: %w", a.Name, err)
 	}
-	t := &Teacher{trunk: trunk, side: in.Side, net: res.Network, Scores: res.Scores, Best: res.Best, Eval: res.Test}
-	if res.Best == opts.Epochs-1 {
-		return t, nil
-	}
-	again := opts
-	again.Epochs = res.Best + 1
-	best, err := mapping.TrainFactorized(f, s.H, s.W, s.C, in.Train, in.Val, in.Eval, train.Averaged, *val.Raw, again)
-	if err != nil {
-		return nil, fmt.Errorf("%s teacher, epoch %d again: %w", a.Name, res.Best+1, err)
-	}
-	if !equal(best.Test, res.Test) {
-		return nil, fmt.Errorf("%s teacher: training again for %d epochs gave other predictions than the first run's epoch %d", a.Name, res.Best+1, res.Best+1)
-	}
-	t.net = best.Network
-	return t, nil
+	return &Teacher{trunk: trunk, side: in.Side, net: res.EpochNetworks[res.Best], Scores: res.Scores, Best: res.Best, Eval: res.Test}, nil
 }
 
 // labelChunk is the number of images whose features Label holds at a time.
@@ -162,21 +145,4 @@ func (t *Teacher) Label(ctx context.Context, pix []uint8, n int) ([][]float64, e
 		}
 	}
 	return out, nil
-}
-
-func equal(a, b [][]float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if len(a[i]) != len(b[i]) {
-			return false
-		}
-		for j := range a[i] {
-			if a[i][j] != b[i][j] {
-				return false
-			}
-		}
-	}
-	return true
 }

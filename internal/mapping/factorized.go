@@ -177,8 +177,10 @@ type FactorizedResult struct {
 	// predictions ([neuron][image], in the units of the targets), averaged over the members.
 	Best      int
 	Val, Test [][]float64
-	// Network holds the weights after the last epoch of the last member.
-	Network *model.Network
+	// Network holds the weights after the last epoch of the last member, and EpochNetworks[e]
+	// those after epoch e of the last member (for one member, the mapping of epoch e).
+	Network       *model.Network
+	EpochNetworks []*model.Network
 	// EpochVal[e] and EpochTest[e] are the predictions after epoch e, averaged over the members.
 	EpochVal, EpochTest [][][]float64
 }
@@ -277,6 +279,7 @@ func TrainFactorizedEpochs(members int, member func(i int) (Features, error), h,
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x6d617070))
 	var iter int64
 	var state [][]float32
+	var epochNets []*model.Network
 	for i := range members {
 		f, err := member(i)
 		if err != nil {
@@ -339,6 +342,9 @@ func TrainFactorizedEpochs(members int, member func(i int) (Features, error), h,
 				return nil, err
 			}
 			valSum[e], testSum[e] = addInto(valSum[e], pv), addInto(testSum[e], pt)
+			if i == members-1 {
+				epochNets = append(epochNets, trained)
+			}
 		}
 		net = tr.Network()
 		iter, state = tr.OptimizerState()
@@ -352,7 +358,7 @@ func TrainFactorizedEpochs(members int, member func(i int) (Features, error), h,
 			}
 		}
 	}
-	return &FactorizedResult{Best: -1, Network: net, EpochVal: valSum, EpochTest: testSum}, nil
+	return &FactorizedResult{Best: -1, Network: net, EpochNetworks: epochNets, EpochVal: valSum, EpochTest: testSum}, nil
 }
 
 // trainRound runs opts.KerasEpochs passes over the training images in shuffled batches.

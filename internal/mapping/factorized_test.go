@@ -144,6 +144,21 @@ func TestTrainFactorized(t *testing.T) {
 			if res.Scores[res.Best] < 0.8 || metrics.Median(r2) < 0.8 {
 				t.Errorf("validation %.3f, test median r²_ER %.3f: the mapping did not recover rank-one responses", res.Scores[res.Best], metrics.Median(r2))
 			}
+			// The chosen epoch's network predicts what the chosen epoch predicted.
+			if len(res.EpochNetworks) != opts.Epochs {
+				t.Fatalf("%d epoch networks for %d epochs", len(res.EpochNetworks), opts.Epochs)
+			}
+			best, err := PredictFactorized(res.EpochNetworks[res.Best], f, test)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for nu := range best {
+				for k := range best[nu] {
+					if best[nu][k] != res.Test[nu][k] {
+						t.Fatalf("network of epoch %d: neuron %d image %d predicts %v, the epoch's prediction %v", res.Best, nu, k, best[nu][k], res.Test[nu][k])
+					}
+				}
+			}
 			again := run()
 			for nu := range res.Test {
 				for k := range res.Test[nu] {
