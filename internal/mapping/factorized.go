@@ -40,6 +40,24 @@ func (o FactorizedOptions) Score(r2 []float64) float64 {
 	return metrics.Mean(r2)
 }
 
+// ChooseEpoch is the early stopping's choice among epochs 0…epochs−1: each epoch's score is
+// o.Score of the per-neuron values r2 gives for it, and the epoch of the highest score (the first
+// of ties) is chosen. It returns every score, the chosen epoch and its per-neuron values.
+func (o FactorizedOptions) ChooseEpoch(epochs int, r2 func(e int) ([]float64, error)) (scores []float64, best int, bestR2 []float64, err error) {
+	best = -1
+	for e := range epochs {
+		v, err := r2(e)
+		if err != nil {
+			return nil, -1, nil, err
+		}
+		scores = append(scores, o.Score(v))
+		if best < 0 || scores[e] > scores[best] {
+			best, bestR2 = e, v
+		}
+	}
+	return scores, best, bestR2, nil
+}
+
 // TaskDrivenDefaults are the defaults of upstream's factorized and task-driven mapping classes
 // (class_linear_mapping_factorized_sgd, class_linear_mapping_taskdrivenmodels).
 func TaskDrivenDefaults() FactorizedOptions {
@@ -214,16 +232,15 @@ func TrainFactorizedEnsemble(members int, member func(i int) (Features, error), 
 	if err != nil {
 		return nil, err
 	}
-	for e := range opts.Epochs {
+	res.Scores, res.Best, _, err = opts.ChooseEpoch(opts.Epochs, func(e int) ([]float64, error) {
 		r2, err := metrics.R2ER(rawVal, res.EpochVal[e], metrics.R2EROptions{})
 		if err != nil {
 			return nil, fmt.Errorf("factorized mapping, epoch %d: %w", e, err)
 		}
-		score := opts.Score(r2)
-		res.Scores = append(res.Scores, score)
-		if res.Best < 0 || score > res.Scores[res.Best] {
-			res.Best = e
-		}
+		return r2, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	res.Val, res.Test = res.EpochVal[res.Best], res.EpochTest[res.Best]
 	return res, nil
@@ -483,18 +500,16 @@ func CrossValidateFactorized(members int, member func(i int) (Features, error), 
 		}
 	}
 	praw := selectRaw(raw, perm[:m-droppedTail])
-	res := &FactorizedCVResult{Best: -1}
-	for e := range opts.Epochs {
+	res := &FactorizedCVResult{}
+	res.Scores, res.Best, res.Val, err = opts.ChooseEpoch(opts.Epochs, func(e int) ([]float64, error) {
 		r2, err := metrics.R2ER(praw, cut(valHat[e], m-droppedTail), metrics.R2EROptions{})
 		if err != nil {
 			return nil, fmt.Errorf("factorized cross-validation, epoch %d: %w", e, err)
 		}
-		score := opts.Score(r2)
-		res.Scores = append(res.Scores, score)
-		if res.Best < 0 || score > res.Scores[res.Best] {
-			res.Best = e
-			res.Val = r2
-		}
+		return r2, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if res.Test, err = metrics.R2ER(praw, cut(testHat[res.Best], m-droppedTail), metrics.R2EROptions{}); err != nil {
 		return nil, fmt.Errorf("factorized cross-validation: %w", err)

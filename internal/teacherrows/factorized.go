@@ -232,11 +232,12 @@ func (s *Session) AssembleFactorized(model string, fits []*FactorizedFit, opts m
 		}
 		return out
 	}
-	row := &FactorizedRow{Model: model, Best: -1, Rule: RuleStopR2}
+	row := &FactorizedRow{Model: model, Rule: RuleStopR2}
 	if s.val.Raw != nil {
 		row.Rule = RuleStopR2ER
 	}
-	for e := range epochs {
+	var err error
+	row.Scores, row.Best, _, err = opts.ChooseEpoch(epochs, func(e int) ([]float64, error) {
 		var r2 []float64
 		var err error
 		if s.val.Raw != nil {
@@ -247,13 +248,11 @@ func (s *Session) AssembleFactorized(model string, fits []*FactorizedFit, opts m
 		if err != nil {
 			return nil, fmt.Errorf("session %s, %s, epoch %d: %w", s.in.Session, model, e, err)
 		}
-		score := opts.Score(r2)
-		row.Scores = append(row.Scores, score)
-		if row.Best < 0 || score > row.Scores[row.Best] {
-			row.Best = e
-		}
+		return r2, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	var err error
 	if row.Halves, err = eval.Score(s.sp.eval, avg(row.Best, true), metrics.R2EROptions{}); err != nil {
 		return nil, fmt.Errorf("%s (factorized): %w", model, err)
 	}
