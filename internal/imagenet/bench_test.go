@@ -68,7 +68,10 @@ func randomWeights(net *model.Network, seed uint64) {
 // sittings of ResNet50 gave Go 31.33, 27.94, 24.44, 29.77, 28.97 images/s against PyTorch 15.46,
 // 15.30, 15.36, 15.52, 15.80: 2.03×, 1.83×, 1.59×, 1.92×, 1.83× (median 1.83×). PyTorch varies
 // by 3 %, Go by 25 %, at 14-16 images/cpu-s, so the 2× target is reached at Go's best and not
-// reliably.
+// reliably. Three more sittings on 2026-12-03 at 10:42-10:44 UTC (the machine idle but for another
+// engineer's tests held at the lowest scheduling priority; two Go runs then PyTorch in each):
+// Go 29.42 and 28.55 against 16.62 (1.77×, 1.72×), 32.16 and 34.47 against 17.13 (1.88×, 2.01×),
+// 30.31 and 31.47 against 16.77 (1.81×, 1.88×): median 1.84×.
 //
 // At the same sittings' best, a core computes the trunk's convolutions at about 77 GFLOP per
 // CPU-second (14.31 images/cpu-s × 5.374 GFLOP); per layer on one thread, 85-120 GFLOP/s, of a
