@@ -16,6 +16,7 @@ import (
 	"compactv4/harness"
 	"compactv4/internal/distill"
 	"compactv4/internal/distimages"
+	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
 	"compactv4/internal/prune"
@@ -37,7 +38,10 @@ type neuronResult struct {
 	retrainCurve  []distill.Point
 	// r on the evaluation half and the compact model's r²_ER (NaN where not computed).
 	rStudent, rTeacher, rPublished, rCompact, r2erCompact float64
-	published                                             *eval.Compact // nil when its file is missing
+	// fidelityEval is the compact model's fidelity on the evaluation half's images: r between
+	// its predictions and the teacher's (NaN where not computed).
+	fidelityEval float64
+	published    *eval.Compact // nil when its file is missing
 }
 
 // pruned is the outcome of the pruning step: upstream's decisions and the held-out fidelity of
@@ -204,7 +208,7 @@ func prepare(env *harness.Env, tch teacher.Teacher, set *distimages.Set, inputs 
 		return nil, err
 	}
 	out := &neuronResult{Neuron: nr, teacher: tm, output: output, teacherParams: tm.Net.Params().Total,
-		rStudent: math.NaN(), rTeacher: math.NaN(), rPublished: math.NaN(), rCompact: math.NaN(), r2erCompact: math.NaN()}
+		rStudent: math.NaN(), rTeacher: math.NaN(), rPublished: math.NaN(), rCompact: math.NaN(), r2erCompact: math.NaN(), fidelityEval: math.NaN()}
 	heldStep := harness.Step{Name: out.stepName("teacher_heldout", tch), Inputs: inputs, Params: imagesParams, Code: heldOutCode}
 	n := len(set.HeldOut())
 	b, err := env.Cache.Do(heldStep, func() ([]byte, error) {
@@ -280,11 +284,13 @@ func evaluate(ctx context.Context, env *harness.Env, d *eval.Data, out *neuronRe
 	if err != nil {
 		return err
 	}
+	preds := map[eval.Model][]float32{}
 	score := func(m eval.Model) (eval.Scores, error) {
 		pred, err := d.Predict(ctx, m, nr.Session, resp.Lo, resp.Hi)
 		if err != nil {
 			return eval.Scores{}, err
 		}
+		preds[m] = pred
 		return eval.Score32(one, [][]float32{pred})
 	}
 	r := func(m eval.Model) (float64, error) {
@@ -299,7 +305,8 @@ func evaluate(ctx context.Context, env *harness.Env, d *eval.Data, out *neuronRe
 	if out.rStudent, err = r(eval.NewNetwork("rerun_"+out.student.Name, nil, out.student)); err != nil {
 		return err
 	}
-	cs, err := score(eval.NewNetwork("rerun_"+out.compact.Name, nil, out.compact))
+	cm := eval.NewNetwork("rerun_"+out.compact.Name, nil, out.compact)
+	cs, err := score(cm)
 	if err != nil {
 		return err
 	}
@@ -310,9 +317,12 @@ func evaluate(ctx context.Context, env *harness.Env, d *eval.Data, out *neuronRe
 	if out.rTeacher, err = r(tm); err != nil {
 		return err
 	}
+	if out.fidelityEval, err = metrics.Pearson(float64s(preds[cm]), float64s(preds[tm])); err != nil {
+		return fmt.Errorf("%s neuron %d: fidelity on the evaluation half: %w", nr.Session, nr.N, err)
+	}
 	logR := func() {
-		env.Logf("%s neuron %d: r on the evaluation half: student %.4f, compact model %.4f, teacher %.4f, published compact model %.4f; held-out fidelity: student %.4f, compact model %.4f",
-			nr.Session, nr.N, out.rStudent, out.rCompact, out.rTeacher, out.rPublished, out.fidelity(), out.fidelityCompact())
+		env.Logf("%s neuron %d: r on the evaluation half: student %.4f, compact model %.4f, teacher %.4f, published compact model %.4f; held-out fidelity: student %.4f, compact model %.4f (on the evaluation half %.4f)",
+			nr.Session, nr.N, out.rStudent, out.rCompact, out.rTeacher, out.rPublished, out.fidelity(), out.fidelityCompact(), out.fidelityEval)
 	}
 	id := v4data.CompactID{Session: nr.Session, Neuron: nr.N}
 	path := v4data.FormatKeras.CompactPath(id)
@@ -445,4 +455,13 @@ func (r *neuronResult) fidelityCompact() float64 {
 		return math.NaN()
 	}
 	return r.retrainCurve[len(r.retrainCurve)-1].R
+}
+
+// float64s widens float32 predictions for internal/metrics.
+func float64s(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
 }

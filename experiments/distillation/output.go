@@ -16,9 +16,10 @@ import (
 )
 
 // neuronsHeader is the header of neurons.csv: one row per neuron (filters as 5 numbers joined by
-// "-"; r²_ER NaN where the session's raw repeats are missing).
+// "-"; fidelities are r with the teacher, on the held-out images and, for fidelity_eval_compact,
+// on the evaluation half's images; r²_ER NaN where the session's raw repeats are missing).
 var neuronsHeader = []string{"session", "neuron", "teacher", "n_params_student", "n_params_compact", "filters_compact",
-	"fidelity_student", "fidelity_compact", "r_eval_teacher", "r_eval_compact", "r_eval_published", "r2er_eval_compact"}
+	"fidelity_student", "fidelity_compact", "fidelity_eval_compact", "r_eval_teacher", "r_eval_compact", "r_eval_published", "r2er_eval_compact"}
 
 func output(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	ff := harness.FormatFloat
@@ -26,7 +27,7 @@ func output(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	for _, r := range rs.neurons {
 		s, n := r.Session, strconv.Itoa(r.N)
 		rows = append(rows, []string{s, n, p.Teacher, strconv.Itoa(r.student.Params().Total), strconv.Itoa(r.compact.Params().Total), filterString(r.pruning.Result.FiltersAfter),
-			ff(r.fidelity()), ff(r.fidelityCompact()), ff(r.rTeacher), ff(r.rCompact), ff(r.rPublished), ff(r.r2erCompact)})
+			ff(r.fidelity()), ff(r.fidelityCompact()), ff(r.fidelityEval), ff(r.rTeacher), ff(r.rCompact), ff(r.rPublished), ff(r.r2erCompact)})
 		students = append(students, []string{s, n, strconv.FormatInt(p.Distil.Presentations, 10), ff(r.fidelity()), ff(r.rStudent), ff(r.rTeacher), ff(r.rPublished)})
 		for _, pt := range r.curve {
 			curve = append(curve, []string{s, n, "distillation", strconv.FormatInt(pt.Presentations, 10), ff(pt.R)})

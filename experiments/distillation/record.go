@@ -43,6 +43,7 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 		}
 		v.Num("r_eval/student/"+key, r.rStudent, tolTrained, 0)
 		v.Num("r_eval/compact/"+key, r.rCompact, tolTrained, 0)
+		v.Num("fidelity_eval/compact/"+key, r.fidelityEval, tolTrained, 0)
 		v.Num("r2er_eval/compact/"+key, r.r2erCompact, tolTrained, 0)
 		v.Num("r_eval/teacher/"+key, r.rTeacher, tolFixed, 0)
 		v.Num("r_eval/published/"+key, r.rPublished, tolFixed, 0)
