@@ -422,7 +422,11 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		// The initial weights are seeded by the stream's seed and K, the image order by the
 		// stream's seed.
 		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed}
-		pred, err := areasim.Train(ctx, k, rr.r.StreamSeed*1000+uint64(k), small, n, targets, sched, ev, ne)
+		net, err := areasim.Student(k, nn, rr.r.StreamSeed*1000+uint64(k))
+		if err != nil {
+			return nil, err
+		}
+		pred, err := areasim.Train(ctx, net, small, n, targets, sched, ev, ne)
 		if err != nil {
 			return nil, fmt.Errorf("%s K = %d student: %w", rr.la.area.Name, k, err)
 		}
