@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"compactv4/eval"
 	"compactv4/harness"
@@ -436,7 +437,8 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		rr.env.Logf("%s: distilling the K = %d student on %d images (%d epochs)", rr.la.area.Name, k, n, rr.r.Epochs)
 		// The initial weights are seeded by the stream's seed and K, the image order by the
 		// stream's seed.
-		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed}
+		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed,
+			Progress: progress(rr.env, fmt.Sprintf("%s K = %d student", rr.la.area.Name, k), time.Now())}
 		net, err := realStudent(k, rr.r.Width, nn, rr.r.StreamSeed*1000+uint64(k))
 		if err != nil {
 			return nil, err
@@ -451,6 +453,25 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		return nil, err
 	}
 	return eval.DecodeFloat32(fmt.Sprintf("outputs of the %s K = %d student", rr.la.area.Name, k), b, shape...)
+}
+
+// progressEvery is the least time between two progress lines of a student's fit.
+const progressEvery = time.Minute
+
+// progress returns an areasim.Schedule.Progress that logs what's steps, the time since start
+// and the time left at the rate so far, at most once per progressEvery and after the last step.
+func progress(env *harness.Env, what string, start time.Time) func(step, steps int) {
+	last := start
+	return func(step, steps int) {
+		now := time.Now()
+		if now.Sub(last) < progressEvery && step < steps {
+			return
+		}
+		last = now
+		took := now.Sub(start)
+		eta := (took / time.Duration(step) * time.Duration(steps-step)).Round(time.Second)
+		env.Logf("%s: step %d of %d (%s elapsed, ETA %s)", what, step, steps, took.Round(time.Second), eta)
+	}
 }
 
 // flat concatenates rows.

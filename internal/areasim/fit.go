@@ -57,6 +57,9 @@ type Schedule struct {
 	Epochs, Batch int
 	LearningRate  float64
 	Seed          uint64 // order of the images in each epoch
+	// Progress, when not nil, is called after each step with the steps taken and the steps of
+	// the whole fit (for progress lines; it does not change the fit).
+	Progress func(step, steps int)
 }
 
 // Fit trains net (nn.Trainer: training-mode batchnorm, MSE, Adam) to reproduce targets
@@ -70,7 +73,7 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 		return nil, fmt.Errorf("fit %s: %d bytes for %d images of %v", net.Name, len(pix), n, net.Input)
 	}
 	if s.Epochs < 1 || s.Batch < 1 || !(s.LearningRate > 0) {
-		return nil, fmt.Errorf("fit %s: schedule %+v", net.Name, s)
+		return nil, fmt.Errorf("fit %s: %d epochs, batch %d, learning rate %v", net.Name, s.Epochs, s.Batch, s.LearningRate)
 	}
 	tr, err := nn.NewTrainer(net, nn.NewAdam(s.LearningRate, 0))
 	if err != nil {
@@ -93,6 +96,7 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			y[i*outs+o] = float32((v - m) / sd)
 		}
 	}
+	steps, step := s.Epochs*((n+s.Batch-1)/s.Batch), 0
 	pb := make([]uint8, s.Batch*px)
 	xb := make([]float32, s.Batch*px)
 	yb := make([]float32, s.Batch*outs)
@@ -112,6 +116,9 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			}
 			if _, err := tr.Step(xb[:b*px], yb[:b*outs], b); err != nil {
 				return nil, fmt.Errorf("fit %s: epoch %d: %w", net.Name, e+1, err)
+			}
+			if step++; s.Progress != nil {
+				s.Progress(step, steps)
 			}
 		}
 	}
