@@ -81,18 +81,17 @@
 //     per image: about 5.8 GB for V1's 7,250 images and 2.6 GB for IT's 3,200. A student holds
 //     its labelled images as bytes (areasim.Fit recentres one batch at a time): 1.0 GB for V1's
 //     full-profile set of 20,000 + 6,525 images, 0.9 GB for IT's 20,000 + 2,880.
-//   - Cost: a student's training step costs per image presented 6.1 to 7.3 ms for K = 2 to 16 (no
-//     trend: layers 3-4 and the mixing stage, whose widths do not depend on K, dominate) and 8.3
-//     to 9.2 ms for K = 32, with 168 outputs (IT) or 115 (V1) alike, measured with areasim.Fit
-//     on 640 images in batches of 64 on this suite's 2-core machine (AMD EPYC, Zen 4) at nice 19
-//     beside another training run, the measuring process getting about one core (24.4 s of CPU
-//     in 25.5 s). A full-profile student is presented epochs × (stream_images + fit images)
-//     images, 20 × (20,000 + 6,525) = 530,500 for V1 and 20 × (20,000 + 2,880) = 457,600 for
-//     IT; at 6.5 and 8.8 ms that is per K about 57 min (K = 2, 4, 8, 16) and 78 min (K = 32)
-//     for V1, 50 and 67 min for IT, 5.1 h of students for V1 and 4.4 h for IT, on top of each
-//     area's teacher (not measured here: no data). The quick profile's students see
-//     10 × (2,000 + 6,525) = 85,250 and 10 × (2,000 + 2,880) = 48,800 images: about 9 and 5 min
-//     per K.
+//   - Cost: a student's training step (areasim.Fit, batches of 64, 640 random images) took per
+//     image presented 3.3, 3.3, 3.3, 3.6 and 4.8 ms for K = 2, 4, 8, 16 and 32 with V1's 115
+//     outputs, and 2.8, 3.0, 3.0, 3.3 and 4.7 ms with IT's 168, on this suite's 2-core machine
+//     (AMD EPYC, Zen 4) with both cores free (21.6 s of CPU in 12.6 s), on 2026-12-03; layers
+//     3-4 and the mixing stage, whose widths do not depend on K, dominate up to K = 16. A
+//     full-profile student is presented epochs × (stream_images + fit images) images, 20 ×
+//     (20,000 + 6,525) = 530,500 for V1 and 20 × (20,000 + 2,880) = 457,600 for IT; on such a
+//     machine a V1 student costs about 29, 29, 29, 31 and 43 min (K = 2, 4, 8, 16, 32; 2.7 h in
+//     all) and an IT student 21, 23, 23, 25 and 35 min (2.1 h), on top of each area's teacher
+//     (not measured here: no data). The quick profile's students see 10 × (2,000 + 6,525) =
+//     85,250 and 10 × (2,000 + 2,880) = 48,800 images: about 5 and 2.5 min per K.
 //
 // Profiles: quick scores the quick test session with K = 5, 10, 25, 50 against K = 200,
 // simulates the V1-like and wide populations on that session's images with K = 2 and 4 and one
