@@ -10,12 +10,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"compactv4/eval"
 	"compactv4/harness"
 	"compactv4/internal/areadata"
 	"compactv4/internal/areasim"
 	"compactv4/internal/areateacher"
+	"compactv4/internal/distill"
 	"compactv4/internal/distimages"
 	"compactv4/internal/filtercurve"
 	"compactv4/internal/imagenet"
@@ -43,7 +45,7 @@ type realPlan struct {
 	// Layer is the trunk's layer mapped to the neurons (ResNet50's).
 	Layer string `json:"layer"`
 	// Side is the side of the RGB images every area's images are resized to (teacher and
-	// distillation images); the students see them as areasim.Side×areasim.Side block means.
+	// distillation images), the students' input (model.ImageSize).
 	Side int `json:"image_side"`
 	// SplitSeed draws the fit/evaluation split (areadata.Area.Split with Brain-Score's sizes) and,
 	// with +1, the validation part of the fit images, ValFraction of them.
@@ -58,9 +60,11 @@ type realPlan struct {
 	// the area's fit images.
 	Stream     int    `json:"stream_images"`
 	StreamSeed uint64 `json:"stream_seed"`
-	// Ks are the students' numbers of early filters; Epochs, Batch and LearningRate their
-	// schedule (areasim.Fit).
+	// Ks are the students' numbers of early filters (layers 0-2 of the shared compact model),
+	// Width the filters of its layers 3-4 (model.SharedWidth, the paper's; the tests narrow it);
+	// Epochs, Batch and LearningRate their schedule (areasim.Fit).
 	Ks           []int   `json:"ks"`
+	Width        int     `json:"student_width"`
 	Epochs       int     `json:"epochs"`
 	Batch        int     `json:"batch"`
 	LearningRate float64 `json:"learning_rate"`
@@ -76,7 +80,7 @@ func realPlanFor(p harness.Profile) realPlan {
 	r := realPlan{
 		Areas: []string{areaV1, areaIT}, Layer: model.ResNet50Output, Side: model.ImageSize,
 		SplitSeed: 1, ValFraction: 0.1, MappingKerasEpochs: 10, StreamSeed: 1,
-		Batch: 32, LearningRate: 5e-3,
+		Width: model.SharedWidth, Batch: distill.PaperBatch, LearningRate: studentLearningRate,
 	}
 	if p == harness.Quick {
 		r.MappingEpochs, r.Stream, r.Ks, r.Epochs = 10, 2000, []int{2, 4, 8, 16}, 10
@@ -85,6 +89,10 @@ func realPlanFor(p harness.Profile) realPlan {
 	r.MappingEpochs, r.Stream, r.Ks, r.Epochs = mapping.TaskDrivenDefaults().Epochs, 20000, []int{2, 4, 8, 16, 32}, 20
 	return r
 }
+
+// studentLearningRate is the students' Adam learning rate (see the package doc for the trial it
+// rests on).
+const studentLearningRate = 3e-4
 
 // realCurve is the curve of one real area.
 type realCurve struct {
@@ -112,7 +120,7 @@ var realCode = []string{"compactv4/internal/areateacher", "compactv4/internal/ar
 // realStepVersion versions the real areas' steps: the glue in this file (the splits, the
 // students' images and targets, the encoding of a teacher step) is not in realCode, so a change
 // of what it computes bumps this.
-const realStepVersion = "1"
+const realStepVersion = "2"
 
 // realUnit is the number of unit j of the real area with index ai among the plan's units: after
 // the simulated students, area by area, its teacher (j = 0), then its students (j = 1 + the index
@@ -385,10 +393,25 @@ func (rr *realRun) teacher(ctx context.Context) (*teacherOut, error) {
 	return &out, nil
 }
 
-// student distils the student with k early filters from the teacher's labels (areasim.Train on
-// block means of the images) and returns its outputs for the evaluation images, as a cached step.
+// realStudent is the real areas' student with k early filters and one output per neuron: the
+// shared compact model (model.NewSharedWidth with ReLUs, width filters in layers 3-4) with
+// Keras' initial weights drawn with seed (nn.InitKeras).
+func realStudent(k, width, outputs int, seed uint64) (*model.Network, error) {
+	net, err := model.NewSharedWidth(k, width, outputs, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := nn.InitKeras(net, seed); err != nil {
+		return nil, err
+	}
+	return net, nil
+}
+
+// student distils the student with k early filters (realStudent) from the teacher's labels
+// (areasim.Train on the Side×Side images) and returns its outputs for the evaluation images, as
+// a cached step.
 func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
-	params := map[string]any{"teacher": rr.params, "k": k, "epochs": rr.r.Epochs, "batch": rr.r.Batch, "learning_rate": rr.r.LearningRate, "downsample": areasim.Factor}
+	params := map[string]any{"teacher": rr.params, "k": k, "width": rr.r.Width, "epochs": rr.r.Epochs, "batch": rr.r.Batch, "learning_rate": rr.r.LearningRate, "student": "shared compact model"}
 	step := harness.Step{
 		Name: fmt.Sprintf("areas/%s/K%d", rr.la.name, k), Inputs: rr.inputs, Params: params, Code: realCode, Version: realStepVersion,
 	}
@@ -403,14 +426,7 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		if err != nil {
 			return nil, err
 		}
-		small, err := areasim.Downsample(pix, n)
-		if err != nil {
-			return nil, err
-		}
-		ev, err := areasim.Downsample(rr.la.images(rr.la.split.Eval, rr.r.Side), ne)
-		if err != nil {
-			return nil, err
-		}
+		ev := rr.la.images(rr.la.split.Eval, rr.r.Side)
 		targets := make([][]float64, nn)
 		for j := range targets {
 			targets[j] = make([]float64, n)
@@ -421,8 +437,13 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		rr.env.Logf("%s: distilling the K = %d student on %d images (%d epochs)", rr.la.area.Name, k, n, rr.r.Epochs)
 		// The initial weights are seeded by the stream's seed and K, the image order by the
 		// stream's seed.
-		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed}
-		pred, err := areasim.Train(ctx, k, rr.r.StreamSeed*1000+uint64(k), small, n, targets, sched, ev, ne)
+		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed,
+			Progress: progress(rr.env, fmt.Sprintf("%s K = %d student", rr.la.area.Name, k), time.Now())}
+		net, err := realStudent(k, rr.r.Width, nn, rr.r.StreamSeed*1000+uint64(k))
+		if err != nil {
+			return nil, err
+		}
+		pred, err := areasim.Train(ctx, net, pix, n, targets, sched, ev, ne)
 		if err != nil {
 			return nil, fmt.Errorf("%s K = %d student: %w", rr.la.area.Name, k, err)
 		}
@@ -432,6 +453,25 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		return nil, err
 	}
 	return eval.DecodeFloat32(fmt.Sprintf("outputs of the %s K = %d student", rr.la.area.Name, k), b, shape...)
+}
+
+// progressEvery is the least time between two progress lines of a student's fit.
+const progressEvery = time.Minute
+
+// progress returns an areasim.Schedule.Progress that logs what's steps, the time since start
+// and the time left at the rate so far, at most once per progressEvery and after the last step.
+func progress(env *harness.Env, what string, start time.Time) func(step, steps int) {
+	last := start
+	return func(step, steps int) {
+		now := time.Now()
+		if now.Sub(last) < progressEvery && step < steps {
+			return
+		}
+		last = now
+		took := now.Sub(start)
+		eta := (took / time.Duration(step) * time.Duration(steps-step)).Round(time.Second)
+		env.Logf("%s: step %d of %d (%s elapsed, ETA %s)", what, step, steps, took.Round(time.Second), eta)
+	}
 }
 
 // flat concatenates rows.

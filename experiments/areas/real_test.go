@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,8 +115,8 @@ func copyFile(t *testing.T, src, dir, rel string) {
 
 // TestRealArea runs the real-area path end to end on the generated fixtures, V1 (60 images, 4
 // complete neurons) and IT (40 images of 4 objects, 3 sites), with ResNet50 narrowed 16-fold
-// (internal/imagenet's random-weight test file) as the trunk and tiny schedules: each curve has
-// a finite median per K and for the teacher, the table and figure are written, every unit is a
+// (internal/imagenet's random-weight test file) as the trunk, tiny schedules and students narrowed
+// to 4 filters in layers 3-4: each curve has a finite median per K and for the teacher, the table and figure are written, every unit is a
 // step of the cache, and a second run computes nothing and gives the same values, as does the
 // assembly of two shards. Without IT's files, or without the weight file, the area is listed as
 // not runnable.
@@ -151,7 +152,7 @@ func TestRealArea(t *testing.T) {
 	}
 	p.Sessions, p.Sim.Seeds = nil, nil // the V4 and simulated parts have tests of their own
 	p.Real.Areas, p.Real.Dir = []string{areaV1, areaIT}, dir
-	p.Real.Ks, p.Real.Stream, p.Real.Epochs, p.Real.Batch = []int{1, 2}, 24, 2, 16
+	p.Real.Ks, p.Real.Width, p.Real.Stream, p.Real.Epochs, p.Real.Batch = []int{1, 2}, 4, 24, 2, 16
 	p.Real.MappingEpochs, p.Real.MappingKerasEpochs = 3, 1
 	if p.Real.Layer != model.ResNet50Output {
 		t.Fatalf("the plan maps layer %s", p.Real.Layer)
@@ -302,6 +303,33 @@ func TestRealArea(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the weight file is not listed as not runnable: %+v", res.NotRunnable)
+	}
+}
+
+// The real areas' student is the shared compact model with K filters in layers 0-2, one output
+// per neuron and Keras' initial weights, the same for the same seed.
+func TestRealStudent(t *testing.T) {
+	for _, k := range []int{2, 32} {
+		net, err := realStudent(k, model.SharedWidth, 115, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, ok := model.SharedFilters(net); !ok || f != [model.NumLayers]int{k, k, k, model.SharedWidth, model.SharedWidth} {
+			t.Errorf("K = %d: filters %v (shared compact model: %v)", k, f, ok)
+		}
+		if net.Input != [3]int{model.ImageSize, model.ImageSize, 3} || net.Layer("mixing_stage").Filters != 115 {
+			t.Errorf("K = %d: input %v, %d outputs", k, net.Input, net.Layer("mixing_stage").Filters)
+		}
+		if w := net.Layer("layer0_conv").Weights[0].Data; slices.Max(w) == 0 && slices.Min(w) == 0 {
+			t.Errorf("K = %d: layer 0's kernel is not initialised", k)
+		}
+		again, err := realStudent(k, model.SharedWidth, 115, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(net, again) {
+			t.Errorf("K = %d: two students of the same seed differ", k)
+		}
 	}
 }
 

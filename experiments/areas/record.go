@@ -107,7 +107,7 @@ func record(res *harness.Result, p plan, v4 *v4Curve, sim []simRun, real []realC
 		holds := areasim.Rank(v1, v4.Curve) < 0 && areasim.Rank(v4.Curve, it) < 0
 		v.Exact("ordering_v1_v4_it", boolNum(holds))
 		parts = append(parts, fmt.Sprintf("the ordering V1 < V4 < IT in the smallest K no worse than the full model: %s", map[bool]string{true: "holds", false: "does not hold"}[holds]))
-		detail += "; the ordering compares V4's published shared models (K = 5 to 100, against K = 200) with the V1 and IT students of this suite (small students, against their task-driven teacher), two families of models"
+		detail += "; the ordering compares V4's published shared models (K = 5 to 100, against K = 200) with the V1 and IT students of this suite (the same shared compact architecture, distilled here from a task-driven teacher on a fixed labelled set, against that teacher), two families of models"
 	}
 	res.Claims = append(res.Claims, harness.ClaimResult{
 		ID: "C9", Status: harness.Partial, Figures: []string{"accuracy_vs_k"},

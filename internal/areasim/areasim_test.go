@@ -3,6 +3,7 @@ package areasim
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"compactv4/eval"
@@ -191,5 +192,41 @@ func TestOrdering(t *testing.T) {
 		if Rank(res[0].Curve, res[1].Curve) >= 0 {
 			t.Errorf("seed %d: smallest K %d (%s) is not below %d (%s)", seed, res[0].Curve.Smallest, res[0].Kind, res[1].Curve.Smallest, res[1].Kind)
 		}
+	}
+}
+
+// Fit reports every step to Progress, the last with the whole fit's count (an epoch's last
+// batch short), and its result does not depend on whether Progress is set.
+func TestFitProgress(t *testing.T) {
+	const n = 20
+	pix := make([]uint8, n*Side*Side*3)
+	for i := range pix {
+		pix[i] = uint8(i * 7)
+	}
+	targets := [][]float64{make([]float64, n)}
+	for i := range n {
+		targets[0][i] = float64(i % 3)
+	}
+	fit := func(s Schedule) []float32 {
+		net, err := Student(2, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := Train(context.Background(), net, pix, n, targets, s, pix, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	var got [][2]int
+	s := Schedule{Epochs: 2, Batch: 8, LearningRate: 1e-3, Seed: 1}
+	plain := fit(s)
+	s.Progress = func(step, steps int) { got = append(got, [2]int{step, steps}) }
+	with := fit(s)
+	if len(got) != 6 || got[0] != [2]int{1, 6} || got[5] != [2]int{6, 6} {
+		t.Errorf("progress calls %v, want steps 1 to 6 of 6", got)
+	}
+	if !slices.Equal(plain, with) {
+		t.Error("the outputs depend on Progress")
 	}
 }

@@ -57,19 +57,23 @@ type Schedule struct {
 	Epochs, Batch int
 	LearningRate  float64
 	Seed          uint64 // order of the images in each epoch
+	// Progress, when not nil, is called after each step with the steps taken and the steps of
+	// the whole fit (for progress lines; it does not change the fit).
+	Progress func(step, steps int)
 }
 
 // Fit trains net (nn.Trainer: training-mode batchnorm, MSE, Adam) to reproduce targets
-// [output][image], each output standardised over the images, on n Side×Side×3 images, and
-// returns the trained network. Epoch e presents the images in the order
+// [output][image], each output standardised over the images, on n RGB images of net's input
+// shape (NHWC uint8, recentred as the compact models take them: nn.Recenter, one batch at a
+// time), and returns the trained network. Epoch e presents the images in the order
 // metrics.Permutation(Seed+e, n), the last batch of an epoch possibly short.
 func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets [][]float64, s Schedule) (*model.Network, error) {
-	const px = Side * Side * 3
-	if n < 1 || len(pix) != n*px {
-		return nil, fmt.Errorf("fit %s: %d bytes for %d images", net.Name, len(pix), n)
+	px := net.Input[0] * net.Input[1] * net.Input[2]
+	if n < 1 || px < 1 || len(pix) != n*px {
+		return nil, fmt.Errorf("fit %s: %d bytes for %d images of %v", net.Name, len(pix), n, net.Input)
 	}
 	if s.Epochs < 1 || s.Batch < 1 || !(s.LearningRate > 0) {
-		return nil, fmt.Errorf("fit %s: schedule %+v", net.Name, s)
+		return nil, fmt.Errorf("fit %s: %d epochs, batch %d, learning rate %v", net.Name, s.Epochs, s.Batch, s.LearningRate)
 	}
 	tr, err := nn.NewTrainer(net, nn.NewAdam(s.LearningRate, 0))
 	if err != nil {
@@ -92,10 +96,8 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			y[i*outs+o] = float32((v - m) / sd)
 		}
 	}
-	x := make([]float32, n*px)
-	if err := nn.Recenter(pix, x); err != nil {
-		return nil, err
-	}
+	steps, step := s.Epochs*((n+s.Batch-1)/s.Batch), 0
+	pb := make([]uint8, s.Batch*px)
 	xb := make([]float32, s.Batch*px)
 	yb := make([]float32, s.Batch*outs)
 	for e := range s.Epochs {
@@ -106,40 +108,36 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			}
 			b := min(s.Batch, n-lo)
 			for j, i := range order[lo : lo+b] {
-				copy(xb[j*px:(j+1)*px], x[i*px:(i+1)*px])
+				copy(pb[j*px:(j+1)*px], pix[i*px:(i+1)*px])
 				copy(yb[j*outs:(j+1)*outs], y[i*outs:(i+1)*outs])
+			}
+			if err := nn.Recenter(pb[:b*px], xb[:b*px]); err != nil {
+				return nil, err
 			}
 			if _, err := tr.Step(xb[:b*px], yb[:b*outs], b); err != nil {
 				return nil, fmt.Errorf("fit %s: epoch %d: %w", net.Name, e+1, err)
+			}
+			if step++; s.Progress != nil {
+				s.Progress(step, steps)
 			}
 		}
 	}
 	return tr.Network(), nil
 }
 
-// Train builds the student with k early filters and one output per row of targets (Student,
-// initial weights from initSeed), fits it to targets [output][image] on the n Side×Side×3 images
-// fitPix (Fit with schedule s) and returns its outputs for the nEval Side×Side×3 images evPix,
-// image after image (nEval·len(targets) values).
-func Train(ctx context.Context, k int, initSeed uint64, fitPix []uint8, n int, targets [][]float64, s Schedule, evPix []uint8, nEval int) ([]float32, error) {
-	net, err := Student(k, len(targets), initSeed)
-	if err != nil {
-		return nil, err
-	}
+// Train fits net to targets [output][image] on the n images fitPix of its input shape (Fit with
+// schedule s) and returns its outputs for the nEval images evPix of the same shape, image after
+// image (nEval·len(targets) values).
+func Train(ctx context.Context, net *model.Network, fitPix []uint8, n int, targets [][]float64, s Schedule, evPix []uint8, nEval int) ([]float32, error) {
 	fit, err := Fit(ctx, net, fitPix, n, targets, s)
 	if err != nil {
 		return nil, err
 	}
-	return predict(fit, evPix, nEval)
-}
-
-// predict returns a network's outputs for n Side×Side×3 images, image after image.
-func predict(net *model.Network, pix []uint8, n int) ([]float32, error) {
-	c, err := nn.Compile(net)
+	c, err := nn.Compile(fit)
 	if err != nil {
 		return nil, err
 	}
-	return c.Predict(pix, n)
+	return c.Predict(evPix, nEval)
 }
 
 // ByOutput turns outputs image after image (outs per image), as Train returns them, into

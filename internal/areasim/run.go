@@ -150,7 +150,11 @@ func (a *Area) EvalImages() int { return a.nEval }
 func (a *Area) Fit(ctx context.Context, k int) ([]float32, error) {
 	sched := a.cfg.Schedule
 	sched.Seed = a.cfg.Seed
-	out, err := Train(ctx, k, a.cfg.initSeed(k), a.fitPix, a.nFit, a.fitY, sched, a.evPix, a.nEval)
+	net, err := Student(k, len(a.fitY), a.cfg.initSeed(k))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.Name(), err)
+	}
+	out, err := Train(ctx, net, a.fitPix, a.nFit, a.fitY, sched, a.evPix, a.nEval)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", a.Name(), err)
 	}

@@ -45,16 +45,25 @@ func NewCompact(filters [NumLayers]int) (*Network, error) {
 	return n, nil
 }
 
+// SharedWidth is the number of filters of layers 3 and 4 of the shared compact model.
+const SharedWidth = 100
+
 // NewShared returns the shared compact model of reference/upstream.md §4.6: a trunk with k filters in layers 0-2
-// and 100 in layers 3-4, a 1×1 mixing stage to outputs channels and a 28×28 depthwise spatial
+// and SharedWidth in layers 3-4, a 1×1 mixing stage to outputs channels and a 28×28 depthwise spatial
 // pool, with zero weights. relu=false gives the linear variant (no activation layers), as in
 // the linear_from_ensemble_model folder.
 func NewShared(k, outputs int, relu bool) (*Network, error) {
-	if k < 1 || outputs < 1 {
-		return nil, fmt.Errorf("shared compact model: k=%d outputs=%d", k, outputs)
+	return NewSharedWidth(k, SharedWidth, outputs, relu)
+}
+
+// NewSharedWidth is NewShared with width filters in layers 3 and 4 instead of SharedWidth: the
+// same architecture narrowed, for tests that train it.
+func NewSharedWidth(k, width, outputs int, relu bool) (*Network, error) {
+	if k < 1 || width < 1 || outputs < 1 {
+		return nil, fmt.Errorf("shared compact model: k=%d width=%d outputs=%d", k, width, outputs)
 	}
 	n := &Network{Name: "shared_compact_model", Input: [3]int{ImageSize, ImageSize, 3}}
-	n.Layers = trunk([NumLayers]int{k, k, k, 100, 100}, relu)
+	n.Layers = trunk([NumLayers]int{k, k, k, width, width}, relu)
 	n.Layers = append(n.Layers,
 		Layer{Name: "mixing_stage", Class: Conv2D, Filters: outputs, Kernel: [2]int{1, 1}, Strides: [2]int{1, 1}, Padding: PaddingSame, Activation: Linear, UseBias: true},
 		Layer{Name: "spatial_pool_stage", Class: DepthwiseConv2D, Kernel: [2]int{28, 28}, Strides: [2]int{1, 1}, Padding: PaddingValid, DepthMultiplier: 1, Activation: Linear, UseBias: true},

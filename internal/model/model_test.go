@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"reflect"
 	"testing"
 )
 
@@ -58,6 +59,40 @@ func TestSharedParams(t *testing.T) {
 				t.Errorf("K=%d: CompactFilters err = %v, want ErrNotCompact", k, err)
 			}
 		}
+	}
+}
+
+// NewSharedWidth narrows layers 3 and 4 only; with SharedWidth it is NewShared.
+func TestSharedWidth(t *testing.T) {
+	for _, tt := range []struct{ k, width int }{{2, SharedWidth}, {32, SharedWidth}, {2, 8}, {16, 1}} {
+		n, err := NewSharedWidth(tt.k, tt.width, 7, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		f, ok := SharedFilters(n)
+		if want := [NumLayers]int{tt.k, tt.k, tt.k, tt.width, tt.width}; ok != (tt.width == SharedWidth) || ok && f != want {
+			t.Errorf("K=%d width %d: SharedFilters = %v, %v", tt.k, tt.width, f, ok)
+		}
+		for i, l := range []string{"layer3_conv", "layer4_conv"} {
+			if got := n.Layer(l).Filters; got != tt.width {
+				t.Errorf("K=%d width %d: layer %d has %d filters", tt.k, tt.width, 3+i, got)
+			}
+		}
+		if tt.width == SharedWidth {
+			ref, err := NewShared(tt.k, 7, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ref, n) {
+				t.Errorf("K=%d: NewSharedWidth(K, SharedWidth) differs from NewShared(K)", tt.k)
+			}
+		}
+	}
+	if _, err := NewSharedWidth(2, 0, 7, true); err == nil {
+		t.Error("width 0 accepted")
 	}
 }
 
