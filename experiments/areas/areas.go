@@ -111,7 +111,10 @@
 // profile has 5 + 6 + 10 units, the full one 8 + 36 + 12. `-shard i/n` computes every n-th unit
 // from the i-th into the cache and writes no curve, table or figure (C9 is reported as not run,
 // with a note naming the shard); a run without -shard assembles the result from the cache,
-// computing whatever is missing. areas.slurm runs one Slurm array task per shard.
+// computing whatever is missing. areas.slurm runs one Slurm array task per shard. A real-area
+// student's fit (up to about 45 minutes on 2 cores) checkpoints after each epoch into its step's
+// work directory (areasim.Schedule.Checkpoint), so a task stopped by its time limit or SIGTERM
+// resumes the student there, with the bytes of a fit never stopped.
 package areas
 
 import (

@@ -439,6 +439,15 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 		// stream's seed.
 		sched := areasim.Schedule{Epochs: rr.r.Epochs, Batch: rr.r.Batch, LearningRate: rr.r.LearningRate, Seed: rr.r.StreamSeed,
 			Progress: progress(rr.env, fmt.Sprintf("%s K = %d student", rr.la.area.Name, k), time.Now())}
+		// The fit checkpoints after each epoch into the step's work directory: a stopped run
+		// (a Slurm task's time limit, SIGTERM) resumes there with the same bytes.
+		wd, err := rr.env.Cache.WorkDir(step)
+		if err != nil {
+			return nil, err
+		}
+		if wd != "" {
+			sched.Checkpoint = filepath.Join(wd, "fit.gob")
+		}
 		net, err := realStudent(k, rr.r.Width, nn, rr.r.StreamSeed*1000+uint64(k))
 		if err != nil {
 			return nil, err

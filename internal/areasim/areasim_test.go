@@ -2,8 +2,13 @@ package areasim
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"compactv4/eval"
@@ -229,4 +234,88 @@ func TestFitProgress(t *testing.T) {
 	if !slices.Equal(plain, with) {
 		t.Error("the outputs depend on Progress")
 	}
+}
+
+// TestFitResume stops a fit during each epoch after the first, resumes it from its checkpoint and
+// wants the bytes of a fit never stopped; a checkpoint of another fit is refused.
+func TestFitResume(t *testing.T) {
+	const n = 20
+	pix := make([]uint8, n*Side*Side*3)
+	for i := range pix {
+		pix[i] = uint8(i * 7)
+	}
+	targets := [][]float64{make([]float64, n), make([]float64, n)}
+	for i := range n {
+		targets[0][i], targets[1][i] = float64(i%3), float64(i%5)
+	}
+	student := func() *model.Network {
+		net, err := Student(2, 2, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return net
+	}
+	s := Schedule{Epochs: 3, Batch: 8, LearningRate: 1e-3, Seed: 1}
+	want, err := Fit(context.Background(), student(), pix, n, targets, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stopAt := range []int{4, 5, 7, 9} { // 3 steps per epoch: stop within epoch 2 or 3
+		t.Run(fmt.Sprint(stopAt), func(t *testing.T) {
+			s := s
+			s.Checkpoint = filepath.Join(t.TempDir(), "fit.gob")
+			ctx, cancel := context.WithCancel(context.Background())
+			s.Progress = func(step, _ int) {
+				if step == stopAt-1 {
+					cancel()
+				}
+			}
+			if _, err := Fit(ctx, student(), pix, n, targets, s); !errors.Is(err, context.Canceled) {
+				t.Fatalf("stopped fit: %v, want context.Canceled", err)
+			}
+			if _, err := os.Stat(s.Checkpoint); err != nil {
+				t.Fatalf("no checkpoint after the stop: %v", err)
+			}
+			var steps []int
+			s.Progress = func(step, _ int) { steps = append(steps, step) }
+			got, err := Fit(context.Background(), student(), pix, n, targets, s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if steps[0] != (stopAt-1)/3*3+1 {
+				t.Errorf("resumed at step %d, want the first step of the epoch under way at %d", steps[0], stopAt)
+			}
+			for i, w := range got.Weights() {
+				if !slices.Equal(w.Data, want.Weights()[i].Data) {
+					t.Fatalf("weights %d differ from the fit never stopped", i)
+				}
+			}
+			if _, err := os.Stat(s.Checkpoint); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("the finished fit left its checkpoint: %v", err)
+			}
+		})
+	}
+	t.Run("another fit", func(t *testing.T) {
+		s := s
+		s.Checkpoint = filepath.Join(t.TempDir(), "fit.gob")
+		ctx, cancel := context.WithCancel(context.Background())
+		s.Progress = func(step, _ int) {
+			if step == 4 {
+				cancel()
+			}
+		}
+		if _, err := Fit(ctx, student(), pix, n, targets, s); !errors.Is(err, context.Canceled) {
+			t.Fatal(err)
+		}
+		s.Progress, s.LearningRate = nil, 2e-3
+		if _, err := Fit(context.Background(), student(), pix, n, targets, s); err == nil || !strings.Contains(err.Error(), "belongs to another fit") {
+			t.Errorf("a checkpoint of another schedule: %v, want an error saying so", err)
+		}
+		if err := os.WriteFile(s.Checkpoint, []byte("not a checkpoint"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Fit(context.Background(), student(), pix, n, targets, s); err == nil || !strings.Contains(err.Error(), "does not decode") {
+			t.Errorf("a corrupt checkpoint: %v, want an error saying so", err)
+		}
+	})
 }

@@ -1,9 +1,17 @@
 package areasim
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/gob"
+	"errors"
 	"fmt"
 	"math"
+	"os"
+
+	"compactv4/harness"
 
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
@@ -60,6 +68,54 @@ type Schedule struct {
 	// Progress, when not nil, is called after each step with the steps taken and the steps of
 	// the whole fit (for progress lines; it does not change the fit).
 	Progress func(step, steps int)
+	// Checkpoint, when not empty, is a file that holds the fit's state after each epoch but the
+	// last. A fit that finds it resumes after that epoch and ends with the bytes of a fit never
+	// stopped; a finished fit removes it. A fit stopped by its context loses at most the epoch
+	// under way.
+	Checkpoint string
+}
+
+// fitState is a fit's checkpoint: the trainer's weights (batchnorm statistics included) and
+// Adam state after Epoch epochs.
+type fitState struct {
+	Fingerprint string
+	Epoch       int
+	Weights     []model.Tensor
+	Iter        int64
+	OptState    [][]float32
+}
+
+// fitFingerprint names what decides a fit's result: the network's configuration and initial
+// weights, the schedule, the images and the targets.
+func fitFingerprint(net *model.Network, pix []uint8, y []float32, s Schedule) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s %v %d %d %d %v %d %d\n", net.Name, net.Input, len(net.Layers), s.Epochs, s.Batch, s.LearningRate, s.Seed, len(pix))
+	for _, l := range net.Layers {
+		l.Weights = nil
+		fmt.Fprintf(h, "%+v\n", l)
+	}
+	for _, w := range net.Weights() {
+		binary.Write(h, binary.LittleEndian, w.Data)
+	}
+	h.Write(pix)
+	binary.Write(h, binary.LittleEndian, y)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+// readFitState reads the checkpoint at path, or returns nil when there is none.
+func readFitState(path string) (*fitState, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var st fitState
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
+		return nil, fmt.Errorf("checkpoint %s does not decode (delete it to start over): %w", path, err)
+	}
+	return &st, nil
 }
 
 // Fit trains net (nn.Trainer: training-mode batchnorm, MSE, Adam) to reproduce targets
@@ -96,11 +152,39 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			y[i*outs+o] = float32((v - m) / sd)
 		}
 	}
-	steps, step := s.Epochs*((n+s.Batch-1)/s.Batch), 0
+	var fp string
+	var st *fitState
+	if s.Checkpoint != "" {
+		fp = fitFingerprint(net, pix, y, s)
+		if st, err = readFitState(s.Checkpoint); err != nil {
+			return nil, fmt.Errorf("fit %s: %w", net.Name, err)
+		}
+		if st != nil {
+			if st.Fingerprint != fp || st.Epoch < 1 || st.Epoch >= s.Epochs {
+				return nil, fmt.Errorf("fit %s: checkpoint %s belongs to another fit (other network, schedule, images or targets); delete it to start over", net.Name, s.Checkpoint)
+			}
+			start := net.Clone()
+			if err := start.SetWeights(st.Weights); err != nil {
+				return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
+			}
+			if tr, err = nn.NewTrainer(start, nn.NewAdam(s.LearningRate, 0)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	first := 0
+	if st != nil {
+		if err := tr.SetOptimizerState(st.Iter, st.OptState); err != nil {
+			return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
+		}
+		first = st.Epoch
+	}
+	perEpoch := (n + s.Batch - 1) / s.Batch
+	steps, step := s.Epochs*perEpoch, first*perEpoch
 	pb := make([]uint8, s.Batch*px)
 	xb := make([]float32, s.Batch*px)
 	yb := make([]float32, s.Batch*outs)
-	for e := range s.Epochs {
+	for e := first; e < s.Epochs; e++ {
 		order := metrics.Permutation(s.Seed+uint64(e), n)
 		for lo := 0; lo < n; lo += s.Batch {
 			if err := ctx.Err(); err != nil {
@@ -120,6 +204,25 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			if step++; s.Progress != nil {
 				s.Progress(step, steps)
 			}
+		}
+		if s.Checkpoint != "" && e+1 < s.Epochs {
+			c := fitState{Fingerprint: fp, Epoch: e + 1}
+			c.Iter, c.OptState = tr.OptimizerState()
+			for _, w := range tr.Network().Weights() {
+				c.Weights = append(c.Weights, *w)
+			}
+			var b bytes.Buffer
+			if err := gob.NewEncoder(&b).Encode(&c); err != nil {
+				return nil, fmt.Errorf("fit %s: checkpoint: %w", net.Name, err)
+			}
+			if err := harness.WriteFileAtomic(s.Checkpoint, b.Bytes()); err != nil {
+				return nil, fmt.Errorf("fit %s: checkpoint: %w", net.Name, err)
+			}
+		}
+	}
+	if s.Checkpoint != "" {
+		if err := os.Remove(s.Checkpoint); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("fit %s: %w", net.Name, err)
 		}
 	}
 	return tr.Network(), nil
