@@ -83,8 +83,8 @@
 //     full-profile set of 20,000 + 6,525 images, 0.9 GB for IT's 20,000 + 2,880.
 //   - Cost: a student's training step (areasim.Fit, batches of 64, 640 random images) took per
 //     image presented 3.3, 3.3, 3.3, 3.6 and 4.8 ms for K = 2, 4, 8, 16 and 32 with V1's 115
-//     outputs, and 2.8, 3.0, 3.0, 3.3 and 4.7 ms with IT's 168, on this suite's 2-core machine
-//     (AVX-512; the developers' guide names it AMD Zen 5) with both cores free (21.6 s of CPU in 12.6 s), on 2026-12-03; layers
+//     outputs, and 2.8, 3.0, 3.0, 3.3 and 4.7 ms with IT's 168, on this suite's 2-core AVX-512
+//     machine with both cores free (21.6 s of CPU in 12.6 s), on 2026-12-03; layers
 //     3-4 and the mixing stage, whose widths do not depend on K, dominate up to K = 16. A
 //     full-profile student is presented epochs × (stream_images + fit images) images, 20 ×
 //     (20,000 + 6,525) = 530,500 for V1 and 20 × (20,000 + 2,880) = 457,600 for IT; on such a
