@@ -1,21 +1,18 @@
 package areasim
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 
-	"compactv4/harness"
-
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
+	"compactv4/internal/statefile"
 )
 
 // Width is the number of filters of the student's third convolution, whatever K.
@@ -87,7 +84,7 @@ type fitState struct {
 
 // fitFingerprint names what decides a fit's result: the network's configuration and initial
 // weights, the schedule, the images and the targets.
-func fitFingerprint(net *model.Network, pix []uint8, y []float32, s Schedule) string {
+func fitFingerprint(net *model.Network, pix []uint8, targets [][]float64, s Schedule) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s %v %d %d %d %v %d %d\n", net.Name, net.Input, len(net.Layers), s.Epochs, s.Batch, s.LearningRate, s.Seed, len(pix))
 	for _, l := range net.Layers {
@@ -98,24 +95,10 @@ func fitFingerprint(net *model.Network, pix []uint8, y []float32, s Schedule) st
 		binary.Write(h, binary.LittleEndian, w.Data)
 	}
 	h.Write(pix)
-	binary.Write(h, binary.LittleEndian, y)
+	for _, row := range targets {
+		binary.Write(h, binary.LittleEndian, row)
+	}
 	return fmt.Sprintf("%x", h.Sum(nil))
-}
-
-// readFitState reads the checkpoint at path, or returns nil when there is none.
-func readFitState(path string) (*fitState, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var st fitState
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&st); err != nil {
-		return nil, fmt.Errorf("checkpoint %s does not decode (delete it to start over): %w", path, err)
-	}
-	return &st, nil
 }
 
 // Fit trains net (nn.Trainer: training-mode batchnorm, MSE, Adam) to reproduce targets
@@ -131,9 +114,34 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 	if s.Epochs < 1 || s.Batch < 1 || !(s.LearningRate > 0) {
 		return nil, fmt.Errorf("fit %s: %d epochs, batch %d, learning rate %v", net.Name, s.Epochs, s.Batch, s.LearningRate)
 	}
-	tr, err := nn.NewTrainer(net, nn.NewAdam(s.LearningRate, 0))
+	// A checkpoint, when there is one, gives the weights to start from.
+	start, first := net, 0
+	var fp string
+	var st fitState
+	if s.Checkpoint != "" {
+		fp = fitFingerprint(net, pix, targets, s)
+		found, err := statefile.Read(s.Checkpoint, &st)
+		if err != nil {
+			return nil, fmt.Errorf("fit %s: %w", net.Name, err)
+		}
+		if found {
+			if st.Fingerprint != fp || st.Epoch < 1 || st.Epoch >= s.Epochs {
+				return nil, fmt.Errorf("fit %s: checkpoint %s belongs to another fit (other network, schedule, images or targets); delete it to start over", net.Name, s.Checkpoint)
+			}
+			start, first = net.Clone(), st.Epoch
+			if err := start.SetWeights(st.Weights); err != nil {
+				return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
+			}
+		}
+	}
+	tr, err := nn.NewTrainer(start, nn.NewAdam(s.LearningRate, 0))
 	if err != nil {
 		return nil, err
+	}
+	if first > 0 {
+		if err := tr.SetOptimizerState(st.Iter, st.OptState); err != nil {
+			return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
+		}
 	}
 	outs := tr.Outputs()
 	if len(targets) != outs {
@@ -151,33 +159,6 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 		for i, v := range row {
 			y[i*outs+o] = float32((v - m) / sd)
 		}
-	}
-	var fp string
-	var st *fitState
-	if s.Checkpoint != "" {
-		fp = fitFingerprint(net, pix, y, s)
-		if st, err = readFitState(s.Checkpoint); err != nil {
-			return nil, fmt.Errorf("fit %s: %w", net.Name, err)
-		}
-		if st != nil {
-			if st.Fingerprint != fp || st.Epoch < 1 || st.Epoch >= s.Epochs {
-				return nil, fmt.Errorf("fit %s: checkpoint %s belongs to another fit (other network, schedule, images or targets); delete it to start over", net.Name, s.Checkpoint)
-			}
-			start := net.Clone()
-			if err := start.SetWeights(st.Weights); err != nil {
-				return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
-			}
-			if tr, err = nn.NewTrainer(start, nn.NewAdam(s.LearningRate, 0)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	first := 0
-	if st != nil {
-		if err := tr.SetOptimizerState(st.Iter, st.OptState); err != nil {
-			return nil, fmt.Errorf("fit %s: checkpoint %s: %w", net.Name, s.Checkpoint, err)
-		}
-		first = st.Epoch
 	}
 	perEpoch := (n + s.Batch - 1) / s.Batch
 	steps, step := s.Epochs*perEpoch, first*perEpoch
@@ -211,12 +192,8 @@ func Fit(ctx context.Context, net *model.Network, pix []uint8, n int, targets []
 			for _, w := range tr.Network().Weights() {
 				c.Weights = append(c.Weights, *w)
 			}
-			var b bytes.Buffer
-			if err := gob.NewEncoder(&b).Encode(&c); err != nil {
-				return nil, fmt.Errorf("fit %s: checkpoint: %w", net.Name, err)
-			}
-			if err := harness.WriteFileAtomic(s.Checkpoint, b.Bytes()); err != nil {
-				return nil, fmt.Errorf("fit %s: checkpoint: %w", net.Name, err)
+			if err := statefile.Write(s.Checkpoint, &c); err != nil {
+				return nil, fmt.Errorf("fit %s: %w", net.Name, err)
 			}
 		}
 	}

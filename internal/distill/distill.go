@@ -36,6 +36,7 @@ import (
 	"compactv4/internal/metrics"
 	"compactv4/internal/model"
 	"compactv4/internal/nn"
+	"compactv4/internal/statefile"
 )
 
 // Upstream's schedule (reference/upstream.md §8): one pass over 24 zips of 500,000 images,
@@ -323,7 +324,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 				t.st.Weights = append(t.st.Weights, *w)
 			}
 		}
-		return writeCheckpoint(j.Checkpoint, st)
+		return statefile.Write(j.Checkpoint, st)
 	}
 
 	steps, batch, outs := j.Schedule.Steps(), j.Schedule.Batch, j.Teacher.Outputs()
@@ -462,38 +463,16 @@ func Fidelity(net *model.Network, pix []uint8, teacher []float64) (float64, erro
 	return metrics.Pearson(x, teacher)
 }
 
+// readCheckpoint reads the run's checkpoint at path, or returns nil when there is none.
 func readCheckpoint(path string) (*checkpoint, error) {
+	var c checkpoint
 	if path == "" {
 		return nil, nil
 	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	c, err := decodeCheckpoint(b)
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint %s does not decode (delete it to start over): %w", path, err)
-	}
-	return c, nil
-}
-
-func decodeCheckpoint(b []byte) (*checkpoint, error) {
-	var c checkpoint
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&c); err != nil {
+	if ok, err := statefile.Read(path, &c); !ok {
 		return nil, err
 	}
 	return &c, nil
-}
-
-func writeCheckpoint(path string, c *checkpoint) error {
-	var b bytes.Buffer
-	if err := gob.NewEncoder(&b).Encode(c); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	return harness.WriteFileAtomic(path, b.Bytes())
 }
 
 // Encode stores a trained student's network and curve as bytes (for a cache), Decode reads

@@ -7,6 +7,7 @@ import (
 
 	"compactv4/internal/fuzzbound"
 	"compactv4/internal/model"
+	"compactv4/internal/statefile"
 )
 
 // tinyResult is a small valid trained student, for seeds.
@@ -43,6 +44,6 @@ func FuzzDecode(f *testing.F) {
 				t.Errorf("decoded an invalid network: %v", err)
 			}
 		}
-		decodeCheckpoint(data)
+		statefile.Decode(data, new(checkpoint))
 	})
 }
