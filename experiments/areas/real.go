@@ -468,17 +468,21 @@ func (rr *realRun) student(ctx context.Context, k int) ([]float32, error) {
 const progressEvery = time.Minute
 
 // progress returns an areasim.Schedule.Progress that logs what's steps, the time since start
-// and the time left at the rate so far, at most once per progressEvery and after the last step.
+// and the time left at the rate so far (of the steps this process took: a fit resumed from its
+// checkpoint starts past step 0), at most once per progressEvery and after the last step.
 func progress(env *harness.Env, what string, start time.Time) func(step, steps int) {
-	last := start
+	last, from := start, -1
 	return func(step, steps int) {
+		if from < 0 {
+			from = step - 1
+		}
 		now := time.Now()
 		if now.Sub(last) < progressEvery && step < steps {
 			return
 		}
 		last = now
 		took := now.Sub(start)
-		eta := (took / time.Duration(step) * time.Duration(steps-step)).Round(time.Second)
+		eta := (took / time.Duration(step-from) * time.Duration(steps-step)).Round(time.Second)
 		env.Logf("%s: step %d of %d (%s elapsed, ETA %s)", what, step, steps, took.Round(time.Second), eta)
 	}
 }
