@@ -4,8 +4,8 @@
 // Keras 3's Adam) on batches of internal/distimages' stream, labels each batch with the teacher
 // when it is made, smooths the weights (nn.SmoothWeights, upstream smooth_weights) at evenly
 // spaced points of the run as upstream does after each of its 24 zips, and measures the
-// held-out fidelity (Pearson r between student and teacher on the held-out images) at each
-// smoothing.
+// held-out fidelity (Pearson r between student and teacher on the held-out images) after each
+// smoothing or, with Schedule.FidelityEvery, after every few and the last.
 //
 // A run checkpoints its whole state (weights, batchnorm statistics, Adam's state and step
 // count, the stream position, the curve so far) atomically every few minutes of work and when
@@ -54,9 +54,11 @@ type Schedule struct {
 	Batch         int     // images per Adam step
 	LearningRate  float64 // Adam's learning rate (no clipping, as upstream's distillation); a Cosine schedule's peak
 	// Smoothings is the number of weight smoothings, evenly spaced over the steps, the last
-	// after the final step (upstream: 24, one per zip); the held-out fidelity is measured after
-	// each.
+	// after the final step (upstream: 24, one per zip).
 	Smoothings int
+	// FidelityEvery: the held-out fidelity is measured after every FidelityEvery-th smoothing
+	// and after the last (0 or 1: after each, as upstream).
+	FidelityEvery int `json:",omitempty"`
 	// Decay is how the learning rate changes over the steps: Constant (upstream) or Cosine.
 	Decay Decay `json:",omitempty"`
 	// Warmup is the fraction of the steps, at the start, over which a Cosine schedule's rate
@@ -123,6 +125,9 @@ func (s Schedule) check() error {
 	if s.Presentations < 1 || s.Batch < 1 || !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) || s.Smoothings < 0 || int64(s.Smoothings) > s.Steps() {
 		return fmt.Errorf("schedule %+v: want positive presentations, batch and learning rate, and at most one smoothing per step", s)
 	}
+	if s.FidelityEvery < 0 {
+		return fmt.Errorf("schedule %+v: want a non-negative fidelity interval", s)
+	}
 	if s.Decay != Constant && s.Decay != Cosine || !(s.Warmup >= 0 && s.Warmup < 1) || s.Decay == Constant && s.Warmup != 0 {
 		return fmt.Errorf("schedule %+v: want a constant or cosine decay, and a warm-up fraction in [0, 1) with cosine only", s)
 	}
@@ -133,6 +138,13 @@ func (s Schedule) check() error {
 func (s Schedule) smoothAfter(k int64) bool {
 	n, m := s.Steps(), int64(s.Smoothings)
 	return m > 0 && k*m/n != (k-1)*m/n
+}
+
+// measureAfter reports whether the held-out fidelity is measured after step k (1-based), a step
+// after which the weights are smoothed.
+func (s Schedule) measureAfter(k int64) bool {
+	i := k * int64(s.Smoothings) / s.Steps() // smoothings so far
+	return s.FidelityEvery <= 1 || i%int64(s.FidelityEvery) == 0 || i == int64(s.Smoothings)
 }
 
 // Labeller gives a teacher's responses to uint8 RGB images: Outputs values per image, image
@@ -392,6 +404,9 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 			for _, t := range ts {
 				if err := t.tr.SmoothWeights(); err != nil {
 					return nil, fmt.Errorf("%s: %s: step %d: %w", j.Name, t.Name, st.Step, err)
+				}
+				if !j.Schedule.measureAfter(st.Step) {
+					continue
 				}
 				r, err := Fidelity(t.tr.Network(), heldPix, t.held)
 				if err != nil {

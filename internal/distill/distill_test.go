@@ -133,6 +133,57 @@ func TestSmoothAfter(t *testing.T) {
 	}
 }
 
+func TestMeasureAfter(t *testing.T) {
+	for _, c := range []struct {
+		every, smoothings int
+		want              []int // smoothings (1-based) after which the fidelity is measured
+	}{
+		{0, 5, []int{1, 2, 3, 4, 5}},
+		{1, 5, []int{1, 2, 3, 4, 5}},
+		{2, 5, []int{2, 4, 5}},
+		{3, 24, []int{3, 6, 9, 12, 15, 18, 21, 24}},
+		{3, 7, []int{3, 6, 7}},
+		{9, 4, []int{4}},
+	} {
+		s := Schedule{Presentations: 400, Batch: 4, Smoothings: c.smoothings, FidelityEvery: c.every}
+		var got []int
+		i := 0
+		for k := int64(1); k <= s.Steps(); k++ {
+			if s.smoothAfter(k) {
+				i++
+				if s.measureAfter(k) {
+					got = append(got, i)
+				}
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("every %d of %d smoothings: measured after %v, want %v", c.every, c.smoothings, got, c.want)
+		}
+	}
+}
+
+// Measuring the fidelity less often leaves the trained weights as they are.
+func TestFidelityEvery(t *testing.T) {
+	all, err := Run(context.Background(), job(t, 1e-3, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := job(t, 1e-3, 1)
+	j.Schedule.FidelityEvery = 2
+	some, err := Run(context.Background(), j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weights := func(r *Result) []byte { return encodeAll(t, &Result{Students: []Trained{{Net: r.Students[0].Net}}}) }
+	if !bytes.Equal(weights(all), weights(some)) {
+		t.Error("measuring the fidelity after every second smoothing changed the weights")
+	}
+	a, b := all.Students[0].Curve, some.Students[0].Curve
+	if len(a) != 3 || len(b) != 2 || b[0] != a[1] || b[1] != a[2] {
+		t.Errorf("curves %v (every smoothing) and %v (every second and the last)", a, b)
+	}
+}
+
 // cancelAfter is a teacher that cancels the run when asked for its calls-th batch.
 type cancelAfter struct {
 	Labeller
