@@ -100,7 +100,7 @@ func compute(ctx context.Context, env *harness.Env, res *harness.Result, p plan)
 	if err != nil {
 		return nil, err
 	}
-	set, absent, err := distimages.Load(env.Data, distimages.Config{HeldOut: p.HeldOut, Seed: p.ImageSeed, Families: fam})
+	set, absent, err := distimages.Load(env.Data, distimages.Config{HeldOut: p.HeldOut, Seed: p.ImageSeed, Families: fam, TestEvery: p.TestEvery})
 	if err != nil {
 		return nil, err
 	}
@@ -112,9 +112,16 @@ func compute(ctx context.Context, env *harness.Env, res *harness.Result, p plan)
 	if err != nil {
 		return nil, err
 	}
-	env.Logf("distillation images: %d sessions (%v), %d training images, %d held out; augmentation %s", len(set.Sessions()), set.Sessions(), set.Train(), len(set.HeldOut()), fam)
+	share := "no extra share"
+	if p.TestEvery > 0 {
+		share = fmt.Sprintf("one in %d images of the stream", p.TestEvery)
+	}
+	env.Logf("distillation images: %d sessions (%v), %d training images (%d of the test sessions: %s), %d held out; augmentation %s", len(set.Sessions()), set.Sessions(), set.Train(), set.TestImages(), share, len(set.HeldOut()), fam)
 	out := &results{set: set, absent: absent}
 	imagesParams := map[string]any{"sessions": set.Sessions(), "held_out": p.HeldOut, "seed": p.ImageSeed, "families": p.Families}
+	if p.TestEvery > 0 {
+		imagesParams["test_every"] = p.TestEvery
+	}
 	for _, nr := range p.Neurons {
 		r, err := prepare(env, tch, set, inputs, imagesParams, nr)
 		if err != nil {

@@ -78,6 +78,9 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"lr-schedule": "step"}, "want constant or cosine"},
 		{map[string]string{"lr-schedule": "constant", "warmup": "0.1"}, "with a cosine schedule"},
 		{map[string]string{"lr-schedule": "cosine", "warmup": "1"}, "want a fraction in [0, 1)"},
+		{map[string]string{"test-every": "-1"}, "-test-every"},
+		{map[string]string{"test-every": "x"}, "-test-every"},
+		{map[string]string{"fidelity-every": "0"}, "-fidelity-every"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -102,6 +105,13 @@ func TestConfigure(t *testing.T) {
 	}
 	if !p.PruneExact || p.Retrain.Presentations != 3200 || p.Distil.Presentations != full.Distil.Presentations {
 		t.Errorf("configured plan %+v", p)
+	}
+	p = full
+	if err := configure(&p, map[string]string{"test-every": "3", "fidelity-every": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.TestEvery != 3 || p.Distil.FidelityEvery != 3 || p.Retrain.FidelityEvery != 3 || full.TestEvery != 0 || full.Retrain.FidelityEvery != 0 {
+		t.Errorf("configured plan %+v from %+v", p, full)
 	}
 }
 

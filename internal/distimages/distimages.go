@@ -11,6 +11,12 @@
 // from a generator seeded by (seed, p). A run resumed at any position therefore sees the same
 // images as one that never stopped, and a batch is the same whatever else was made before it.
 //
+// With Config.TestEvery = m > 0, every m-th position (p = 0, m, 2m, …) takes its base image from
+// a second stream of the same kind over the training images of the test sessions alone (the
+// sessions marked Test: their training halves), and the other positions take the general
+// stream's images in turn. The test sessions' images are then presented more often than their
+// share of the base images, while every other image still passes through the general stream.
+//
 // The augmentation families (Families), each drawn independently per image:
 //
 //   - mosaic (probability 0.15): the image is a 2×2 mosaic of random crops of the base image and
@@ -108,6 +114,9 @@ type Config struct {
 	HeldOut  int    // number of held-out base images
 	Seed     uint64 // seeds the held-out choice, the permutations and the augmentations
 	Families Families
+	// TestEvery, when positive, draws every TestEvery-th image of the stream from the training
+	// images of the test sessions (Session.Test); 0 draws every image from all training images.
+	TestEvery int
 }
 
 // Session is one session's images and which of them a Set may use.
@@ -116,6 +125,8 @@ type Session struct {
 	Images *imagezip.Images // Size×Size RGB
 	// Exclude, when set, reports images never to use (the evaluation half of a test session).
 	Exclude func(index int) bool
+	// Test marks a test session, whose training images Config.TestEvery presents more often.
+	Test bool
 }
 
 // Set is the base images of a distillation split into held-out and training images, and the
@@ -126,16 +137,47 @@ type Set struct {
 	order    map[string]int
 	heldOut  []Ref
 	train    []Ref
+	test     []Ref // the training images of the test sessions
 
-	mu        sync.Mutex
-	permPass  int64
-	permCache []int32
+	mu      sync.Mutex
+	general permutation // of train
+	tests   permutation // of test
+}
+
+// permutation caches the seeded permutation of one pass of a stream over n base images.
+type permutation struct {
+	salt uint64
+	pass int64
+	perm []int32
+}
+
+// index returns the base image (an index below n) of position p of the stream.
+func (q *permutation) index(seed uint64, n, p int64) int32 {
+	pass, k := p/n, p%n
+	if q.perm == nil || pass != q.pass {
+		rng := rand.New(rand.NewPCG(seed, q.salt|uint64(pass)))
+		if q.perm == nil {
+			q.perm = make([]int32, n)
+		}
+		for i := range q.perm {
+			q.perm[i] = int32(i)
+		}
+		rng.Shuffle(len(q.perm), func(i, j int) { q.perm[i], q.perm[j] = q.perm[j], q.perm[i] })
+		q.pass = pass
+	}
+	return q.perm[k]
 }
 
 // New splits the sessions' images (in the order given, each in index order) into cfg.HeldOut
 // held-out images and the training images.
 func New(sessions []Session, cfg Config) (*Set, error) {
-	s := &Set{cfg: cfg, sessions: sessions, order: map[string]int{}, permPass: -1}
+	if cfg.TestEvery < 0 {
+		return nil, fmt.Errorf("distillation images: a test-session interval of %d: want 0 (none) or more", cfg.TestEvery)
+	}
+	s := &Set{cfg: cfg, sessions: sessions, order: map[string]int{},
+		general: permutation{salt: 0x7061737300000000}, // "pass"
+		tests:   permutation{salt: 0x7465737400000000}, // "test"
+	}
 	var all []Ref
 	for i, ss := range sessions {
 		if ss.Images == nil || ss.Images.H != Size || ss.Images.W != Size {
@@ -165,7 +207,13 @@ func New(sessions []Session, cfg Config) (*Set, error) {
 			s.heldOut = append(s.heldOut, r)
 		} else {
 			s.train = append(s.train, r)
+			if sessions[s.order[r.Session]].Test {
+				s.test = append(s.test, r)
+			}
 		}
+	}
+	if cfg.TestEvery > 0 && len(s.test) == 0 {
+		return nil, fmt.Errorf("distillation images: every %d-th image from the test sessions, but no test session has a training image", cfg.TestEvery)
 	}
 	for i := range s.heldOut {
 		s.heldOut[i].Flipped = rng.IntN(2) == 1
@@ -190,6 +238,9 @@ func (s *Set) HeldOut() []Ref { return slices.Clone(s.heldOut) }
 
 // Train is the number of training base images.
 func (s *Set) Train() int { return len(s.train) }
+
+// TestImages is the number of training base images of the test sessions.
+func (s *Set) TestImages() int { return len(s.test) }
 
 // base returns the pixels of a reference, unflipped.
 func (s *Set) base(r Ref) []uint8 {
@@ -232,22 +283,15 @@ func (s *Set) Fill(pos int64, n int, dst []uint8) error {
 
 // trainRef is the base image of stream position p.
 func (s *Set) trainRef(p int64) Ref {
-	t := int64(len(s.train))
-	pass, k := p/t, p%t
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if pass != s.permPass {
-		rng := rand.New(rand.NewPCG(s.cfg.Seed, 0x7061737300000000|uint64(pass))) // "pass"
-		if s.permCache == nil {
-			s.permCache = make([]int32, t)
+	if m := int64(s.cfg.TestEvery); m > 0 {
+		if p%m == 0 {
+			return s.test[s.tests.index(s.cfg.Seed, int64(len(s.test)), p/m)]
 		}
-		for i := range s.permCache {
-			s.permCache[i] = int32(i)
-		}
-		rng.Shuffle(len(s.permCache), func(i, j int) { s.permCache[i], s.permCache[j] = s.permCache[j], s.permCache[i] })
-		s.permPass = pass
+		p -= p/m + 1 // the general stream's position: the positions before p not taken by the tests'
 	}
-	return s.train[s.permCache[k]]
+	return s.train[s.general.index(s.cfg.Seed, int64(len(s.train)), p)]
 }
 
 // Probabilities of the families (see the package doc).

@@ -137,6 +137,51 @@ func TestStreamPasses(t *testing.T) {
 	}
 }
 
+// With TestEvery = 3, positions 0, 3, 6, … pass over the test sessions' training images, and the
+// others pass over all training images in the order of the stream without it.
+func TestStreamTestEvery(t *testing.T) {
+	sessions := []Session{
+		{ID: "a", Images: randomImages(1, 12), Exclude: func(k int) bool { return k >= 6 }, Test: true},
+		{ID: "b", Images: randomImages(2, 10)},
+	}
+	plain, err := New(sessions, Config{HeldOut: 4, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(sessions, Config{HeldOut: 4, Seed: 7, TestEvery: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nt := len(s.test)
+	if nt == 0 || nt >= s.Train() {
+		t.Fatalf("%d test-session training images of %d", nt, s.Train())
+	}
+	var tests, others []Ref
+	for p := range int64(6 * nt) {
+		r := s.trainRef(p)
+		if p%3 == 0 {
+			tests = append(tests, r)
+		} else {
+			others = append(others, r)
+		}
+	}
+	for pass := range 2 {
+		got := slices.Clone(tests[pass*nt : (pass+1)*nt])
+		slices.SortFunc(got, func(a, b Ref) int { return a.Index - b.Index })
+		if !slices.Equal(got, s.test) {
+			t.Errorf("pass %d of the test stream shows %v, want each of %v once", pass, got, s.test)
+		}
+	}
+	for i, r := range others {
+		if want := plain.trainRef(int64(i)); r != want {
+			t.Fatalf("general image %d is %v, want %v (the stream without test images)", i, r, want)
+		}
+	}
+	if _, err := New(sessions[1:], Config{HeldOut: 4, Seed: 7, TestEvery: 3}); err == nil {
+		t.Error("TestEvery without a test session: no error")
+	}
+}
+
 func TestTransforms(t *testing.T) {
 	src := randomImages(3, 1).Pix
 	f := make([]float32, pixels)
@@ -213,16 +258,39 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	total := 0
+	total, tests := 0, 0
 	for _, ss := range s.sessions {
 		n := ss.Images.N
-		if ts, ok := v4data.LookupTestSession(ss.ID); ok {
+		ts, ok := v4data.LookupTestSession(ss.ID)
+		if ok {
 			n = ts.Half()
+			tests += n
+		}
+		if ss.Test != ok {
+			t.Errorf("session %s marked Test %v", ss.ID, ss.Test)
 		}
 		total += n
+	}
+	if held := len(s.HeldOut()); s.TestImages() > tests || s.TestImages() < tests-held {
+		t.Errorf("%d training images of test sessions, want %d less those among the %d held out", s.TestImages(), tests, held)
 	}
 	t.Logf("%d sessions (%d absent), %d base images", len(s.sessions), len(absent), total)
 	if s.Train()+len(s.HeldOut()) != total || len(s.HeldOut()) != 1000 {
 		t.Errorf("%d training + %d held-out images, want %d in all", s.Train(), len(s.HeldOut()), total)
+	}
+}
+
+// BenchmarkFill times the stream's making of one batch of 64 images with every family.
+func BenchmarkFill(b *testing.B) {
+	s, err := New([]Session{{ID: "a", Images: randomImages(1, 200)}}, Config{HeldOut: 10, Seed: 3, Families: AllFamilies})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]uint8, 64*pixels)
+	b.ResetTimer()
+	for i := range b.N {
+		if err := s.Fill(int64(i)*64, 64, dst); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

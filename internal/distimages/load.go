@@ -14,7 +14,7 @@ const imagesGlob = "data_V4_responses/images/images_*.zip"
 
 // Load makes a Set of every session whose image archive the data directory holds (in manifest
 // order), without the evaluation half (images M/2…M−1, reference/upstream.md §5.1) of each test
-// session. It also returns the sessions of the manifest whose archives are absent.
+// session, the test sessions marked Test. It also returns the sessions of the manifest whose archives are absent.
 func Load(s *v4data.Store, cfg Config) (set *Set, absent []string, err error) {
 	zips, err := s.Match(imagesGlob)
 	if err != nil {
@@ -38,6 +38,7 @@ func Load(s *v4data.Store, cfg Config) (set *Set, absent []string, err error) {
 		if ts, ok := v4data.LookupTestSession(id); ok {
 			half := ts.Half()
 			ss.Exclude = func(k int) bool { return k >= half }
+			ss.Test = true
 		}
 		sessions = append(sessions, ss)
 	}
