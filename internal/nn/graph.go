@@ -51,6 +51,9 @@ type GraphNet struct {
 	mid     int // depthwise output of a separable convolution (floats)
 	workers int
 	scratch freeList[*gscratch]
+	// direct evaluates the convolutions that have a Winograd form (gnode.wino) directly, as
+	// the tests' reference.
+	direct bool
 }
 
 // gvalue is one buffer of one image's activations.
@@ -115,6 +118,9 @@ type gnode struct {
 	w64, dw64, bias64, scale64 []float64
 	w, dw, bias, scale         []float32
 	gemm                       rowGemm // Conv2D, SeparableConv2D (pointwise)
+	// wino is the Winograd form of a 3×3 stride-1 Conv2D whose input channels are a multiple
+	// of 16 floats apart, which GraphNet evaluates instead of gemm unless direct is set.
+	wino *winograd
 }
 
 type gscratch struct {
@@ -122,7 +128,8 @@ type gscratch struct {
 	col  []float32
 	pad  []float32
 	mid  []float32
-	sc   []*scratch // one per goroutine splitting a GEMM
+	sc   []*scratch  // one per goroutine splitting a GEMM
+	ws   []*wscratch // one per goroutine splitting a Winograd convolution
 }
 
 // CompileGraph validates n (model.Network.Validate) and compiles it for inference. It accepts the
@@ -410,6 +417,9 @@ func (g *GraphNet) finish() {
 				nd.gemm.flags |= flagAcc
 				nd.rpitch = g.vals[nd.in[len(nd.in)-1]].pitch
 			}
+			if nd.kind == model.Conv2D && nd.kh == 3 && nd.kw == 3 && nd.sh == 1 && nd.sw == 1 && in.pitch%nr == 0 && !in.shape.Flat {
+				nd.wino = newWinograd(nd.w64, nd.bias64, in.shape.C, out.C, in.pitch, out.H, out.W, nd.pt, nd.pl, nd.relu, nd.res)
+			}
 			nd.w64 = nil
 		}
 		nd.w, nd.dw, nd.bias, nd.scale = f32(nd.w64), f32(nd.dw64), f32(nd.bias64), f32(nd.scale64)
@@ -448,6 +458,7 @@ func (g *GraphNet) finish() {
 			sc.bufs[s] = make([]float32, c)
 		}
 		sc.sc = []*scratch{new(scratch)}
+		sc.ws = []*wscratch{new(wscratch)}
 		return sc
 	}
 }
@@ -556,6 +567,9 @@ func (g *GraphNet) run(x []float32, batch int, vs []int, dst [][]float32) error 
 		for len(sc.sc) < nw {
 			sc.sc = append(sc.sc, new(scratch))
 		}
+		for len(sc.ws) < nw {
+			sc.ws = append(sc.ws, new(wscratch))
+		}
 		for i := 0; i < batch; i++ {
 			g.image(x[i*per:(i+1)*per], i, sc, upto, nw, vs, dst)
 		}
@@ -596,7 +610,13 @@ func (g *GraphNet) image(x []float32, i int, sc *gscratch, upto, gw int, vs []in
 		for _, v := range nd.in {
 			ins = append(ins, buf(v))
 		}
-		nd.run(g.vals[nd.in[0]].geom(), g.vals[nd.out].geom(), ins, buf(nd.out), sc, gw)
+		in, out := g.vals[nd.in[0]].geom(), g.vals[nd.out].geom()
+		if nd.wino != nil && !g.direct {
+			nd.residual(out, ins, buf(nd.out))
+			nd.wino.run(ins[0], in, out, buf(nd.out), sc.sc[:gw], sc.ws[:gw])
+		} else {
+			nd.run(in, out, ins, buf(nd.out), sc, gw)
+		}
 		copyOut(nd.out)
 	}
 }
@@ -630,16 +650,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 			a = sc.col[:out.h*out.w*nd.gemm.seglen]
 			im2col(x, in, out, nd, a)
 		}
-		if nd.res && !nd.resInPlace {
-			r := xs[len(xs)-1]
-			if nd.rpitch == out.pitch {
-				copy(y, r)
-			} else {
-				for p := 0; p < out.h*out.w; p++ {
-					copy(y[p*out.pitch:][:out.c], r[p*nd.rpitch:][:out.c])
-				}
-			}
-		}
+		nd.residual(out, xs, y)
 		switch {
 		case nd.flat:
 			n := (out.h-1)*nd.wp + out.w
@@ -701,6 +712,22 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 				px[c] = max(v, 0) // a NaN stays NaN
 			}
 		}
+	}
+}
+
+// residual copies a fused residual operand (the last of xs) into the output y, where the
+// convolution accumulates onto it, unless y already is its buffer.
+func (nd *gnode) residual(out geom, xs [][]float32, y []float32) {
+	if !nd.res || nd.resInPlace {
+		return
+	}
+	r := xs[len(xs)-1]
+	if nd.rpitch == out.pitch {
+		copy(y, r)
+		return
+	}
+	for p := 0; p < out.h*out.w; p++ {
+		copy(y[p*out.pitch:][:out.c], r[p*nd.rpitch:][:out.c])
 	}
 }
 
