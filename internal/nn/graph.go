@@ -17,24 +17,33 @@ import (
 // operand, whenever the intermediate output is read by nothing else.
 //
 // It computes image by image on NHWC buffers whose pixels are a multiple of 16 floats apart
-// (the channel pitch; the network's input keeps its own). Every convolution is one GEMM over the
-// image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
-// once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
-// is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
-// the input or a zero-padded copy of it read in place (one GEMM segment per kernel row, as
-// Compile's convolutions) when its pixels are contiguous (channels a multiple of 16, or a
-// zero-padded copy of few channels that only convolutions read), and otherwise an im2col copy
-// (zeros for the padding). Each GEMM sweeps its output pixels once per block of output panels
+// (the channel pitch; the network's input keeps its own). A 3×3 stride-1 convolution whose input
+// pixels are a multiple of 16 floats apart (the ResNet50 trunk's eleven) is evaluated by
+// Winograd's F(2×2, 3×3) (winograd.go): per block of tiles of 2×2 output pixels, an input
+// transform, 16 GEMMs against filter transforms packed once at compile time, and an output
+// transform that adds the bias and the residual operand and applies the ReLU. Every other
+// convolution is one GEMM over the image's output pixels. Both run the micro-kernel of the chain
+// engine (rowGemm, weights packed once at compile time; the direct convolution fuses bias, ReLU
+// and the residual operand into the store). The direct GEMM's A operand is the input itself for
+// a 1×1 stride-1 convolution, the depthwise output for a separable one, the input or a
+// zero-padded copy of it read in place (one GEMM segment per kernel row, as Compile's
+// convolutions) when its pixels are contiguous (channels a multiple of 16, or a zero-padded copy
+// of few channels that only convolutions read), and otherwise an im2col copy (zeros for the
+// padding). Each GEMM sweeps its output pixels once per block of output panels
 // whose packed weights stay in L2 (rowGemm.panelBlock). Max pooling uses the maxInto kernel;
 // depthwise convolutions, padding and additions are plain loops over channels. The chain
-// engine (Compile) is faster on the
-// compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
-// serves the wide, deep networks where the GEMMs dominate.
+// engine (Compile) is faster on the compact models' layers, whose buffers it pads and whose
+// stages it pipelines by rows; GraphNet serves the wide, deep networks where the GEMMs dominate.
+//
+// Winograd's transforms change the rounding, not the accuracy: against a float64 evaluation
+// its results are as close as the direct convolution's (TestWinogradMatchesFloat64).
 //
 // Determinism: images are spread over the workers (for batches smaller than the number of
-// workers, each GEMM's output pixels are), and every value is computed by the same instructions
-// in the same order wherever it runs (a GEMM tile computes each pixel on its own), so the results
-// do not depend on the number of goroutines or on the batch an image is part of.
+// workers, each GEMM's output pixels are, or a Winograd convolution's blocks of tiles), and
+// every value is computed by the same instructions in the same order wherever it runs (a GEMM
+// tile computes each pixel, or each Winograd tile, on its own; the transforms are elementwise
+// over channels), so the results do not depend on the number of goroutines or on the batch an
+// image is part of.
 type GraphNet struct {
 	name    string
 	in      model.Shape

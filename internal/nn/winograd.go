@@ -92,29 +92,25 @@ type wscratch struct {
 	edge []float32 // a border tile's 4×4 input pixels, or its 2×2 output pixels
 }
 
-// blocks cuts the image's tiles into contiguous blocks of at most w.block tiles (at least gw
-// blocks when there are enough tiles to share between gw goroutines) and returns their
-// boundaries.
-func (w *winograd) blocks(gw int) []int {
+// blocks cuts the image's tiles into n contiguous blocks of size tiles (the last one shorter),
+// at most w.block tiles each, and at least gw blocks when there are enough tiles to share
+// between gw goroutines. Block b is tiles b·size .. min((b+1)·size, th·tw)-1.
+func (w *winograd) blocks(gw int) (size, n int) {
 	t := w.th * w.tw
-	n := (t + w.block - 1) / w.block
+	n = (t + w.block - 1) / w.block
 	n = max(n, min(gw, t/(4*mr)))
-	size := roundUp((t+n-1)/n, mr)
-	var b []int
-	for t0 := 0; t0 < t; t0 += size {
-		b = append(b, t0)
-	}
-	return append(b, t)
+	size = roundUp((t+n-1)/n, mr)
+	return size, (t + size - 1) / size
 }
 
 // run computes one image: x (in) to y (out), y already holding the residual operand when
 // w.flags has flagAcc. Blocks of tiles are shared between the goroutines of scs and wss.
 func (w *winograd) run(x []float32, in, out geom, y []float32, scs []*scratch, wss []*wscratch) {
-	bl := w.blocks(len(scs))
-	nb := len(bl) - 1
+	size, nb := w.blocks(len(scs))
+	t := w.th * w.tw
 	work := func(b0, b1 int, s *scratch, ws *wscratch) {
 		for b := b0; b < b1; b++ {
-			t0, t1 := bl[b], bl[b+1]
+			t0, t1 := b*size, min((b+1)*size, t)
 			w.input(x, in, t0, t1, ws)
 			w.multiply(t1-t0, s, ws)
 			w.output(y, out, t0, t1, ws)

@@ -185,11 +185,11 @@ func BenchmarkWinograd(b *testing.B) {
 		y := make([]float32, g.vals[nd.out].size())
 		sc := g.scratch.New()
 		w := nd.wino
-		bl := w.blocks(1)
+		size, nb := w.blocks(1)
 		parts := func(input, multiply, output bool) func() {
 			return func() {
-				for k := 0; k+1 < len(bl); k++ {
-					t0, t1 := bl[k], bl[k+1]
+				for k := 0; k < nb; k++ {
+					t0, t1 := k*size, min((k+1)*size, w.th*w.tw)
 					if input {
 						w.input(x, in, t0, t1, sc.ws[0])
 					}
@@ -260,5 +260,36 @@ func TestWinogradKernelsAgree(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// The ResNet50 trunk evaluates exactly its eleven 3×3 stride-1 convolutions by Winograd.
+func TestWinogradTrunkLayers(t *testing.T) {
+	mn, err := model.NewResNet50(model.ResNet50Output, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(t, mn, 1)
+	g, err := CompileGraph(mn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, nd := range g.nodes {
+		if nd.wino != nil {
+			got = append(got, nd.names[0])
+		}
+	}
+	var want []string
+	for _, b := range []struct {
+		stage string
+		n     int
+	}{{"conv2", 3}, {"conv3", 4}, {"conv4", 4}} {
+		for k := 1; k <= b.n; k++ {
+			want = append(want, fmt.Sprintf("%s_block%d_2_conv", b.stage, k))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Winograd convolutions %v, want %v", got, want)
 	}
 }
