@@ -106,8 +106,11 @@ func (w *winograd) blocks(gw int) (size, n int) {
 // run computes one image: x (in) to y (out), y already holding the residual operand when
 // w.flags has flagAcc. Blocks of tiles are shared between the goroutines of scs and wss.
 func (w *winograd) run(x []float32, in, out geom, y []float32, scs []*scratch, wss []*wscratch) {
-	size, nb := w.blocks(len(scs))
 	t := w.th * w.tw
+	if t == 0 {
+		return
+	}
+	size, nb := w.blocks(len(scs))
 	work := func(b0, b1 int, s *scratch, ws *wscratch) {
 		for b := b0; b < b1; b++ {
 			t0, t1 := b*size, min((b+1)*size, t)
