@@ -76,6 +76,13 @@ func randomWeights(net *model.Network, seed uint64) {
 // At the same sittings' best, a core computes the trunk's convolutions at about 77 GFLOP per
 // CPU-second (14.31 images/cpu-s × 5.374 GFLOP); per layer on one thread, 85-120 GFLOP/s, of a
 // nominal peak of 128 (2.0 GHz × two 16-lane FMA units). 91 % of the CPU time is in the GEMM micro-kernel.
+//
+// 2026-12-03 13:31-13:33 UTC, the machine idle (load 0.9-1.5, no other job; nice 0; -benchtime
+// 10x), GraphNet with the Winograd 3×3 convolutions against the direct ones (main at 06811be),
+// three alternating runs, no PyTorch sitting: direct 29.20, 29.23, 28.06 images/s (14.87, 14.96,
+// 14.58 images/cpu-s), Winograd 35.91, 35.13, 35.59 (18.27, 18.02, 18.21 images/cpu-s): 1.22×.
+// VGG19 at 13:33-13:34 (-benchtime 2x, two alternating runs): direct 5.15 and 5.49 images/s
+// (2.63, 2.76 images/cpu-s), Winograd 7.31 and 8.18 (3.77, 4.17 images/cpu-s): 1.42×, 1.49×.
 func BenchmarkResNet50Trunk(b *testing.B) {
 	benchTrunk(b, func() (*model.Network, error) { return model.NewResNet50(model.ResNet50Output, 1) })
 }

@@ -46,11 +46,13 @@
 //
 // Every kernel exists in up to three sets, chosen once at start-up:
 //
-//   - avx512: AVX-512F assembly for the GEMM tiles (inference, weight gradients, Sgemm) and the
-//     depthwise kernels (forward and weight gradient); the AVX2 assembly for the others, where
-//     512 bits gain nothing (the batchnorm and column-sum kernels, bound by memory bandwidth;
-//     the readout's dot product; ReLU masks; rows of 16 floats).
-//   - avx2: AVX2+FMA assembly throughout.
+//   - avx512: AVX-512F assembly for the GEMM tiles (inference, weight gradients, Sgemm), the
+//     depthwise kernels (forward and weight gradient) and GraphNet's Winograd transforms; the
+//     AVX2 assembly for the others, where 512 bits gain nothing (the batchnorm and column-sum
+//     kernels, bound by memory bandwidth; the readout's dot product; ReLU masks; rows of 16
+//     floats).
+//   - avx2: AVX2+FMA assembly throughout, but for the Winograd transforms, which run the Go
+//     code (they only add and subtract, so every set gives the same bits for them).
 //   - purego: Go throughout (several times slower); the only set of a build with the purego tag
 //     or for another architecture.
 //

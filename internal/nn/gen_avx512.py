@@ -314,6 +314,151 @@ for W in (4,3,2,1):
 	WTILE(%(W)d, WLOAD%(W)d, WPIX%(W)d, WSTORE%(W)d, %(B)d, w_w%(W)d_row, w_w%(W)d_pix, w_w%(W)d_store, w_w%(W)d_next)
 ''' % {'W':W,'B':64*W})
 
+
+# ---- winoIn16 / winoOut16 ----
+L.append("""// ---- winoIn16 ----
+// One 16-channel block of a tile per step: d[4i+j] is loaded into Z(4i+j) from row pointer
+// R8+i (rows) at column offsets 0, DI, 2·DI, DX (= 3·DI); the rows of Bᵀd go to Z16-Z31, the
+// transformed tile back to Z0-Z15, stored AX bytes apart from BX.
+
+// func winoIn16(v *float32, vs, vt uintptr, src *float32, row, px uintptr, nblk, ntiles int)
+TEXT ·winoIn16(SB), NOSPLIT, $0-64
+	MOVQ vs+8(FP), AX
+	MOVQ px+40(FP), DI
+	LEAQ (DI)(DI*2), DX
+	MOVQ src+24(FP), SI
+	MOVQ v+0(FP), R13
+	CMPQ ntiles+56(FP), $0
+	JLE  wi_done
+
+wi_tile:
+	MOVQ  row+32(FP), R12
+	MOVQ  SI, R8
+	LEAQ  (R8)(R12*1), R9
+	LEAQ  (R9)(R12*1), R10
+	LEAQ  (R10)(R12*1), R11
+	MOVQ  R13, BX
+	MOVQ  nblk+48(FP), R12
+	TESTQ R12, R12
+	JLE   wi_next
+
+wi_blk:""")
+rowreg=['R8','R9','R10','R11']
+coloff=['','(DI*1)','(DI*2)','(DX*1)']
+for i in range(4):
+    for j in range(4):
+        L.append('\tVMOVUPS (%s)%s, %s'%(rowreg[i],coloff[j],z(4*i+j)))
+for j in range(4):
+    L.append('\tVSUBPS %s, %s, %s'%(z(8+j),z(j),z(16+j)))
+    L.append('\tVADDPS %s, %s, %s'%(z(8+j),z(4+j),z(20+j)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(4+j),z(8+j),z(24+j)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(12+j),z(4+j),z(28+j)))
+for i in range(4):
+    r=lambda k: z(16+4*i+k)
+    L.append('\tVSUBPS %s, %s, %s'%(r(2),r(0),z(4*i)))
+    L.append('\tVADDPS %s, %s, %s'%(r(2),r(1),z(4*i+1)))
+    L.append('\tVSUBPS %s, %s, %s'%(r(1),r(2),z(4*i+2)))
+    L.append('\tVSUBPS %s, %s, %s'%(r(3),r(1),z(4*i+3)))
+L.append('\tMOVQ BX, CX')
+for xi in range(16):
+    L.append('\tVMOVUPS %s, (CX)'%z(xi))
+    if xi<15: L.append('\tADDQ AX, CX')
+L.append("""	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, BX
+	DECQ R12
+	JNZ  wi_blk
+
+wi_next:
+	LEAQ (SI)(DI*2), SI
+	ADDQ vt+16(FP), R13
+	DECQ ntiles+56(FP)
+	JNZ  wi_tile
+
+wi_done:
+	VZEROUPPER
+	RET
+
+// ---- winoOut16 ----
+// One 16-channel block of a tile per step: M's 16 elements are loaded AX bytes apart from BX
+// into Z0-Z15; the rows of AᵀM go to Z16-Z23 and the 2×2 pixels to Z24-Z27, then the flags
+// (R11) apply and the pixels are stored at R8, R8+DI (output row 0) and R9, R9+DI (row 1).
+
+// func winoOut16(y *float32, row, px uintptr, m *float32, ms, mt uintptr, bias *float32, nblk, ntiles int, flags uintptr)
+TEXT ·winoOut16(SB), NOSPLIT, $0-80
+	MOVQ ms+32(FP), AX
+	MOVQ px+16(FP), DI
+	MOVQ flags+72(FP), R11
+	MOVQ y+0(FP), SI
+	MOVQ m+24(FP), R13
+	CMPQ ntiles+64(FP), $0
+	JLE  wo_done
+
+wo_tile:
+	MOVQ  SI, R8
+	MOVQ  SI, R9
+	ADDQ  row+8(FP), R9
+	MOVQ  R13, BX
+	MOVQ  bias+48(FP), R10
+	MOVQ  nblk+56(FP), R12
+	TESTQ R12, R12
+	JLE   wo_next
+
+wo_blk:
+	MOVQ BX, CX""")
+for xi in range(16):
+    L.append('\tVMOVUPS (CX), %s'%z(xi))
+    if xi<15: L.append('\tADDQ AX, CX')
+for j in range(4):
+    L.append('\tVADDPS %s, %s, %s'%(z(4+j),z(j),z(16+j)))
+    L.append('\tVADDPS %s, %s, %s'%(z(8+j),z(16+j),z(16+j)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(8+j),z(4+j),z(20+j)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(12+j),z(20+j),z(20+j)))
+for k,base in ((0,16),(2,20)):
+    L.append('\tVADDPS %s, %s, %s'%(z(base+1),z(base),z(24+k)))
+    L.append('\tVADDPS %s, %s, %s'%(z(base+2),z(24+k),z(24+k)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(base+2),z(base+1),z(25+k)))
+    L.append('\tVSUBPS %s, %s, %s'%(z(base+3),z(25+k),z(25+k)))
+pix=['(R8)','(R8)(DI*1)','(R9)','(R9)(DI*1)']
+L.append('\tTESTQ $1, R11')
+L.append('\tJZ    wo_nacc')
+for p in range(4):
+    L.append('\tVADDPS %s, %s, %s'%(pix[p],z(24+p),z(24+p)))
+L.append('\nwo_nacc:')
+L.append('\tTESTQ $2, R11')
+L.append('\tJZ    wo_nbias')
+L.append('\tVMOVUPS (R10), Z28')
+for p in range(4):
+    L.append('\tVADDPS Z28, %s, %s'%(z(24+p),z(24+p)))
+L.append('\nwo_nbias:')
+L.append('\tTESTQ $4, R11')
+L.append('\tJZ    wo_store')
+L.append('\tVPXORD Z29, Z29, Z29')
+for p in range(4):
+    L.append('\tVMAXPS %s, Z29, %s'%(z(24+p),z(24+p)))
+L.append('\nwo_store:')
+for p in range(4):
+    L.append('\tVMOVUPS %s, %s'%(z(24+p),pix[p]))
+L.append("""	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, BX
+	ADDQ $64, R10
+	DECQ R12
+	JNZ  wo_blk
+
+wo_next:
+	LEAQ (SI)(DI*2), SI
+	ADDQ mt+40(FP), R13
+	DECQ ntiles+64(FP)
+	JNZ  wo_tile
+
+wo_done:
+	VZEROUPPER
+	RET
+""")
+
 open(OUT,'w').write('\n'.join(L))
 
 # Move every macro definition (with the comment lines just above it) before the first TEXT, where

@@ -17,24 +17,33 @@ import (
 // operand, whenever the intermediate output is read by nothing else.
 //
 // It computes image by image on NHWC buffers whose pixels are a multiple of 16 floats apart
-// (the channel pitch; the network's input keeps its own). Every convolution is one GEMM over the
-// image's output pixels, run by the micro-kernel of the chain engine (rowGemm, weights packed
-// once at compile time, bias, ReLU and the residual operand fused into the store): its A operand
-// is the input itself for a 1×1 stride-1 convolution, the depthwise output for a separable one,
-// the input or a zero-padded copy of it read in place (one GEMM segment per kernel row, as
-// Compile's convolutions) when its pixels are contiguous (channels a multiple of 16, or a
-// zero-padded copy of few channels that only convolutions read), and otherwise an im2col copy
-// (zeros for the padding). Each GEMM sweeps its output pixels once per block of output panels
+// (the channel pitch; the network's input keeps its own). A 3×3 stride-1 convolution whose input
+// pixels are a multiple of 16 floats apart (the ResNet50 trunk's eleven) is evaluated by
+// Winograd's F(2×2, 3×3) (winograd.go): per block of tiles of 2×2 output pixels, an input
+// transform, 16 GEMMs against filter transforms packed once at compile time, and an output
+// transform that adds the bias and the residual operand and applies the ReLU. Every other
+// convolution is one GEMM over the image's output pixels. Both run the micro-kernel of the chain
+// engine (rowGemm, weights packed once at compile time; the direct convolution fuses bias, ReLU
+// and the residual operand into the store). The direct GEMM's A operand is the input itself for
+// a 1×1 stride-1 convolution, the depthwise output for a separable one, the input or a
+// zero-padded copy of it read in place (one GEMM segment per kernel row, as Compile's
+// convolutions) when its pixels are contiguous (channels a multiple of 16, or a zero-padded copy
+// of few channels that only convolutions read), and otherwise an im2col copy (zeros for the
+// padding). Each GEMM sweeps its output pixels once per block of output panels
 // whose packed weights stay in L2 (rowGemm.panelBlock). Max pooling uses the maxInto kernel;
 // depthwise convolutions, padding and additions are plain loops over channels. The chain
-// engine (Compile) is faster on the
-// compact models' layers, whose buffers it pads and whose stages it pipelines by rows; GraphNet
-// serves the wide, deep networks where the GEMMs dominate.
+// engine (Compile) is faster on the compact models' layers, whose buffers it pads and whose
+// stages it pipelines by rows; GraphNet serves the wide, deep networks where the GEMMs dominate.
+//
+// Winograd's transforms change the rounding, not the accuracy: against a float64 evaluation
+// its results are as close as the direct convolution's (TestWinogradMatchesFloat64).
 //
 // Determinism: images are spread over the workers (for batches smaller than the number of
-// workers, each GEMM's output pixels are), and every value is computed by the same instructions
-// in the same order wherever it runs (a GEMM tile computes each pixel on its own), so the results
-// do not depend on the number of goroutines or on the batch an image is part of.
+// workers, each GEMM's output pixels are, or a Winograd convolution's blocks of tiles), and
+// every value is computed by the same instructions in the same order wherever it runs (a GEMM
+// tile computes each pixel, or each Winograd tile, on its own; the transforms are elementwise
+// over channels), so the results do not depend on the number of goroutines or on the batch an
+// image is part of.
 type GraphNet struct {
 	name    string
 	in      model.Shape
@@ -51,6 +60,9 @@ type GraphNet struct {
 	mid     int // depthwise output of a separable convolution (floats)
 	workers int
 	scratch freeList[*gscratch]
+	// direct evaluates the convolutions that have a Winograd form (gnode.wino) directly, as
+	// the tests' reference.
+	direct bool
 }
 
 // gvalue is one buffer of one image's activations.
@@ -115,6 +127,9 @@ type gnode struct {
 	w64, dw64, bias64, scale64 []float64
 	w, dw, bias, scale         []float32
 	gemm                       rowGemm // Conv2D, SeparableConv2D (pointwise)
+	// wino is the Winograd form of a 3×3 stride-1 Conv2D whose input channels are a multiple
+	// of 16 floats apart, which GraphNet evaluates instead of gemm unless direct is set.
+	wino *winograd
 }
 
 type gscratch struct {
@@ -122,7 +137,8 @@ type gscratch struct {
 	col  []float32
 	pad  []float32
 	mid  []float32
-	sc   []*scratch // one per goroutine splitting a GEMM
+	sc   []*scratch  // one per goroutine splitting a GEMM
+	ws   []*wscratch // one per goroutine splitting a Winograd convolution
 }
 
 // CompileGraph validates n (model.Network.Validate) and compiles it for inference. It accepts the
@@ -410,6 +426,9 @@ func (g *GraphNet) finish() {
 				nd.gemm.flags |= flagAcc
 				nd.rpitch = g.vals[nd.in[len(nd.in)-1]].pitch
 			}
+			if nd.kind == model.Conv2D && nd.kh == 3 && nd.kw == 3 && nd.sh == 1 && nd.sw == 1 && in.pitch%nr == 0 && !in.shape.Flat {
+				nd.wino = newWinograd(nd.w64, nd.bias64, in.shape.C, out.C, in.pitch, out.H, out.W, nd.pt, nd.pl, nd.relu, nd.res)
+			}
 			nd.w64 = nil
 		}
 		nd.w, nd.dw, nd.bias, nd.scale = f32(nd.w64), f32(nd.dw64), f32(nd.bias64), f32(nd.scale64)
@@ -448,6 +467,7 @@ func (g *GraphNet) finish() {
 			sc.bufs[s] = make([]float32, c)
 		}
 		sc.sc = []*scratch{new(scratch)}
+		sc.ws = []*wscratch{new(wscratch)}
 		return sc
 	}
 }
@@ -556,6 +576,9 @@ func (g *GraphNet) run(x []float32, batch int, vs []int, dst [][]float32) error 
 		for len(sc.sc) < nw {
 			sc.sc = append(sc.sc, new(scratch))
 		}
+		for len(sc.ws) < nw {
+			sc.ws = append(sc.ws, new(wscratch))
+		}
 		for i := 0; i < batch; i++ {
 			g.image(x[i*per:(i+1)*per], i, sc, upto, nw, vs, dst)
 		}
@@ -596,7 +619,13 @@ func (g *GraphNet) image(x []float32, i int, sc *gscratch, upto, gw int, vs []in
 		for _, v := range nd.in {
 			ins = append(ins, buf(v))
 		}
-		nd.run(g.vals[nd.in[0]].geom(), g.vals[nd.out].geom(), ins, buf(nd.out), sc, gw)
+		in, out := g.vals[nd.in[0]].geom(), g.vals[nd.out].geom()
+		if nd.wino != nil && !g.direct {
+			nd.residual(out, ins, buf(nd.out))
+			nd.wino.run(ins[0], in, out, buf(nd.out), sc.sc[:gw], sc.ws[:gw])
+		} else {
+			nd.run(in, out, ins, buf(nd.out), sc, gw)
+		}
 		copyOut(nd.out)
 	}
 }
@@ -630,16 +659,7 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 			a = sc.col[:out.h*out.w*nd.gemm.seglen]
 			im2col(x, in, out, nd, a)
 		}
-		if nd.res && !nd.resInPlace {
-			r := xs[len(xs)-1]
-			if nd.rpitch == out.pitch {
-				copy(y, r)
-			} else {
-				for p := 0; p < out.h*out.w; p++ {
-					copy(y[p*out.pitch:][:out.c], r[p*nd.rpitch:][:out.c])
-				}
-			}
-		}
+		nd.residual(out, xs, y)
 		switch {
 		case nd.flat:
 			n := (out.h-1)*nd.wp + out.w
@@ -701,6 +721,22 @@ func (nd *gnode) run(in, out geom, xs [][]float32, y []float32, sc *gscratch, gw
 				px[c] = max(v, 0) // a NaN stays NaN
 			}
 		}
+	}
+}
+
+// residual copies a fused residual operand (the last of xs) into the output y, where the
+// convolution accumulates onto it, unless y already is its buffer.
+func (nd *gnode) residual(out geom, xs [][]float32, y []float32) {
+	if !nd.res || nd.resInPlace {
+		return
+	}
+	r := xs[len(xs)-1]
+	if nd.rpitch == out.pitch {
+		copy(y, r)
+		return
+	}
+	for p := 0; p < out.h*out.w; p++ {
+		copy(y[p*out.pitch:][:out.c], r[p*nd.rpitch:][:out.c])
 	}
 }
 

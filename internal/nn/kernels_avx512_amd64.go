@@ -28,6 +28,18 @@ func dw4xN(dst *float32, dstep uintptr, src *float32, sx uintptr, w, bias *float
 //go:noescape
 func dwWgrad5xN(acc, src *float32, sx, row, tap uintptr, dz *float32, dzs uintptr, n, kh, nblk int)
 
+// winoIn16 is winoIn (the Winograd input transform) on blocks of 16 channels, with the
+// additions and subtractions of winoInGo in its order.
+//
+//go:noescape
+func winoIn16(v *float32, vs, vt uintptr, src *float32, row, px uintptr, nblk, ntiles int)
+
+// winoOut16 is winoOut (the Winograd output transform and its epilogue) on blocks of 16
+// channels, with the additions and subtractions of winoOutGo in its order.
+//
+//go:noescape
+func winoOut16(y *float32, row, px uintptr, m *float32, ms, mt uintptr, bias *float32, nblk, ntiles int, flags uintptr)
+
 func gemmTile512(a []float32, rs, ks, nseg, seglen, segStride int, b, c []float32, ldc int, bias []float32, flags, np int) {
 	k := nseg * seglen
 	sgemm6xN(ptr(a), uintptr(rs)*f32, uintptr(ks)*f32, nseg, seglen, uintptr(segStride-seglen*ks)*f32,
@@ -46,4 +58,12 @@ func dw4512(dst []float32, dstep int, src []float32, sx int, w, bias []float32, 
 
 func dwWgrad5512(acc, src []float32, sx, row, tap int, dz []float32, dzs, n, kh, nblk int) {
 	dwWgrad5xN(ptr(acc), ptr(src), uintptr(sx)*f32, uintptr(row)*f32, uintptr(tap)*f32, ptr(dz), uintptr(dzs)*f32, n, kh, nblk)
+}
+
+func winoIn512(v []float32, vs, vt int, src []float32, row, px, nblk, ntiles int) {
+	winoIn16(ptr(v), uintptr(vs)*f32, uintptr(vt)*f32, ptr(src), uintptr(row)*f32, uintptr(px)*f32, nblk, ntiles)
+}
+
+func winoOut512(y []float32, row, px int, m []float32, ms, mt int, bias []float32, nblk, ntiles, flags int) {
+	winoOut16(ptr(y), uintptr(row)*f32, uintptr(px)*f32, ptr(m), uintptr(ms)*f32, uintptr(mt)*f32, ptr(bias), nblk, ntiles, uintptr(flags))
 }

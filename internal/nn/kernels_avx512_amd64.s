@@ -1188,3 +1188,257 @@ w_w2:
 
 w_w1:
 	WTILE(1, WLOAD1, WPIX1, WSTORE1, 64, w_w1_row, w_w1_pix, w_w1_store, w_w1_next)
+
+// ---- winoIn16 ----
+// One 16-channel block of a tile per step: d[4i+j] is loaded into Z(4i+j) from row pointer
+// R8+i (rows) at column offsets 0, DI, 2·DI, DX (= 3·DI); the rows of Bᵀd go to Z16-Z31, the
+// transformed tile back to Z0-Z15, stored AX bytes apart from BX.
+
+// func winoIn16(v *float32, vs, vt uintptr, src *float32, row, px uintptr, nblk, ntiles int)
+TEXT ·winoIn16(SB), NOSPLIT, $0-64
+	MOVQ vs+8(FP), AX
+	MOVQ px+40(FP), DI
+	LEAQ (DI)(DI*2), DX
+	MOVQ src+24(FP), SI
+	MOVQ v+0(FP), R13
+	CMPQ ntiles+56(FP), $0
+	JLE  wi_done
+
+wi_tile:
+	MOVQ  row+32(FP), R12
+	MOVQ  SI, R8
+	LEAQ  (R8)(R12*1), R9
+	LEAQ  (R9)(R12*1), R10
+	LEAQ  (R10)(R12*1), R11
+	MOVQ  R13, BX
+	MOVQ  nblk+48(FP), R12
+	TESTQ R12, R12
+	JLE   wi_next
+
+wi_blk:
+	VMOVUPS (R8), Z0
+	VMOVUPS (R8)(DI*1), Z1
+	VMOVUPS (R8)(DI*2), Z2
+	VMOVUPS (R8)(DX*1), Z3
+	VMOVUPS (R9), Z4
+	VMOVUPS (R9)(DI*1), Z5
+	VMOVUPS (R9)(DI*2), Z6
+	VMOVUPS (R9)(DX*1), Z7
+	VMOVUPS (R10), Z8
+	VMOVUPS (R10)(DI*1), Z9
+	VMOVUPS (R10)(DI*2), Z10
+	VMOVUPS (R10)(DX*1), Z11
+	VMOVUPS (R11), Z12
+	VMOVUPS (R11)(DI*1), Z13
+	VMOVUPS (R11)(DI*2), Z14
+	VMOVUPS (R11)(DX*1), Z15
+	VSUBPS Z8, Z0, Z16
+	VADDPS Z8, Z4, Z20
+	VSUBPS Z4, Z8, Z24
+	VSUBPS Z12, Z4, Z28
+	VSUBPS Z9, Z1, Z17
+	VADDPS Z9, Z5, Z21
+	VSUBPS Z5, Z9, Z25
+	VSUBPS Z13, Z5, Z29
+	VSUBPS Z10, Z2, Z18
+	VADDPS Z10, Z6, Z22
+	VSUBPS Z6, Z10, Z26
+	VSUBPS Z14, Z6, Z30
+	VSUBPS Z11, Z3, Z19
+	VADDPS Z11, Z7, Z23
+	VSUBPS Z7, Z11, Z27
+	VSUBPS Z15, Z7, Z31
+	VSUBPS Z18, Z16, Z0
+	VADDPS Z18, Z17, Z1
+	VSUBPS Z17, Z18, Z2
+	VSUBPS Z19, Z17, Z3
+	VSUBPS Z22, Z20, Z4
+	VADDPS Z22, Z21, Z5
+	VSUBPS Z21, Z22, Z6
+	VSUBPS Z23, Z21, Z7
+	VSUBPS Z26, Z24, Z8
+	VADDPS Z26, Z25, Z9
+	VSUBPS Z25, Z26, Z10
+	VSUBPS Z27, Z25, Z11
+	VSUBPS Z30, Z28, Z12
+	VADDPS Z30, Z29, Z13
+	VSUBPS Z29, Z30, Z14
+	VSUBPS Z31, Z29, Z15
+	MOVQ BX, CX
+	VMOVUPS Z0, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z1, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z2, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z3, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z4, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z5, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z6, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z7, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z8, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z9, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z10, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z11, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z12, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z13, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z14, (CX)
+	ADDQ AX, CX
+	VMOVUPS Z15, (CX)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, R10
+	ADDQ $64, R11
+	ADDQ $64, BX
+	DECQ R12
+	JNZ  wi_blk
+
+wi_next:
+	LEAQ (SI)(DI*2), SI
+	ADDQ vt+16(FP), R13
+	DECQ ntiles+56(FP)
+	JNZ  wi_tile
+
+wi_done:
+	VZEROUPPER
+	RET
+
+// ---- winoOut16 ----
+// One 16-channel block of a tile per step: M's 16 elements are loaded AX bytes apart from BX
+// into Z0-Z15; the rows of AᵀM go to Z16-Z23 and the 2×2 pixels to Z24-Z27, then the flags
+// (R11) apply and the pixels are stored at R8, R8+DI (output row 0) and R9, R9+DI (row 1).
+
+// func winoOut16(y *float32, row, px uintptr, m *float32, ms, mt uintptr, bias *float32, nblk, ntiles int, flags uintptr)
+TEXT ·winoOut16(SB), NOSPLIT, $0-80
+	MOVQ ms+32(FP), AX
+	MOVQ px+16(FP), DI
+	MOVQ flags+72(FP), R11
+	MOVQ y+0(FP), SI
+	MOVQ m+24(FP), R13
+	CMPQ ntiles+64(FP), $0
+	JLE  wo_done
+
+wo_tile:
+	MOVQ  SI, R8
+	MOVQ  SI, R9
+	ADDQ  row+8(FP), R9
+	MOVQ  R13, BX
+	MOVQ  bias+48(FP), R10
+	MOVQ  nblk+56(FP), R12
+	TESTQ R12, R12
+	JLE   wo_next
+
+wo_blk:
+	MOVQ BX, CX
+	VMOVUPS (CX), Z0
+	ADDQ AX, CX
+	VMOVUPS (CX), Z1
+	ADDQ AX, CX
+	VMOVUPS (CX), Z2
+	ADDQ AX, CX
+	VMOVUPS (CX), Z3
+	ADDQ AX, CX
+	VMOVUPS (CX), Z4
+	ADDQ AX, CX
+	VMOVUPS (CX), Z5
+	ADDQ AX, CX
+	VMOVUPS (CX), Z6
+	ADDQ AX, CX
+	VMOVUPS (CX), Z7
+	ADDQ AX, CX
+	VMOVUPS (CX), Z8
+	ADDQ AX, CX
+	VMOVUPS (CX), Z9
+	ADDQ AX, CX
+	VMOVUPS (CX), Z10
+	ADDQ AX, CX
+	VMOVUPS (CX), Z11
+	ADDQ AX, CX
+	VMOVUPS (CX), Z12
+	ADDQ AX, CX
+	VMOVUPS (CX), Z13
+	ADDQ AX, CX
+	VMOVUPS (CX), Z14
+	ADDQ AX, CX
+	VMOVUPS (CX), Z15
+	VADDPS Z4, Z0, Z16
+	VADDPS Z8, Z16, Z16
+	VSUBPS Z8, Z4, Z20
+	VSUBPS Z12, Z20, Z20
+	VADDPS Z5, Z1, Z17
+	VADDPS Z9, Z17, Z17
+	VSUBPS Z9, Z5, Z21
+	VSUBPS Z13, Z21, Z21
+	VADDPS Z6, Z2, Z18
+	VADDPS Z10, Z18, Z18
+	VSUBPS Z10, Z6, Z22
+	VSUBPS Z14, Z22, Z22
+	VADDPS Z7, Z3, Z19
+	VADDPS Z11, Z19, Z19
+	VSUBPS Z11, Z7, Z23
+	VSUBPS Z15, Z23, Z23
+	VADDPS Z17, Z16, Z24
+	VADDPS Z18, Z24, Z24
+	VSUBPS Z18, Z17, Z25
+	VSUBPS Z19, Z25, Z25
+	VADDPS Z21, Z20, Z26
+	VADDPS Z22, Z26, Z26
+	VSUBPS Z22, Z21, Z27
+	VSUBPS Z23, Z27, Z27
+	TESTQ $1, R11
+	JZ    wo_nacc
+	VADDPS (R8), Z24, Z24
+	VADDPS (R8)(DI*1), Z25, Z25
+	VADDPS (R9), Z26, Z26
+	VADDPS (R9)(DI*1), Z27, Z27
+
+wo_nacc:
+	TESTQ $2, R11
+	JZ    wo_nbias
+	VMOVUPS (R10), Z28
+	VADDPS Z28, Z24, Z24
+	VADDPS Z28, Z25, Z25
+	VADDPS Z28, Z26, Z26
+	VADDPS Z28, Z27, Z27
+
+wo_nbias:
+	TESTQ $4, R11
+	JZ    wo_store
+	VPXORD Z29, Z29, Z29
+	VMAXPS Z24, Z29, Z24
+	VMAXPS Z25, Z29, Z25
+	VMAXPS Z26, Z29, Z26
+	VMAXPS Z27, Z29, Z27
+
+wo_store:
+	VMOVUPS Z24, (R8)
+	VMOVUPS Z25, (R8)(DI*1)
+	VMOVUPS Z26, (R9)
+	VMOVUPS Z27, (R9)(DI*1)
+	ADDQ $64, R8
+	ADDQ $64, R9
+	ADDQ $64, BX
+	ADDQ $64, R10
+	DECQ R12
+	JNZ  wo_blk
+
+wo_next:
+	LEAQ (SI)(DI*2), SI
+	ADDQ mt+40(FP), R13
+	DECQ ntiles+64(FP)
+	JNZ  wo_tile
+
+wo_done:
+	VZEROUPPER
+	RET

@@ -32,3 +32,11 @@ func dw4512(dst []float32, dstep int, src []float32, sx int, w, bias []float32, 
 }
 
 func maxAsm(m, x []float32, n int) { maxGo(m, x, n) }
+
+func winoIn512(v []float32, vs, vt int, src []float32, row, px, nblk, ntiles int) {
+	winoInGo(v, vs, vt, src, row, px, nblk, ntiles)
+}
+
+func winoOut512(y []float32, row, px int, m []float32, ms, mt int, bias []float32, nblk, ntiles, flags int) {
+	winoOutGo(y, row, px, m, ms, mt, bias, nblk, ntiles, flags)
+}
