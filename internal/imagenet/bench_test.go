@@ -83,6 +83,12 @@ func randomWeights(net *model.Network, seed uint64) {
 // 14.58 images/cpu-s), Winograd 35.91, 35.13, 35.59 (18.27, 18.02, 18.21 images/cpu-s): 1.22×.
 // VGG19 at 13:33-13:34 (-benchtime 2x, two alternating runs): direct 5.15 and 5.49 images/s
 // (2.63, 2.76 images/cpu-s), Winograd 7.31 and 8.18 (3.77, 4.17 images/cpu-s): 1.42×, 1.49×.
+//
+// With the Winograd convolutions, against PyTorch: three sittings on 2026-12-03 at 13:35-13:37
+// UTC, the machine idle (load 1.1-1.9, no other job; nice 0; -benchtime 10x, two Go runs then
+// PyTorch in each): Go 36.67 and 35.45 images/s against 17.97 (2.04×, 1.97×), 36.35 and 42.34
+// against 17.81 (2.04×, 2.38×), 37.99 and 38.58 against 17.68 (2.15×, 2.18×): median 2.10×, one
+// run of six below 2×. Go took 18.2-21.7 images/cpu-s, PyTorch 8.9-9.1.
 func BenchmarkResNet50Trunk(b *testing.B) {
 	benchTrunk(b, func() (*model.Network, error) { return model.NewResNet50(model.ResNet50Output, 1) })
 }
