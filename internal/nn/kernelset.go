@@ -16,8 +16,8 @@ const (
 	kernelsGo kernelSet = iota
 	// kernelsAVX2 is the AVX2+FMA assembly (256-bit).
 	kernelsAVX2
-	// kernelsAVX512 is the AVX-512F assembly (512-bit) for the GEMM and depthwise kernels, and
-	// the AVX2 assembly for the others, where 512 bits gain nothing (the batchnorm and column-sum
+	// kernelsAVX512 is the AVX-512F assembly (512-bit) for the GEMM and depthwise kernels and
+	// the Winograd transforms, and the AVX2 assembly for the others, where 512 bits gain nothing (the batchnorm and column-sum
 	// kernels, bound by memory bandwidth; the readout's dot product; ReLU masks; rows of 16
 	// floats).
 	kernelsAVX512

@@ -111,17 +111,17 @@ func (w *winograd) run(x []float32, in, out geom, y []float32, scs []*scratch, w
 		return
 	}
 	size, nb := w.blocks(len(scs))
-	work := func(b0, b1 int, s *scratch, ws *wscratch) {
+	work := func(b0, b1, k int) {
 		for b := b0; b < b1; b++ {
 			t0, t1 := b*size, min((b+1)*size, t)
-			w.input(x, in, t0, t1, ws)
-			w.multiply(t1-t0, s, ws)
-			w.output(y, out, t0, t1, ws)
+			w.input(x, in, t0, t1, wss[k])
+			w.multiply(t1-t0, scs[k:k+1], wss[k])
+			w.output(y, out, t0, t1, wss[k])
 		}
 	}
 	g := min(len(scs), nb)
 	if g <= 1 {
-		work(0, nb, scs[0], wss[0])
+		work(0, nb, 0)
 		return
 	}
 	var wg sync.WaitGroup
@@ -129,10 +129,10 @@ func (w *winograd) run(x []float32, in, out geom, y []float32, scs []*scratch, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work(nb*k/g, nb*(k+1)/g, scs[k], wss[k])
+			work(nb*k/g, nb*(k+1)/g, k)
 		}()
 	}
-	work(0, nb/g, scs[0], wss[0])
+	work(0, nb/g, 0)
 	wg.Wait()
 }
 
@@ -177,18 +177,12 @@ func (w *winograd) input(x []float32, in geom, t0, t1 int, ws *wscratch) {
 }
 
 // multiply computes M_ξ = V_ξ·U_ξ for the n tiles of the block in ws.v, into ws.m (matrix ξ at
-// ws.m[ξ·n·coutp:], rows coutp apart).
-func (w *winograd) multiply(n int, s *scratch, ws *wscratch) {
+// ws.m[ξ·n·coutp:], rows coutp apart), on the one goroutine of sc.
+func (w *winograd) multiply(n int, sc []*scratch, ws *wscratch) {
 	ws.m = grow(ws.m, 16*n*w.coutp)
 	v := ws.v[:16*n*w.cinp]
 	for xi := range w.u {
-		g := &w.u[xi]
-		a, c := v[xi*n*w.cinp:][:n*w.cinp], ws.m[xi*n*w.coutp:][:n*w.coutp]
-		pb := g.panelBlock()
-		for p0 := 0; p0 < g.np; p0 += pb {
-			h := g.panels(p0, min(p0+pb, g.np))
-			h.row(a, 0, c, p0*nr, w.coutp, n, s)
-		}
+		gemmPixels(&w.u[xi], v[xi*n*w.cinp:][:n*w.cinp], ws.m[xi*n*w.coutp:][:n*w.coutp], w.coutp, n, sc)
 	}
 }
 

@@ -200,7 +200,7 @@ func BenchmarkWinograd(b *testing.B) {
 						w.input(x, in, t0, t1, sc.ws[0])
 					}
 					if multiply {
-						w.multiply(t1-t0, sc.sc[0], sc.ws[0])
+						w.multiply(t1-t0, sc.sc[:1], sc.ws[0])
 					}
 					if output {
 						w.output(y, out, t0, t1, sc.ws[0])
