@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -81,6 +82,9 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"test-every": "-1"}, "-test-every"},
 		{map[string]string{"test-every": "x"}, "-test-every"},
 		{map[string]string{"fidelity-every": "0"}, "-fidelity-every"},
+		{map[string]string{"image-seed": "-1"}, "-image-seed"},
+		{map[string]string{"retrain-learning-rate": "0"}, "-retrain-learning-rate"},
+		{map[string]string{"init-seed": "1e3"}, "-init-seed"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -107,11 +111,25 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("configured plan %+v", p)
 	}
 	p = full
-	if err := configure(&p, map[string]string{"test-every": "3", "fidelity-every": "3"}); err != nil {
+	if err := configure(&p, map[string]string{"test-every": "3", "fidelity-every": "1"}); err != nil {
 		t.Fatal(err)
 	}
-	if p.TestEvery != 3 || p.Distil.FidelityEvery != 3 || p.Retrain.FidelityEvery != 3 || full.TestEvery != 0 || full.Retrain.FidelityEvery != 0 {
+	if p.TestEvery != 3 || p.Distil.FidelityEvery != 1 || p.Retrain.FidelityEvery != 1 || full.TestEvery != 0 || full.Retrain.FidelityEvery != fullFidelityEvery {
 		t.Errorf("configured plan %+v from %+v", p, full)
+	}
+	p = full
+	if err := configure(&p, map[string]string{"learning-rate": "5e-4", "retrain-learning-rate": "2e-4"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Distil.LearningRate != 5e-4 || p.Retrain.LearningRate != 2e-4 {
+		t.Errorf("-learning-rate 5e-4 -retrain-learning-rate 2e-4 give %g and %g", p.Distil.LearningRate, p.Retrain.LearningRate)
+	}
+	p = full
+	if err := configure(&p, map[string]string{"image-seed": "7", "init-seed": "18446744073709551615"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.ImageSeed != 7 || p.InitSeed != math.MaxUint64 || full.ImageSeed != imageSeed || full.InitSeed != initSeed {
+		t.Errorf("configured seeds %d, %d from %d, %d", p.ImageSeed, p.InitSeed, full.ImageSeed, full.InitSeed)
 	}
 }
 

@@ -62,10 +62,14 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 			}
 		}
 	}
+	rate := describeRate(p.Distil)
+	if r := describeRate(p.Retrain); r != rate {
+		rate += " in the distillation and " + r + " in the retraining"
+	}
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Teacher: %s (a published shared compact model standing in for the ensemble, whose files and 12 M distillation images are not public).", p.Teacher),
 		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4).",
-			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), describeRate(p.Distil)))
+			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate))
 	if p.TestEvery > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("Images: one in %d of the stream is drawn from the test sessions' training halves (%s of the %s training images), the others from all training images.",
 			p.TestEvery, harness.Comma(rs.set.TestImages()), harness.Comma(rs.set.Train())))
