@@ -154,6 +154,10 @@ type Definition[P any] struct {
 	// before it is recorded and run. A value Configure rejects is an error of the run.
 	Options   []Option
 	Configure func(plan *P, values map[string]string) error
+	// FullSummary lists key prefixes of the full profile's golden values that REPRODUCE.md
+	// shows when the experiment's latest run is another profile: what only the full profile
+	// measures (a curve against training time, say), one line per prefix.
+	FullSummary []string
 }
 
 // Option is a command-line option of an experiment.
@@ -169,9 +173,10 @@ type Experiment struct {
 	Paper  string
 	Claims []string
 	// Options are the experiment's own command-line options.
-	Options []Option
-	plan    func(Profile, map[string]string) (any, error)
-	run     func(ctx context.Context, env *Env, plan any) (*Result, error)
+	Options     []Option
+	fullSummary []string
+	plan        func(Profile, map[string]string) (any, error)
+	run         func(ctx context.Context, env *Env, plan any) (*Result, error)
 }
 
 // Plan returns what the experiment runs on a profile with the given option values (nil for
@@ -203,7 +208,7 @@ func New[P any](d Definition[P]) (*Experiment, error) {
 		}
 	}
 	return &Experiment{
-		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims, Options: d.Options,
+		Name: d.Name, Title: d.Title, Paper: d.Paper, Claims: d.Claims, Options: d.Options, fullSummary: d.FullSummary,
 		plan: func(p Profile, values map[string]string) (any, error) {
 			plan, err := d.Plan(p)
 			if err != nil || len(values) == 0 {

@@ -3,8 +3,10 @@ package harness
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"compactv4/reference"
@@ -95,8 +97,10 @@ func ParseClaims(b []byte) (*Claims, error) {
 // Report renders REPRODUCE.md: one row per claim with the paper's value, this suite's value, the
 // status and the figure, then per experiment what could not be run and why. records maps an
 // experiment name to its latest record (absent when it was not run); registered lists the
-// experiments this build of the suite has. The output has no timestamps: same inputs, same bytes.
-func Report(claims *Claims, registered []*Experiment, records map[string]*Record) string {
+// experiments this build of the suite has; full maps an experiment name to its full profile's
+// golden file, whose values named by the experiment's FullSummary are shown beside a run of
+// another profile. The output has no timestamps: same inputs, same bytes.
+func Report(claims *Claims, registered []*Experiment, records map[string]*Record, full map[string]*Golden) string {
 	var b strings.Builder
 	isReg := map[string]*Experiment{}
 	for _, e := range registered {
@@ -212,8 +216,47 @@ func Report(claims *Claims, registered []*Experiment, records map[string]*Record
 				fmt.Fprintf(&b, "- %s\n", n)
 			}
 		}
+		if g := full[e.Name]; g != nil && rec.Profile != Full && len(e.fullSummary) > 0 {
+			writeFullSummary(&b, e, g)
+		}
 	}
 	return b.String()
+}
+
+// writeFullSummary lists the values of a full profile's golden file under each of the
+// experiment's FullSummary prefixes, one line per prefix, each value after its key's rest.
+func writeFullSummary(b *strings.Builder, e *Experiment, g *Golden) {
+	fmt.Fprintf(b, "\nFull profile (`%s`", path.Join("golden", e.Name, string(Full)+".json"))
+	if g.Note != "" {
+		fmt.Fprintf(b, ": %s", g.Note)
+	}
+	b.WriteString("):\n\n")
+	for _, prefix := range e.fullSummary {
+		var items []string
+		for _, v := range g.Values {
+			rest, ok := strings.CutPrefix(v.Key, prefix)
+			if !ok {
+				continue
+			}
+			x := v.Text
+			if !v.IsText() {
+				x = summaryFloat(v.Num)
+			}
+			items = append(items, strings.TrimSpace(rest+" "+x))
+		}
+		if len(items) == 0 {
+			items = []string{"no value"}
+		}
+		fmt.Fprintf(b, "- `%s`: %s\n", prefix, strings.Join(items, ", "))
+	}
+}
+
+// summaryFloat shows a whole number in full and any other number to three decimals.
+func summaryFloat(x float64) string {
+	if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+		return strconv.FormatFloat(x, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 3, 64)
 }
 
 // joinCells joins several entries of one table cell, one per line.

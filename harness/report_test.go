@@ -41,7 +41,7 @@ func TestReport(t *testing.T) {
 		Claims:      []ClaimResult{{ID: "C1", Value: "v1", Status: Reproduced, Figures: []string{"fig"}}},
 		NotRunnable: []Missing{{Path: "data_x/y.zip", SHA1: "abc", Reason: "images of session y"}},
 	}}
-	md := Report(claims, reg, recs)
+	md := Report(claims, reg, recs, nil)
 	for _, want := range []string{
 		"| C1: a | 1", "| exp: v1<br>other: v1 again | exp: reproduced [quick]<br>other: computed (paper value not available) [full] | [fig](figures/exp/fig.png) |",
 		"| C2: b | 2", "| — | not yet implemented in experiment exp |",
@@ -55,8 +55,48 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, md)
 		}
 	}
-	if md != Report(claims, reg, recs) {
+	if md != Report(claims, reg, recs, nil) {
 		t.Error("report not deterministic")
+	}
+}
+
+// A quick run's section shows the full profile's golden values under the experiment's
+// FullSummary prefixes, one line per prefix; a full run's section does not.
+func TestReportFullSummary(t *testing.T) {
+	claims := &Claims{Paper: "P"}
+	var vs Values
+	vs.Num("fidelity/a/3072", 0.25561, 0, 0)
+	vs.Num("fidelity/a/6144", 0.7772301802111442, 0, 0)
+	vs.Exact("params/a", 25206)
+	vs.Text("filters/a", "46-50-39-39-13")
+	vs.Num("other/a", 1.5, 0, 0)
+	full := map[string]*Golden{"exp": {Experiment: "exp", Profile: "full", Note: "computed in 80 min", Values: vs.List()}}
+	reg := []*Experiment{{Name: "exp", Title: "E", fullSummary: []string{"fidelity/a/", "params/", "filters/a", "missing/"}}}
+	for _, tt := range []struct {
+		profile Profile
+		want    []string
+		absent  []string
+	}{
+		{Quick, []string{
+			"Full profile (`golden/exp/full.json`: computed in 80 min):",
+			"- `fidelity/a/`: 3072 0.256, 6144 0.777\n",
+			"- `params/`: a 25206\n",
+			"- `filters/a`: 46-50-39-39-13\n",
+			"- `missing/`: no value\n",
+		}, []string{"other/"}},
+		{Full, nil, []string{"Full profile ("}},
+	} {
+		md := Report(claims, reg, map[string]*Record{"exp": {Experiment: "exp", Profile: tt.profile}}, full)
+		for _, w := range tt.want {
+			if !strings.Contains(md, w) {
+				t.Errorf("%s run: report lacks %q:\n%s", tt.profile, w, md)
+			}
+		}
+		for _, w := range tt.absent {
+			if strings.Contains(md, w) {
+				t.Errorf("%s run: report has %q:\n%s", tt.profile, w, md)
+			}
+		}
 	}
 }
 

@@ -247,8 +247,17 @@ func WriteReproduce(root, out string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	recs := map[string]*Record{}
+	recs, full := map[string]*Record{}, map[string]*Golden{}
 	for _, e := range Experiments() {
+		if len(e.fullSummary) > 0 {
+			g, err := ReadGolden(GoldenPath(root, e.Name, Full))
+			switch {
+			case err == nil:
+				full[e.Name] = g
+			case !errors.Is(err, os.ErrNotExist):
+				return "", err
+			}
+		}
 		rec, err := ReadRecord(out, e.Name)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -259,5 +268,5 @@ func WriteReproduce(root, out string) (string, error) {
 		recs[e.Name] = rec
 	}
 	path := filepath.Join(root, "REPRODUCE.md")
-	return path, WriteFileAtomic(path, []byte(Report(claims, Experiments(), recs)))
+	return path, WriteFileAtomic(path, []byte(Report(claims, Experiments(), recs, full)))
 }

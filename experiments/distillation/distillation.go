@@ -123,8 +123,26 @@ func init() {
 			{Name: "init-seed", Usage: "seed of the students' initial weights (default 31415)"},
 			{Name: "augmentation", Usage: "augmentation families of the image stream: a comma-separated list of mirror, crop, shift, rot90, colour, mosaic, gaudy, or all or none"},
 		},
-		Configure: configure,
+		Configure:   configure,
+		FullSummary: fullSummary(),
 	})
+}
+
+// fullSummary names the full profile's golden values that REPRODUCE.md shows beside a quick
+// run: each neuron's held-out fidelity against presentations in both phases (the curve the
+// default schedule rests on), then the compact models and their accuracy.
+func fullSummary() []string {
+	full, err := planFor(harness.Full)
+	if err != nil {
+		panic(err)
+	}
+	var out []string
+	for _, n := range full.Neurons {
+		key := fmt.Sprintf("%s/neuron%d/", n.Session, n.N)
+		out = append(out, "fidelity/"+key, "fidelity_retraining/"+key)
+	}
+	return append(out, "filters/compact/", "params/compact/", "fidelity_eval/compact/",
+		"r_eval/student/", "r_eval/compact/", "r_eval/teacher/", "C2/", "C3/")
 }
 
 // Neuron is one neuron of a test session.
