@@ -76,7 +76,7 @@
 // 0.743, 0.766, 0.784 and 0.784 and r on the evaluation half 0.415, 0.461, 0.485 and 0.477, so
 // the retraining keeps a quarter of the presentations and the distillation's rate. Batches are a
 // constant 64 images (upstream: blocks of 2,000 images, 31 batches of 64 and one of 16). The
-// full profile took 80.7 minutes on the 2-core machine (golden/distillation/full.json); for
+// full profile took 85.4 minutes on the 2-core machine (golden/distillation/full.json); for
 // neuron 0 of 190923 its student reached held-out fidelity 0.777 and its compact model (25,206
 // parameters) 0.784 after retraining, r 0.485 on the evaluation half against the teacher's 0.726;
 // the median ratio of the four neurons' r was 0.757 at a median of 27,545 parameters
