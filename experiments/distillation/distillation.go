@@ -252,15 +252,16 @@ func configure(p *plan, values map[string]string) error {
 	}
 	for _, o := range []struct {
 		name string
+		min  int
 		dst  []*int
-	}{{"test-every", []*int{&p.TestEvery}}, {"fidelity-every", []*int{&p.Distil.FidelityEvery, &p.Retrain.FidelityEvery}}} {
+	}{{"test-every", 0, []*int{&p.TestEvery}}, {"fidelity-every", 1, []*int{&p.Distil.FidelityEvery, &p.Retrain.FidelityEvery}}} {
 		v, ok := values[o.name]
 		if !ok {
 			continue
 		}
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || o.name == "fidelity-every" && n < 1 {
-			return fmt.Errorf("-%s %q: want a whole number of at least %d", o.name, v, map[bool]int{true: 1, false: 0}[o.name == "fidelity-every"])
+		if err != nil || n < o.min {
+			return fmt.Errorf("-%s %q: want a whole number of at least %d", o.name, v, o.min)
 		}
 		for _, d := range o.dst {
 			*d = n
@@ -290,9 +291,9 @@ func configure(p *plan, values map[string]string) error {
 	// The learning rate and its schedule apply to both phases, as upstream trains both alike.
 	for _, s := range []*distill.Schedule{&p.Distil, &p.Retrain} {
 		if v, ok := values["learning-rate"]; ok {
-			lr, err := strconv.ParseFloat(v, 64)
-			if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
-				return fmt.Errorf("-learning-rate %q: want a positive number", v)
+			lr, err := parseRate("learning-rate", v)
+			if err != nil {
+				return err
 			}
 			s.LearningRate = lr
 		}
@@ -315,9 +316,9 @@ func configure(p *plan, values map[string]string) error {
 		}
 	}
 	if v, ok := values["retrain-learning-rate"]; ok {
-		lr, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
-			return fmt.Errorf("-retrain-learning-rate %q: want a positive number", v)
+		lr, err := parseRate("retrain-learning-rate", v)
+		if err != nil {
+			return err
 		}
 		p.Retrain.LearningRate = lr
 	}
@@ -330,6 +331,15 @@ func configure(p *plan, values map[string]string) error {
 		p.Neurons = harness.Select(sh, p.Neurons)
 	}
 	return nil
+}
+
+// parseRate reads the value v of the learning-rate option name: a positive, finite number.
+func parseRate(name, v string) (float64, error) {
+	lr, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(lr > 0) || math.IsInf(lr, 0) {
+		return 0, fmt.Errorf("-%s %q: want a positive number", name, v)
+	}
+	return lr, nil
 }
 
 // ParseNeurons reads SESSION:N,... (N counted from 0 within the test session) or "all".
