@@ -69,7 +69,8 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Teacher: %s (a published shared compact model standing in for the ensemble, whose files and 12 M distillation images are not public).", p.Teacher),
 		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4).",
-			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate))
+			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate),
+		fmt.Sprintf("Augmentation families of the image stream: %s (the paper's 12 M natural images needed none).", p.Families))
 	if p.TestEvery > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("Images: one in %d of the stream is drawn from the test sessions' training halves (%s of the %s training images), the others from all training images.",
 			p.TestEvery, harness.Comma(rs.set.TestImages()), harness.Comma(rs.set.Train())))
