@@ -100,7 +100,7 @@ func compute(ctx context.Context, env *harness.Env, res *harness.Result, p plan)
 	if err != nil {
 		return nil, err
 	}
-	set, absent, err := distimages.Load(env.Data, distimages.Config{HeldOut: p.HeldOut, Seed: p.ImageSeed, Families: fam, TestEvery: p.TestEvery})
+	set, absent, err := distimages.Load(env.Data, distimages.Config{HeldOut: p.HeldOut, Seed: p.ImageSeed, Families: fam, TestEvery: p.TestEvery, LeaveOutSynth: p.LeaveOutSynth})
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +121,9 @@ func compute(ctx context.Context, env *harness.Env, res *harness.Result, p plan)
 	imagesParams := map[string]any{"sessions": set.Sessions(), "held_out": p.HeldOut, "seed": p.ImageSeed, "families": p.Families}
 	if p.TestEvery > 0 {
 		imagesParams["test_every"] = p.TestEvery
+	}
+	if p.LeaveOutSynth {
+		imagesParams["synth_images"] = "left out"
 	}
 	for _, nr := range p.Neurons {
 		r, err := prepare(env, tch, set, inputs, imagesParams, nr)

@@ -76,6 +76,7 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"learning-rate": "-1"}, "-learning-rate"},
 		{map[string]string{"retrain-presentations": "63"}, "-retrain-presentations"},
 		{map[string]string{"prune-exact": "maybe"}, "-prune-exact"},
+		{map[string]string{"synth-images": "some"}, "-synth-images"},
 		{map[string]string{"lr-schedule": "step"}, "want constant or cosine"},
 		{map[string]string{"lr-schedule": "constant", "warmup": "0.1"}, "with a cosine schedule"},
 		{map[string]string{"lr-schedule": "cosine", "warmup": "1"}, "want a fraction in [0, 1)"},
@@ -111,10 +112,10 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("configured plan %+v", p)
 	}
 	p = full
-	if err := configure(&p, map[string]string{"test-every": "3", "fidelity-every": "1"}); err != nil {
+	if err := configure(&p, map[string]string{"test-every": "3", "fidelity-every": "1", "synth-images": "false"}); err != nil {
 		t.Fatal(err)
 	}
-	if p.TestEvery != 3 || p.Distil.FidelityEvery != 1 || p.Retrain.FidelityEvery != 1 || full.TestEvery != 0 || full.Retrain.FidelityEvery != fullFidelityEvery {
+	if p.TestEvery != 3 || p.Distil.FidelityEvery != 1 || p.Retrain.FidelityEvery != 1 || !p.LeaveOutSynth || full.TestEvery != 0 || full.Retrain.FidelityEvery != fullFidelityEvery || full.LeaveOutSynth {
 		t.Errorf("configured plan %+v from %+v", p, full)
 	}
 	p = full

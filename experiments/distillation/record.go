@@ -70,7 +70,9 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 		fmt.Sprintf("Teacher: %s (a published shared compact model standing in for the ensemble, whose files and 12 M distillation images are not public).", p.Teacher),
 		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4).",
 			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate),
-		fmt.Sprintf("Augmentation families of the image stream: %s (the paper's 12 M natural images needed none).", p.Families))
+		fmt.Sprintf("Augmentation families of the image stream: %s (the paper's 12 M natural images needed none).", p.Families),
+		fmt.Sprintf("Base images of the stream: %s training and %s held-out images of %d sessions, without the test sessions' evaluation halves and %s.",
+			harness.Comma(rs.set.Train()), harness.Comma(len(rs.set.HeldOut())), len(rs.set.Sessions()), synthNote(p.LeaveOutSynth)))
 	if p.TestEvery > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("Images: one in %d of the stream is drawn from the test sessions' training halves (%s of the %s training images), the others from all training images.",
 			p.TestEvery, harness.Comma(rs.set.TestImages()), harness.Comma(rs.set.Train())))
@@ -122,4 +124,12 @@ func describeRate(s distill.Schedule) string {
 		return fmt.Sprintf("cosine decay from %g after a linear warm-up over %g %% of the steps", s.LearningRate, 100*s.Warmup)
 	}
 	return fmt.Sprintf("constant %g", s.LearningRate)
+}
+
+// synthNote says what became of the synthesized images that upstream's training class leaves out.
+func synthNote(leftOut bool) string {
+	if leftOut {
+		return "without images 601-900 of sessions 190924-190929, synthesized images, as upstream's training class leaves them out (-synth-images false)"
+	}
+	return "with images 601-900 of sessions 190924-190929, synthesized images that upstream's training class leaves out"
 }

@@ -117,6 +117,9 @@ type Config struct {
 	// TestEvery, when positive, draws every TestEvery-th image of the stream from the training
 	// images of the test sessions (Session.Test); 0 draws every image from all training images.
 	TestEvery int
+	// LeaveOutSynth leaves out, in Load, the synthesized images that upstream's training class
+	// leaves out (v4data.SynthImages); by default they are base images like the others.
+	LeaveOutSynth bool
 }
 
 // Session is one session's images and which of them a Set may use.

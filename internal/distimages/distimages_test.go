@@ -245,7 +245,8 @@ func TestFamilies(t *testing.T) {
 	}
 }
 
-// On the local data: every image outside the evaluation halves.
+// On the local data: every image outside the evaluation halves and, unless kept, the synthesized
+// images upstream's training class leaves out.
 func TestLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("decodes every image of the data directory")
@@ -254,29 +255,42 @@ func TestLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, absent, err := Load(st, Config{HeldOut: 1000, Seed: 1, Families: AllFamilies})
-	if err != nil {
-		t.Fatal(err)
-	}
-	total, tests := 0, 0
-	for _, ss := range s.sessions {
-		n := ss.Images.N
-		ts, ok := v4data.LookupTestSession(ss.ID)
-		if ok {
-			n = ts.Half()
-			tests += n
+	for _, synth := range []bool{false, true} {
+		s, absent, err := Load(st, Config{HeldOut: 1000, Seed: 1, Families: AllFamilies, LeaveOutSynth: !synth})
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ss.Test != ok {
-			t.Errorf("session %s marked Test %v", ss.ID, ss.Test)
+		total, tests, synths := 0, 0, 0
+		for _, ss := range s.sessions {
+			n := ss.Images.N
+			ts, ok := v4data.LookupTestSession(ss.ID)
+			if ok {
+				n = ts.Half()
+				tests += n
+			}
+			if first, end := v4data.SynthImages(ss.ID); end > first {
+				synths += end - first
+				if !synth {
+					n -= end - first
+				}
+			}
+			if ss.Test != ok {
+				t.Errorf("session %s marked Test %v", ss.ID, ss.Test)
+			}
+			total += n
 		}
-		total += n
-	}
-	if held := len(s.HeldOut()); s.TestImages() > tests || s.TestImages() < tests-held {
-		t.Errorf("%d training images of test sessions, want %d less those among the %d held out", s.TestImages(), tests, held)
-	}
-	t.Logf("%d sessions (%d absent), %d base images", len(s.sessions), len(absent), total)
-	if s.Train()+len(s.HeldOut()) != total || len(s.HeldOut()) != 1000 {
-		t.Errorf("%d training + %d held-out images, want %d in all", s.Train(), len(s.HeldOut()), total)
+		if held := len(s.HeldOut()); s.TestImages() > tests || s.TestImages() < tests-held {
+			t.Errorf("%d training images of test sessions, want %d less those among the %d held out", s.TestImages(), tests, held)
+		}
+		t.Logf("synthesized images kept %v: %d sessions (%d absent), %d base images (%d synthesized images in the archives)", synth, len(s.sessions), len(absent), total, synths)
+		if s.Train()+len(s.HeldOut()) != total || len(s.HeldOut()) != 1000 {
+			t.Errorf("synthesized images kept %v: %d training + %d held-out images, want %d in all", synth, s.Train(), len(s.HeldOut()), total)
+		}
+		for _, r := range append(s.HeldOut(), s.train...) {
+			if first, end := v4data.SynthImages(r.Session); !synth && r.Index >= first && r.Index < end {
+				t.Fatalf("base image %+v is a synthesized image", r)
+			}
+		}
 	}
 }
 

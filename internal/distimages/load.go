@@ -14,7 +14,9 @@ const imagesGlob = "data_V4_responses/images/images_*.zip"
 
 // Load makes a Set of every session whose image archive the data directory holds (in manifest
 // order), without the evaluation half (images M/2…M−1, reference/upstream.md §5.1) of each test
-// session, the test sessions marked Test. It also returns the sessions of the manifest whose archives are absent.
+// session, the test sessions marked Test, and, with cfg.LeaveOutSynth, without the synthesized
+// images that upstream's training class leaves out (v4data.SynthImages). It also returns the
+// sessions of the manifest whose archives are absent.
 func Load(s *v4data.Store, cfg Config) (set *Set, absent []string, err error) {
 	zips, err := s.Match(imagesGlob)
 	if err != nil {
@@ -39,6 +41,8 @@ func Load(s *v4data.Store, cfg Config) (set *Set, absent []string, err error) {
 			half := ts.Half()
 			ss.Exclude = func(k int) bool { return k >= half }
 			ss.Test = true
+		} else if first, end := v4data.SynthImages(id); end > first && cfg.LeaveOutSynth {
+			ss.Exclude = func(k int) bool { return k >= first && k < end }
 		}
 		sessions = append(sessions, ss)
 	}

@@ -59,6 +59,17 @@ func LookupTestSession(id string) (TestSession, bool) {
 	return TestSession{}, false
 }
 
+// SynthImages returns the images first…end−1 (0-based) of a session that upstream's training
+// class leaves out of the ensemble's training data as synthesized images
+// (class_neural_data_train inds_imgs, "avoids synth": images 601-900 of sessions
+// 190924-190929, reference/upstream.md §2.1), and first = end = 0 for every other session.
+func SynthImages(session string) (first, end int) {
+	if session >= "190924" && session <= "190929" && len(session) == 6 {
+		return 600, 900
+	}
+	return 0, 0
+}
+
 // Paths of a session's files in the upstream layout.
 func AveragedPath(session string) string {
 	return "data_V4_responses/responses_repeat_averaged/responses_" + session + ".npy"

@@ -111,3 +111,23 @@ func TestMissingSession(t *testing.T) {
 		t.Errorf("err = %v, want a MissingError for %s", err, ImagesPath("211022"))
 	}
 }
+
+func TestSynthImages(t *testing.T) {
+	for _, tt := range []struct {
+		session    string
+		first, end int
+	}{
+		{"190924", 600, 900},
+		{"190927", 600, 900},
+		{"190929", 600, 900},
+		{"190923", 0, 0}, // a test session: its images 601-900 are natural images of the evaluation half
+		{"190930", 0, 0},
+		{"1909245", 0, 0},
+		{"210325", 0, 0},
+		{"", 0, 0},
+	} {
+		if first, end := SynthImages(tt.session); first != tt.first || end != tt.end {
+			t.Errorf("SynthImages(%q) = %d, %d; want %d, %d", tt.session, first, end, tt.first, tt.end)
+		}
+	}
+}
