@@ -86,6 +86,7 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"image-seed": "-1"}, "-image-seed"},
 		{map[string]string{"retrain-learning-rate": "0"}, "-retrain-learning-rate"},
 		{map[string]string{"init-seed": "1e3"}, "-init-seed"},
+		{map[string]string{"readout-rate": "0"}, "-readout-rate"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -124,6 +125,18 @@ func TestConfigure(t *testing.T) {
 	}
 	if p.Distil.LearningRate != 5e-4 || p.Retrain.LearningRate != 2e-4 {
 		t.Errorf("-learning-rate 5e-4 -retrain-learning-rate 2e-4 give %g and %g", p.Distil.LearningRate, p.Retrain.LearningRate)
+	}
+	for _, tt := range []struct {
+		value string
+		want  float64 // in the plan: 0 for the same rate, so that -readout-rate 1 is the default plan
+	}{{"0.01", 0.01}, {"1", 0}, {"3", 3}} {
+		p = full
+		if err := configure(&p, map[string]string{"readout-rate": tt.value}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Distil.ReadoutRate != tt.want || p.Retrain.ReadoutRate != tt.want || full.Distil.ReadoutRate != 0 {
+			t.Errorf("-readout-rate %s gives %g and %g, want %g in both phases", tt.value, p.Distil.ReadoutRate, p.Retrain.ReadoutRate, tt.want)
+		}
 	}
 	p = full
 	if err := configure(&p, map[string]string{"image-seed": "7", "init-seed": "18446744073709551615"}); err != nil {

@@ -64,6 +64,10 @@ type Schedule struct {
 	// Warmup is the fraction of the steps, at the start, over which a Cosine schedule's rate
 	// rises linearly to LearningRate (0 ≤ Warmup < 1).
 	Warmup float64 `json:",omitempty"`
+	// ReadoutRate multiplies the learning rate of the readout's kernel (the network's Dense
+	// layer: Beta, 784·F4 weights) against the other weights' (0 or 1: the same rate, as
+	// upstream).
+	ReadoutRate float64 `json:",omitempty"`
 }
 
 // Decay names a learning-rate schedule.
@@ -124,6 +128,9 @@ func (s Schedule) Steps() int64 { return (s.Presentations + int64(s.Batch) - 1) 
 func (s Schedule) check() error {
 	if s.Presentations < 1 || s.Batch < 1 || !(s.LearningRate > 0) || math.IsInf(s.LearningRate, 0) || s.Smoothings < 0 || int64(s.Smoothings) > s.Steps() {
 		return fmt.Errorf("schedule %+v: want positive presentations, batch and learning rate, and at most one smoothing per step", s)
+	}
+	if !(s.ReadoutRate >= 0) || math.IsInf(s.ReadoutRate, 0) {
+		return fmt.Errorf("schedule %+v: want a non-negative, finite readout rate", s)
 	}
 	if s.FidelityEvery < 0 {
 		return fmt.Errorf("schedule %+v: want a non-negative fidelity interval", s)
@@ -313,6 +320,11 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if t.tr, err = nn.NewTrainer(net, t.adam); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
 		}
+		if r := j.Schedule.ReadoutRate; r != 0 && r != 1 {
+			if err := t.tr.SetRateScale(readout(net), r); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
+			}
+		}
 		if t.st.OptState != nil {
 			if err := t.tr.SetOptimizerState(t.st.Iter, t.st.OptState); err != nil {
 				return nil, fmt.Errorf("%s: checkpoint %s: %s: %w", j.Name, j.Checkpoint, s.Name, err)
@@ -447,6 +459,16 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// readout names the network's Dense layer ("" if it has none, which SetRateScale refuses).
+func readout(n *model.Network) string {
+	for _, l := range n.Layers {
+		if l.Class == model.Dense {
+			return l.Name
+		}
+	}
+	return ""
 }
 
 func stepError(j Job, student string, step int64, err error) error {

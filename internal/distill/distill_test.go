@@ -184,6 +184,27 @@ func TestFidelityEvery(t *testing.T) {
 	}
 }
 
+// A readout rate of 1 trains the same bytes as none; another rate moves the readout by a
+// different amount from the first step on.
+func TestReadoutRate(t *testing.T) {
+	weights := func(rate float64) []byte {
+		j := job(t, 1e-3, 1)
+		j.Schedule.ReadoutRate = rate
+		r, err := Run(context.Background(), j)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return encodeAll(t, &Result{Students: []Trained{{Net: r.Students[0].Net}}})
+	}
+	plain := weights(0)
+	if !bytes.Equal(weights(1), plain) {
+		t.Error("readout rate 1 changed the weights")
+	}
+	if bytes.Equal(weights(0.1), plain) {
+		t.Error("readout rate 0.1 left the weights as they were")
+	}
+}
+
 // cancelAfter is a teacher that cancels the run when asked for its calls-th batch.
 type cancelAfter struct {
 	Labeller
@@ -320,6 +341,8 @@ func TestRate(t *testing.T) {
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Warmup: 0.1},
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: Cosine, Warmup: 1},
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: "linear"},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutRate: -1},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutRate: math.Inf(1)},
 	} {
 		if err := s.check(); err == nil {
 			t.Errorf("%+v: no error", s)

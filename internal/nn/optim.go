@@ -14,8 +14,9 @@ type Optimizer interface {
 	// stateLen is the number of floats of state the optimizer keeps per weight.
 	stateLen() int
 	// update applies step number iter (1 for the first) to the weights w given their gradient g
-	// (clipped in place) and the state (stateLen()·len(w) floats, zero before the first step).
-	update(w, g, state []float32, iter int64)
+	// (clipped in place) and the state (stateLen()·len(w) floats, zero before the first step),
+	// with the learning rate multiplied by scale (1: the optimizer's own rate, bit for bit).
+	update(w, g, state []float32, iter int64, scale float64)
 	// check reports invalid hyper-parameters.
 	check() error
 }
@@ -55,12 +56,12 @@ func (a *Adam) check() error {
 	return nil
 }
 
-func (a *Adam) update(w, g, state []float32, iter int64) {
+func (a *Adam) update(w, g, state []float32, iter int64, scale float64) {
 	clipValues(g, a.ClipValue)
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
 	b1p := float32(math.Pow(float64(b1), float64(iter)))
 	b2p := float32(math.Pow(float64(b2), float64(iter)))
-	lr := float32(a.LearningRate)
+	lr := float32(a.LearningRate * scale)
 	alpha := float32(lr*float32(math.Sqrt(float64(1-b2p)))) / (1 - b1p)
 	omb1, omb2 := float32(1-a.Beta1), float32(1-a.Beta2) // Python floats 1 − β, cast to float32
 	eps := float32(a.Epsilon)
@@ -102,9 +103,9 @@ func (s *SGD) check() error {
 	return nil
 }
 
-func (s *SGD) update(w, g, state []float32, _ int64) {
+func (s *SGD) update(w, g, state []float32, _ int64, scale float64) {
 	clipValues(g, s.ClipValue)
-	lr := float32(s.LearningRate)
+	lr := float32(s.LearningRate * scale)
 	if s.Momentum == 0 {
 		for i, gi := range g {
 			w[i] -= float32(gi * lr)

@@ -32,7 +32,7 @@ func TestOptimizersKerasFormulas(t *testing.T) {
 		rw, m, v := to64(w0), make([]float64, n), make([]float64, n)
 		for s := 0; s < steps; s++ {
 			g := append([]float32(nil), grads[s]...)
-			opt.update(w, g, state, int64(s+1))
+			opt.update(w, g, state, int64(s+1), 1)
 			t1 := float64(s + 1)
 			alpha := 1e-3 * math.Sqrt(1-math.Pow(0.999, t1)) / (1 - math.Pow(0.9, t1))
 			for i := range rw {
@@ -56,7 +56,7 @@ func TestOptimizersKerasFormulas(t *testing.T) {
 		rw, m = to64(w0), make([]float64, n)
 		for s := 0; s < steps; s++ {
 			g := append([]float32(nil), grads[s]...)
-			sgd.update(w, g, state, int64(s+1))
+			sgd.update(w, g, state, int64(s+1), 1)
 			for i := range rw {
 				gi := float64(grads[s][i])
 				if clip > 0 {
@@ -75,14 +75,14 @@ func TestOptimizersKerasFormulas(t *testing.T) {
 	// Plain SGD keeps no state.
 	plain := &SGD{LearningRate: 0.5}
 	w := []float32{1, 2}
-	plain.update(w, []float32{1, -4}, nil, 1)
+	plain.update(w, []float32{1, -4}, nil, 1, 1)
 	if w[0] != 0.5 || w[1] != 4 || plain.stateLen() != 0 {
 		t.Errorf("plain SGD: %v", w)
 	}
 	// The first Adam step moves every weight by about lr·sign(g) (m̂/sqrt(v̂) = ±1).
 	a := NewAdam(0.01, 0)
 	w = []float32{0, 0}
-	a.update(w, []float32{3, -1e-3}, make([]float32, 4), 1)
+	a.update(w, []float32{3, -1e-3}, make([]float32, 4), 1, 1)
 	if math.Abs(float64(w[0])+0.01) > 1e-6 || math.Abs(float64(w[1])-0.01) > 1e-4 {
 		t.Errorf("first Adam step: %v, want about [-0.01 0.01]", w)
 	}

@@ -104,6 +104,7 @@ type param struct {
 	keras func(sum []float64, dst []float32) // internal layout → Keras layout
 	state []float32
 	l2    float64 // Keras L2 kernel regularizer λ (0: none)
+	rate  float64 // multiplier of the optimizer's learning rate (SetRateScale; 0 means 1)
 }
 
 // tworker is one goroutine's scratch memory.
@@ -451,7 +452,11 @@ func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
 	loss += t.addL2()
 	t.iter++
 	for _, p := range t.params {
-		t.opt.update(p.t.Data, p.grad, p.state, t.iter)
+		scale := p.rate
+		if scale == 0 {
+			scale = 1
+		}
+		t.opt.update(p.t.Data, p.grad, p.state, t.iter, scale)
 	}
 	return loss, nil
 }
@@ -464,17 +469,41 @@ func (t *Trainer) SetL2(layer string, lambda float64) error {
 	if !(lambda >= 0) || math.IsInf(lambda, 0) {
 		return fmt.Errorf("trainer %s: L2 factor %v for %s: %w", t.net.Name, lambda, layer, ErrTrain)
 	}
+	p, err := t.kernel(layer)
+	if err != nil {
+		return err
+	}
+	p.l2 = lambda
+	return nil
+}
+
+// SetRateScale multiplies the optimizer's learning rate for layer's kernel by scale (1, the
+// default, leaves it as the optimizer has it, bit for bit). The layer must be a Conv2D,
+// DepthwiseConv2D or Dense layer; its bias keeps the optimizer's rate.
+func (t *Trainer) SetRateScale(layer string, scale float64) error {
+	if !(scale > 0) || math.IsInf(scale, 0) {
+		return fmt.Errorf("trainer %s: learning-rate scale %v for %s: %w", t.net.Name, scale, layer, ErrTrain)
+	}
+	p, err := t.kernel(layer)
+	if err != nil {
+		return err
+	}
+	p.rate = scale
+	return nil
+}
+
+// kernel returns the trainable kernel of a Conv2D, DepthwiseConv2D or Dense layer.
+func (t *Trainer) kernel(layer string) (*param, error) {
 	l := t.net.Layer(layer)
 	if l == nil || len(l.Weights) == 0 || (l.Class != model.Conv2D && l.Class != model.DepthwiseConv2D && l.Class != model.Dense) {
-		return fmt.Errorf("trainer %s: no Conv2D, DepthwiseConv2D or Dense layer %q: %w", t.net.Name, layer, ErrTrain)
+		return nil, fmt.Errorf("trainer %s: no Conv2D, DepthwiseConv2D or Dense layer %q: %w", t.net.Name, layer, ErrTrain)
 	}
 	for _, p := range t.params {
 		if p.t == &l.Weights[0] {
-			p.l2 = lambda
-			return nil
+			return p, nil
 		}
 	}
-	return fmt.Errorf("trainer %s: layer %q has no trainable kernel: %w", t.net.Name, layer, ErrTrain)
+	return nil, fmt.Errorf("trainer %s: layer %q has no trainable kernel: %w", t.net.Name, layer, ErrTrain)
 }
 
 // addL2 adds the L2 regularizers' gradients and returns their loss.

@@ -533,3 +533,88 @@ func TestTrainerL2(t *testing.T) {
 		}
 	}
 }
+
+// SetRateScale multiplies one kernel's learning rate and no other weight's: after one step from
+// the same weights and batch, SGD moves the scaled kernel by exactly lr·scale·g and Adam's
+// first step (±lr for every weight) by lr·scale, to float32's rounding of the weights; every other weight is bit for bit as without
+// it, and a scale of 1 changes nothing.
+func TestTrainerRateScale(t *testing.T) {
+	mn := &model.Network{Name: "r", Input: [3]int{4, 4, 2}, Layers: []model.Layer{
+		conv("c", 3, 3, 1, "same"), bn("bn"), {Name: "flat", Class: model.Flatten},
+		{Name: "d", Class: model.Dense, Filters: 1, Activation: model.Linear, UseBias: true}}}
+	randomize(t, mn, 5)
+	const batch = 3
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := to32(gaussian64(rng, batch*4*4*2, 1))
+	y := to32(gaussian64(rng, batch, 1))
+	kernel := &mn.Layer("d").Weights[0]
+	for _, tc := range []struct {
+		name  string
+		opt   func() Optimizer
+		scale float64
+		moved func(before, grad float32, lr float64) float32 // the scaled kernel's weight after the step
+	}{
+		{"sgd", func() Optimizer { return &SGD{LearningRate: 0.1} }, 0.25,
+			func(w, g float32, lr float64) float32 { return w - g*float32(lr) }},
+		{"adam", func() Optimizer { return NewAdam(1e-3, 0) }, 0.25, nil},
+		{"adam scale 1", func() Optimizer { return NewAdam(1e-3, 0) }, 1, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			plain, err := NewTrainer(mn, tc.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			scaled, err := NewTrainer(mn, tc.opt())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := scaled.SetRateScale("d", tc.scale); err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range []*Trainer{plain, scaled} {
+				if _, err := tr.Step(x, y, batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var grad []float32
+			for _, p := range scaled.params {
+				if p.t == &scaled.net.Layer("d").Weights[0] {
+					grad = p.grad
+				}
+			}
+			a, b := plain.Network().Weights(), scaled.Network().Weights()
+			for k, w := range mn.Weights() {
+				if w != kernel || tc.scale == 1 {
+					assertSameBits(t, fmt.Sprintf("weight %d", k), b[k].Data, a[k].Data)
+					continue
+				}
+				for i, w0 := range w.Data {
+					got := b[k].Data[i]
+					if tc.moved != nil {
+						if want := tc.moved(w0, grad[i], 0.1*tc.scale); got != want {
+							t.Errorf("kernel[%d]: %v after the step, want %v", i, got, want)
+						}
+						continue
+					}
+					step, full := float64(w0-got), float64(w0-a[k].Data[i])
+					// both steps are differences of float32 weights: a few ulps of w
+					if math.Abs(step-tc.scale*full) > 4e-7*math.Abs(float64(w0)) {
+						t.Errorf("kernel[%d]: step %v, want %v × the unscaled %v", i, step, tc.scale, full)
+					}
+				}
+			}
+		})
+	}
+	tr, err := NewTrainer(mn, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []struct {
+		layer string
+		scale float64
+	}{{"d", 0}, {"d", -1}, {"d", math.NaN()}, {"d", math.Inf(1)}, {"bn", 1}, {"nope", 1}} {
+		if err := tr.SetRateScale(bad.layer, bad.scale); !errors.Is(err, ErrTrain) {
+			t.Errorf("SetRateScale(%q, %v): %v, want ErrTrain", bad.layer, bad.scale, err)
+		}
+	}
+}
