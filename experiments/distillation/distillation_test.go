@@ -218,3 +218,21 @@ func TestShardsMerge(t *testing.T) {
 		}
 	}
 }
+
+// The run's notes name the learning-rate schedule, and the readout's own rate only when it
+// differs from the others'.
+func TestDescribeRate(t *testing.T) {
+	for _, tt := range []struct {
+		s    distill.Schedule
+		want string
+	}{
+		{distill.Schedule{LearningRate: 1e-4}, "constant 0.0001"},
+		{distill.Schedule{LearningRate: 3e-4, Decay: distill.Cosine, Warmup: 0.05}, "cosine decay from 0.0003 after a linear warm-up over 5 % of the steps"},
+		{distill.Schedule{LearningRate: 1e-4, ReadoutRate: 1}, "constant 0.0001"},
+		{distill.Schedule{LearningRate: 1e-4, ReadoutRate: 0.01}, "constant 0.0001, times 0.01 for the readout's kernel (-readout-rate)"},
+	} {
+		if got := describeRate(tt.s); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}

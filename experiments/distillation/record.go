@@ -120,10 +120,14 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 
 // describeRate says how a schedule's learning rate changes.
 func describeRate(s distill.Schedule) string {
+	r := fmt.Sprintf("constant %g", s.LearningRate)
 	if s.Decay == distill.Cosine {
-		return fmt.Sprintf("cosine decay from %g after a linear warm-up over %g %% of the steps", s.LearningRate, 100*s.Warmup)
+		r = fmt.Sprintf("cosine decay from %g after a linear warm-up over %g %% of the steps", s.LearningRate, 100*s.Warmup)
 	}
-	return fmt.Sprintf("constant %g", s.LearningRate)
+	if s.ReadoutRate != 0 && s.ReadoutRate != 1 {
+		r += fmt.Sprintf(", times %g for the readout's kernel (-readout-rate)", s.ReadoutRate)
+	}
+	return r
 }
 
 // synthNote says what became of the synthesized images that upstream's training class leaves out.
