@@ -320,7 +320,7 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		if t.tr, err = nn.NewTrainer(net, t.adam); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
 		}
-		if r := j.Schedule.ReadoutRate; r != 0 && r != 1 {
+		if r := j.Schedule.ReadoutRate; r != 0 {
 			if err := t.tr.SetRateScale(readout(net), r); err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
 			}

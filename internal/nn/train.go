@@ -104,7 +104,7 @@ type param struct {
 	keras func(sum []float64, dst []float32) // internal layout → Keras layout
 	state []float32
 	l2    float64 // Keras L2 kernel regularizer λ (0: none)
-	rate  float64 // multiplier of the optimizer's learning rate (SetRateScale; 0 means 1)
+	rate  float64 // multiplier of the optimizer's learning rate (1 unless SetRateScale)
 }
 
 // tworker is one goroutine's scratch memory.
@@ -252,7 +252,7 @@ func (t *Trainer) build() error {
 // makeParams lists the trainable tensors and their internal gradient layouts.
 func (t *Trainer) makeParams() {
 	add := func(tn *model.Tensor, keras func(sum []float64, dst []float32), internal int) *param {
-		p := &param{t: tn, grad: make([]float32, len(tn.Data)), keras: keras, state: make([]float32, t.opt.stateLen()*len(tn.Data))}
+		p := &param{t: tn, grad: make([]float32, len(tn.Data)), keras: keras, state: make([]float32, t.opt.stateLen()*len(tn.Data)), rate: 1}
 		if internal > 0 {
 			p.sum = make([]float64, internal)
 		}
@@ -452,11 +452,7 @@ func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
 	loss += t.addL2()
 	t.iter++
 	for _, p := range t.params {
-		scale := p.rate
-		if scale == 0 {
-			scale = 1
-		}
-		t.opt.update(p.t.Data, p.grad, p.state, t.iter, scale)
+		t.opt.update(p.t.Data, p.grad, p.state, t.iter, p.rate)
 	}
 	return loss, nil
 }

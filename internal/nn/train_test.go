@@ -536,8 +536,8 @@ func TestTrainerL2(t *testing.T) {
 
 // SetRateScale multiplies one kernel's learning rate and no other weight's: after one step from
 // the same weights and batch, SGD moves the scaled kernel by exactly lr·scale·g and Adam's
-// first step (±lr for every weight) by lr·scale, to float32's rounding of the weights; every other weight is bit for bit as without
-// it, and a scale of 1 changes nothing.
+// first step (±lr for every weight) by lr·scale, to float32's rounding of the weights; every
+// other weight is bit for bit as without it, and a scale of 1 changes nothing.
 func TestTrainerRateScale(t *testing.T) {
 	mn := &model.Network{Name: "r", Input: [3]int{4, 4, 2}, Layers: []model.Layer{
 		conv("c", 3, 3, 1, "same"), bn("bn"), {Name: "flat", Class: model.Flatten},
@@ -576,12 +576,11 @@ func TestTrainerRateScale(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var grad []float32
-			for _, p := range scaled.params {
-				if p.t == &scaled.net.Layer("d").Weights[0] {
-					grad = p.grad
-				}
+			p, err := scaled.kernel("d")
+			if err != nil {
+				t.Fatal(err)
 			}
+			grad := p.grad
 			a, b := plain.Network().Weights(), scaled.Network().Weights()
 			for k, w := range mn.Weights() {
 				if w != kernel || tc.scale == 1 {
