@@ -35,7 +35,7 @@
 // task per shard, sharing the cache, as distillation.slurm does; a run without -shard then
 // assembles every neuron from the cache), -teacher, -presentations and -retrain-presentations
 // (per phase), -learning-rate, -lr-schedule and -warmup (both phases), -retrain-learning-rate
-// (the retraining alone), -prune-exact, -image-seed and -init-seed (the images' seed and the
+// (the retraining alone), -batch (images per Adam step, both phases), -prune-exact, -image-seed and -init-seed (the images' seed and the
 // students' initial weights'; a second seed measures the run-to-run spread). The paper's
 // schedule: -presentations 12000000 -retrain-presentations 12000000 -learning-rate 1e-4
 // -lr-schedule constant -fidelity-every 1. -test-every N draws one image in N of the stream from
@@ -79,7 +79,8 @@
 // against 0.770 at 28,055, but the students' 0.782 against 0.809). The students say the
 // synthesized images do not hurt, so the stream keeps them by default.
 //
-// The schedule's length is what the accuracy follows: with the full profile's schedule doubled
+// The schedule's length is what the accuracy follows: with the full profile's schedule (then in
+// batches of 64) doubled
 // (-presentations 146944 -retrain-presentations 49152, 68 minutes for the four neurons on the
 // 2-core machine) every student followed the teacher more closely on its session's training half
 // (r 0.850, 0.896, 0.903, 0.876 against 0.755, 0.867, 0.874, 0.816), the compact models reached r
@@ -88,6 +89,20 @@
 // published models of these neurons: 8,929-17,563). A power law in 1 − ratio through the two
 // medians puts the median ratio 0.90 at about 341,000 presentations per neuron, the cluster's
 // schedule (reference/upstream.md §8).
+//
+// The batch: at a fixed number of presentations, smaller batches give more Adam steps, and this
+// loop's speed per presentation hardly depends on the batch (124-126 presentations/s for one
+// student at 8, 16 and 64). Measured on the full profile's four neurons (98,048 presentations,
+// one seed each): in batches of 64 (1,148 steps of distillation) the median ratio of the compact
+// model's r to the teacher's was 0.770 at 28,055 parameters, in batches of 16 (4,592 steps)
+// 0.818 at 26,269, in batches of 8 (9,184 steps) 0.806 at 24,027. Batches of 16 raised every
+// neuron's ratio (0.748, 0.924, 0.888, 0.687 against 0.686, 0.863, 0.853, 0.625) and the
+// held-out fidelity early in the distillation (after 27,552 presentations 0.545-0.779 against
+// 0.345-0.546), about half of what doubling the schedule gained, at no cost. Batches of 8 gave
+// about the same (students a little closer to the teacher on their session's training half,
+// median r 0.867 against 0.860, compact models a little further: ratio 0.806 against 0.818). So
+// the full profile trains in batches of 16 (-batch 64 gives the paper's). The paper's 192,000
+// steps per phase are far from either.
 //
 // The readout's learning rate: Adam moves every weight by about the same step, so the readout
 // (Beta, 784·F4 = 78,400 weights of Glorot scale 0.005 in the student) changes by about 6 % of its
@@ -120,14 +135,14 @@
 // (rate 1e-4), 16,128 (3e-4) and 24,576 presentations (3e-4; 1e-4), reached compact fidelity
 // 0.743, 0.766, 0.784 and 0.784 and r on the evaluation half 0.415, 0.461, 0.485 and 0.477, so
 // the retraining keeps a quarter of the presentations and the distillation's rate. Batches are a
-// constant 64 images (upstream: blocks of 2,000 images, 31 batches of 64 and one of 16). The
-// full profile's golden (golden/distillation/full.json) took 28.1 minutes for neuron 0 of 190923
-// alone and 62.1 for the other three in lock step on the 2-core machine (with every family, all
-// four in one run took 80-85 minutes); for neuron 0 of 190923 its student reached held-out
-// fidelity 0.792 and its compact model (25,892 parameters) 0.778 after retraining, r 0.499 on
-// the evaluation half against the teacher's 0.726; the median ratio of the four neurons' r was
-// 0.770 at a median of 28,055 parameters (reference/upstream.md §8 has the table and the
-// curves).
+// constant number of images: 16 on the full profile (above), the paper's 64 on the quick profile
+// (upstream: blocks of 2,000 images, 31 batches of 64 and one of 16). The full profile's golden
+// (golden/distillation/full.json) took 12.6 minutes for neuron 0 of 190923 alone and 28.7 for
+// the other three in lock step on the 2-core machine (other days' machines took up to three
+// times as long); for neuron 0 of 190923 its student reached held-out fidelity 0.779 and its
+// compact model (25,669 parameters) 0.774 after retraining, r 0.544 on the evaluation half
+// against the teacher's 0.726; the median ratio of the four neurons' r was 0.818 at a median of
+// 26,269 parameters (reference/upstream.md §8 has the table and the curves).
 package distillation
 
 import (
@@ -162,6 +177,7 @@ func init() {
 			{Name: "prune-exact", Usage: "true: prune without upstream's off-by-one (quirk B9), removing only the filters the criterion allows"},
 			{Name: "learning-rate", Usage: "Adam's learning rate of the distillation and the retraining (the paper: 1e-4); a cosine schedule's peak"},
 			{Name: "retrain-learning-rate", Usage: "Adam's learning rate of the retraining alone, after -learning-rate (a cosine schedule's peak)"},
+			{Name: "batch", Usage: "images per Adam step in both phases (the paper: 64)"},
 			{Name: "readout-rate", Usage: "multiplier of the learning rate for the readout's kernel (Beta) in both phases (1: the same rate, as upstream)"},
 			{Name: "lr-schedule", Usage: "learning-rate schedule of the distillation and the retraining: constant (the paper) or cosine"},
 			{Name: "warmup", Usage: "with -lr-schedule cosine: the fraction of the steps over which the rate rises linearly to -learning-rate"},
@@ -239,6 +255,9 @@ const (
 	// fullFidelityEvery: the held-out fidelity after every third smoothing and the last keeps
 	// the loop above 80 % of the bare training step's speed (after every smoothing: 79 %).
 	fullFidelityEvery = 3
+	// fullBatch: smaller batches than the paper's 64 give more Adam steps for the same
+	// presentations, which the full profile's short schedule needs (see the package doc).
+	fullBatch = 16
 )
 
 // streamFamilies are the augmentation families of the default image stream: the geometric ones
@@ -261,7 +280,7 @@ func planFor(p harness.Profile) (plan, error) {
 		return pl, nil
 	}
 	pl.Neurons = []Neuron{{"190923", 0}, {"190923", 16}, {"201025", 0}, {"210225", 0}}
-	pl.Distil = distill.Schedule{Presentations: 73_472, Batch: distill.PaperBatch, LearningRate: fullLearningRate, Smoothings: distill.PaperSmoothings,
+	pl.Distil = distill.Schedule{Presentations: 73_472, Batch: fullBatch, LearningRate: fullLearningRate, Smoothings: distill.PaperSmoothings,
 		Decay: distill.Cosine, Warmup: fullWarmup, FidelityEvery: fullFidelityEvery}
 	pl.Retrain = pl.Distil
 	pl.Retrain.Presentations = 24_576
@@ -284,6 +303,13 @@ func configure(p *plan, values map[string]string) error {
 			return err
 		}
 		p.Neurons = ns
+	}
+	if v, ok := values["batch"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("-batch %q: want a whole number of images of at least 1", v)
+		}
+		p.Distil.Batch, p.Retrain.Batch = n, n
 	}
 	for _, o := range []struct {
 		name string

@@ -87,6 +87,9 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"retrain-learning-rate": "0"}, "-retrain-learning-rate"},
 		{map[string]string{"init-seed": "1e3"}, "-init-seed"},
 		{map[string]string{"readout-rate": "0"}, "-readout-rate"},
+		{map[string]string{"batch": "0"}, "-batch"},
+		{map[string]string{"batch": "64", "presentations": "1535"}, "-presentations"},
+		{map[string]string{"batch": "x"}, "-batch"},
 	} {
 		p := full
 		if err := configure(&p, tt.opts); err == nil || !strings.Contains(err.Error(), tt.err) {
@@ -137,6 +140,13 @@ func TestConfigure(t *testing.T) {
 		if p.Distil.ReadoutRate != tt.want || p.Retrain.ReadoutRate != tt.want || full.Distil.ReadoutRate != 0 {
 			t.Errorf("-readout-rate %s gives %g and %g, want %g in both phases", tt.value, p.Distil.ReadoutRate, p.Retrain.ReadoutRate, tt.want)
 		}
+	}
+	p = full
+	if err := configure(&p, map[string]string{"batch": "64", "presentations": "1536"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Distil.Batch != 64 || p.Retrain.Batch != 64 || p.Distil.Presentations != 1536 || full.Distil.Batch != fullBatch {
+		t.Errorf("-batch 64 gives %d and %d from %d", p.Distil.Batch, p.Retrain.Batch, full.Distil.Batch)
 	}
 	p = full
 	if err := configure(&p, map[string]string{"image-seed": "7", "init-seed": "18446744073709551615"}); err != nil {
@@ -221,6 +231,21 @@ func TestShardsMerge(t *testing.T) {
 
 // The run's notes name the learning-rate schedule, and the readout's own rate only when it
 // differs from the others'.
+func TestDescribeBatch(t *testing.T) {
+	for _, tt := range []struct {
+		distil, retrain int
+		want            string
+	}{
+		{64, 64, "batches of 64 images, as the paper's"},
+		{16, 16, "batches of 16 images (the paper: 64)"},
+		{16, 64, "batches of 16 images in the distillation and 64 in the retraining (the paper: 64)"},
+	} {
+		if got := describeBatch(tt.distil, tt.retrain); got != tt.want {
+			t.Errorf("describeBatch(%d, %d) = %q, want %q", tt.distil, tt.retrain, got, tt.want)
+		}
+	}
+}
+
 func TestDescribeRate(t *testing.T) {
 	for _, tt := range []struct {
 		s    distill.Schedule

@@ -68,8 +68,8 @@ func record(env *harness.Env, res *harness.Result, p plan, rs *results) error {
 	}
 	res.Notes = append(res.Notes,
 		fmt.Sprintf("Teacher: %s (a published shared compact model standing in for the ensemble, whose files and 12 M distillation images are not public).", p.Teacher),
-		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4).",
-			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate),
+		fmt.Sprintf("Presentations per neuron: %s in the distillation of the [100]*5 student, then %s in the retraining of the pruned network (the paper: 12 M each); learning rate %s (the paper: constant 1e-4); %s.",
+			harness.Comma(int(p.Distil.Presentations)), harness.Comma(int(p.Retrain.Presentations)), rate, describeBatch(p.Distil.Batch, p.Retrain.Batch)),
 		fmt.Sprintf("Augmentation families of the image stream: %s (the paper's 12 M natural images needed none).", p.Families),
 		fmt.Sprintf("Base images of the stream: %s training and %s held-out images of %d sessions, without the test sessions' evaluation halves and %s.",
 			harness.Comma(rs.set.Train()), harness.Comma(len(rs.set.HeldOut())), len(rs.set.Sessions()), synthNote(p.LeaveOutSynth)))
@@ -128,6 +128,18 @@ func describeRate(s distill.Schedule) string {
 		r += fmt.Sprintf(", times %g for the readout's kernel (-readout-rate)", s.ReadoutRate)
 	}
 	return r
+}
+
+// describeBatch says how many images each Adam step takes in the two phases.
+func describeBatch(distil, retrain int) string {
+	b := fmt.Sprintf("batches of %d images", distil)
+	if retrain != distil {
+		b = fmt.Sprintf("batches of %d images in the distillation and %d in the retraining", distil, retrain)
+	}
+	if distil == distill.PaperBatch && retrain == distill.PaperBatch {
+		return b + ", as the paper's"
+	}
+	return b + " (the paper: 64)"
 }
 
 // synthNote says what became of the synthesized images that upstream's training class leaves out.
