@@ -29,55 +29,55 @@
 // and the paper's 12 M images are not public.
 //
 // Profiles: quick runs neuron 0 of session 190923 on a short schedule (1,280 presentations of
-// distillation, 256 of retraining); full runs four neurons (0 and 16 of 190923, 0 of 201025, 0
-// of 210225) on the default schedule. Options: -neurons SESSION:N,... or all (every neuron of
-// the test sessions), -shard i/n (every n-th neuron of the plan, from the i-th: one Slurm array
-// task per shard, sharing the cache, as distillation.slurm does; a run without -shard then
-// assembles every neuron from the cache), -teacher, -presentations and -retrain-presentations
-// (per phase), -learning-rate, -lr-schedule and -warmup (both phases), -retrain-learning-rate
-// (the retraining alone), -batch (images per Adam step, both phases), -prune-exact, -image-seed and -init-seed (the images' seed and the
-// students' initial weights'; a second seed measures the run-to-run spread). The paper's
-// schedule: -presentations 12000000 -retrain-presentations 12000000 -learning-rate 1e-4
-// -lr-schedule constant -fidelity-every 1. -test-every N draws one image in N of the stream from
-// the test sessions' training halves (0, the default: none), -fidelity-every N measures the
-// held-out fidelity after every N-th smoothing and the last (upstream and the quick profile:
-// after each; the full profile: after every third).
+// distillation, 256 of retraining); full runs four neurons (0 and 16 of 190923, 0 of 201025, 0 of
+// 210225) on the default schedule. Options: -neurons SESSION:N,... or all (every neuron of the
+// test sessions), -shard i/n (every n-th neuron of the plan, from the i-th: one Slurm array task
+// per shard, sharing the cache, as distillation.slurm does; a run without -shard then assembles
+// every neuron from the cache), -teacher, -presentations and -retrain-presentations (per phase),
+// -learning-rate, -lr-schedule and -warmup (both phases), -retrain-learning-rate (the retraining
+// alone), -batch (images per Adam step, both phases), -prune-exact, -image-seed and -init-seed
+// (the images' seed and the students' initial weights'; a second seed measures the run-to-run
+// spread). The paper's schedule: -presentations 12000000 -retrain-presentations 12000000
+// -learning-rate 1e-4 -lr-schedule constant -fidelity-every 1. -test-every N draws one image in N
+// of the stream from the test sessions' training halves (0, the default: none), -fidelity-every N
+// measures the held-out fidelity after every N-th smoothing and the last (upstream and the quick
+// profile: after each; the full profile: after every third).
 //
 // The held-out fidelity is pooled over the images of all sessions, so it counts differences
-// between the sessions' mean responses that do not help within one session: on the full
-// profile with every augmentation family the compact model of neuron 0 of 190923 followed the
-// teacher with r 0.784 on the held-out images but 0.728 on its session's training half and
-// 0.645 on the evaluation half. Drawing one image in three from the test sessions' training
-// halves (-test-every 3, every family) did not close that gap: on the full profile it gave r on
-// the evaluation half 0.417, 0.453, 0.621 and 0.381 for the four neurons (0.485, 0.455, 0.613
-// and 0.347 without it), a median ratio to the teacher of 0.740 (0.757 without), so the stream
-// does not use it by default.
+// between the sessions' mean responses that do not help within one session: on the full profile
+// with every augmentation family the compact model of neuron 0 of 190923 followed the teacher with
+// r 0.784 on the held-out images but 0.728 on its session's training half and 0.645 on the
+// evaluation half. Drawing one image in three from the test sessions' training halves (-test-every
+// 3, every family) did not close that gap: on the full profile (batches of 64) it gave r on the
+// evaluation half 0.417, 0.453, 0.621 and 0.381 for the four neurons (0.485, 0.455, 0.613 and
+// 0.347 without it), a median ratio to the teacher of 0.740 (0.757 without), so the stream does
+// not use it by default.
 //
 // The stream's augmentation families are mirror images, random resized crops and shifts
 // (-augmentation mirror,crop,shift, the default; -augmentation all adds rotations by 90°, colour
-// and contrast changes, mosaics and upstream's gaudy transform). Measured on neuron 0 of 190923
-// at the full profile's schedule (98,048 presentations, one seed each): with every family its
-// student followed the teacher with r 0.777 on the held-out images and 0.650 on the evaluation
-// half's, and predicted the neuron with r 0.474 there; with the geometric families alone 0.792,
-// 0.713 and 0.541, and its compact model 0.499 against 0.485. The other families make images
-// unlike the sessions' (rotated scenes, shifted colours, hard-edged gaudy images), on which a
-// student of 1,532 steps spends part of what it learns. At 16,000 presentations they had raised
-// the held-out fidelity (0.387 against 0.357 with mirror images only), a measure that counts
-// the differences between the sessions' mean responses (below).
+// and contrast changes, mosaics and upstream's gaudy transform). Measured on neuron 0 of 190923 at
+// the full profile's schedule (98,048 presentations in batches of 64, one seed each): with every
+// family its student followed the teacher with r 0.777 on the held-out images and 0.650 on the
+// evaluation half's, and predicted the neuron with r 0.474 there; with the geometric families
+// alone 0.792, 0.713 and 0.541, and its compact model 0.499 against 0.485. The other families make
+// images unlike the sessions' (rotated scenes, shifted colours, hard-edged gaudy images), on which
+// a student of 1,532 steps spends part of what it learns. At 16,000 presentations they had raised
+// the held-out fidelity (0.387 against 0.357 with mirror images only), a measure that counts the
+// differences between the sessions' mean responses (below).
 //
 // The base images include images 601-900 of sessions 190924-190929, synthesized images that
-// upstream's training class leaves out of the ensemble's training data; -synth-images false
-// leaves them out of the stream and the held-out set (8,640 training images instead of 9,840 on
-// the local data). Measured on the full profile (one seed each): without them every student
-// followed the teacher less closely on its session's training half (r 0.721, 0.863, 0.868,
-// 0.807 against 0.755, 0.867, 0.874, 0.816), and the pruning, judged on natural held-out images
-// alone, kept larger compact models for the two neurons of 190923 (41,848 and 36,214 parameters
-// against 25,892 and 30,217) and a smaller one for 210225:0 (18,701 against 32,992); the compact
-// models' fidelity on the training half followed their size (0.765, 0.850, 0.857, 0.743 against
-// 0.708, 0.826, 0.861, 0.801), and so did r on the evaluation half (0.555, 0.475, 0.620, 0.343
-// against 0.499, 0.463, 0.617, 0.374; median ratio to the teacher 0.810 at 28,592 parameters
-// against 0.770 at 28,055, but the students' 0.782 against 0.809). The students say the
-// synthesized images do not hurt, so the stream keeps them by default.
+// upstream's training class leaves out of the ensemble's training data; -synth-images false leaves
+// them out of the stream and the held-out set (8,640 training images instead of 9,840 on the local
+// data). Measured on the full profile (batches of 64, one seed each): without them every student
+// followed the teacher less closely on its session's training half (r 0.721, 0.863, 0.868, 0.807
+// against 0.755, 0.867, 0.874, 0.816), and the pruning, judged on natural held-out images alone,
+// kept larger compact models for the two neurons of 190923 (41,848 and 36,214 parameters against
+// 25,892 and 30,217) and a smaller one for 210225:0 (18,701 against 32,992); the compact models'
+// fidelity on the training half followed their size (0.765, 0.850, 0.857, 0.743 against 0.708,
+// 0.826, 0.861, 0.801), and so did r on the evaluation half (0.555, 0.475, 0.620, 0.343 against
+// 0.499, 0.463, 0.617, 0.374; median ratio to the teacher 0.810 at 28,592 parameters against 0.770
+// at 28,055, but the students' 0.782 against 0.809). The students say the synthesized images do
+// not hurt, so the stream keeps them by default.
 //
 // The schedule's length is what the accuracy follows: with the full profile's schedule (then in
 // batches of 64) doubled
