@@ -139,7 +139,7 @@ func describeBatch(distil, retrain int) string {
 	if distil == distill.PaperBatch && retrain == distill.PaperBatch {
 		return b + ", as the paper's"
 	}
-	return b + " (the paper: 64)"
+	return fmt.Sprintf("%s (the paper: %d)", b, distill.PaperBatch)
 }
 
 // synthNote says what became of the synthesized images that upstream's training class leaves out.
