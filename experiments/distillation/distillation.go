@@ -56,8 +56,9 @@
 // The stream's augmentation families are mirror images, random resized crops and shifts
 // (-augmentation mirror,crop,shift, the default; -augmentation all adds rotations by 90°, colour
 // and contrast changes, mosaics and upstream's gaudy transform). Measured on neuron 0 of 190923
-// (98,048 presentations in batches of 64, one seed each): with every family its student followed the teacher with r 0.777 on the held-out images and 0.650 on the
-// evaluation half's, and predicted the neuron with r 0.474 there; with the geometric families
+// (98,048 presentations in batches of 64, one seed each): with every family its student
+// followed the teacher with r 0.777 on the held-out images and 0.650 on the evaluation half's,
+// and predicted the neuron with r 0.474 there; with the geometric families
 // alone 0.792, 0.713 and 0.541, and its compact model 0.499 against 0.485. The other families make
 // images unlike the sessions' (rotated scenes, shifted colours, hard-edged gaudy images), on which
 // a student of 1,532 steps spends part of what it learns. At 16,000 presentations they had raised
@@ -152,12 +153,12 @@
 // (golden/distillation/full.json) took 80 minutes for the four neurons in lock step on the 2-core
 // machine (174 presentations/s over four students in the distillation, 389 in the retraining;
 // the slowest day measured here ran the distillation at 73 presentations/s, which would make it
-// 3.2 hours); for neuron 0 of 190923 its student
-// reached held-out fidelity 0.913 and its compact model (21,080 parameters) 0.908 after
-// retraining, r 0.630 on the evaluation half against the teacher's 0.726
-// (reference/upstream.md §8 has the table and the curves). On the earlier schedule of 73,472 +
-// 24,576 presentations (-presentations 73472 -retrain-presentations 24576) neuron 0 of 190923's
-// compact model reached held-out fidelity 0.774 and r 0.544, and the median ratio was 0.818.
+// 3.2 hours); for neuron 0 of 190923 its student reached held-out fidelity 0.913 and its
+// compact model (21,080 parameters) 0.908 after retraining, r 0.630 on the evaluation half
+// against the teacher's 0.726 (reference/upstream.md §8 has the table and the curves). On the
+// earlier schedule of 73,472 + 24,576 presentations (-presentations 73472
+// -retrain-presentations 24576) neuron 0 of 190923's compact model reached held-out fidelity
+// 0.774 and r 0.544, and the median ratio was 0.818.
 package distillation
 
 import (
