@@ -79,15 +79,15 @@
 // at 28,055, but the students' 0.782 against 0.809). The students say the synthesized images do
 // not hurt, so the stream keeps them by default.
 //
-// The schedule's length is what the accuracy follows: with the full profile's schedule of the
-// day (98,048 presentations in batches of 64) doubled (-presentations 146944
-// -retrain-presentations 49152, 68 minutes for the four neurons on the 2-core machine) every
-// student followed the teacher more closely on its session's training half (r 0.850, 0.896,
-// 0.903, 0.876 against 0.755, 0.867, 0.874, 0.816), the compact models reached r 0.589, 0.504, 0.651 and 0.471 on the evaluation half (0.499, 0.463,
-// 0.617, 0.374) and the median ratio to the teacher 0.855 (0.770), at 27,928 parameters per
-// compact model (28,055; the published models of these neurons: 8,929-17,563). A power law in 1 −
-// ratio through the two medians puts the median ratio 0.90 at about 341,000 presentations per
-// neuron (reference/upstream.md §8).
+// The schedule's length is what the accuracy follows: with the full profile's schedule of the day
+// (98,048 presentations in batches of 64) doubled (-presentations 146944 -retrain-presentations
+// 49152, 68 minutes for the four neurons on the 2-core machine) every student followed the teacher
+// more closely on its session's training half (r 0.850, 0.896, 0.903, 0.876 against 0.755, 0.867,
+// 0.874, 0.816), the compact models reached r 0.589, 0.504, 0.651 and 0.471 on the evaluation half
+// (0.499, 0.463, 0.617, 0.374) and the median ratio to the teacher 0.855 (0.770), at 27,928
+// parameters per compact model (28,055; the published models of these neurons: 8,929-17,563). A
+// power law in 1 − ratio through the two medians puts the median ratio 0.90 at about 341,000
+// presentations per neuron (reference/upstream.md §8).
 //
 // The batch: at a fixed number of presentations, smaller batches give more Adam steps, and this
 // loop's speed per presentation hardly depends on the batch (124-126 presentations/s for one
