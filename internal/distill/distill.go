@@ -68,6 +68,14 @@ type Schedule struct {
 	// layer: Beta, 784·F4 weights) against the other weights' (0 or 1: the same rate, as
 	// upstream).
 	ReadoutRate float64 `json:",omitempty"`
+	// GammaL1 is the factor λ of an L1 penalty λ·Σ|γ| on the scales γ of every batchnorm
+	// layer (Keras' gamma_regularizer=L1(λ), nn.Trainer.SetGammaL1), added to the MSE of each
+	// step (0: none, as upstream).
+	GammaL1 float64 `json:",omitempty"`
+	// ReadoutLasso is the factor λ of a group-lasso penalty λ·Σ_c ‖Beta_c‖₂ on the readout's
+	// kernel, one group per filter of the last layer (nn.Trainer.SetReadoutGroupL1), added to
+	// the MSE of each step (0: none, as upstream).
+	ReadoutLasso float64 `json:",omitempty"`
 }
 
 // Decay names a learning-rate schedule.
@@ -131,6 +139,9 @@ func (s Schedule) check() error {
 	}
 	if !(s.ReadoutRate >= 0) || math.IsInf(s.ReadoutRate, 0) {
 		return fmt.Errorf("schedule %+v: want a non-negative, finite readout rate", s)
+	}
+	if !(s.GammaL1 >= 0) || math.IsInf(s.GammaL1, 0) || !(s.ReadoutLasso >= 0) || math.IsInf(s.ReadoutLasso, 0) {
+		return fmt.Errorf("schedule %+v: want non-negative, finite penalty factors", s)
 	}
 	if s.FidelityEvery < 0 {
 		return fmt.Errorf("schedule %+v: want a non-negative fidelity interval", s)
@@ -322,6 +333,21 @@ func Run(ctx context.Context, j Job) (*Result, error) {
 		}
 		if r := j.Schedule.ReadoutRate; r != 0 {
 			if err := t.tr.SetRateScale(readout(net), r); err != nil {
+				return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
+			}
+		}
+		if lam := j.Schedule.GammaL1; lam != 0 {
+			for _, l := range net.Layers {
+				if l.Class != model.BatchNormalization {
+					continue
+				}
+				if err := t.tr.SetGammaL1(l.Name, lam); err != nil {
+					return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
+				}
+			}
+		}
+		if lam := j.Schedule.ReadoutLasso; lam != 0 {
+			if err := t.tr.SetReadoutGroupL1(lam); err != nil {
 				return nil, fmt.Errorf("%s: %s: %w", j.Name, s.Name, err)
 			}
 		}

@@ -205,6 +205,61 @@ func TestReadoutRate(t *testing.T) {
 	}
 }
 
+// Each penalty leaves what it penalises smaller than a run without it, from the same initial
+// weights and images: the sum of the batchnorm scales' magnitudes (-gamma-l1) and the sum of the
+// readout's per-filter norms (-readout-lasso).
+func TestPenalties(t *testing.T) {
+	scales := func(n *model.Network) float64 {
+		var sum float64
+		for _, l := range n.Layers {
+			if l.Class == model.BatchNormalization {
+				for _, g := range l.Weights[0].Data {
+					sum += math.Abs(float64(g))
+				}
+			}
+		}
+		return sum
+	}
+	readoutNorms := func(n *model.Network) float64 {
+		f, err := model.CompactFilters(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss := make([]float64, f[model.NumLayers-1])
+		for i, w := range n.Layer(readout(n)).Weights[0].Data {
+			ss[i%len(ss)] += float64(w) * float64(w)
+		}
+		var sum float64
+		for _, v := range ss {
+			sum += math.Sqrt(v)
+		}
+		return sum
+	}
+	for _, tc := range []struct {
+		name    string
+		set     func(*Schedule)
+		measure func(*model.Network) float64
+	}{
+		{"Σ|γ| with -gamma-l1 0.5", func(s *Schedule) { s.GammaL1 = 0.5 }, scales},
+		{"Σ‖Beta_c‖ with -readout-lasso 0.5", func(s *Schedule) { s.ReadoutLasso = 0.5 }, readoutNorms},
+	} {
+		trained := func(set func(*Schedule)) float64 {
+			j := job(t, 1e-3, 1)
+			set(&j.Schedule)
+			r, err := Run(context.Background(), j)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tc.measure(r.Students[0].Net)
+		}
+		plain, pen := trained(func(*Schedule) {}), trained(tc.set)
+		t.Logf("%s: %.4f, without the penalty %.4f", tc.name, pen, plain)
+		if !(pen < plain) {
+			t.Errorf("%s: %v, not below %v without the penalty", tc.name, pen, plain)
+		}
+	}
+}
+
 // cancelAfter is a teacher that cancels the run when asked for its calls-th batch.
 type cancelAfter struct {
 	Labeller
@@ -343,6 +398,10 @@ func TestRate(t *testing.T) {
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, Decay: "linear"},
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutRate: -1},
 		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutRate: math.Inf(1)},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, GammaL1: -1},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, GammaL1: math.NaN()},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutLasso: -1},
+		{Presentations: 40, Batch: 4, LearningRate: 1e-3, ReadoutLasso: math.Inf(1)},
 	} {
 		if err := s.check(); err == nil {
 			t.Errorf("%+v: no error", s)

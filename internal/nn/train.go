@@ -104,7 +104,12 @@ type param struct {
 	keras func(sum []float64, dst []float32) // internal layout → Keras layout
 	state []float32
 	l2    float64 // Keras L2 kernel regularizer λ (0: none)
-	rate  float64 // multiplier of the optimizer's learning rate (1 unless SetRateScale)
+	l1    float64 // Keras L1 regularizer λ (0: none)
+	// gl1 is the factor λ of a group-lasso penalty (0: none) whose groups are the channels of
+	// the flattened map a Dense kernel reads: weight i belongs to group (i/units) mod channels.
+	gl1             float64
+	units, channels int
+	rate            float64 // multiplier of the optimizer's learning rate (1 unless SetRateScale)
 }
 
 // tworker is one goroutine's scratch memory.
@@ -438,7 +443,7 @@ func (t *Trainer) WriteTo(n *model.Network) error {
 // Step takes one training step on batch images x (NHWC, recentred as reference/upstream.md §3.1) with targets y
 // (batch × Outputs()): forward pass in training mode (which updates the batchnorm moving
 // statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
-// MeanSquaredError) plus the L2 terms of SetL2, backward pass, optimizer update. It returns the
+// MeanSquaredError) plus the terms of SetL2 and SetGammaL1, backward pass, optimizer update. It returns the
 // loss of the batch before the update. Bad input (lengths, NaN or infinite values) or a loss that is not finite gives an
 // error wrapping ErrTrain, and leaves the weights, moving statistics and optimizer state as they
 // were.
@@ -449,7 +454,7 @@ func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
 		t.restoreMoving(saved)
 		return loss, err
 	}
-	loss += t.addL2()
+	loss += t.addRegularizers()
 	t.iter++
 	for _, p := range t.params {
 		t.opt.update(p.t.Data, p.grad, p.state, t.iter, p.rate)
@@ -470,6 +475,44 @@ func (t *Trainer) SetL2(layer string, lambda float64) error {
 		return err
 	}
 	p.l2 = lambda
+	return nil
+}
+
+// SetGammaL1 gives layer's batchnorm scale γ Keras' L1 regularizer
+// (gamma_regularizer=L1(lambda)): each Step adds λ·Σ|γ| (in float64) to the loss it returns and
+// λ·sign(γ) (in float32, 0 at γ = 0, as TF's gradient of λ·sum(abs(γ))) to γ's gradient. lambda
+// 0 removes it. The layer must be a BatchNormalization layer of the network. An L1 penalty on the
+// batchnorm scales drives the scales of the channels that the loss does not need towards 0
+// (Liu et al. 2017, "network slimming"), which leaves those channels' outputs constant.
+func (t *Trainer) SetGammaL1(layer string, lambda float64) error {
+	if !(lambda >= 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("trainer %s: L1 factor %v for %s: %w", t.net.Name, lambda, layer, ErrTrain)
+	}
+	for _, st := range t.stages {
+		if st.bn != nil && st.bn.Name == layer {
+			st.pG.l1 = lambda
+			return nil
+		}
+	}
+	return fmt.Errorf("trainer %s: no BatchNormalization layer %q: %w", t.net.Name, layer, ErrTrain)
+}
+
+// SetReadoutGroupL1 gives the Dense layer's kernel a group-lasso penalty λ·Σ_c ‖K_c‖₂, where K_c
+// holds the kernel's weights that read channel c of the flattened map (for the compact model's
+// readout Beta, the 28×28 spatial map of layer-4 filter c): each Step adds it (in float64) to the
+// loss it returns and λ·w/‖K_c‖ (nothing for a group whose weights are all 0) to each weight's
+// gradient. lambda 0 removes it. The network must end in Flatten and Dense. The penalty drives
+// the readout maps of the filters that the loss does not need towards 0 together (Yuan & Lin
+// 2006; Wen et al. 2016 on channels), which is what the last layer's pruning criterion measures.
+func (t *Trainer) SetReadoutGroupL1(lambda float64) error {
+	if !(lambda >= 0) || math.IsInf(lambda, 0) {
+		return fmt.Errorf("trainer %s: group-lasso factor %v: %w", t.net.Name, lambda, ErrTrain)
+	}
+	if t.dense == nil {
+		return fmt.Errorf("trainer %s: no Dense readout for a group lasso: %w", t.net.Name, ErrTrain)
+	}
+	p := t.dense.pK
+	p.gl1, p.units, p.channels = lambda, t.dense.units, t.dense.in.c
 	return nil
 }
 
@@ -502,22 +545,59 @@ func (t *Trainer) kernel(layer string) (*param, error) {
 	return nil, fmt.Errorf("trainer %s: layer %q has no trainable kernel: %w", t.net.Name, layer, ErrTrain)
 }
 
-// addL2 adds the L2 regularizers' gradients and returns their loss.
-func (t *Trainer) addL2() float64 {
+// addRegularizers adds the L2 and L1 regularizers' gradients and returns their loss.
+func (t *Trainer) addRegularizers() float64 {
 	var loss float64
 	for _, p := range t.params {
-		if p.l2 == 0 {
-			continue
+		if p.l2 != 0 {
+			lam := float32(p.l2)
+			var ss float64
+			for i, w := range p.t.Data {
+				ss += float64(w) * float64(w)
+				p.grad[i] += lam * (2 * w)
+			}
+			loss += p.l2 * ss
 		}
-		lam := float32(p.l2)
-		var ss float64
-		for i, w := range p.t.Data {
-			ss += float64(w) * float64(w)
-			p.grad[i] += lam * (2 * w)
+		if p.l1 != 0 {
+			lam := float32(p.l1)
+			var sa float64
+			for i, w := range p.t.Data {
+				sa += math.Abs(float64(w))
+				switch {
+				case w > 0:
+					p.grad[i] += lam
+				case w < 0:
+					p.grad[i] -= lam
+				}
+			}
+			loss += p.l1 * sa
 		}
-		loss += p.l2 * ss
+		if p.gl1 != 0 {
+			loss += p.gl1 * p.addGroupL1()
+		}
 	}
 	return loss
+}
+
+// addGroupL1 adds the group lasso's gradient, λ·w/‖K_c‖, to p.grad and returns Σ_c ‖K_c‖.
+func (p *param) addGroupL1() float64 {
+	norm := make([]float64, p.channels)
+	for i, w := range p.t.Data {
+		norm[(i/p.units)%p.channels] += float64(w) * float64(w)
+	}
+	var sum float64
+	scale := make([]float32, p.channels)
+	for c, ss := range norm {
+		n := math.Sqrt(ss)
+		sum += n
+		if n > 0 {
+			scale[c] = float32(p.gl1 / n)
+		}
+	}
+	for i, w := range p.t.Data {
+		p.grad[i] += scale[(i/p.units)%p.channels] * w
+	}
+	return sum
 }
 
 func (t *Trainer) saveMoving() [][]float32 {

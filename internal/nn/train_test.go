@@ -475,7 +475,7 @@ func TestTrainerL2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss1 += reg.addL2()
+	loss1 += reg.addRegularizers()
 	r, err := newRef64(mn, true)
 	if err != nil {
 		t.Fatal(err)
@@ -532,6 +532,150 @@ func TestTrainerL2(t *testing.T) {
 			t.Errorf("%s kernel: relative error %.3g against finite differences", l, worst/scale)
 		}
 	}
+}
+
+// SetGammaL1 adds λ·sign(γ) to a batchnorm's scale gradient (nothing where γ is 0) and λ·Σ|γ| to
+// the loss, and touches no other gradient; it refuses other layers and a negative λ.
+func TestTrainerGammaL1(t *testing.T) {
+	mn := &model.Network{Name: "g", Input: [3]int{4, 4, 2}, Layers: []model.Layer{
+		conv("c", 3, 3, 1, "same"), bn("bn"), act("relu", model.ReLU), {Name: "flat", Class: model.Flatten},
+		{Name: "d", Class: model.Dense, Filters: 1, Activation: model.Linear, UseBias: true}}}
+	randomize(t, mn, 5)
+	gamma := mn.Layer("bn").Weights[0].Data
+	gamma[0], gamma[1] = -0.5, 0 // a negative scale and one exactly at 0
+	const lam = 0.125
+	plain, reg, loss0, loss1 := penalised(t, mn, 1, func(reg *Trainer) error {
+		for _, tc := range []struct {
+			layer string
+			lam   float64
+		}{{"c", lam}, {"d", lam}, {"nothing", lam}, {"bn", -1}, {"bn", math.Inf(1)}} {
+			if err := reg.SetGammaL1(tc.layer, tc.lam); !errors.Is(err, ErrTrain) {
+				t.Errorf("SetGammaL1(%q, %v): %v, want ErrTrain", tc.layer, tc.lam, err)
+			}
+		}
+		return reg.SetGammaL1("bn", lam)
+	})
+	var sa float64
+	for _, g := range gamma {
+		sa += math.Abs(float64(g))
+	}
+	if d := loss1 - loss0 - lam*sa; math.Abs(d) > 1e-12 {
+		t.Errorf("loss with L1 %v, without %v: penalty %v, want %v", loss1, loss0, loss1-loss0, lam*sa)
+	}
+	g := &reg.net.Layer("bn").Weights[0]
+	for i, p := range reg.params {
+		for j, w := range p.t.Data {
+			want := plain.params[i].grad[j]
+			if p.t == g {
+				switch {
+				case w > 0:
+					want += lam
+				case w < 0:
+					want -= lam
+				}
+			}
+			if p.grad[j] != want {
+				t.Errorf("param %d[%d] (γ: %v): gradient %v, want %v", i, j, p.t == g, p.grad[j], want)
+			}
+		}
+	}
+}
+
+// SetReadoutGroupL1 adds λ·Σ_c ‖K_c‖ to the loss and λ·w/‖K_c‖ to the Dense kernel's gradient,
+// grouping the weights by the channel of the flattened map they read (also with two units), leaves
+// a group of zeros and every other gradient alone, and refuses a network without a Dense readout.
+func TestTrainerReadoutGroupL1(t *testing.T) {
+	for _, units := range []int{1, 2} {
+		mn := &model.Network{Name: "gl", Input: [3]int{4, 4, 2}, Layers: []model.Layer{
+			conv("c", 3, 3, 1, "same"), bn("bn"), act("relu", model.ReLU), {Name: "flat", Class: model.Flatten},
+			{Name: "d", Class: model.Dense, Filters: units, Activation: model.Linear, UseBias: true}}}
+		randomize(t, mn, 6)
+		k := mn.Layer("d").Weights[0].Data
+		const h, w, ch, lam = 4, 4, 3, 0.25
+		for i := range k {
+			if (i/units)%ch == 1 {
+				k[i] = 0 // channel 1's group is all zeros
+			}
+		}
+		plain, reg, loss0, loss1 := penalised(t, mn, units, func(reg *Trainer) error {
+			for _, bad := range []float64{-1, math.NaN()} {
+				if err := reg.SetReadoutGroupL1(bad); !errors.Is(err, ErrTrain) {
+					t.Errorf("SetReadoutGroupL1(%v): %v, want ErrTrain", bad, err)
+				}
+			}
+			return reg.SetReadoutGroupL1(lam)
+		})
+		var norm [ch]float64
+		for yy := 0; yy < h; yy++ {
+			for xx := 0; xx < w; xx++ {
+				for c := 0; c < ch; c++ {
+					for j := 0; j < units; j++ {
+						v := float64(k[((yy*w+xx)*ch+c)*units+j])
+						norm[c] += v * v
+					}
+				}
+			}
+		}
+		var sum float64
+		for c := range norm {
+			norm[c] = math.Sqrt(norm[c])
+			sum += norm[c]
+		}
+		if d := loss1 - loss0 - lam*sum; math.Abs(d) > 1e-12 {
+			t.Errorf("units %d: loss with the group lasso %v, without %v: penalty %v, want %v", units, loss1, loss0, loss1-loss0, lam*sum)
+		}
+		kt := &reg.net.Layer("d").Weights[0]
+		for i, p := range reg.params {
+			for j, v := range p.t.Data {
+				want := plain.params[i].grad[j]
+				if p.t == kt {
+					if c := (j / units) % ch; norm[c] > 0 {
+						want += float32(lam/norm[c]) * v
+					}
+				}
+				if p.grad[j] != want {
+					t.Errorf("units %d: param %d[%d] (readout: %v): gradient %v, want %v", units, i, j, p.t == kt, p.grad[j], want)
+				}
+			}
+		}
+	}
+	nod := &model.Network{Name: "nod", Input: [3]int{4, 4, 2}, Layers: []model.Layer{conv("c", 3, 3, 1, "same"), {Name: "flat", Class: model.Flatten}}}
+	randomize(t, nod, 1)
+	tr, err := NewTrainer(nod, NewAdam(1e-3, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.SetReadoutGroupL1(0.1); !errors.Is(err, ErrTrain) {
+		t.Errorf("a network without a Dense readout: %v", err)
+	}
+}
+
+// penalised computes one batch's loss and gradients on two trainers of mn (input 4×4×2, units
+// outputs), the second after set has given it a penalty: the MSE's alone and with the penalty,
+// from the same weights and batch.
+func penalised(t *testing.T, mn *model.Network, units int, set func(*Trainer) error) (plain, reg *Trainer, loss0, loss1 float64) {
+	t.Helper()
+	const batch = 3
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := to32(gaussian64(rng, batch*4*4*2, 1))
+	y := to32(gaussian64(rng, batch*units, 1))
+	var err error
+	if plain, err = NewTrainer(mn, NewAdam(1e-3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if reg, err = NewTrainer(mn, NewAdam(1e-3, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := set(reg); err != nil {
+		t.Fatal(err)
+	}
+	if loss0, err = plain.gradients(x, y, batch); err != nil {
+		t.Fatal(err)
+	}
+	if loss1, err = reg.gradients(x, y, batch); err != nil {
+		t.Fatal(err)
+	}
+	return plain, reg, loss0, loss1 + reg.addRegularizers()
 }
 
 // SetRateScale multiplies one kernel's learning rate and no other weight's: after one step from
