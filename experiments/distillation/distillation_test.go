@@ -87,6 +87,10 @@ func TestConfigure(t *testing.T) {
 		{map[string]string{"retrain-learning-rate": "0"}, "-retrain-learning-rate"},
 		{map[string]string{"init-seed": "1e3"}, "-init-seed"},
 		{map[string]string{"readout-rate": "0"}, "-readout-rate"},
+		{map[string]string{"gamma-l1": "-1e-3"}, "-gamma-l1"},
+		{map[string]string{"gamma-l1": "NaN"}, "-gamma-l1"},
+		{map[string]string{"readout-lasso": "-0.3"}, "-readout-lasso"},
+		{map[string]string{"readout-lasso": "x"}, "-readout-lasso"},
 		{map[string]string{"batch": "0"}, "-batch"},
 		{map[string]string{"batch": "64", "presentations": "1535"}, "-presentations"},
 		{map[string]string{"batch": "x"}, "-batch"},
@@ -139,6 +143,26 @@ func TestConfigure(t *testing.T) {
 		}
 		if p.Distil.ReadoutRate != tt.want || p.Retrain.ReadoutRate != tt.want || full.Distil.ReadoutRate != 0 {
 			t.Errorf("-readout-rate %s gives %g and %g, want %g in both phases", tt.value, p.Distil.ReadoutRate, p.Retrain.ReadoutRate, tt.want)
+		}
+	}
+	p = full
+	if err := configure(&p, map[string]string{"gamma-l1": "1e-3"}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Distil.GammaL1 != 1e-3 || p.Retrain.GammaL1 != 0 {
+		t.Errorf("-gamma-l1 1e-3 gives %g in the distillation and %g in the retraining, want 0.001 and 0", p.Distil.GammaL1, p.Retrain.GammaL1)
+	}
+	for _, tt := range []struct {
+		value string
+		want  float64
+	}{{"0", 0}, {"3", 3}} {
+		p = full
+		if err := configure(&p, map[string]string{"readout-lasso": tt.value}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Distil.ReadoutLasso != tt.want || p.Retrain.ReadoutLasso != 0 || full.Distil.ReadoutLasso != fullReadoutLasso {
+			t.Errorf("-readout-lasso %s gives %g in the distillation and %g in the retraining (full profile: %g), want %g and 0",
+				tt.value, p.Distil.ReadoutLasso, p.Retrain.ReadoutLasso, full.Distil.ReadoutLasso, tt.want)
 		}
 	}
 	p = full
@@ -255,6 +279,7 @@ func TestDescribeRate(t *testing.T) {
 		{distill.Schedule{LearningRate: 3e-4, Decay: distill.Cosine, Warmup: 0.05}, "cosine decay from 0.0003 after a linear warm-up over 5 % of the steps"},
 		{distill.Schedule{LearningRate: 1e-4, ReadoutRate: 1}, "constant 0.0001"},
 		{distill.Schedule{LearningRate: 1e-4, ReadoutRate: 0.01}, "constant 0.0001, times 0.01 for the readout's kernel (-readout-rate)"},
+		{distill.Schedule{LearningRate: 1e-4, GammaL1: 0.002}, "constant 0.0001, with an L1 penalty 0.002·Σ|γ| on the batchnorm scales (-gamma-l1)"},
 	} {
 		if got := describeRate(tt.s); got != tt.want {
 			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
