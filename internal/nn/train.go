@@ -440,13 +440,13 @@ func (t *Trainer) WriteTo(n *model.Network) error {
 	return nil
 }
 
-// Step takes one training step on batch images x (NHWC, recentred as reference/upstream.md §3.1) with targets y
-// (batch × Outputs()): forward pass in training mode (which updates the batchnorm moving
-// statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
-// MeanSquaredError) plus the terms of SetL2 and SetGammaL1, backward pass, optimizer update. It returns the
-// loss of the batch before the update. Bad input (lengths, NaN or infinite values) or a loss that is not finite gives an
-// error wrapping ErrTrain, and leaves the weights, moving statistics and optimizer state as they
-// were.
+// Step takes one training step on batch images x (NHWC, recentred as reference/upstream.md
+// §3.1) with targets y (batch × Outputs()): forward pass in training mode (which updates the
+// batchnorm moving statistics), loss = mean over the batch and outputs of (f(x) − y)² (Keras
+// MeanSquaredError) plus the penalties of SetL2, SetGammaL1 and SetReadoutGroupL1, backward
+// pass, optimizer update. It returns the loss of the batch before the update. Bad input
+// (lengths, NaN or infinite values) or a loss that is not finite gives an error wrapping
+// ErrTrain, and leaves the weights, moving statistics and optimizer state as they were.
 func (t *Trainer) Step(x, y []float32, batch int) (float64, error) {
 	saved := t.saveMoving()
 	loss, err := t.gradients(x, y, batch)
@@ -545,7 +545,7 @@ func (t *Trainer) kernel(layer string) (*param, error) {
 	return nil, fmt.Errorf("trainer %s: layer %q has no trainable kernel: %w", t.net.Name, layer, ErrTrain)
 }
 
-// addRegularizers adds the L2 and L1 regularizers' gradients and returns their loss.
+// addRegularizers adds the penalties' gradients (L2, L1, group lasso) and returns their loss.
 func (t *Trainer) addRegularizers() float64 {
 	var loss float64
 	for _, p := range t.params {
