@@ -225,7 +225,7 @@ func init() {
 			{Name: "batch", Usage: "images per Adam step in both phases (the paper: 64)"},
 			{Name: "readout-rate", Usage: "multiplier of the learning rate for the readout's kernel (Beta) in both phases (1: the same rate, as upstream)"},
 			{Name: "gamma-l1", Usage: "factor λ of an L1 penalty λ·Σ|γ| on every batchnorm scale in the distillation (Keras gamma_regularizer=L1(λ); 0: none, as upstream)"},
-			{Name: "readout-lasso", Usage: "factor λ of a group-lasso penalty λ·Σ_c ‖Beta_c‖ on the readout's map of each layer-4 filter c in the distillation (0: none, as upstream)"},
+			{Name: "readout-lasso", Usage: "factor λ of a group-lasso penalty λ·Σ_c ‖Beta_c‖ on the readout's map of each layer-4 filter c in the distillation (0: none, as upstream; the full profile: 0.3)"},
 			{Name: "lr-schedule", Usage: "learning-rate schedule of the distillation and the retraining: constant (the paper) or cosine"},
 			{Name: "warmup", Usage: "with -lr-schedule cosine: the fraction of the steps over which the rate rises linearly to -learning-rate"},
 			{Name: "test-every", Usage: "draw one image in N of the stream from the test sessions' training halves (0, the default: none)"},
@@ -472,19 +472,18 @@ func configure(p *plan, values map[string]string) error {
 		}
 		p.Distil.ReadoutRate, p.Retrain.ReadoutRate = r, r
 	}
-	if v, ok := values["gamma-l1"]; ok {
-		lam, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(lam >= 0) || math.IsInf(lam, 0) {
-			return fmt.Errorf("-gamma-l1 %q: want a non-negative number", v)
+	// The penalties act in the distillation alone.
+	for _, o := range []struct {
+		name string
+		dst  *float64
+	}{{"gamma-l1", &p.Distil.GammaL1}, {"readout-lasso", &p.Distil.ReadoutLasso}} {
+		if v, ok := values[o.name]; ok {
+			lam, err := strconv.ParseFloat(v, 64)
+			if err != nil || !(lam >= 0) || math.IsInf(lam, 0) {
+				return fmt.Errorf("-%s %q: want a non-negative number", o.name, v)
+			}
+			*o.dst = lam
 		}
-		p.Distil.GammaL1 = lam
-	}
-	if v, ok := values["readout-lasso"]; ok {
-		lam, err := strconv.ParseFloat(v, 64)
-		if err != nil || !(lam >= 0) || math.IsInf(lam, 0) {
-			return fmt.Errorf("-readout-lasso %q: want a non-negative number", v)
-		}
-		p.Distil.ReadoutLasso = lam
 	}
 	if v, ok := values["retrain-learning-rate"]; ok {
 		lr, err := parseRate("retrain-learning-rate", v)
